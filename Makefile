@@ -1,0 +1,41 @@
+# The two commands of the README:
+#   make demo   - the typeahead demo on the bundled catalog, with a SQLite click store
+#   make test   - installs everything the tests need (system packages too) and runs them all
+# Each creates its own virtual environment; nothing needs installing by hand.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test lint bench eval clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.testing: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.runtime
+
+demo: $(VENV)/.runtime
+	mkdir -p var
+	$(BIN)/autocomplete serve --host $(HOST) --port $(PORT) --feedback sqlite:///var/clicks.db
+
+test: $(VENV)/.testing
+	bash scripts/install-system-packages.sh
+	$(BIN)/ruff check src tests benchmarks web data
+	$(BIN)/ruff format --check src tests benchmarks web data
+	$(BIN)/mypy
+	$(BIN)/pytest -q
+
+bench: $(VENV)/.testing
+	$(BIN)/pytest benchmarks --benchmark-only --benchmark-columns=min,median,mean,max,rounds
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

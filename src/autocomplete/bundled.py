@@ -1,0 +1,85 @@
+"""The bundled movie catalog, and the on-disk cache of its built index.
+
+The catalog ships in ``data/movies.jsonl.gz`` (see ``data/README.md`` for where it comes from).
+Its index is built on first use and saved under the user's cache directory, keyed by the
+catalog's content hash and the index format, so later starts only memory-map it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from autocomplete.catalog import load_catalog
+from autocomplete.index import FORMAT_VERSION, CatalogIndex, IndexFormatError
+from autocomplete.index_build import build_index
+
+CATALOG_FILE = "movies.jsonl.gz"
+TEXT_FIELD = "title"
+WEIGHT_FIELD = "votes"
+ID_FIELD = "id"
+ALIAS_FIELD = "aliases"
+
+
+def data_directory() -> Path:
+    """Where the committed data files live (``AUTOCOMPLETE_DATA_DIR`` overrides)."""
+    override = os.environ.get("AUTOCOMPLETE_DATA_DIR")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[2] / "data"
+
+
+def cache_directory() -> Path:
+    """Where built indexes are cached (``AUTOCOMPLETE_CACHE_DIR`` overrides)."""
+    override = os.environ.get("AUTOCOMPLETE_CACHE_DIR")
+    if override:
+        return Path(override)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "autocomplete"
+
+
+def bundled_catalog_path() -> Path:
+    path = data_directory() / CATALOG_FILE
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"bundled catalog {path} is missing; run from a checkout of the project "
+            "or set AUTOCOMPLETE_DATA_DIR to the folder holding movies.jsonl.gz"
+        )
+    return path
+
+
+def build_bundled_index() -> CatalogIndex:
+    path = bundled_catalog_path()
+    records, _ = load_catalog(
+        path,
+        text_field=TEXT_FIELD,
+        weight_field=WEIGHT_FIELD,
+        id_field=ID_FIELD,
+        alias_field=ALIAS_FIELD,
+    )
+    return build_index(records, source=path.name)
+
+
+def bundled_index() -> CatalogIndex:
+    """The bundled catalog's index, from the cache when it is there, else built and cached."""
+    path = bundled_catalog_path()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    cached = cache_directory() / f"movies-{digest}-v{FORMAT_VERSION}"
+    if cached.is_dir():
+        try:
+            return CatalogIndex.load(cached)
+        except IndexFormatError:
+            shutil.rmtree(cached, ignore_errors=True)
+    index = build_bundled_index()
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    # Save beside the target and rename, so a concurrent or interrupted start never sees half.
+    staging = Path(tempfile.mkdtemp(prefix=cached.name + ".", dir=cached.parent))
+    index.save(staging)
+    try:
+        staging.rename(cached)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)  # another process won the race
+    return CatalogIndex.load(cached)

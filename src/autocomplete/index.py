@@ -1,0 +1,317 @@
+"""The immutable catalog index: prefix lookup and top-k retrieval.
+
+Layout
+------
+Every title contributes *entries*, one per way of reaching it by typing a prefix: its whole
+normalized text, the text without a leading article, every later word start ("lebowski "), and
+every alias. An entry's *key* is that text followed by one space (so "the big " matches both "The
+Big Sleep" and a title that is just "The Big").
+
+Entries are stored in lexicographic order of their keys, so all entries whose key starts with a
+prefix form one contiguous range ``[lo, hi)``. The distinct keys live in a marisa-trie (compact
+and memory-mapped); for each key the index stores the range of its entries.
+
+Top-k without enumerating
+-------------------------
+A prefix such as "t" matches tens of thousands of entries. Every *wide* prefix (one matching more
+than ``WIDE_PREFIX_ENTRIES`` entries) has its best ``PRECOMPUTED_TOP`` distinct titles computed at
+build time and stored in a second trie (prefix -> row of a matrix), together with its range. A
+narrow prefix enumerates its few keys from the trie and sorts the small range. Either way a
+lookup costs a couple of trie probes and touches at most ``WIDE_PREFIX_ENTRIES`` entries,
+however large the catalog. A ``k`` above ``PRECOMPUTED_TOP`` on a wide prefix falls back to a
+partial sort of the range.
+
+Everything here is read-only after build; ``save`` writes plain files (``.npy``, ``.marisa``,
+string blobs) that ``load`` memory-maps, so several processes share one copy in the page cache.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+import marisa_trie
+import numpy as np
+import numpy.typing as npt
+
+from autocomplete.scoring import MatchKind
+
+FORMAT_VERSION = 1
+
+IntArray = npt.NDArray[np.int32]
+FloatArray = npt.NDArray[np.float32]
+
+
+DESCRIBED_CACHE_SIZE = 65_536
+"""Titles whose decoded display values are kept in memory (popular titles recur)."""
+
+
+class TitleView(NamedTuple):
+    """What a suggestion shows of a title."""
+
+    text: str
+    id: str
+    metadata: Mapping[str, object]
+    label: str  # text, plus the year when several titles share it
+
+
+class IndexFormatError(ValueError):
+    """A saved index directory is missing, incomplete or from another format version."""
+
+
+@dataclass(frozen=True)
+class StringColumn:
+    """Many strings in one UTF-8 blob with offsets: compact, and memory-mappable."""
+
+    blob: bytes | mmap.mmap
+    offsets: npt.NDArray[np.int64]
+
+    @classmethod
+    def from_strings(cls, strings: list[str]) -> StringColumn:
+        encoded = [text.encode("utf-8") for text in strings]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum([len(item) for item in encoded], out=offsets[1:])
+        return cls(b"".join(encoded), offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, position: int) -> str:
+        start, end = self.offsets[position : position + 2].tolist()
+        return self.blob[start:end].decode("utf-8")
+
+    def save(self, directory: Path, name: str) -> None:
+        (directory / f"{name}.bin").write_bytes(bytes(self.blob))
+        np.save(directory / f"{name}.offsets.npy", self.offsets)
+
+    @classmethod
+    def load(cls, directory: Path, name: str) -> StringColumn:
+        path = directory / f"{name}.bin"
+        offsets = _load_array(directory / f"{name}.offsets.npy")
+        if path.stat().st_size == 0:
+            return cls(b"", offsets)
+        with path.open("rb") as handle:
+            blob = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        return cls(blob, offsets)
+
+
+@dataclass(frozen=True)
+class IndexArrays:
+    """The index's numeric columns, in-memory after build or memory-mapped after load."""
+
+    # Per title.
+    title_prior: FloatArray  # log P(title)
+    title_duplicate: npt.NDArray[np.bool_]  # another title has the same display text
+    # Per distinct key, in marisa-trie id order: the entry range of that key.
+    key_first: IntArray
+    key_end: IntArray
+    # Per entry, in lexicographic key order.
+    entry_title: IntArray
+    entry_score: FloatArray  # prior + match weight
+    entry_kind: npt.NDArray[np.int8]
+    entry_offset: npt.NDArray[np.int16]  # where the match starts in the normalized title
+    # Per wide prefix, in its trie's id order.
+    wide_first: IntArray
+    wide_end: IntArray
+    wide_top: IntArray  # shape (wide prefixes, PRECOMPUTED_TOP); -1 pads short rows
+    # The most popular titles: the answer to an empty query.
+    top_titles: IntArray
+
+
+@dataclass(frozen=True)
+class CatalogIndex:
+    """A built, read-only index over one catalog."""
+
+    keys: marisa_trie.Trie
+    wide_prefixes: marisa_trie.Trie
+    arrays: IndexArrays
+    titles: StringColumn  # display text
+    normalized_titles: StringColumn
+    ids: StringColumn
+    metadata_json: StringColumn
+    info: Mapping[str, Any]  # build facts: counts, source, timings
+    # Decoded per-title values; safe to share because the index never changes.
+    _described: dict[int, TitleView] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    @property
+    def title_count(self) -> int:
+        return len(self.titles)
+
+    @property
+    def entry_count(self) -> int:
+        return len(self.arrays.entry_title)
+
+    def prefix_range(self, prefix: str) -> tuple[int, int] | None:
+        """The entry range ``[lo, hi)`` whose keys start with ``prefix``, or None."""
+        row = self.wide_prefixes.get(prefix)
+        if row is not None:
+            return int(self.arrays.wide_first[row]), int(self.arrays.wide_end[row])
+        found = self.keys.items(prefix)
+        if not found:
+            return None
+        key_ids = [key_id for _, key_id in found]
+        return (
+            int(self.arrays.key_first[key_ids].min()),
+            int(self.arrays.key_end[key_ids].max()),
+        )
+
+    def key_range(self, key: str) -> tuple[int, int] | None:
+        """The entry range of exactly ``key`` (a normalized text plus its trailing space)."""
+        key_id = self.keys.get(key)
+        if key_id is None:
+            return None
+        return int(self.arrays.key_first[key_id]), int(self.arrays.key_end[key_id])
+
+    def top_entries(self, prefix: str, k: int) -> list[int]:
+        """Positions of the best entry of each of the ``k`` best titles under ``prefix``."""
+        row = self.wide_prefixes.get(prefix)
+        if row is not None:
+            if k <= self.arrays.wide_top.shape[1]:
+                best: list[int] = self.arrays.wide_top[row, :k].tolist()
+                return [entry for entry in best if entry >= 0]
+            return self.best_in_range(
+                int(self.arrays.wide_first[row]), int(self.arrays.wide_end[row]), k
+            )
+        found = self.keys.items(prefix)
+        if not found:
+            return []
+        key_ids = [key_id for _, key_id in found]
+        return self.best_in_range(
+            int(self.arrays.key_first[key_ids].min()),
+            int(self.arrays.key_end[key_ids].max()),
+            k,
+        )
+
+    def best_in_range(self, lo: int, hi: int, k: int) -> list[int]:
+        """The best entry of each of the ``k`` best distinct titles in entries ``[lo, hi)``."""
+        return best_distinct(self.arrays.entry_score, self.arrays.entry_title, lo, hi, k)
+
+    def describe(self, title: int) -> TitleView:
+        """The display values of a title, decoded once and then served from memory."""
+        view = self._described.get(title)
+        if view is None:
+            if len(self._described) >= DESCRIBED_CACHE_SIZE:
+                self._described.clear()
+            view = self._decode(title)
+            self._described[title] = view
+        return view
+
+    def _decode(self, title: int) -> TitleView:
+        text = self.titles[title]
+        title_id = self.ids[title]
+        decoded: dict[str, object] = json.loads(self.metadata_json[title])
+        label = text
+        if self.arrays.title_duplicate[title]:
+            year = decoded.get("year")
+            label = f"{text} ({year})" if year is not None else f"{text} [{title_id}]"
+        return TitleView(text, title_id, MappingProxyType(decoded), label)
+
+    # Saving and loading ---------------------------------------------------------------------
+
+    def save(self, directory: str | os.PathLike[str]) -> Path:
+        """Write the index to ``directory`` (created if needed) in its load format."""
+        target = Path(directory)
+        target.mkdir(parents=True, exist_ok=True)
+        self.keys.save(str(target / "keys.marisa"))
+        self.wide_prefixes.save(str(target / "wide_prefixes.marisa"))
+        for name, array in vars(self.arrays).items():
+            np.save(target / f"{name}.npy", array)
+        self.titles.save(target, "titles")
+        self.normalized_titles.save(target, "normalized_titles")
+        self.ids.save(target, "ids")
+        self.metadata_json.save(target, "metadata")
+        # The manifest goes last: a directory without one is an interrupted save.
+        manifest = {"format_version": FORMAT_VERSION, "info": dict(self.info)}
+        (target / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        return target
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str]) -> CatalogIndex:
+        """Memory-map an index written by ``save``."""
+        source = Path(directory)
+        manifest_path = source / "manifest.json"
+        if not manifest_path.is_file():
+            raise IndexFormatError(f"{source}: not a saved index (no manifest.json)")
+        try:
+            manifest = json.loads(manifest_path.read_text())
+        except (OSError, ValueError) as error:
+            raise IndexFormatError(f"{manifest_path}: unreadable manifest: {error}") from None
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise IndexFormatError(
+                f"{source}: index format {manifest.get('format_version')!r}, "
+                f"this version reads {FORMAT_VERSION}; rebuild it"
+            )
+        try:
+            arrays = IndexArrays(
+                **{
+                    name: _load_array(source / f"{name}.npy")
+                    for name in IndexArrays.__dataclass_fields__
+                }
+            )
+            keys = marisa_trie.Trie().mmap(str(source / "keys.marisa"))
+            wide = marisa_trie.Trie().mmap(str(source / "wide_prefixes.marisa"))
+            return cls(
+                keys=keys,
+                wide_prefixes=wide,
+                arrays=arrays,
+                titles=StringColumn.load(source, "titles"),
+                normalized_titles=StringColumn.load(source, "normalized_titles"),
+                ids=StringColumn.load(source, "ids"),
+                metadata_json=StringColumn.load(source, "metadata"),
+                info=MappingProxyType(manifest.get("info", {})),
+            )
+        except (OSError, ValueError) as error:
+            raise IndexFormatError(f"{source}: damaged index: {error}") from None
+
+
+def _load_array(path: Path) -> Any:
+    mapped = np.load(path, mmap_mode="r", allow_pickle=False)
+    # A plain ndarray view over the map: slicing an np.memmap costs a Python-level hook each time.
+    return mapped.view(np.ndarray)
+
+
+def best_distinct(
+    scores: FloatArray, titles: IntArray, lo: int, hi: int, k: int
+) -> list[int]:
+    """Entry positions of the ``k`` best distinct titles among entries ``[lo, hi)``.
+
+    Each title keeps only its best entry. A partial sort first picks a few more candidates than
+    ``k`` (a title can own several entries in one range), widening until ``k`` distinct titles are
+    found or the range is exhausted.
+    """
+    size = hi - lo
+    if size <= 0:
+        return []
+    window = scores[lo:hi]
+    want = min(size, 2 * k + 8)
+    while True:
+        if want >= size:
+            order = np.argsort(-window, kind="stable")
+        else:
+            part = np.argpartition(-window, want - 1)[:want]
+            order = part[np.argsort(-window[part], kind="stable")]
+        chosen: list[int] = []
+        seen: set[int] = set()
+        for offset in order.tolist():
+            title = int(titles[lo + offset])
+            if title in seen:
+                continue
+            seen.add(title)
+            chosen.append(lo + offset)
+            if len(chosen) == k:
+                return chosen
+        if want >= size:
+            return chosen
+        want = min(size, want * 4)
+
+
+def kind_name(kind: int) -> str:
+    return MatchKind(kind).name.lower()

@@ -1,0 +1,72 @@
+"""The scoring function: one place that says how a suggestion's score is made.
+
+Every suggestion's score is a log-probability-like sum, so terms from different sources add::
+
+    score = log P(title)                     popularity prior
+          + match_weight(kind)               how the query matched the title
+          + exact_bonus                      the query is the whole title (or alias)
+          - channel_cost                     -log P(typed | intended), 0 for an exact prefix
+          + feedback                         click-feedback boost (bounded, may be negative)
+          + context                          metadata boosts and session context (bounded)
+
+* ``log P(title) = log((w + a) / sum(w + a))`` with ``w`` the catalog weight (IMDb votes for the
+  bundled catalog) and add-``a`` smoothing so that unvoted titles still have a chance. Votes are
+  heavy-tailed (1 to 150,000), and the log keeps one blockbuster from hiding every other title
+  sharing a prefix while still ordering titles by popularity.
+* ``match_weight``: a prefix of the whole title costs nothing; matching the title without its
+  leading article ("big lebowski") or through an alias costs a little; a match at a later word
+  start ("lebowski") costs ``log(0.12)``, so it ranks below a whole-title prefix match of a
+  title up to about eight times less popular.
+* ``exact_bonus`` lifts a title whose whole text is the query ("Alien" for "alien") above longer
+  titles that merely start with it ("Aliens"), unless they are far more popular.
+
+The static part (prior + match weight) is computed once per index entry at build time; the
+engine adds the query-dependent terms.
+"""
+
+from __future__ import annotations
+
+import math
+from enum import IntEnum
+
+import numpy as np
+import numpy.typing as npt
+
+PRIOR_SMOOTHING = 1.0
+"""Pseudo-count added to every weight before taking the log prior."""
+
+
+class MatchKind(IntEnum):
+    """How an index entry relates to its title; stored as one byte per entry."""
+
+    TITLE = 0
+    NO_ARTICLE = 1
+    ALIAS = 2
+    WORD = 3
+
+
+MATCH_WEIGHT: dict[MatchKind, float] = {
+    MatchKind.TITLE: 0.0,
+    MatchKind.NO_ARTICLE: math.log(0.8),
+    MatchKind.ALIAS: math.log(0.8),
+    MatchKind.WORD: math.log(0.12),
+}
+
+EXACT_BONUS = math.log(3.0)
+"""Added when the query is the entire title, alias or title-without-article."""
+
+EXACT_KINDS = frozenset({MatchKind.TITLE, MatchKind.NO_ARTICLE, MatchKind.ALIAS})
+
+
+def log_priors(weights: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """log P(title) for every title, from non-negative popularity weights."""
+    smoothed = weights.astype(np.float64) + PRIOR_SMOOTHING
+    return np.log(smoothed) - math.log(float(smoothed.sum()))
+
+
+def match_weights() -> npt.NDArray[np.float32]:
+    """``MATCH_WEIGHT`` as an array indexed by ``MatchKind``."""
+    table = np.zeros(len(MatchKind), dtype=np.float32)
+    for kind, weight in MATCH_WEIGHT.items():
+        table[kind] = weight
+    return table

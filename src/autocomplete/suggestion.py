@@ -1,0 +1,47 @@
+"""The result type of ``Autocomplete.suggest``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from autocomplete.normalize import display_spans
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """One ranked suggestion, with the parts of its score so a ranking can be explained.
+
+    ``score = prior + match + channel + feedback + context`` (see ``autocomplete.scoring``).
+    """
+
+    text: str
+    """The display title, e.g. "The Big Lebowski"."""
+    id: str
+    score: float
+    metadata: Mapping[str, object]
+    label: str
+    """``text``, plus the year when several titles share that text (remakes)."""
+    match: str
+    """How the query reached the title: title, no_article, alias, word, initials."""
+    normalized_spans: tuple[Span, ...]
+    """Matched ``[start, end)`` ranges over the normalized title; see ``spans``."""
+    prior: float
+    """log P(title) from popularity."""
+    channel: float = 0.0
+    """log P(typed | intended): 0 for an exact prefix, negative for a correction."""
+    feedback: float = 0.0
+    """Click-feedback boost."""
+    context: float = 0.0
+    """Metadata boosts and session context."""
+    corrected: bool = False
+    """True when the query was spelled differently from the title."""
+    corrected_query: str | None = None
+    """The query as the engine understood it ("the big lebowski"), for "did you mean"."""
+
+    @property
+    def spans(self) -> tuple[Span, ...]:
+        """Matched ``[start, end)`` character ranges of ``text``, for highlighting."""
+        return display_spans(self.text, self.normalized_spans)
