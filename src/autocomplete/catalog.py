@@ -1,0 +1,344 @@
+"""Catalog loading: CSV or JSONL files (optionally gzip-compressed), or records in memory.
+
+A catalog is a list of titles, each with an optional popularity weight, an optional id, optional
+aliases, and any other fields, which are kept as metadata. The loader's contract:
+
+* ``text_field`` must be present in every record and hold a non-blank string.
+* ``weight_field``, when given, must hold a finite number >= 0 in every record (CSV cells are
+  parsed as numbers). Without it every title weighs 0 and ranking falls back to match quality.
+* ``id_field``, when given, must hold a non-blank value, unique across the catalog; without it a
+  record's id is its line number (its 1-based position for in-memory records).
+* ``alias_field``, when given, holds a list of strings (JSONL) or a ``|``-separated string (CSV);
+  a missing or empty value means no aliases.
+* Other fields become metadata. In CSV files, cells that look like integers or decimals become
+  numbers and empty cells are left out, so ``{"year": 1998}`` means the same from either format.
+* Blank lines are skipped (they are not records). Everything else that breaks the contract,
+  undecodable bytes and malformed JSON included, raises ``CatalogError`` naming the file, the line
+  and the field; with ``on_error="skip"`` the record is skipped instead, counted in the returned
+  ``LoadReport``, and the first ``MAX_REPORTED_REASONS`` reasons are kept for display. Nothing is
+  ever dropped silently.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import json
+import math
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import IO, Literal
+
+MAX_REPORTED_REASONS = 100
+"""Skipped-record reasons kept in a ``LoadReport``; the count covers all of them."""
+
+_INTEGER = re.compile(r"[+-]?\d+")
+_DECIMAL = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?")
+
+OnError = Literal["raise", "skip"]
+
+
+class CatalogError(ValueError):
+    """A catalog record breaks the loader's contract; says where (file, line, field) and why."""
+
+    def __init__(self, source: str, line: int | None, field_name: str | None, problem: str) -> None:
+        self.source = source
+        self.line = line
+        self.field = field_name
+        self.problem = problem
+        where = source if line is None else f"{source}, line {line}"
+        if field_name is not None:
+            where += f", field {field_name!r}"
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One catalog title, validated."""
+
+    id: str
+    text: str
+    weight: float = 0.0
+    aliases: tuple[str, ...] = ()
+    metadata: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
+class LoadReport:
+    """What a load read: how many records it kept and what it skipped, with reasons."""
+
+    source: str
+    loaded: int
+    skipped: int
+    skipped_reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Fields:
+    text: str
+    weight: str | None
+    id: str | None
+    alias: str | None
+
+
+def load_catalog(
+    source: str | os.PathLike[str] | Iterable[Mapping[str, object]],
+    *,
+    text_field: str = "title",
+    weight_field: str | None = None,
+    id_field: str | None = None,
+    alias_field: str | None = None,
+    on_error: OnError = "raise",
+) -> tuple[list[Record], LoadReport]:
+    """Read and validate a catalog; see the module docstring for the contract."""
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    if not isinstance(text_field, str) or not text_field:
+        raise ValueError("text_field must be a non-empty field name")
+    fields = _Fields(text_field, weight_field, id_field, alias_field)
+    rows: Iterable[tuple[int, object]]
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        label = str(path)
+        rows = _read_file(path)
+        from_csv = _format_of(path) == "csv"
+    else:
+        label = "<records>"
+        rows = enumerate(source, start=1)
+        from_csv = False
+
+    records: list[Record] = []
+    seen_ids: dict[str, int] = {}
+    skipped = 0
+    reasons: list[str] = []
+    for line, row in rows:
+        try:
+            if isinstance(row, _BadLine):
+                raise CatalogError(label, line, None, row.problem)
+            record = _validate(row, fields, line, from_csv, label)
+            first_line = seen_ids.get(record.id)
+            if first_line is not None:
+                raise CatalogError(
+                    label,
+                    line,
+                    id_field,
+                    f"duplicate id {record.id!r} (first seen on line {first_line})",
+                )
+        except CatalogError as error:
+            if on_error == "raise":
+                raise
+            skipped += 1
+            if len(reasons) < MAX_REPORTED_REASONS:
+                reasons.append(str(error))
+            continue
+        seen_ids[record.id] = line
+        records.append(record)
+    return records, LoadReport(label, len(records), skipped, tuple(reasons))
+
+
+@dataclass(frozen=True, slots=True)
+class _BadLine:
+    """A line that could not be read as a record at all (bad bytes, bad JSON, wrong shape).
+
+    Readers yield it in place of a row rather than raising, so that a skipping load can go on
+    with the next line (a generator that raises is finished).
+    """
+
+    problem: str
+
+
+_Row = Mapping[str, object] | _BadLine
+
+
+def _format_of(path: Path) -> str:
+    suffixes = [suffix.lower() for suffix in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes.pop()
+    kind = suffixes[-1] if suffixes else ""
+    if kind == ".csv":
+        return "csv"
+    if kind in (".jsonl", ".ndjson"):
+        return "jsonl"
+    raise CatalogError(
+        str(path), None, None, "unknown catalog format: use a .csv or .jsonl file (or .gz of one)"
+    )
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    if not path.is_file():
+        raise FileNotFoundError(f"catalog file not found: {path}")
+    if path.suffix.lower() == ".gz":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
+
+
+def _decoded_lines(handle: IO[bytes]) -> Iterator[tuple[int, str | _BadLine]]:
+    """(line number, text), or a ``_BadLine`` for a line whose bytes are not UTF-8."""
+    for number, raw in enumerate(handle, start=1):
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8) :]
+        try:
+            yield number, raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            yield (
+                number,
+                _BadLine(
+                    f"bytes that are not UTF-8 at column {error.start + 1} "
+                    f"({raw[error.start : error.start + 4]!r}); save the file as UTF-8"
+                ),
+            )
+
+
+def _read_file(path: Path) -> Iterator[tuple[int, _Row]]:
+    kind = _format_of(path)
+    handle = _open_binary(path)
+    try:
+        if kind == "csv":
+            yield from _read_csv(handle, str(path))
+        else:
+            yield from _read_jsonl(handle)
+    except (OSError, EOFError) as error:  # unreadable, truncated or corrupt gzip stream
+        raise CatalogError(str(path), None, None, f"unreadable: {error}") from None
+    finally:
+        handle.close()
+
+
+def _read_jsonl(handle: IO[bytes]) -> Iterator[tuple[int, _Row]]:
+    for number, text in _decoded_lines(handle):
+        if isinstance(text, _BadLine):
+            yield number, text
+            continue
+        if not text.strip():
+            continue
+        try:
+            value = json.loads(text)
+        except ValueError as error:
+            yield number, _BadLine(f"not valid JSON: {error}")
+            continue
+        if not isinstance(value, dict):
+            yield number, _BadLine(f"expected a JSON object, got {type(value).__name__}")
+            continue
+        yield number, value
+
+
+def _read_csv(handle: IO[bytes], label: str) -> Iterator[tuple[int, _Row]]:
+    # csv reads text; line numbers come from the decoder so that a record is reported at the
+    # line where it ends (a quoted newline makes one record span several lines).
+    position = [0]
+    bad_bytes: list[_BadLine] = []
+
+    def texts() -> Iterator[str]:
+        for number, text in _decoded_lines(handle):
+            position[0] = number
+            if isinstance(text, _BadLine):
+                bad_bytes.append(text)
+                yield "\n"  # an empty line in its place keeps csv in step
+            else:
+                yield text
+
+    header: list[str] | None = None
+    for cells in csv.reader(texts()):
+        line = position[0]
+        if bad_bytes:
+            yield line, bad_bytes.pop()
+            continue
+        if not cells or all(not cell.strip() for cell in cells):
+            continue
+        if header is None:
+            header = [name.strip() for name in cells]
+            duplicates = sorted({name for name in header if header.count(name) > 1})
+            if duplicates:
+                raise CatalogError(label, line, None, f"duplicate column names {duplicates}")
+            continue
+        if len(cells) != len(header):
+            yield line, _BadLine(f"{len(cells)} cells where the header has {len(header)} columns")
+            continue
+        row: dict[str, object] = {}
+        for name, cell in zip(header, cells, strict=True):
+            value = _csv_value(cell)
+            if value is not None:
+                row[name] = value
+        yield line, row
+    if bad_bytes:  # the bad line was the last one, read as an empty record
+        yield position[0], bad_bytes.pop()
+
+
+def _csv_value(cell: str) -> object:
+    text = cell.strip()
+    if not text:
+        return None
+    if _INTEGER.fullmatch(text):
+        return int(text)
+    if _DECIMAL.fullmatch(text):
+        return float(text)
+    return cell
+
+
+def _validate(row: object, fields: _Fields, line: int, from_csv: bool, label: str) -> Record:
+    if not isinstance(row, Mapping):
+        raise CatalogError(label, line, None, f"expected a mapping, got {type(row).__name__}")
+
+    def fail(field_name: str | None, problem: str) -> CatalogError:
+        return CatalogError(label, line, field_name, problem)
+
+    text = row.get(fields.text)
+    if text is None:
+        raise fail(fields.text, "missing title")
+    if not isinstance(text, str):
+        if from_csv:
+            text = str(text)  # a CSV title that happens to look numeric ("1941")
+        else:
+            raise fail(fields.text, f"title must be a string, got {type(text).__name__}")
+    if not text.strip():
+        raise fail(fields.text, "empty title")
+
+    weight = 0.0
+    if fields.weight is not None:
+        raw_weight = row.get(fields.weight)
+        if raw_weight is None:
+            raise fail(fields.weight, "missing weight")
+        if isinstance(raw_weight, bool) or not isinstance(raw_weight, (int, float)):
+            raise fail(fields.weight, f"weight must be a number, got {raw_weight!r}")
+        weight = float(raw_weight)
+        if not math.isfinite(weight) or weight < 0:
+            raise fail(fields.weight, f"weight must be a finite number >= 0, got {raw_weight!r}")
+
+    if fields.id is None:
+        record_id = str(line)
+    else:
+        raw_id = row.get(fields.id)
+        if raw_id is None or isinstance(raw_id, (bool, list, dict)) or not str(raw_id).strip():
+            raise fail(fields.id, f"missing or blank id: {raw_id!r}")
+        record_id = str(raw_id).strip()
+
+    aliases: tuple[str, ...] = ()
+    if fields.alias is not None:
+        aliases = _aliases(row.get(fields.alias))
+        if aliases is None:
+            raise fail(
+                fields.alias, f"aliases must be a list of strings, got {row[fields.alias]!r}"
+            )
+
+    used = {fields.text, fields.weight, fields.id, fields.alias}
+    metadata = {name: value for name, value in row.items() if name not in used}
+    if fields.weight is not None:
+        metadata.setdefault(fields.weight, row[fields.weight])
+    return Record(record_id, text.strip(), weight, aliases, MappingProxyType(metadata))
+
+
+def _aliases(value: object) -> tuple[str, ...] | None:
+    """The aliases in a field value, or None when the value is not a string or string list."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        parts = value.split("|")
+    elif isinstance(value, list) and all(isinstance(part, str) for part in value):
+        parts = value
+    else:
+        return None
+    return tuple(part.strip() for part in parts if part.strip())

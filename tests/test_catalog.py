@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from autocomplete import CatalogError, load_catalog
+
+
+def _write(path: Path, text: str | bytes) -> Path:
+    if isinstance(text, str):
+        text = text.encode("utf-8")
+    path.write_bytes(gzip.compress(text) if path.suffix == ".gz" else text)
+    return path
+
+
+def test_csv_with_weights_aliases_and_metadata(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "books.csv",
+        "name,sales,isbn,tags,year,price\n"
+        'Dune,900,978-0441,"sf|classic",1965,9.99\n'
+        '"War and Peace, Vol. 1",120,978-1400,,1869,\n',
+    )
+    records, report = load_catalog(
+        path, text_field="name", weight_field="sales", id_field="isbn", alias_field="tags"
+    )
+    assert report.loaded == 2 and report.skipped == 0
+    dune, war = records
+    assert (dune.id, dune.text, dune.weight, dune.aliases) == ("978-0441", "Dune", 900.0, ("sf", "classic"))
+    assert dict(dune.metadata) == {"year": 1965, "price": 9.99, "sales": 900}
+    assert war.text == "War and Peace, Vol. 1"
+    assert war.aliases == ()
+    assert "price" not in war.metadata  # empty cells are left out, not stored as ""
+
+
+def test_jsonl_gz_and_line_number_ids(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "films.jsonl.gz",
+        '{"title": "Amélie", "votes": 5}\n\n{"title": "Alien", "votes": 7.5, "genres": ["Horror"]}\n',
+    )
+    records, report = load_catalog(path, weight_field="votes")
+    assert [(r.id, r.text, r.weight) for r in records] == [("1", "Amélie", 5.0), ("3", "Alien", 7.5)]
+    assert records[1].metadata["genres"] == ["Horror"]
+    assert report.source == str(path)
+
+
+def test_in_memory_records() -> None:
+    records, _ = load_catalog([{"title": "Heat", "w": 3}, {"title": "Ronin"}], weight_field=None)
+    assert [(r.id, r.text, r.weight) for r in records] == [("1", "Heat", 0.0), ("2", "Ronin", 0.0)]
+    assert records[0].metadata["w"] == 3
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "line", "field", "problem"),
+    [
+        ("a.jsonl", '{"title": "ok", "votes": 1}\n{"votes": 2}\n', 2, "title", "missing title"),
+        ("a.jsonl", '{"title": "   ", "votes": 1}\n', 1, "title", "empty title"),
+        ("a.jsonl", '{"title": 12, "votes": 1}\n', 1, "title", "must be a string"),
+        ("a.jsonl", '{"title": "x", "votes": "many"}\n', 1, "votes", "must be a number"),
+        ("a.jsonl", '{"title": "x", "votes": -3}\n', 1, "votes", ">= 0"),
+        ("a.jsonl", '{"title": "x", "votes": NaN}\n', 1, "votes", "finite"),
+        ("a.jsonl", '{"title": "x"}\n', 1, "votes", "missing weight"),
+        ("a.jsonl", '{"title": "x", "votes": 1}\n{"title": "y", "votes": 1\n', 2, None, "not valid JSON"),
+        ("a.jsonl", '["x", 1]\n', 1, None, "expected a JSON object"),
+        ("a.csv", "title,votes\nok,1\nbad,lots\n", 3, "votes", "must be a number"),
+        ("a.csv", "title,votes\nok,1,extra\n", 2, None, "3 cells where the header has 2"),
+        ("a.csv", "title,votes\n,4\n", 2, "title", "missing title"),
+    ],
+)
+def test_bad_records_name_file_line_and_field(
+    tmp_path: Path, name: str, content: str, line: int, field: str | None, problem: str
+) -> None:
+    path = _write(tmp_path / name, content)
+    with pytest.raises(CatalogError, match=problem) as caught:
+        load_catalog(path, weight_field="votes")
+    error = caught.value
+    assert (error.source, error.line, error.field) == (str(path), line, field)
+    assert f"line {line}" in str(error) and str(path) in str(error)
+
+
+def test_undecodable_bytes_are_reported_at_their_line(tmp_path: Path) -> None:
+    path = _write(tmp_path / "latin1.csv", "title\nCaf\xe9\n".encode("latin-1"))
+    with pytest.raises(CatalogError, match=r"line 2: bytes that are not UTF-8 at column 4"):
+        load_catalog(path)
+
+
+def test_duplicate_ids_are_an_error(tmp_path: Path) -> None:
+    path = _write(tmp_path / "d.jsonl", '{"id": "a", "title": "X"}\n{"id": "a", "title": "Y"}\n')
+    with pytest.raises(CatalogError, match=r"line 2, field 'id': duplicate id 'a' \(first seen on line 1\)"):
+        load_catalog(path, id_field="id")
+
+
+def test_skip_mode_counts_every_bad_record_and_keeps_the_rest(tmp_path: Path) -> None:
+    lines = ['{"title": "good %d", "votes": 1}' % n for n in range(3)]
+    lines.insert(1, '{"title": "", "votes": 1}')
+    lines.insert(3, "{broken")
+    path = _write(tmp_path / "s.jsonl", "\n".join(lines) + "\n")
+    path.write_bytes(path.read_bytes() + b'{"title": "caf\xe9", "votes": 1}\n')
+    records, report = load_catalog(path, weight_field="votes", on_error="skip")
+    assert [r.text for r in records] == ["good 0", "good 1", "good 2"]
+    assert report.skipped == 3
+    assert [reason.split(": ", 1)[0] for reason in report.skipped_reasons] == [
+        f"{path}, line 2, field 'title'",
+        f"{path}, line 4",
+        f"{path}, line 6",
+    ]
+
+
+def test_file_level_problems(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="catalog file not found"):
+        load_catalog(tmp_path / "missing.csv")
+    with pytest.raises(CatalogError, match="unknown catalog format"):
+        load_catalog(_write(tmp_path / "x.txt", "title\n"))
+    with pytest.raises(CatalogError, match="duplicate column names"):
+        load_catalog(_write(tmp_path / "dup.csv", "title,title\na,b\n"))
+    truncated = tmp_path / "cut.jsonl.gz"
+    truncated.write_bytes(gzip.compress(b'{"title": "a"}\n' * 100)[:40])
+    with pytest.raises(CatalogError, match="unreadable"):
+        load_catalog(truncated)
+    with pytest.raises(ValueError, match="on_error"):
+        load_catalog([], on_error="ignore")  # type: ignore[arg-type]
+
+
+def test_bundled_catalog_file_is_complete() -> None:
+    path = Path(__file__).resolve().parents[1] / "data" / "movies.jsonl.gz"
+    records, report = load_catalog(path, weight_field="votes", id_field="id")
+    assert report.loaded == 58_788 and report.skipped == 0
+    texts = {r.text for r in records}
+    assert {"The Big Lebowski", "L'avventura", "La Dolce vita"} <= texts
+    # Remakes and namesakes: 2,285 source titles occur more than once (2,781 repeats).
+    counts: dict[object, int] = {}
+    for record in records:
+        counts[record.metadata["imdb_title"]] = counts.get(record.metadata["imdb_title"], 0) + 1
+    assert sum(1 for count in counts.values() if count > 1) == 2_285
+    assert len(records) - len(counts) == 2_781
+    # Restoring articles can only merge titles ("Foo, The" and "The Foo"), never split them.
+    assert len(texts) <= len(counts)
+    lebowski = next(r for r in records if r.text == "The Big Lebowski")
+    assert lebowski.metadata["year"] == 1998 and "Comedy" in lebowski.metadata["genres"]  # type: ignore[operator]
+    assert json.loads(json.dumps(dict(lebowski.metadata)))["imdb_title"] == "Big Lebowski, The"
