@@ -27,7 +27,7 @@ from autocomplete.titles import restore_inverted_title, split_leading_article
         ("Run, Angel, Run", "Run, Angel, Run"),
         ("Die Sister, Die!", "Die Sister, Die!"),
         ("Hello, Dolly!", "Hello, Dolly!"),
-        ("Mr. Death: The Rise and Fall of Fred A. Leuchter, Jr.", "Mr. Death: The Rise and Fall of Fred A. Leuchter, Jr."),
+        ("Sherlock, Jr.", "Sherlock, Jr."),
         # Lower-case "the" or "i" after a comma is a word, not IMDb's inverted article.
         ("Me, myself, i", "Me, myself, i"),
         (", The", ", The"),

@@ -64,8 +64,8 @@ class Record:
     id: str
     text: str
     weight: float = 0.0
-    aliases: tuple[str, ...] = ()
     metadata: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,17 +318,16 @@ def _validate(row: object, fields: _Fields, line: int, from_csv: bool, label: st
 
     aliases: tuple[str, ...] = ()
     if fields.alias is not None:
-        aliases = _aliases(row.get(fields.alias))
-        if aliases is None:
-            raise fail(
-                fields.alias, f"aliases must be a list of strings, got {row[fields.alias]!r}"
-            )
+        found_aliases = _aliases(row.get(fields.alias))
+        if found_aliases is None:
+            raise fail(fields.alias, f"must be a list of strings, got {row[fields.alias]!r}")
+        aliases = found_aliases
 
     used = {fields.text, fields.weight, fields.id, fields.alias}
     metadata = {name: value for name, value in row.items() if name not in used}
     if fields.weight is not None:
         metadata.setdefault(fields.weight, row[fields.weight])
-    return Record(record_id, text.strip(), weight, aliases, MappingProxyType(metadata))
+    return Record(record_id, text.strip(), weight, MappingProxyType(metadata), aliases)
 
 
 def _aliases(value: object) -> tuple[str, ...] | None:

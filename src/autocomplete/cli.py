@@ -15,9 +15,6 @@ from autocomplete.engine import Autocomplete
 from autocomplete.index import IndexFormatError
 from autocomplete.limits import DEFAULT_K, MAX_K
 
-PROGRESS_MIN_TITLES = 20_000
-"""Catalogs smaller than this build too fast for a progress bar to be worth drawing."""
-
 
 class ProgressBar:
     """A one-line progress bar on a terminal stream, redrawn at most every 0.1 s."""
@@ -45,7 +42,9 @@ class ProgressBar:
 def _add_catalog_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--text-field", default="title", help="catalog field with the title")
     parser.add_argument("--weight-field", default=None, help="numeric popularity field")
-    parser.add_argument("--id-field", default="id", help="unique id field (default: id)")
+    parser.add_argument(
+        "--id-field", default=None, help="unique id field (default: the line number)"
+    )
     parser.add_argument("--alias-field", default=None, help="field of aliases/abbreviations")
     parser.add_argument(
         "--skip-bad-records",
@@ -154,13 +153,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_catalog_options(build)
     build.set_defaults(run=_cmd_build)
 
-    for register in _EXTRA_COMMANDS:
-        register(commands)
+    # Tools that belong to other modules add their own subcommands, keeping this file small.
+    for add_command in _tool_commands():
+        add_command(commands)
     return parser
 
 
-# Subcommands owned by other modules register themselves here, keeping this file small.
-_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
+def _tool_commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
+    from autocomplete import errormodel_train
+
+    return [errormodel_train.add_command]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,23 +8,43 @@ A keystroke flows through named phases: *parse* (validate and normalize the quer
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Literal
 
 from autocomplete.bundled import bundled_index
+from autocomplete.candidates import ChannelModel, Speller
 from autocomplete.catalog import LoadReport, load_catalog
-from autocomplete.index import CatalogIndex, kind_name
+from autocomplete.errormodel import ErrorModel
+from autocomplete.index import INITIALS_MARK, CatalogIndex, kind_name
 from autocomplete.index_build import Progress, build_index
 from autocomplete.limits import MAX_K, MAX_QUERY_CHARS, MAX_RAW_QUERY_CHARS
 from autocomplete.normalize import normalize_query
-from autocomplete.scoring import EXACT_BONUS, EXACT_KINDS, MatchKind
+from autocomplete.scoring import (
+    CHANNEL_WEIGHT,
+    CORRECTION_MARGIN,
+    EXACT_BONUS,
+    EXACT_KINDS,
+    MIN_INITIALS,
+    MatchKind,
+)
 from autocomplete.suggestion import Suggestion
+
+PRESENTED_MEMO_SIZE = 200_000
+"""Memoized exact-prefix suggestions kept before the memo is emptied and refilled."""
+
+MIN_CORRECTABLE_CHARS = 3
+"""Queries with fewer letters than this are never corrected (too little to go on)."""
 
 _EXACT_KIND_CODES = frozenset(int(kind) for kind in EXACT_KINDS)
 _KIND_NAMES = tuple(kind_name(kind) for kind in MatchKind)
 _ALIAS = int(MatchKind.ALIAS)
+_INITIALS = int(MatchKind.INITIALS)
+
+# (score, entry position, channel cost, the reading of the query that reached the entry)
+_Candidate = tuple[float, int, float, str]
 
 
 class Autocomplete:
@@ -34,9 +54,16 @@ class Autocomplete:
     cached on disk); ``Autocomplete.from_catalog`` builds one for any CSV/JSONL catalog.
     """
 
-    def __init__(self, index: CatalogIndex | None = None) -> None:
+    def __init__(
+        self, index: CatalogIndex | None = None, *, error_model: ChannelModel | None = None
+    ) -> None:
         self._index = index if index is not None else bundled_index()
+        errors: ChannelModel = error_model if error_model is not None else ErrorModel.load()
+        self._speller = Speller(self._index.spelling, errors, channel_weight=CHANNEL_WEIGHT)
         self.load_report: LoadReport | None = None
+        # Suggestions are a pure function of the immutable index and the reading that reached
+        # them, so they are memoized; being immutable, they are safe to share between calls.
+        self._presented: dict[tuple[int, float, int, str | None], Suggestion] = {}
 
     @classmethod
     def from_catalog(
@@ -45,7 +72,7 @@ class Autocomplete:
         *,
         text_field: str = "title",
         weight_field: str | None = None,
-        id_field: str | None = "id",
+        id_field: str | None = None,
         alias_field: str | None = None,
         on_error: Literal["raise", "skip"] = "raise",
         progress: Progress | None = None,
@@ -90,49 +117,137 @@ class Autocomplete:
         normalized = _parse(query, k)
         if not normalized.strip():
             return self._popular(k)
-        return self._exact_prefix(normalized, k)
+        found = self._retrieve_exact(normalized, k)
+        if len(normalized.replace(" ", "")) >= MIN_CORRECTABLE_CHARS:
+            corrected = self._retrieve_corrected(normalized, k, self._correction_floor(found, k))
+            if corrected:
+                found.extend(corrected)
+                found.sort(key=_by_score, reverse=True)
+        return self._present_ranked(found, normalized, k)
+
+    # Phase: retrieve.
+
+    def _retrieve_exact(self, typed: str, k: int) -> list[_Candidate]:
+        """Entries under the typed prefix (and under its initials), channel cost 0."""
+        found = self._entries_under(typed, k, 0.0, typed)
+        words = typed.split()
+        if len(words) == 1 and len(words[0]) >= MIN_INITIALS:
+            found.extend(self._entries_under(INITIALS_MARK + words[0], k, 0.0, typed))
+            found.sort(key=_by_score, reverse=True)
+        return found
+
+    def _entries_under(self, prefix: str, k: int, channel: float, reading: str) -> list[_Candidate]:
+        """Top entries under ``prefix``, plus entries whose whole text it is (exact bonus)."""
+        index = self._index
+        entry_score = index.hot.entry_score
+        base = -channel * CHANNEL_WEIGHT
+        found = [
+            (entry_score[entry] + base, entry, channel, reading)
+            for entry in index.top_entries(prefix, k)
+        ]
+        exact = index.key_range(prefix.rstrip() + " ")
+        if exact is not None:
+            entry_kind = index.hot.entry_kind
+            found.extend(
+                (entry_score[entry] + base + EXACT_BONUS, entry, channel, reading)
+                for entry in range(*exact)
+                if entry_kind[entry] in _EXACT_KIND_CODES
+            )
+            found.sort(key=_by_score, reverse=True)
+        return found
+
+    def _retrieve_corrected(self, typed: str, k: int, floor: float) -> list[_Candidate]:
+        """Entries under corrected readings of ``typed`` that could beat ``floor``.
+
+        No entry scores above its title's prior plus the exact bonus, so a reading whose best
+        title, less its channel cost, cannot clear ``floor`` (the k-th best exact result) is
+        never looked up; when no reading can, the typo path ends after its per-word candidates,
+        which are memoized. This keeps clean queries fast without changing any ranking.
+        """
+        plan = self._speller.plan(typed)
+        if plan.ceiling + EXACT_BONUS <= floor:
+            return []
+        found: list[_Candidate] = []
+        for correction in self._speller.corrections(plan, floor=floor - EXACT_BONUS):
+            found.extend(self._entries_under(correction.text, k, correction.cost, correction.text))
+        return found
+
+    def _correction_floor(self, found: list[_Candidate], k: int) -> float:
+        """The score a correction must beat to be shown beside the exact results ``found``.
+
+        It must place among the top ``k`` (beat the k-th best distinct title) and come within
+        ``CORRECTION_MARGIN`` of the best exact match; with no exact match, anything goes.
+        """
+        if not found:
+            return -math.inf
+        floor = found[0][0] - CORRECTION_MARGIN
+        entry_title = self._index.hot.entry_title
+        seen: set[int] = set()
+        for score, entry, _, _ in found:
+            seen.add(entry_title[entry])
+            if len(seen) == k:
+                return max(floor, score)
+        return floor
+
+    # Phase: present.
 
     def _popular(self, k: int) -> list[Suggestion]:
         index = self._index
         titles = index.arrays.top_titles[:k].tolist()
         if k > len(titles):
             titles = index.arrays.title_prior.argsort()[::-1][:k].tolist()
-        prior = index.arrays.title_prior
-        return [
-            self._present(title, float(prior[title]), "title", (), float(prior[title]))
-            for title in titles
-        ]
+        prior = index.hot.title_prior
+        return [self._present(title, prior[title], "title", (), 0.0, None) for title in titles]
 
-    def _exact_prefix(self, normalized: str, k: int) -> list[Suggestion]:
-        index = self._index
-        arrays = index.arrays
-        entries = index.top_entries(normalized, k)
-        scored = [(float(arrays.entry_score[entry]), entry) for entry in entries]
-        exact = index.key_range(normalized.rstrip() + " ")
-        if exact is not None:
-            scored.extend(
-                (float(arrays.entry_score[entry]) + EXACT_BONUS, entry)
-                for entry in range(*exact)
-                if int(arrays.entry_kind[entry]) in _EXACT_KIND_CODES
-            )
-            scored.sort(reverse=True)
-        typed_length = len(normalized.rstrip())
+    def _present_ranked(self, found: list[_Candidate], typed: str, k: int) -> list[Suggestion]:
+        """Best candidate per title, cut to ``k``, as ``Suggestion`` values."""
+        hot = self._index.hot
+        memo = self._presented
         results: list[Suggestion] = []
         seen: set[int] = set()
-        for score, entry in scored:
-            title = int(arrays.entry_title[entry])
+        for score, entry, channel, reading in found:
+            title = hot.entry_title[entry]
             if title in seen:
                 continue
             seen.add(title)
-            kind = int(arrays.entry_kind[entry])
-            offset = int(arrays.entry_offset[entry])
-            spans = () if kind == _ALIAS else ((offset, offset + typed_length),)
-            results.append(
-                self._present(title, score, _KIND_NAMES[kind], spans, float(arrays.title_prior[title]))
-            )
+            # An entry reached by the same reading always presents the same way, so its
+            # immutable Suggestion is built once and shared.
+            corrected = reading if reading != typed else None
+            memo_key = (entry, score, len(reading.rstrip()), corrected)
+            suggestion = memo.get(memo_key)
+            if suggestion is None:
+                suggestion = self._present_entry(entry, score, channel, reading, corrected)
+                if len(memo) >= PRESENTED_MEMO_SIZE:
+                    memo.clear()
+                memo[memo_key] = suggestion
+            results.append(suggestion)
             if len(results) == k:
                 break
         return results
+
+    def _present_entry(
+        self, entry: int, score: float, channel: float, reading: str, corrected: str | None
+    ) -> Suggestion:
+        index = self._index
+        hot = index.hot
+        title = hot.entry_title[entry]
+        kind = hot.entry_kind[entry]
+        offset = hot.entry_offset[entry]
+        typed_length = len(reading.rstrip())
+        spans: tuple[tuple[int, int], ...]
+        if kind == _ALIAS:
+            spans = ()
+        elif kind == _INITIALS:
+            words = index.normalized_titles[title][offset:].split(" ")
+            starts: list[tuple[int, int]] = []
+            position = offset
+            for word in words[:typed_length]:
+                starts.append((position, position + 1))
+                position += len(word) + 1
+            spans = tuple(starts)
+        else:
+            spans = ((offset, offset + typed_length),)
+        return self._present(title, score, _KIND_NAMES[kind], spans, -channel, corrected)
 
     def _present(
         self,
@@ -140,7 +255,8 @@ class Autocomplete:
         score: float,
         match: str,
         spans: tuple[tuple[int, int], ...],
-        prior: float,
+        channel: float,
+        corrected_query: str | None,
     ) -> Suggestion:
         view = self._index.describe(title)
         return Suggestion(
@@ -151,8 +267,15 @@ class Autocomplete:
             label=view.label,
             match=match,
             normalized_spans=spans,
-            prior=prior,
+            prior=self._index.hot.title_prior[title],
+            channel=channel,
+            corrected=corrected_query is not None,
+            corrected_query=corrected_query,
         )
+
+
+def _by_score(candidate: _Candidate) -> float:
+    return candidate[0]
 
 
 def _parse(query: object, k: object) -> str:

@@ -3,9 +3,10 @@
 Layout
 ------
 Every title contributes *entries*, one per way of reaching it by typing a prefix: its whole
-normalized text, the text without a leading article, every later word start ("lebowski "), and
-every alias. An entry's *key* is that text followed by one space (so "the big " matches both "The
-Big Sleep" and a title that is just "The Big").
+normalized text, the text without a leading article, every later word start ("lebowski "),
+every alias, and the initials of its words (kept apart under ``INITIALS_MARK``). An entry's
+*key* is that text followed by one space (so "the big " matches both "The Big Sleep" and a
+title that is just "The Big").
 
 Entries are stored in lexicographic order of their keys, so all entries whose key starts with a
 prefix form one contiguous range ``[lo, hi)``. The distinct keys live in a marisa-trie (compact
@@ -41,12 +42,19 @@ import numpy as np
 import numpy.typing as npt
 
 from autocomplete.scoring import MatchKind
+from autocomplete.spelling_index import SpellingIndex
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+
+INITIALS_MARK = "\x01"
+"""Keys of initials entries start with this, a character no normalized text contains."""
 
 IntArray = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float32]
 
+
+SMALL_RANGE = 96
+"""Entry ranges up to this size are ranked in plain Python rather than NumPy."""
 
 DESCRIBED_CACHE_SIZE = 65_536
 """Titles whose decoded display values are kept in memory (popular titles recur)."""
@@ -59,6 +67,28 @@ class TitleView(NamedTuple):
     id: str
     metadata: Mapping[str, object]
     label: str  # text, plus the year when several titles share it
+
+
+@dataclass(frozen=True)
+class HotColumns:
+    """Per-entry and per-key columns read one element at a time on the query path."""
+
+    title_prior: memoryview
+    key_first: memoryview
+    key_end: memoryview
+    entry_title: memoryview
+    entry_score: memoryview
+    entry_kind: memoryview
+    entry_offset: memoryview
+
+    @classmethod
+    def over(cls, arrays: IndexArrays) -> HotColumns:
+        return cls(
+            **{
+                name: np.ascontiguousarray(getattr(arrays, name)).data
+                for name in cls.__dataclass_fields__
+            }
+        )
 
 
 class IndexFormatError(ValueError):
@@ -135,11 +165,18 @@ class CatalogIndex:
     normalized_titles: StringColumn
     ids: StringColumn
     metadata_json: StringColumn
+    spelling: SpellingIndex  # vocabulary and deletion index for typo correction
     info: Mapping[str, Any]  # build facts: counts, source, timings
     # Decoded per-title values; safe to share because the index never changes.
     _described: dict[int, TitleView] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    # Memoryviews over the hot columns: indexing one yields a Python number in tens of
+    # nanoseconds, where a NumPy scalar costs several times that.
+    hot: HotColumns = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hot", HotColumns.over(self.arrays))
 
     @property
     def title_count(self) -> int:
@@ -157,18 +194,14 @@ class CatalogIndex:
         found = self.keys.items(prefix)
         if not found:
             return None
-        key_ids = [key_id for _, key_id in found]
-        return (
-            int(self.arrays.key_first[key_ids].min()),
-            int(self.arrays.key_end[key_ids].max()),
-        )
+        return self._span_of_keys(found)
 
     def key_range(self, key: str) -> tuple[int, int] | None:
         """The entry range of exactly ``key`` (a normalized text plus its trailing space)."""
         key_id = self.keys.get(key)
         if key_id is None:
             return None
-        return int(self.arrays.key_first[key_id]), int(self.arrays.key_end[key_id])
+        return self.hot.key_first[key_id], self.hot.key_end[key_id]
 
     def top_entries(self, prefix: str, k: int) -> list[int]:
         """Positions of the best entry of each of the ``k`` best titles under ``prefix``."""
@@ -183,16 +216,29 @@ class CatalogIndex:
         found = self.keys.items(prefix)
         if not found:
             return []
-        key_ids = [key_id for _, key_id in found]
-        return self.best_in_range(
-            int(self.arrays.key_first[key_ids].min()),
-            int(self.arrays.key_end[key_ids].max()),
-            k,
-        )
+        return self.best_in_range(*self._span_of_keys(found), k)
+
+    def _span_of_keys(self, found: list[tuple[str, int]]) -> tuple[int, int]:
+        first, end = self.hot.key_first, self.hot.key_end
+        return min(first[key_id] for _, key_id in found), max(end[key_id] for _, key_id in found)
 
     def best_in_range(self, lo: int, hi: int, k: int) -> list[int]:
         """The best entry of each of the ``k`` best distinct titles in entries ``[lo, hi)``."""
-        return best_distinct(self.arrays.entry_score, self.arrays.entry_title, lo, hi, k)
+        if hi - lo > SMALL_RANGE:
+            return best_distinct(self.arrays.entry_score, self.arrays.entry_title, lo, hi, k)
+        # Small ranges: plain Python beats NumPy's per-call overhead.
+        scores = self.hot.entry_score[lo:hi].tolist()
+        titles = self.hot.entry_title[lo:hi].tolist()
+        chosen: list[int] = []
+        seen: set[int] = set()
+        for offset in sorted(range(hi - lo), key=scores.__getitem__, reverse=True):
+            title = titles[offset]
+            if title not in seen:
+                seen.add(title)
+                chosen.append(lo + offset)
+                if len(chosen) == k:
+                    break
+        return chosen
 
     def describe(self, title: int) -> TitleView:
         """The display values of a title, decoded once and then served from memory."""
@@ -228,6 +274,7 @@ class CatalogIndex:
         self.normalized_titles.save(target, "normalized_titles")
         self.ids.save(target, "ids")
         self.metadata_json.save(target, "metadata")
+        self.spelling.save(target / "spelling")
         # The manifest goes last: a directory without one is an interrupted save.
         manifest = {"format_version": FORMAT_VERSION, "info": dict(self.info)}
         (target / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
@@ -266,6 +313,7 @@ class CatalogIndex:
                 normalized_titles=StringColumn.load(source, "normalized_titles"),
                 ids=StringColumn.load(source, "ids"),
                 metadata_json=StringColumn.load(source, "metadata"),
+                spelling=SpellingIndex.load(source / "spelling"),
                 info=MappingProxyType(manifest.get("info", {})),
             )
         except (OSError, ValueError) as error:
@@ -278,9 +326,7 @@ def _load_array(path: Path) -> Any:
     return mapped.view(np.ndarray)
 
 
-def best_distinct(
-    scores: FloatArray, titles: IntArray, lo: int, hi: int, k: int
-) -> list[int]:
+def best_distinct(scores: FloatArray, titles: IntArray, lo: int, hi: int, k: int) -> list[int]:
     """Entry positions of the ``k`` best distinct titles among entries ``[lo, hi)``.
 
     Each title keeps only its best entry. A partial sort first picks a few more candidates than

@@ -12,6 +12,7 @@ The build runs in stages, each reported to an optional progress callback:
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -21,10 +22,17 @@ import marisa_trie
 import numpy as np
 
 from autocomplete.catalog import Record
-from autocomplete.index import CatalogIndex, IndexArrays, StringColumn, best_distinct
+from autocomplete.index import (
+    INITIALS_MARK,
+    CatalogIndex,
+    IndexArrays,
+    StringColumn,
+    best_distinct,
+)
 from autocomplete.limits import PRECOMPUTED_TOP, WIDE_PREFIX_ENTRIES
 from autocomplete.normalize import normalize
-from autocomplete.scoring import MatchKind, log_priors, match_weights
+from autocomplete.scoring import MIN_INITIALS, MatchKind, log_priors, match_weights
+from autocomplete.spelling_index import SpellingIndex
 from autocomplete.titles import split_leading_article
 
 MAX_WORD_STARTS = 12
@@ -47,6 +55,20 @@ def build_index(
     """Build the immutable index for ``records`` (ids must already be unique)."""
     report = progress or _no_progress
     started = time.perf_counter()
+    # The build allocates millions of small objects and frees none until the end; the cyclic
+    # garbage collector would rescan them again and again for nothing.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(records, source, report, started)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build(
+    records: Sequence[Record], source: str | None, report: Progress, started: float
+) -> CatalogIndex:
     count = len(records)
     weights = np.fromiter((record.weight for record in records), dtype=np.float64, count=count)
     priors = log_priors(weights).astype(np.float32)
@@ -55,17 +77,20 @@ def build_index(
     # Stage 1: entries, grouped by key text.
     entries_by_key: dict[str, list[tuple[float, int, int, int]]] = {}
     normalized_titles: list[str] = []
+    normalized_aliases: list[list[str]] = []
     unreachable = 0
     step = max(1, count // 100)
     for title, record in enumerate(records):
         if title % step == 0:
             report("entries", title, count)
         normalized = normalize(record.text)
+        aliases = [text for text in map(normalize, record.aliases) if text]
         normalized_titles.append(normalized)
+        normalized_aliases.append(aliases)
         prior = float(priors[title])
-        if not normalized and not record.aliases:
+        if not normalized and not aliases:
             unreachable += 1
-        for kind, offset, text in _entry_texts(record, normalized):
+        for kind, offset, text in _entry_texts(record.text, normalized, aliases):
             score = prior + float(kind_weight[kind])
             entries_by_key.setdefault(text + " ", []).append((-score, title, kind, offset))
     report("entries", count, count)
@@ -117,6 +142,18 @@ def build_index(
         wide_top[row, : len(best)] = best
     top_titles = np.argsort(-priors, kind="stable")[:PRECOMPUTED_TOP].astype(np.int32)
 
+    report("spelling", 0, 1)
+    spelling = SpellingIndex.build(
+        (
+            normalized.split() + [word for alias in aliases for word in alias.split()],
+            float(prior),
+        )
+        for normalized, aliases, prior in zip(
+            normalized_titles, normalized_aliases, priors, strict=True
+        )
+    )
+    report("spelling", 1, 1)
+
     display = [record.text for record in records]
     duplicate_counts: dict[str, int] = {}
     for text in display:
@@ -156,11 +193,12 @@ def build_index(
         metadata_json=StringColumn.from_strings(
             [json.dumps(dict(record.metadata), ensure_ascii=False) for record in records]
         ),
+        spelling=spelling,
         info=MappingProxyType(info),
     )
 
 
-def _entry_texts(record: Record, normalized: str) -> list[tuple[int, int, str]]:
+def _entry_texts(display: str, normalized: str, aliases: list[str]) -> list[tuple[int, int, str]]:
     """(kind, offset in the normalized title, key text) for every way to reach a title."""
     found: list[tuple[int, int, str]] = []
     seen: set[str] = set()
@@ -172,7 +210,7 @@ def _entry_texts(record: Record, normalized: str) -> list[tuple[int, int, str]]:
 
     add(MatchKind.TITLE, 0, normalized)
     article_end = -1
-    split = split_leading_article(record.text)
+    split = split_leading_article(display)
     if split is not None:
         rest = normalize(split[1])
         if rest and normalized.endswith(rest) and len(rest) < len(normalized):
@@ -182,8 +220,15 @@ def _entry_texts(record: Record, normalized: str) -> list[tuple[int, int, str]]:
     for start in starts[:MAX_WORD_STARTS]:
         if start != article_end:
             add(MatchKind.WORD, start, normalized[start:])
-    for alias in record.aliases:
-        add(MatchKind.ALIAS, -1, normalize(alias))
+    for alias in aliases:
+        add(MatchKind.ALIAS, -1, alias)
+    # Initials live under their own mark so they never crowd ordinary prefix matches.
+    for offset in (0, article_end):
+        if offset < 0:
+            continue
+        letters = "".join(word[0] for word in normalized[offset:].split())
+        if len(letters) >= MIN_INITIALS:
+            add(MatchKind.INITIALS, offset, INITIALS_MARK + letters)
     return found
 
 
@@ -241,4 +286,3 @@ def _wide_prefixes(
         report("wide prefixes", level, level + 1)
         level += 1
     return texts, firsts, ends, tops
-

@@ -17,6 +17,8 @@ Every suggestion's score is a log-probability-like sum, so terms from different 
   leading article ("big lebowski") or through an alias costs a little; a match at a later word
   start ("lebowski") costs ``log(0.12)``, so it ranks below a whole-title prefix match of a
   title up to about eight times less popular.
+* Initials ("tbl" for The Big Lebowski) are an abbreviation channel: ``log(0.5)``, and only
+  for queries of one word of at least ``MIN_INITIALS`` letters.
 * ``exact_bonus`` lifts a title whose whole text is the query ("Alien" for "alien") above longer
   titles that merely start with it ("Aliens"), unless they are far more popular.
 
@@ -43,6 +45,7 @@ class MatchKind(IntEnum):
     NO_ARTICLE = 1
     ALIAS = 2
     WORD = 3
+    INITIALS = 4
 
 
 MATCH_WEIGHT: dict[MatchKind, float] = {
@@ -50,12 +53,29 @@ MATCH_WEIGHT: dict[MatchKind, float] = {
     MatchKind.NO_ARTICLE: math.log(0.8),
     MatchKind.ALIAS: math.log(0.8),
     MatchKind.WORD: math.log(0.12),
+    MatchKind.INITIALS: math.log(0.5),
 }
 
 EXACT_BONUS = math.log(3.0)
 """Added when the query is the entire title, alias or title-without-article."""
 
-EXACT_KINDS = frozenset({MatchKind.TITLE, MatchKind.NO_ARTICLE, MatchKind.ALIAS})
+EXACT_KINDS = frozenset(
+    {MatchKind.TITLE, MatchKind.NO_ARTICLE, MatchKind.ALIAS, MatchKind.INITIALS}
+)
+
+MIN_INITIALS = 3
+"""Shortest one-word query also read as the initials of a title's words."""
+
+CHANNEL_WEIGHT = 1.0
+"""Multiplies the channel cost; 1.0 is the plain noisy channel."""
+
+CORRECTION_MARGIN = 3.0
+"""A correction is offered only when it scores within this many nats of the best exact match.
+
+When the typed text already completes to titles, a reading of it as a typo must be at least
+``exp(-CORRECTION_MARGIN)`` (about 1/400) as likely as the best of them to be shown; otherwise
+a specific, correctly typed title would be padded with far-fetched neighbours.
+"""
 
 
 def log_priors(weights: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

@@ -1,0 +1,234 @@
+"""The immutable structures behind typo correction: the word vocabulary and a deletion index.
+
+Typo correction works word by word. For each typed word (the last one still a prefix) it needs
+the catalog words, or word *prefixes*, within a small edit distance, without scanning the
+vocabulary. SymSpell's symmetric-delete idea (Garbe, 2012) provides that: two strings are within
+edit distance ``d`` only if deleting at most ``d`` characters from each yields a common string.
+So every vocabulary prefix is stored under each of its deletion variants, and a typed word looks
+up its own variants: a few dozen trie probes, whatever the catalog size.
+
+Indexed strings are the prefixes of vocabulary words of ``MIN_INDEXED_CHARS`` to
+``MAX_INDEXED_CHARS`` characters, each with the deletion depth ``deletion_depth(len)`` (one for
+short prefixes, two from ``TWO_EDIT_CHARS`` on). Longer typed words are looked up by their first
+``MAX_INDEXED_CHARS`` characters and then checked in full (SymSpell's "prefix length" trick).
+
+Each word and indexed prefix carries two numbers: ``log`` of the popularity mass of the titles
+containing it (so candidates can be ordered by how likely the user meant them), and the best log
+prior of any one such title. The second is an upper bound on the score of anything a correction
+to that word can reach, which lets the engine skip the typo path when no correction could place
+among the results it already has.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import marisa_trie
+import numpy as np
+import numpy.typing as npt
+
+MIN_INDEXED_CHARS = 3
+MAX_INDEXED_CHARS = 8
+TWO_EDIT_CHARS = 6
+
+
+def deletion_depth(length: int) -> int:
+    """How many deletions a string of ``length`` characters is indexed (and looked up) with."""
+    if length < MIN_INDEXED_CHARS:
+        return 0
+    return 2 if length >= TWO_EDIT_CHARS else 1
+
+
+def deletion_variants(text: str, depth: int) -> set[str]:
+    """``text`` with every choice of up to ``depth`` characters removed (itself included)."""
+    variants = {text}
+    frontier = {text}
+    for _ in range(depth):
+        frontier = {
+            word[:index] + word[index + 1 :] for word in frontier for index in range(len(word))
+        }
+        variants |= frontier
+    return variants
+
+
+@dataclass(frozen=True)
+class SpellingIndex:
+    """Vocabulary words and prefixes, and the deletion index over the prefixes."""
+
+    words: marisa_trie.Trie  # every distinct catalog word
+    word_log_weight: npt.NDArray[np.float32]  # by word trie id
+    word_best_prior: npt.NDArray[np.float32]  # by word trie id: best log P(title) containing it
+    prefixes: marisa_trie.Trie  # word prefixes of 1 to MAX_INDEXED_CHARS characters
+    prefix_log_weight: npt.NDArray[np.float32]  # by prefix trie id
+    prefix_best_prior: npt.NDArray[np.float32]  # by prefix trie id
+    deletions: marisa_trie.Trie  # deletion variant -> id
+    postings_first: npt.NDArray[np.int32]  # by deletion id, into postings
+    postings: npt.NDArray[np.int32]  # prefix trie ids
+    # Memoryviews for element access on the query path (NumPy scalars cost more).
+    _first: memoryview = field(init=False, repr=False, compare=False)
+    _postings: memoryview = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_first", np.ascontiguousarray(self.postings_first).data)
+        object.__setattr__(self, "_postings", np.ascontiguousarray(self.postings).data)
+
+    def prefixes_near(self, typed: str) -> list[str]:
+        """Indexed prefixes sharing a deletion variant with ``typed[:MAX_INDEXED_CHARS]``."""
+        probe = typed[:MAX_INDEXED_CHARS]
+        depth = deletion_depth(len(probe))
+        if depth == 0:
+            return []
+        found: set[int] = set()
+        first, postings, lookup = self._first, self._postings, self.deletions.get
+        for variant in deletion_variants(probe, depth):
+            deletion_id = lookup(variant)
+            if deletion_id is not None:
+                found.update(postings[first[deletion_id] : first[deletion_id + 1]])
+        restore = self.prefixes.restore_key
+        return [restore(prefix_id) for prefix_id in found]
+
+    def prefix_log_weight_of(self, prefix: str) -> float | None:
+        prefix_id = self.prefixes.get(prefix)
+        return None if prefix_id is None else float(self.prefix_log_weight[prefix_id])
+
+    def word_log_weight_of(self, word: str) -> float | None:
+        word_id = self.words.get(word)
+        return None if word_id is None else float(self.word_log_weight[word_id])
+
+    def best_prior_of(self, text: str, *, prefix: bool) -> float:
+        """An upper bound on log P(title) of titles with ``text`` as a word (or word prefix).
+
+        ``-inf`` when no title has it. Prefixes longer than the index holds are bounded by
+        their indexed part.
+        """
+        if not prefix:
+            word_id = self.words.get(text)
+            return -math.inf if word_id is None else float(self.word_best_prior[word_id])
+        prefix_id = self.prefixes.get(text[:MAX_INDEXED_CHARS])
+        return -math.inf if prefix_id is None else float(self.prefix_best_prior[prefix_id])
+
+    def has_word_starting(self, prefix: str) -> bool:
+        return next(iter(self.words.iterkeys(prefix)), None) is not None
+
+    def words_starting(self, prefix: str, limit: int) -> list[str]:
+        """Up to ``limit`` vocabulary words beginning with ``prefix``, most popular first."""
+        found = self.words.items(prefix)
+        found.sort(key=lambda item: -float(self.word_log_weight[item[1]]))
+        return [word for word, _ in found[:limit]]
+
+    # Build, save, load ------------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, titles: Iterable[tuple[Sequence[str], float]]) -> SpellingIndex:
+        """Build from (words of a normalized title, log P(title)) pairs."""
+        word_mass: dict[str, float] = {}
+        word_best: dict[str, float] = {}
+        for title_words, log_prior in titles:
+            mass = math.exp(log_prior)
+            for word in set(title_words):
+                word_mass[word] = word_mass.get(word, 0.0) + mass
+                if log_prior > word_best.get(word, -math.inf):
+                    word_best[word] = log_prior
+        total = sum(word_mass.values()) or 1.0
+        words = marisa_trie.Trie(word_mass)
+        word_log_weight = np.empty(len(words), dtype=np.float32)
+        word_best_prior = np.empty(len(words), dtype=np.float32)
+        for word, word_id in words.iteritems():
+            word_log_weight[word_id] = np.log(word_mass[word] / total)
+            word_best_prior[word_id] = word_best[word]
+
+        prefix_mass: dict[str, float] = {}
+        prefix_best: dict[str, float] = {}
+        for word, mass in word_mass.items():
+            best = word_best[word]
+            # Prefixes shorter than MIN_INDEXED_CHARS get weights and bounds but no deletions.
+            for end in range(1, min(len(word), MAX_INDEXED_CHARS) + 1):
+                prefix = word[:end]
+                prefix_mass[prefix] = prefix_mass.get(prefix, 0.0) + mass
+                if best > prefix_best.get(prefix, -math.inf):
+                    prefix_best[prefix] = best
+        prefixes = marisa_trie.Trie(prefix_mass)
+        prefix_log_weight = np.empty(len(prefixes), dtype=np.float32)
+        prefix_best_prior = np.empty(len(prefixes), dtype=np.float32)
+        variant_of_pair: list[str] = []
+        prefix_of_pair: list[int] = []
+        for prefix, prefix_id in prefixes.iteritems():
+            prefix_log_weight[prefix_id] = np.log(prefix_mass[prefix] / total)
+            prefix_best_prior[prefix_id] = prefix_best[prefix]
+            if len(prefix) < MIN_INDEXED_CHARS:
+                continue
+            variants = deletion_variants(prefix, deletion_depth(len(prefix)))
+            variant_of_pair.extend(variants)
+            prefix_of_pair.extend([prefix_id] * len(variants))
+
+        # Postings as one array sorted by deletion id, rather than a list per deletion: flat
+        # arrays build several times faster and load as memory maps.
+        deletions = marisa_trie.Trie(variant_of_pair)
+        id_of_variant = dict(deletions.iteritems())
+        deletion_of_pair = np.fromiter(
+            (id_of_variant[variant] for variant in variant_of_pair),
+            dtype=np.int32,
+            count=len(variant_of_pair),
+        )
+        order = np.argsort(deletion_of_pair, kind="stable")
+        postings = np.asarray(prefix_of_pair, dtype=np.int32)[order]
+        postings_first = np.zeros(len(deletions) + 1, dtype=np.int32)
+        np.cumsum(np.bincount(deletion_of_pair, minlength=len(deletions)), out=postings_first[1:])
+        return cls(
+            words=words,
+            word_log_weight=word_log_weight,
+            word_best_prior=word_best_prior,
+            prefixes=prefixes,
+            prefix_log_weight=prefix_log_weight,
+            prefix_best_prior=prefix_best_prior,
+            deletions=deletions,
+            postings_first=postings_first,
+            postings=postings,
+        )
+
+    def save(self, directory: str | os.PathLike[str]) -> None:
+        target = Path(directory)
+        target.mkdir(parents=True, exist_ok=True)
+        for name in ("words", "prefixes", "deletions"):
+            getattr(self, name).save(str(target / f"{name}.marisa"))
+        for name in _ARRAYS:
+            np.save(target / f"{name}.npy", getattr(self, name))
+        sizes = {"words": len(self.words), "prefixes": len(self.prefixes)}
+        sizes["deletions"] = len(self.deletions)
+        sizes["postings"] = len(self.postings)
+        (target / "spelling.json").write_text(json.dumps(sizes, indent=2))
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str]) -> SpellingIndex:
+        source = Path(directory)
+
+        def trie(name: str) -> marisa_trie.Trie:
+            return marisa_trie.Trie().mmap(str(source / f"{name}.marisa"))
+
+        def array(name: str) -> npt.NDArray[np.generic]:
+            loaded: npt.NDArray[np.generic] = np.load(
+                source / f"{name}.npy", mmap_mode="r", allow_pickle=False
+            ).view(np.ndarray)
+            return loaded
+
+        return cls(
+            words=trie("words"),
+            prefixes=trie("prefixes"),
+            deletions=trie("deletions"),
+            **{name: array(name) for name in _ARRAYS},  # type: ignore[arg-type]
+        )
+
+
+_ARRAYS = (
+    "word_log_weight",
+    "word_best_prior",
+    "prefix_log_weight",
+    "prefix_best_prior",
+    "postings_first",
+    "postings",
+)

@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from types import MappingProxyType
+
+import pytest
+
+from autocomplete.catalog import Record
+from autocomplete.index import CatalogIndex, IndexFormatError
+from autocomplete.index_build import build_index
+from autocomplete.limits import PRECOMPUTED_TOP, WIDE_PREFIX_ENTRIES
+from autocomplete.normalize import normalize
+
+WORDS = ["red", "blue", "green", "big", "small", "night", "day", "star", "war", "love"]
+
+
+def _records(count: int, seed: int = 7) -> list[Record]:
+    rng = random.Random(seed)
+    records = []
+    for number in range(count):
+        words = rng.choices(WORDS, k=rng.randint(1, 4))
+        records.append(
+            Record(
+                id=f"t{number}",
+                text=" ".join(words).title(),
+                weight=float(rng.randint(0, 5000)),
+                metadata=MappingProxyType({"n": number}),
+            )
+        )
+    return records
+
+
+@pytest.fixture(scope="module")
+def random_index() -> tuple[list[Record], CatalogIndex]:
+    records = _records(3000)
+    return records, build_index(records)
+
+
+def _brute_force_top(records: list[Record], index: CatalogIndex, prefix: str, k: int) -> list[int]:
+    """Best entry score per title among all entries whose key starts with prefix."""
+    best: dict[int, float] = {}
+    arrays = index.arrays
+    for entry in range(index.entry_count):
+        title = int(arrays.entry_title[entry])
+        normalized = index.normalized_titles[title]
+        offset = int(arrays.entry_offset[entry])
+        key = normalized[offset:] + " "
+        if key.startswith(prefix):
+            score = float(arrays.entry_score[entry])
+            best[title] = max(best.get(title, float("-inf")), score)
+    ranked = sorted(best.items(), key=lambda item: -item[1])
+    return [title for title, _ in ranked[:k]]
+
+
+@pytest.mark.parametrize("prefix", ["r", "b", "bi", "big ", "star w", "dark city", "zzz", "moon s"])
+@pytest.mark.parametrize("k", [1, 10, PRECOMPUTED_TOP + 5])
+def test_top_entries_match_brute_force(
+    random_index: tuple[list[Record], CatalogIndex], prefix: str, k: int
+) -> None:
+    records, index = random_index
+    found = index.top_entries(prefix, k)
+    titles = [int(index.arrays.entry_title[entry]) for entry in found]
+    expected = _brute_force_top(records, index, prefix, k)
+    # Ties may order differently; compare the scores rank by rank and the sets where untied.
+    found_scores = [float(index.arrays.entry_score[entry]) for entry in found]
+    assert len(titles) == len(expected)
+    assert len(set(titles)) == len(titles)
+    expected_scores = sorted(
+        (
+            max(
+                float(index.arrays.entry_score[e])
+                for e in range(index.entry_count)
+                if int(index.arrays.entry_title[e]) == title
+                and (
+                    index.normalized_titles[title][int(index.arrays.entry_offset[e]) :] + " "
+                ).startswith(prefix)
+            )
+            for title in expected
+        ),
+        reverse=True,
+    )
+    assert found_scores == pytest.approx(expected_scores)
+
+
+def test_wide_prefixes_are_precomputed_and_narrow_ones_are_not(
+    random_index: tuple[list[Record], CatalogIndex],
+) -> None:
+    _, index = random_index
+    assert "b" in index.wide_prefixes
+    lo, hi = index.prefix_range("b") or (0, 0)
+    assert hi - lo > WIDE_PREFIX_ENTRIES
+    narrow = next(
+        text
+        for text in (normalize(record.text) for record in _records(3000))
+        if (span := index.prefix_range(text + " ")) and span[1] - span[0] <= WIDE_PREFIX_ENTRIES
+    )
+    assert narrow + " " not in index.wide_prefixes
+
+
+def test_entries_cover_title_article_word_and_alias() -> None:
+    records = [
+        Record("1", "The Big Lebowski", 10.0, MappingProxyType({}), ("dude movie",)),
+        Record("2", "L'Avventura", 5.0, MappingProxyType({})),
+    ]
+    index = build_index(records)
+    assert index.key_range("the big lebowski ") is not None
+    assert index.key_range("big lebowski ") is not None
+    assert index.key_range("lebowski ") is not None
+    assert index.key_range("dude movie ") is not None
+    assert index.key_range("avventura ") is not None
+    assert index.key_range("lavventura ") is not None
+    assert index.key_range("the big") is None  # keys are whole texts; prefixes go via ranges
+
+
+def test_save_and_load_round_trip(
+    tmp_path: Path, random_index: tuple[list[Record], CatalogIndex]
+) -> None:
+    records, index = random_index
+    index.save(tmp_path / "idx")
+    loaded = CatalogIndex.load(tmp_path / "idx")
+    assert loaded.title_count == index.title_count
+    assert loaded.entry_count == index.entry_count
+    for prefix in ["r", "star", "big b", "q"]:
+        assert loaded.top_entries(prefix, 10) == index.top_entries(prefix, 10)
+    title = 1234
+    assert loaded.describe(title).text == records[title].text
+    assert loaded.describe(title).id == records[title].id
+    assert loaded.describe(title).metadata == {"n": title}
+
+
+def test_load_rejects_missing_and_foreign_directories(tmp_path: Path) -> None:
+    with pytest.raises(IndexFormatError, match="no manifest"):
+        CatalogIndex.load(tmp_path)
+    (tmp_path / "manifest.json").write_text('{"format_version": 999}')
+    with pytest.raises(IndexFormatError, match="format 999"):
+        CatalogIndex.load(tmp_path)
+
+
+def test_load_reports_a_damaged_index(tmp_path: Path) -> None:
+    index = build_index(_records(50))
+    index.save(tmp_path)
+    (tmp_path / "entry_score.npy").unlink()
+    with pytest.raises(IndexFormatError, match="damaged"):
+        CatalogIndex.load(tmp_path)
+
+
+def test_remakes_get_the_year_in_their_label() -> None:
+    records = [
+        Record("a", "Hamlet", 10.0, MappingProxyType({"year": 1948})),
+        Record("b", "Hamlet", 20.0, MappingProxyType({"year": 1996})),
+        Record("c", "Heat", 20.0, MappingProxyType({"year": 1995})),
+    ]
+    index = build_index(records)
+    assert index.describe(0).label == "Hamlet (1948)"
+    assert index.describe(1).label == "Hamlet (1996)"
+    assert index.describe(2).label == "Heat"
