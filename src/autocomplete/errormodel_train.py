@@ -1,0 +1,183 @@
+"""Training the error model from codespell's misspelling lists (``autocomplete train-errors``).
+
+codespell (https://github.com/codespell-project/codespell) ships lists of common misspellings
+with their corrections, one per line: ``abandonned->abandoned`` or ``wrod->word, wrong,``. Each
+entry whose misspelling and first correction are single words of lowercase letters becomes a
+(typed, intended) pair; pairs more than ``MAX_PAIR_EDITS`` edits apart are rewrites rather than
+slips and would blur the counts, so they are left out. The pairs are aligned and counted by
+``errormodel.count_edits`` (KCG counts and denominators), and the counts saved with the model
+parameters to ``data/error_model.json``.
+
+Only this module needs codespell, and it locates the dictionaries without importing it, so
+the runtime (``ErrorModel.load``) never depends on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import importlib.util
+import math
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rapidfuzz.distance import OSA
+
+from autocomplete.errormodel import MODEL_FILE, ErrorCounts, ErrorModel, Parameters, count_edits
+
+CODESPELL_FILES = (
+    "dictionary.txt",
+    "dictionary_rare.txt",
+    "dictionary_code.txt",
+    "dictionary_names.txt",
+)
+"""The dictionaries of misspellings. The others map spelling variants (en-GB to en-US),
+informal phrases or wording advice, which are not typing or spelling errors."""
+
+MAX_PAIR_EDITS = 2
+
+MAX_FIRST_LETTER_PENALTY = 3.0
+
+INSTALL_HINT = "codespell is needed to train the error model: pip install codespell"
+
+
+class CodespellMissingError(RuntimeError):
+    pass
+
+
+def parse_line(line: str) -> tuple[str, str] | None:
+    """The (misspelling, first correction) of a dictionary line, if both are plain words."""
+    typo, arrow, corrections = line.strip().partition("->")
+    if not arrow:
+        return None
+    first = corrections.split(",", 1)[0].strip()
+    if not (_plain_word(typo) and _plain_word(first)) or typo == first:
+        return None
+    return typo, first
+
+
+def _plain_word(text: str) -> bool:
+    return text.isascii() and text.isalpha() and text.islower()
+
+
+def read_pairs(paths: Iterable[Path]) -> list[tuple[str, str]]:
+    """The usable (typed, intended) pairs of the given dictionary files, in file order."""
+    pairs: list[tuple[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for path in paths:
+        with path.open(encoding="utf-8") as stream:
+            for line in stream:
+                pair = parse_line(line)
+                if pair is None or pair in seen:
+                    continue
+                if OSA.distance(*pair, score_cutoff=MAX_PAIR_EDITS) > MAX_PAIR_EDITS:
+                    continue
+                seen.add(pair)
+                pairs.append(pair)
+    return pairs
+
+
+def train(
+    pairs: Iterable[tuple[str, str]],
+    parameters: Parameters | None = None,
+    provenance: dict[str, Any] | None = None,
+) -> ErrorModel:
+    """An error model from (typed, intended) pairs, e.g. ``[("teh", "the")]``.
+
+    Without ``parameters``, the defaults are used except for the first-letter penalty, which is
+    measured from the pairs.
+    """
+    counts = count_edits(pairs)
+    if parameters is None:
+        parameters = Parameters(first_letter_penalty=first_letter_penalty(counts))
+    return ErrorModel.from_counts(counts, parameters, provenance)
+
+
+def first_letter_penalty(counts: ErrorCounts) -> float:
+    """How much rarer edits at the first letter are than edits anywhere, in nats.
+
+    If errors fell on every character alike, ``words / characters`` of them would hit a first
+    letter; the penalty is the log of that over the observed share (add-one smoothed, and kept
+    within 0..``MAX_FIRST_LETTER_PENALTY`` so that a small sample cannot make it extreme).
+    """
+    if not counts.characters or not counts.edits:
+        return Parameters().first_letter_penalty
+    expected = counts.words / counts.characters
+    observed = (counts.first_letter_edits + 1) / (counts.edits + 1)
+    return round(min(max(math.log(expected / observed), 0.0), MAX_FIRST_LETTER_PENALTY), 3)
+
+
+def codespell_data() -> tuple[str, Path]:
+    """codespell's version and the folder of its dictionaries."""
+    spec = importlib.util.find_spec("codespell_lib")
+    if spec is None or not spec.submodule_search_locations:
+        raise CodespellMissingError(INSTALL_HINT)
+    folder = Path(next(iter(spec.submodule_search_locations))) / "data"
+    try:
+        version = importlib.metadata.version("codespell")
+    except importlib.metadata.PackageNotFoundError:
+        version = "unknown"
+    return version, folder
+
+
+def train_from_codespell(files: Sequence[str] = CODESPELL_FILES) -> ErrorModel:
+    version, folder = codespell_data()
+    paths = [folder / name for name in files]
+    missing = [str(path) for path in paths if not path.is_file()]
+    if missing:
+        raise CodespellMissingError(
+            f"codespell {version} lacks {', '.join(missing)}; pip install --upgrade codespell"
+        )
+    pairs = read_pairs(paths)
+    provenance = {
+        "source": "codespell misspelling dictionaries (https://github.com/codespell-project/codespell)",
+        "codespell_version": version,
+        "files": list(files),
+        "pairs": len(pairs),
+        "max_pair_edits": MAX_PAIR_EDITS,
+        "command": "autocomplete train-errors",
+    }
+    return train(pairs, provenance=provenance)
+
+
+def _default_output() -> Path:
+    from autocomplete.bundled import data_directory
+
+    return data_directory() / MODEL_FILE
+
+
+def run(args: argparse.Namespace) -> int:
+    output = Path(args.output) if args.output else _default_output()
+    try:
+        model = train_from_codespell()
+    except CodespellMissingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    model.save(output)
+    counts = model.counts
+    print(
+        f"wrote {output}: {model.provenance['pairs']} pairs, {counts.edits} edits over "
+        f"{counts.characters} characters (codespell {model.provenance['codespell_version']})"
+    )
+    return 0
+
+
+def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``train-errors`` on an argparse subparsers object."""
+    parser = commands.add_parser(
+        "train-errors",
+        help="train the typo error model from codespell's misspelling lists",
+        description=(
+            "Count the edits in codespell's misspelling dictionaries and save the error model "
+            "(needs the `data` extra: pip install codespell)."
+        ),
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        help=f"where to write the model (default: data/{MODEL_FILE})",
+    )
+    parser.set_defaults(run=run)
