@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from autocomplete.bundled import bundled_index
 from autocomplete.candidates import ChannelModel, Speller
@@ -32,6 +32,10 @@ from autocomplete.scoring import (
 )
 from autocomplete.suggestion import Suggestion
 
+if TYPE_CHECKING:
+    from autocomplete.feedback.layer import FeedbackLayer
+    from autocomplete.feedback.store import FeedbackStore
+
 PRESENTED_MEMO_SIZE = 200_000
 """Memoized exact-prefix suggestions kept before the memo is emptied and refilled."""
 
@@ -43,8 +47,9 @@ _KIND_NAMES = tuple(kind_name(kind) for kind in MatchKind)
 _ALIAS = int(MatchKind.ALIAS)
 _INITIALS = int(MatchKind.INITIALS)
 
-# (score, entry position, channel cost, the reading of the query that reached the entry)
-_Candidate = tuple[float, int, float, str]
+# (score, entry position, channel cost, the reading of the query that reached the entry,
+#  feedback boost included in the score)
+_Candidate = tuple[float, int, float, str, float]
 
 
 class Autocomplete:
@@ -55,11 +60,16 @@ class Autocomplete:
     """
 
     def __init__(
-        self, index: CatalogIndex | None = None, *, error_model: ChannelModel | None = None
+        self,
+        index: CatalogIndex | None = None,
+        *,
+        error_model: ChannelModel | None = None,
+        feedback: str | FeedbackStore | FeedbackLayer | None = None,
     ) -> None:
         self._index = index if index is not None else bundled_index()
         errors: ChannelModel = error_model if error_model is not None else ErrorModel.load()
         self._speller = Speller(self._index.spelling, errors, channel_weight=CHANNEL_WEIGHT)
+        self._feedback = _feedback_layer(feedback)
         self.load_report: LoadReport | None = None
         # Suggestions are a pure function of the immutable index and the reading that reached
         # them, so they are memoized; being immutable, they are safe to share between calls.
@@ -92,9 +102,14 @@ class Autocomplete:
         return engine
 
     @classmethod
-    def load(cls, directory: str | os.PathLike[str]) -> Autocomplete:
+    def load(
+        cls,
+        directory: str | os.PathLike[str],
+        *,
+        feedback: str | FeedbackStore | FeedbackLayer | None = None,
+    ) -> Autocomplete:
         """Open an index saved with ``save`` (memory-mapped)."""
-        return cls(CatalogIndex.load(directory))
+        return cls(CatalogIndex.load(directory), feedback=feedback)
 
     def save(self, directory: str | os.PathLike[str]) -> Path:
         return self._index.save(directory)
@@ -105,6 +120,47 @@ class Autocomplete:
 
     def __len__(self) -> int:
         return self._index.title_count
+
+    # Feedback -----------------------------------------------------------------------------------
+
+    @property
+    def feedback(self) -> FeedbackLayer | None:
+        """The click-feedback layer, or None when feedback is off (the library default)."""
+        return self._feedback
+
+    def record_impression(self, query: str, ids: Sequence[str], session_id: str) -> None:
+        """Record that the suggestions ``ids`` were shown, in this order, for ``query``."""
+        self._require_feedback().record_impression(_parse_feedback_query(query), ids, session_id)
+
+    def record_click(
+        self,
+        query: str,
+        id: str,
+        position: int,
+        session_id: str,
+        dwell_ms: int | None = None,
+    ) -> None:
+        """Record a click on suggestion ``id`` shown at 1-based ``position`` for ``query``."""
+        self._require_feedback().record_click(
+            _parse_feedback_query(query), id, position, session_id, dwell_ms
+        )
+
+    def record_feedback(self, id: str, value: float, session_id: str) -> None:
+        """Record explicit feedback on a title: +1 like, -1 dislike, or a rating."""
+        self._require_feedback().record_feedback(id, value, session_id)
+
+    def close(self) -> None:
+        """Close the feedback store, if any; the index needs no closing."""
+        if self._feedback is not None:
+            self._feedback.close()
+
+    def _require_feedback(self) -> FeedbackLayer:
+        if self._feedback is None:
+            raise RuntimeError(
+                "feedback is off for this engine; pass feedback='sqlite:///path.db', "
+                "'redis://host:port/db' or 'memory://' to Autocomplete"
+            )
+        return self._feedback
 
     # The query path ---------------------------------------------------------------------------
 
@@ -123,6 +179,10 @@ class Autocomplete:
             if corrected:
                 found.extend(corrected)
                 found.sort(key=_by_score, reverse=True)
+        if self._feedback is not None:
+            boosts = self._feedback.boosts(normalized)
+            if boosts:
+                found = self._apply_feedback(found, normalized, boosts)
         return self._present_ranked(found, normalized, k)
 
     # Phase: retrieve.
@@ -142,14 +202,14 @@ class Autocomplete:
         entry_score = index.hot.entry_score
         base = -channel * CHANNEL_WEIGHT
         found = [
-            (entry_score[entry] + base, entry, channel, reading)
+            (entry_score[entry] + base, entry, channel, reading, 0.0)
             for entry in index.top_entries(prefix, k)
         ]
         exact = index.key_range(prefix.rstrip() + " ")
         if exact is not None:
             entry_kind = index.hot.entry_kind
             found.extend(
-                (entry_score[entry] + base + EXACT_BONUS, entry, channel, reading)
+                (entry_score[entry] + base + EXACT_BONUS, entry, channel, reading, 0.0)
                 for entry in range(*exact)
                 if entry_kind[entry] in _EXACT_KIND_CODES
             )
@@ -183,11 +243,45 @@ class Autocomplete:
         floor = found[0][0] - CORRECTION_MARGIN
         entry_title = self._index.hot.entry_title
         seen: set[int] = set()
-        for score, entry, _, _ in found:
+        for score, entry, _, _, _ in found:
             seen.add(entry_title[entry])
             if len(seen) == k:
                 return max(floor, score)
         return floor
+
+    def _apply_feedback(
+        self, found: list[_Candidate], typed: str, boosts: Mapping[str, float]
+    ) -> list[_Candidate]:
+        """Add each title's feedback boost to its candidates, and bring in boosted titles.
+
+        A title that clicks have lifted under this prefix may lie below the retrieved top k;
+        it joins through its best entry that the typed text reaches.
+        """
+        index = self._index
+        boost_of_title: dict[int, float] = {}
+        for title_id, boost in boosts.items():
+            title = index.title_of(title_id)
+            if title is not None:
+                boost_of_title[title] = boost
+        if not boost_of_title:
+            return found
+        entry_title = index.hot.entry_title
+        present: set[int] = set()
+        adjusted: list[_Candidate] = []
+        for score, entry, channel, reading, _ in found:
+            title = entry_title[entry]
+            present.add(title)
+            boost = boost_of_title.get(title, 0.0)
+            adjusted.append((score + boost, entry, channel, reading, boost))
+        for title, boost in boost_of_title.items():
+            if title in present or boost <= 0:
+                continue
+            reaching = index.best_entry_reaching(title, typed)
+            if reaching is not None:
+                score = index.hot.entry_score[reaching] + boost
+                adjusted.append((score, reaching, 0.0, typed, boost))
+        adjusted.sort(key=_by_score, reverse=True)
+        return adjusted
 
     # Phase: present.
 
@@ -205,7 +299,7 @@ class Autocomplete:
         memo = self._presented
         results: list[Suggestion] = []
         seen: set[int] = set()
-        for score, entry, channel, reading in found:
+        for score, entry, channel, reading, boost in found:
             title = hot.entry_title[entry]
             if title in seen:
                 continue
@@ -216,7 +310,7 @@ class Autocomplete:
             memo_key = (entry, score, len(reading.rstrip()), corrected)
             suggestion = memo.get(memo_key)
             if suggestion is None:
-                suggestion = self._present_entry(entry, score, channel, reading, corrected)
+                suggestion = self._present_entry(entry, score, channel, reading, corrected, boost)
                 if len(memo) >= PRESENTED_MEMO_SIZE:
                     memo.clear()
                 memo[memo_key] = suggestion
@@ -226,7 +320,13 @@ class Autocomplete:
         return results
 
     def _present_entry(
-        self, entry: int, score: float, channel: float, reading: str, corrected: str | None
+        self,
+        entry: int,
+        score: float,
+        channel: float,
+        reading: str,
+        corrected: str | None,
+        boost: float,
     ) -> Suggestion:
         index = self._index
         hot = index.hot
@@ -247,7 +347,7 @@ class Autocomplete:
             spans = tuple(starts)
         else:
             spans = ((offset, offset + typed_length),)
-        return self._present(title, score, _KIND_NAMES[kind], spans, -channel, corrected)
+        return self._present(title, score, _KIND_NAMES[kind], spans, -channel, corrected, boost)
 
     def _present(
         self,
@@ -257,6 +357,7 @@ class Autocomplete:
         spans: tuple[tuple[int, int], ...],
         channel: float,
         corrected_query: str | None,
+        feedback: float = 0.0,
     ) -> Suggestion:
         view = self._index.describe(title)
         return Suggestion(
@@ -269,6 +370,7 @@ class Autocomplete:
             normalized_spans=spans,
             prior=self._index.hot.title_prior[title],
             channel=channel,
+            feedback=feedback,
             corrected=corrected_query is not None,
             corrected_query=corrected_query,
         )
@@ -276,6 +378,26 @@ class Autocomplete:
 
 def _by_score(candidate: _Candidate) -> float:
     return candidate[0]
+
+
+def _feedback_layer(
+    feedback: str | FeedbackStore | FeedbackLayer | None,
+) -> FeedbackLayer | None:
+    if feedback is None:
+        return None
+    # Imported here: an engine without feedback never loads the store drivers.
+    from autocomplete.feedback.layer import FeedbackLayer
+    from autocomplete.feedback.store import open_store
+
+    if isinstance(feedback, FeedbackLayer):
+        return feedback
+    return FeedbackLayer(open_store(feedback))
+
+
+def _parse_feedback_query(query: object) -> str:
+    if not isinstance(query, str):
+        raise TypeError(f"query must be a str, got {type(query).__name__}")
+    return normalize_query(query[:MAX_RAW_QUERY_CHARS])[:MAX_QUERY_CHARS]
 
 
 def _parse(query: object, k: object) -> str:

@@ -44,7 +44,7 @@ import numpy.typing as npt
 from autocomplete.scoring import MatchKind
 from autocomplete.spelling_index import SpellingIndex
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 INITIALS_MARK = "\x01"
 """Keys of initials entries start with this, a character no normalized text contains."""
@@ -52,6 +52,10 @@ INITIALS_MARK = "\x01"
 IntArray = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float32]
 
+
+_TEXT_KINDS = frozenset(
+    int(kind) for kind in (MatchKind.TITLE, MatchKind.NO_ARTICLE, MatchKind.WORD)
+)
 
 SMALL_RANGE = 96
 """Entry ranges up to this size are ranked in plain Python rather than NumPy."""
@@ -80,6 +84,9 @@ class HotColumns:
     entry_score: memoryview
     entry_kind: memoryview
     entry_offset: memoryview
+    title_of_id_key: memoryview
+    title_entry_first: memoryview
+    title_entries: memoryview
 
     @classmethod
     def over(cls, arrays: IndexArrays) -> HotColumns:
@@ -152,6 +159,11 @@ class IndexArrays:
     wide_top: IntArray  # shape (wide prefixes, PRECOMPUTED_TOP); -1 pads short rows
     # The most popular titles: the answer to an empty query.
     top_titles: IntArray
+    # Per id key, in the id trie's order: the title with that id.
+    title_of_id_key: IntArray
+    # Every title's entries: title_entries[title_entry_first[t] : title_entry_first[t + 1]].
+    title_entry_first: IntArray
+    title_entries: IntArray
 
 
 @dataclass(frozen=True)
@@ -160,6 +172,7 @@ class CatalogIndex:
 
     keys: marisa_trie.Trie
     wide_prefixes: marisa_trie.Trie
+    id_keys: marisa_trie.Trie  # catalog ids, for feedback and filters that name titles by id
     arrays: IndexArrays
     titles: StringColumn  # display text
     normalized_titles: StringColumn
@@ -240,6 +253,30 @@ class CatalogIndex:
                     break
         return chosen
 
+    def title_of(self, title_id: str) -> int | None:
+        """The title position of a catalog id, or None for an id the catalog does not have."""
+        key = self.id_keys.get(title_id)
+        return None if key is None else int(self.hot.title_of_id_key[key])
+
+    def best_entry_reaching(self, title: int, typed: str) -> int | None:
+        """The best entry of ``title`` whose key starts with ``typed``, if any.
+
+        Only entries over the title's own text qualify (whole title, without article, word
+        starts); alias and initials keys are not stored as text.
+        """
+        hot = self.hot
+        text = self.normalized_titles[title] + " "
+        best: int | None = None
+        for position in range(hot.title_entry_first[title], hot.title_entry_first[title + 1]):
+            entry = hot.title_entries[position]
+            if hot.entry_kind[entry] not in _TEXT_KINDS:
+                continue
+            if text.startswith(typed, hot.entry_offset[entry]) and (
+                best is None or hot.entry_score[entry] > hot.entry_score[best]
+            ):
+                best = entry
+        return best
+
     def describe(self, title: int) -> TitleView:
         """The display values of a title, decoded once and then served from memory."""
         view = self._described.get(title)
@@ -268,6 +305,7 @@ class CatalogIndex:
         target.mkdir(parents=True, exist_ok=True)
         self.keys.save(str(target / "keys.marisa"))
         self.wide_prefixes.save(str(target / "wide_prefixes.marisa"))
+        self.id_keys.save(str(target / "ids.marisa"))
         for name, array in vars(self.arrays).items():
             np.save(target / f"{name}.npy", array)
         self.titles.save(target, "titles")
@@ -305,9 +343,11 @@ class CatalogIndex:
             )
             keys = marisa_trie.Trie().mmap(str(source / "keys.marisa"))
             wide = marisa_trie.Trie().mmap(str(source / "wide_prefixes.marisa"))
+            id_keys = marisa_trie.Trie().mmap(str(source / "ids.marisa"))
             return cls(
                 keys=keys,
                 wide_prefixes=wide,
+                id_keys=id_keys,
                 arrays=arrays,
                 titles=StringColumn.load(source, "titles"),
                 normalized_titles=StringColumn.load(source, "normalized_titles"),

@@ -160,6 +160,15 @@ def _build(
         duplicate_counts[text] = duplicate_counts.get(text, 0) + 1
     title_duplicate = np.array([duplicate_counts[text] > 1 for text in display], dtype=np.bool_)
 
+    id_keys = marisa_trie.Trie([record.id for record in records])
+    title_of_id_key = np.empty(count, dtype=np.int32)
+    for title, record in enumerate(records):
+        title_of_id_key[id_keys[record.id]] = title
+
+    by_title = np.argsort(entry_title, kind="stable").astype(np.int32)
+    title_entry_first = np.zeros(count + 1, dtype=np.int32)
+    np.cumsum(np.bincount(entry_title, minlength=count), out=title_entry_first[1:])
+
     arrays = IndexArrays(
         title_prior=priors,
         title_duplicate=title_duplicate,
@@ -173,6 +182,9 @@ def _build(
         wide_end=np.asarray(wide_end, dtype=np.int32)[order],
         wide_top=wide_top[order],
         top_titles=top_titles,
+        title_of_id_key=title_of_id_key,
+        title_entry_first=title_entry_first,
+        title_entries=by_title,
     )
     info = {
         "source": source,
@@ -186,6 +198,7 @@ def _build(
     return CatalogIndex(
         keys=keys,
         wide_prefixes=wide,
+        id_keys=id_keys,
         arrays=arrays,
         titles=StringColumn.from_strings(display),
         normalized_titles=StringColumn.from_strings(normalized_titles),

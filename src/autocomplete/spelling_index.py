@@ -135,12 +135,11 @@ class SpellingIndex:
                 if log_prior > word_best.get(word, -math.inf):
                     word_best[word] = log_prior
         total = sum(word_mass.values()) or 1.0
+        log_total = math.log(total)
         words = marisa_trie.Trie(word_mass)
-        word_log_weight = np.empty(len(words), dtype=np.float32)
-        word_best_prior = np.empty(len(words), dtype=np.float32)
-        for word, word_id in words.iteritems():
-            word_log_weight[word_id] = np.log(word_mass[word] / total)
-            word_best_prior[word_id] = word_best[word]
+        word_order = _keys_in_id_order(words)
+        word_log_weight = _column([math.log(word_mass[word]) - log_total for word in word_order])
+        word_best_prior = _column([word_best[word] for word in word_order])
 
         prefix_mass: dict[str, float] = {}
         prefix_best: dict[str, float] = {}
@@ -153,25 +152,26 @@ class SpellingIndex:
                 if best > prefix_best.get(prefix, -math.inf):
                     prefix_best[prefix] = best
         prefixes = marisa_trie.Trie(prefix_mass)
-        prefix_log_weight = np.empty(len(prefixes), dtype=np.float32)
-        prefix_best_prior = np.empty(len(prefixes), dtype=np.float32)
+        prefix_order = _keys_in_id_order(prefixes)
+        prefix_log_weight = _column(
+            [math.log(prefix_mass[prefix]) - log_total for prefix in prefix_order]
+        )
+        prefix_best_prior = _column([prefix_best[prefix] for prefix in prefix_order])
+
         variant_of_pair: list[str] = []
         prefix_of_pair: list[int] = []
-        for prefix, prefix_id in prefixes.iteritems():
-            prefix_log_weight[prefix_id] = np.log(prefix_mass[prefix] / total)
-            prefix_best_prior[prefix_id] = prefix_best[prefix]
-            if len(prefix) < MIN_INDEXED_CHARS:
-                continue
-            variants = deletion_variants(prefix, deletion_depth(len(prefix)))
-            variant_of_pair.extend(variants)
-            prefix_of_pair.extend([prefix_id] * len(variants))
+        for prefix_id, prefix in enumerate(prefix_order):
+            if len(prefix) >= MIN_INDEXED_CHARS:
+                variants = deletion_variants(prefix, deletion_depth(len(prefix)))
+                variant_of_pair.extend(variants)
+                prefix_of_pair.extend([prefix_id] * len(variants))
 
         # Postings as one array sorted by deletion id, rather than a list per deletion: flat
         # arrays build several times faster and load as memory maps.
         deletions = marisa_trie.Trie(variant_of_pair)
         id_of_variant = dict(deletions.iteritems())
         deletion_of_pair = np.fromiter(
-            (id_of_variant[variant] for variant in variant_of_pair),
+            map(id_of_variant.__getitem__, variant_of_pair),
             dtype=np.int32,
             count=len(variant_of_pair),
         )
@@ -222,6 +222,17 @@ class SpellingIndex:
             deletions=trie("deletions"),
             **{name: array(name) for name in _ARRAYS},  # type: ignore[arg-type]
         )
+
+
+def _keys_in_id_order(trie: marisa_trie.Trie) -> list[str]:
+    keys = [""] * len(trie)
+    for key, key_id in trie.iteritems():
+        keys[key_id] = key
+    return keys
+
+
+def _column(values: list[float]) -> npt.NDArray[np.float32]:
+    return np.asarray(values, dtype=np.float32)
 
 
 _ARRAYS = (
