@@ -160,9 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _tool_commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
-    from autocomplete import errormodel_train
+    from autocomplete import errormodel_train, synthetic
 
-    return [errormodel_train.add_command]
+    return [errormodel_train.add_command, synthetic.add_command]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from autocomplete.candidates import Speller
+from autocomplete.errormodel import ErrorModel
+from autocomplete.spelling_index import SpellingIndex
+
+TITLES = [
+    (["the", "big", "lebowski"], math.log(0.4)),
+    (["the", "big", "sleep"], math.log(0.2)),
+    (["big"], math.log(0.1)),
+    (["tehran", "nights"], math.log(0.001)),
+    (["star", "wars"], math.log(0.299)),
+]
+
+
+@pytest.fixture(scope="module")
+def speller() -> Speller:
+    return Speller(SpellingIndex.build(TITLES), ErrorModel.load())
+
+
+def _texts(speller: Speller, typed: str) -> list[str]:
+    return [c.text for c in speller.corrections(speller.plan(typed))]
+
+
+def test_corrects_every_word_and_the_prefix_being_typed(speller: Speller) -> None:
+    assert _texts(speller, "teh big lebo")[0] == "the big lebo"
+    assert _texts(speller, "the big lebowdk")[0] == "the big lebowsk"
+    assert _texts(speller, "star wras")[0] == "star wars"
+
+
+def test_missing_and_extra_spaces_are_edits(speller: Speller) -> None:
+    assert "big lebow" in _texts(speller, "biglebow")
+    assert "lebowski" in _texts(speller, "lebow ski ")[0]
+
+
+def test_corrections_change_something_and_carry_costs(speller: Speller) -> None:
+    found = speller.corrections(speller.plan("teh big"))
+    assert all(c.edits >= 1 and c.cost > 0 for c in found)
+    assert [c.cost for c in found] == sorted(c.cost for c in found)
+
+
+def test_short_words_are_not_corrected(speller: Speller) -> None:
+    plan = speller.plan("te")
+    assert plan.ceiling == -math.inf
+    assert speller.corrections(plan) == []
+
+
+def test_ceiling_bounds_every_correction(speller: Speller) -> None:
+    for typed in ("teh big lebo", "star wras", "biglebow", "the bog"):
+        plan = speller.plan(typed)
+        for correction in speller.corrections(plan):
+            assert correction.ceiling - correction.cost <= plan.ceiling + 1e-9
+
+
+def test_floor_prunes_readings_that_cannot_place(speller: Speller) -> None:
+    plan = speller.plan("teh big lebo")
+    assert speller.corrections(plan, floor=plan.ceiling) == []
+    assert speller.corrections(plan, floor=plan.ceiling - 0.01) != []
+
+
+def test_typed_prefix_extensions_are_not_corrections(speller: Speller) -> None:
+    # "bi" already reaches "big": reading it as "big" would add nothing.
+    plan = speller.plan("the bi")
+    assert all(option.text != "big" for option in plan.options[1])
+
+
+def test_channel_weight_is_validated() -> None:
+    with pytest.raises(ValueError, match="channel_weight"):
+        Speller(SpellingIndex.build(TITLES), ErrorModel.load(), channel_weight=0)

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from autocomplete.spelling_index import (
+    SpellingIndex,
+    deletion_depth,
+    deletion_variants,
+)
+
+TITLES = [
+    (["the", "big", "lebowski"], math.log(0.5)),
+    (["the", "big", "sleep"], math.log(0.2)),
+    (["lebowski", "fest"], math.log(0.01)),
+    (["sleepless", "in", "seattle"], math.log(0.29)),
+]
+
+
+def test_deletion_variants_and_depth() -> None:
+    assert deletion_variants("abc", 1) == {"abc", "bc", "ac", "ab"}
+    assert "c" in deletion_variants("abc", 2)
+    assert [deletion_depth(n) for n in (2, 3, 5, 6, 12)] == [0, 1, 1, 2, 2]
+
+
+def test_prefixes_near_finds_one_and_two_edit_neighbours() -> None:
+    index = SpellingIndex.build(TITLES)
+    assert "lebowsk" in index.prefixes_near("lebowsk")  # itself
+    assert "lebowsk" in index.prefixes_near("lebowdk")  # one substitution
+    assert "lebowsk" in index.prefixes_near("lbowsk")  # one deletion (6 letters)
+    assert "sleep" in index.prefixes_near("slep")  # four letters: one edit
+    # Candidates only: deleting two letters of the indexed 6-letter "sleepl" meets "slep" too;
+    # the speller then keeps what fits the typed word's edit budget.
+    assert "sleepl" in index.prefixes_near("slep")
+    assert "star" not in index.prefixes_near("slep")
+
+
+def test_weights_and_bounds() -> None:
+    index = SpellingIndex.build(TITLES)
+    # "the" is in two titles: its mass is their sum, its bound the better one.
+    the_weight = index.word_log_weight_of("the")
+    big_weight = index.word_log_weight_of("big")
+    assert the_weight is not None and big_weight is not None
+    assert math.isclose(the_weight, big_weight, rel_tol=1e-6)
+    assert math.isclose(index.best_prior_of("the", prefix=False), math.log(0.5), rel_tol=1e-6)
+    # A prefix is bounded by the best title of any word it starts.
+    assert math.isclose(index.best_prior_of("sle", prefix=True), math.log(0.29), rel_tol=1e-6)
+    assert math.isclose(index.best_prior_of("s", prefix=True), math.log(0.29), rel_tol=1e-6)
+    assert index.best_prior_of("zzz", prefix=True) == -math.inf
+    assert index.best_prior_of("lebo", prefix=False) == -math.inf  # not a whole word
+    assert index.has_word_starting("sleepl") and not index.has_word_starting("sleepz")
+    assert index.words_starting("sle", 5) == ["sleepless", "sleep"]
+
+
+def test_save_and_load_round_trip(tmp_path: Path) -> None:
+    index = SpellingIndex.build(TITLES)
+    index.save(tmp_path / "spelling")
+    loaded = SpellingIndex.load(tmp_path / "spelling")
+    assert sorted(loaded.prefixes_near("lebowdk")) == sorted(index.prefixes_near("lebowdk"))
+    assert loaded.best_prior_of("big", prefix=False) == index.best_prior_of("big", prefix=False)
