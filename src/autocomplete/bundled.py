@@ -16,6 +16,7 @@ from pathlib import Path
 from autocomplete.catalog import load_catalog
 from autocomplete.index import FORMAT_VERSION, CatalogIndex, IndexFormatError
 from autocomplete.index_build import build_index
+from autocomplete.limits import PRECOMPUTED_TOP, WIDE_PREFIX_ENTRIES
 
 CATALOG_FILE = "movies.jsonl.gz"
 TEXT_FIELD = "title"
@@ -67,7 +68,9 @@ def bundled_index() -> CatalogIndex:
     """The bundled catalog's index, from the cache when it is there, else built and cached."""
     path = bundled_catalog_path()
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    cached = cache_directory() / f"movies-{digest}-v{FORMAT_VERSION}"
+    # The build's limits shape the index as much as its format does, so both key the cache.
+    layout = f"v{FORMAT_VERSION}-w{WIDE_PREFIX_ENTRIES}-t{PRECOMPUTED_TOP}"
+    cached = cache_directory() / f"movies-{digest}-{layout}"
     if cached.is_dir():
         try:
             return CatalogIndex.load(cached)

@@ -90,6 +90,29 @@ class WordOption:
 
 
 @dataclass(frozen=True, slots=True)
+class WordCandidates:
+    """A typed word's readings, with the summary the plan's bound needs."""
+
+    options: tuple[WordOption, ...]
+    reach: float  # best title prior any reading (the word itself included) reaches
+    best_changed: float  # max over changed readings of best_prior - weighted cost
+    cheapest_change: float  # smallest weighted cost of a changed reading
+
+    @classmethod
+    def of(cls, options: tuple[WordOption, ...], channel_weight: float) -> WordCandidates:
+        changed = [option for option in options if option.edits]
+        return cls(
+            options,
+            max((option.best_prior for option in options), default=-math.inf),
+            max(
+                (option.best_prior - channel_weight * option.cost for option in changed),
+                default=-math.inf,
+            ),
+            min((channel_weight * option.cost for option in changed), default=math.inf),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class CorrectionPlan:
     """Every word's candidates, and the bound that decides whether to search them."""
 
@@ -111,29 +134,42 @@ class Speller:
         self.spelling = spelling
         self.model = model
         self.channel_weight = channel_weight
-        # Candidates of a typed word are a pure function of the word, the index and the model,
-        # all immutable; so the memo never goes stale. Emptied when full (bounded memory).
-        self._options: dict[tuple[str, bool], tuple[WordOption, ...]] = {}
+        # Candidates of a typed word (or word pair, for joins) are a pure function of the words,
+        # the index and the model, all immutable; so the memo never goes stale. It is emptied
+        # when full (bounded memory).
+        self._memo: dict[tuple[str, ...], WordCandidates | tuple[WordOption, ...]] = {}
 
     def plan(self, typed: str) -> CorrectionPlan:
         words = tuple(typed.split())
+        last = len(words) - 1
         last_is_prefix = not typed.endswith(" ")
-        options = tuple(
-            self._word_options(word, last_is_prefix and i == len(words) - 1)
+        candidates = [
+            self._word_candidates(word, last_is_prefix and i == last)
             for i, word in enumerate(words)
+        ]
+        joins = tuple(
+            self._join_option(words[i], words[i + 1], last_is_prefix and i + 1 == last)
+            if i < last
+            else ()
+            for i in range(len(words))
         )
-        joins = tuple(self._join_option(words, i, last_is_prefix) for i in range(len(words)))
         # A reading keeps every other word (or a variant of it) in the same title, so a title
         # it reaches is no more popular than the best title any variant of those words reaches.
-        reach = [max((o.best_prior for o in choices), default=-math.inf) for choices in options]
+        # Per word, max over readings of min(best_prior, others) - cost is at most
+        # min(best_changed, others - cheapest_change): a bound computed from memoized summaries.
+        reach = [found.reach for found in candidates]
         weight = self.channel_weight
         ceiling = -math.inf
-        for position in range(len(words)):
-            for option in (*options[position], *joins[position]):
-                if option.edits:
-                    kept = reach[:position] + reach[position + option.span :]
-                    best = min(option.best_prior, *kept) if kept else option.best_prior
-                    ceiling = max(ceiling, best - weight * option.cost)
+        for position, found in enumerate(candidates):
+            if found.best_changed == -math.inf:
+                continue
+            others = min(reach[:position] + reach[position + 1 :], default=math.inf)
+            ceiling = max(ceiling, min(found.best_changed, others - found.cheapest_change))
+        for position, pair in enumerate(joins):
+            for option in pair:
+                others = min(reach[:position] + reach[position + 2 :], default=math.inf)
+                ceiling = max(ceiling, min(option.best_prior, others) - weight * option.cost)
+        options = tuple(found.options for found in candidates)
         return CorrectionPlan(words, last_is_prefix, options, joins, ceiling)
 
     def corrections(
@@ -187,15 +223,22 @@ class Speller:
 
     # Per-word candidates --------------------------------------------------------------------
 
-    def _word_options(self, word: str, is_prefix: bool) -> tuple[WordOption, ...]:
-        key = (word, is_prefix)
-        found = self._options.get(key)
-        if found is None:
-            found = self._search_word_options(word, is_prefix)
-            if len(self._options) >= OPTIONS_MEMO_SIZE:
-                self._options.clear()
-            self._options[key] = found
+    def _word_candidates(self, word: str, is_prefix: bool) -> WordCandidates:
+        key = (word, "prefix" if is_prefix else "word")
+        found = self._memo.get(key)
+        if not isinstance(found, WordCandidates):
+            found = WordCandidates.of(
+                self._search_word_options(word, is_prefix), self.channel_weight
+            )
+            self._remember(key, found)
         return found
+
+    def _remember(
+        self, key: tuple[str, ...], value: WordCandidates | tuple[WordOption, ...]
+    ) -> None:
+        if len(self._memo) >= OPTIONS_MEMO_SIZE:
+            self._memo.clear()
+        self._memo[key] = value
 
     def _search_word_options(self, word: str, is_prefix: bool) -> tuple[WordOption, ...]:
         spelling, model = self.spelling, self.model
@@ -291,22 +334,24 @@ class Speller:
             found.append(WordOption(text, cost, 1, left_weight + right_weight, 1, best))
         return found
 
-    def _join_option(
-        self, words: tuple[str, ...], position: int, last_is_prefix: bool
-    ) -> tuple[WordOption, ...]:
-        """The reading of words ``position`` and ``position + 1`` as one, split by a stray space."""
-        if position + 1 >= len(words):
-            return ()
-        joined = words[position] + words[position + 1]
-        is_prefix = last_is_prefix and position + 1 == len(words) - 1
+    def _join_option(self, left: str, right: str, is_prefix: bool) -> tuple[WordOption, ...]:
+        """The reading of two typed words as one, split by a stray space (memoized)."""
+        key = (left, right, "prefix" if is_prefix else "word")
+        found = self._memo.get(key)
+        if not isinstance(found, tuple):
+            found = self._search_join(left, right, is_prefix)
+            self._remember(key, found)
+        return found
+
+    def _search_join(self, left: str, right: str, is_prefix: bool) -> tuple[WordOption, ...]:
+        joined = left + right
         weight = self._known_weight(joined, is_prefix)
         if weight is None:
             return ()
-        typed = f"{words[position]} {words[position + 1]}"
         return (
             WordOption(
                 joined,
-                self.model.cost(typed, joined, prefix=is_prefix),
+                self.model.cost(f"{left} {right}", joined, prefix=is_prefix),
                 1,
                 weight,
                 2,

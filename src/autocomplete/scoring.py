@@ -73,7 +73,7 @@ CORRECTION_MARGIN = 3.0
 """A correction is offered only when it scores within this many nats of the best exact match.
 
 When the typed text already completes to titles, a reading of it as a typo must be at least
-``exp(-CORRECTION_MARGIN)`` (about 1/400) as likely as the best of them to be shown; otherwise
+``exp(-CORRECTION_MARGIN)`` (about 1/20) as likely as the best of them to be shown; otherwise
 a specific, correctly typed title would be padded with far-fetched neighbours.
 """
 
