@@ -160,9 +160,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _tool_commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
-    from autocomplete import errormodel_train, synthetic
+    from autocomplete import context_eval, errormodel_train, serve, synthetic
 
-    return [errormodel_train.add_command, synthetic.add_command]
+    return [
+        serve.add_command,
+        errormodel_train.add_command,
+        synthetic.add_command,
+        context_eval.add_command,
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -18,9 +19,16 @@ from autocomplete.bundled import bundled_index
 from autocomplete.candidates import ChannelModel, Speller
 from autocomplete.catalog import LoadReport, load_catalog
 from autocomplete.errormodel import ErrorModel
+from autocomplete.filters import (
+    BoostRule,
+    FilterCache,
+    LruCache,
+    TitleFilter,
+    filtered_top_entries,
+)
 from autocomplete.index import INITIALS_MARK, CatalogIndex, kind_name
 from autocomplete.index_build import Progress, build_index
-from autocomplete.limits import MAX_K, MAX_QUERY_CHARS, MAX_RAW_QUERY_CHARS
+from autocomplete.limits import MAX_K, MAX_QUERY_CHARS, MAX_RAW_QUERY_CHARS, PRECOMPUTED_TOP
 from autocomplete.normalize import normalize_query
 from autocomplete.scoring import (
     CHANNEL_WEIGHT,
@@ -30,6 +38,7 @@ from autocomplete.scoring import (
     MIN_INITIALS,
     MatchKind,
 )
+from autocomplete.session_context import SessionContext, context_boost, related_titles
 from autocomplete.suggestion import Suggestion
 
 if TYPE_CHECKING:
@@ -39,6 +48,9 @@ if TYPE_CHECKING:
 PRESENTED_MEMO_SIZE = 200_000
 """Memoized exact-prefix suggestions kept before the memo is emptied and refilled."""
 
+CONTEXT_CACHE_SIZE = 1_024
+"""Sessions whose related titles are kept (a session's context changes only on a click)."""
+
 MIN_CORRECTABLE_CHARS = 3
 """Queries with fewer letters than this are never corrected (too little to go on)."""
 
@@ -47,9 +59,12 @@ _KIND_NAMES = tuple(kind_name(kind) for kind in MatchKind)
 _ALIAS = int(MatchKind.ALIAS)
 _INITIALS = int(MatchKind.INITIALS)
 
+# A session's related titles and its genre nudge, cached per session.
+_ContextEffect = tuple[Mapping[int, tuple[float, str]], "BoostRule | None"]
+
 # (score, entry position, channel cost, the reading of the query that reached the entry,
-#  feedback boost included in the score)
-_Candidate = tuple[float, int, float, str, float]
+#  feedback lift and context lift, both included in the score)
+_Candidate = tuple[float, int, float, str, float, float]
 
 
 class Autocomplete:
@@ -70,6 +85,8 @@ class Autocomplete:
         errors: ChannelModel = error_model if error_model is not None else ErrorModel.load()
         self._speller = Speller(self._index.spelling, errors, channel_weight=CHANNEL_WEIGHT)
         self._feedback = _feedback_layer(feedback)
+        self._filters = FilterCache(self._index.columns, self._index.arrays.title_prior)
+        self._contexts: LruCache[SessionContext, _ContextEffect] = LruCache(CONTEXT_CACHE_SIZE)
         self.load_report: LoadReport | None = None
         # Suggestions are a pure function of the immutable index and the reading that reached
         # them, so they are memoized; being immutable, they are safe to share between calls.
@@ -128,9 +145,16 @@ class Autocomplete:
         """The click-feedback layer, or None when feedback is off (the library default)."""
         return self._feedback
 
-    def record_impression(self, query: str, ids: Sequence[str], session_id: str) -> None:
-        """Record that the suggestions ``ids`` were shown, in this order, for ``query``."""
-        self._require_feedback().record_impression(_parse_feedback_query(query), ids, session_id)
+    def record_impression(
+        self, query: str, ids: Sequence[str], session_id: str, *, client: str | None = None
+    ) -> None:
+        """Record that the suggestions ``ids`` were shown, in this order, for ``query``.
+
+        ``client`` (e.g. the remote address) lets the abuse guard limit one client's weight.
+        """
+        self._require_feedback().record_impression(
+            _parse_feedback_query(query), ids, session_id, client=client
+        )
 
     def record_click(
         self,
@@ -139,10 +163,12 @@ class Autocomplete:
         position: int,
         session_id: str,
         dwell_ms: int | None = None,
+        *,
+        client: str | None = None,
     ) -> None:
         """Record a click on suggestion ``id`` shown at 1-based ``position`` for ``query``."""
         self._require_feedback().record_click(
-            _parse_feedback_query(query), id, position, session_id, dwell_ms
+            _parse_feedback_query(query), id, position, session_id, dwell_ms, client=client
         )
 
     def record_feedback(self, id: str, value: float, session_id: str) -> None:
@@ -164,72 +190,148 @@ class Autocomplete:
 
     # The query path ---------------------------------------------------------------------------
 
-    def suggest(self, query: str, k: int = 10) -> list[Suggestion]:
+    def suggest(
+        self,
+        query: str,
+        k: int = 10,
+        *,
+        where: Mapping[str, object] | None = None,
+        boost: Mapping[str, Mapping[object, object]] | None = None,
+        context: Mapping[str, object] | SessionContext | None = None,
+    ) -> list[Suggestion]:
         """The ``k`` best suggestions for ``query`` as typed so far, best first.
 
-        An empty or blank query returns the ``k`` most popular titles. Queries longer than
-        ``MAX_QUERY_CHARS`` (after normalization) are cut there, so any input costs bounded work.
+        * ``where`` keeps only titles whose metadata matches, inside retrieval (so ``k``
+          results come back whenever ``k`` exist): ``{"genres": "Animation"}`` (a list field
+          contains it), ``{"genres": ["Comedy", "Romance"]}`` (any of), ``{"year": (1990,
+          1999)}`` (inclusive range), ``{"mpaa": "PG"}`` (equality); several fields all hold.
+        * ``boost`` multiplies the prior of matching titles: ``{"genres": {"Animation": 2.0}}``,
+          ``{"year": {(2000, 2005): 1.5}}``.
+        * ``context`` is the session so far, ``{"queries": [...], "clicked": [ids]}``: titles
+          related to it (same series, shared distinctive words, genres) get a bounded boost.
+
+        An empty or blank query returns the ``k`` most popular titles (that pass ``where``).
+        Queries longer than ``MAX_QUERY_CHARS`` (after normalization) are cut there, so any
+        input costs bounded work. Unknown fields and malformed specs raise ``ValueError``.
         """
         normalized = _parse(query, k)
+        request = self._request(normalized, k, where, boost, context)
         if not normalized.strip():
-            return self._popular(k)
-        found = self._retrieve_exact(normalized, k)
+            return self._popular(request)
+        found = self._retrieve_exact(request)
         if len(normalized.replace(" ", "")) >= MIN_CORRECTABLE_CHARS:
-            corrected = self._retrieve_corrected(normalized, k, self._correction_floor(found, k))
+            corrected = self._retrieve_corrected(request, self._correction_floor(found, k))
             if corrected:
                 found.extend(corrected)
                 found.sort(key=_by_score, reverse=True)
-        if self._feedback is not None:
-            boosts = self._feedback.boosts(normalized)
-            if boosts:
-                found = self._apply_feedback(found, normalized, boosts)
-        return self._present_ranked(found, normalized, k)
+        if request.adjusts:
+            found = self._adjust(found, request)
+        return self._present_ranked(found, request)
+
+    # Phase: parse.
+
+    def _request(
+        self,
+        typed: str,
+        k: int,
+        where: Mapping[str, object] | None,
+        boost: Mapping[str, Mapping[object, object]] | None,
+        context: Mapping[str, object] | SessionContext | None,
+    ) -> _Request:
+        """Compile the query's filters and boosts (cached: the same specs recur)."""
+        filters = self._filters
+        title_filter = filters.where(where)
+        boost_rule = filters.boost(boost)
+        related: Mapping[int, tuple[float, str]] = {}
+        context_rule = None
+        session = SessionContext.parse(context)
+        if session is not None:
+            effect = self._contexts.get(session)
+            if effect is None:
+                index = self._index
+                effect = (
+                    related_titles(session, index, index.columns),
+                    filters.boost(context_boost(session, index, index.columns)),
+                )
+                self._contexts.put(session, effect)
+            related, context_rule = effect
+        feedback: dict[int, float] = {}
+        if self._feedback is not None and typed.strip():
+            index = self._index
+            for title_id, lift in self._feedback.boosts(typed).items():
+                title = index.title_of(title_id)
+                if title is not None:
+                    feedback[title] = lift
+        return _Request(typed, k, title_filter, boost_rule, related, context_rule, feedback)
 
     # Phase: retrieve.
 
-    def _retrieve_exact(self, typed: str, k: int) -> list[_Candidate]:
+    def _retrieve_exact(self, request: _Request) -> list[_Candidate]:
         """Entries under the typed prefix (and under its initials), channel cost 0."""
-        found = self._entries_under(typed, k, 0.0, typed)
+        typed, k = request.typed, request.k
+        found = self._entries_under(typed, k, 0.0, typed, request.title_filter)
         words = typed.split()
         if len(words) == 1 and len(words[0]) >= MIN_INITIALS:
-            found.extend(self._entries_under(INITIALS_MARK + words[0], k, 0.0, typed))
+            initials = INITIALS_MARK + words[0]
+            found.extend(self._entries_under(initials, k, 0.0, typed, request.title_filter))
             found.sort(key=_by_score, reverse=True)
         return found
 
-    def _entries_under(self, prefix: str, k: int, channel: float, reading: str) -> list[_Candidate]:
+    def _entries_under(
+        self,
+        prefix: str,
+        k: int,
+        channel: float,
+        reading: str,
+        title_filter: TitleFilter | None,
+    ) -> list[_Candidate]:
         """Top entries under ``prefix``, plus entries whose whole text it is (exact bonus)."""
         index = self._index
         entry_score = index.hot.entry_score
         base = -channel * CHANNEL_WEIGHT
+        if title_filter is None:
+            entries = index.top_entries(prefix, k)
+        else:
+            entries = filtered_top_entries(index, title_filter, prefix, k)
         found = [
-            (entry_score[entry] + base, entry, channel, reading, 0.0)
-            for entry in index.top_entries(prefix, k)
+            (entry_score[entry] + base, entry, channel, reading, 0.0, 0.0) for entry in entries
         ]
         exact = index.key_range(prefix.rstrip() + " ")
         if exact is not None:
             entry_kind = index.hot.entry_kind
+            entry_title = index.hot.entry_title
             found.extend(
-                (entry_score[entry] + base + EXACT_BONUS, entry, channel, reading, 0.0)
+                (entry_score[entry] + base + EXACT_BONUS, entry, channel, reading, 0.0, 0.0)
                 for entry in range(*exact)
                 if entry_kind[entry] in _EXACT_KIND_CODES
+                and (title_filter is None or entry_title[entry] in title_filter)
             )
             found.sort(key=_by_score, reverse=True)
         return found
 
-    def _retrieve_corrected(self, typed: str, k: int, floor: float) -> list[_Candidate]:
-        """Entries under corrected readings of ``typed`` that could beat ``floor``.
+    def _retrieve_corrected(self, request: _Request, floor: float) -> list[_Candidate]:
+        """Entries under corrected readings of the query that could beat ``floor``.
 
         No entry scores above its title's prior plus the exact bonus, so a reading whose best
         title, less its channel cost, cannot clear ``floor`` (the k-th best exact result) is
         never looked up; when no reading can, the typo path ends after its per-word candidates,
         which are memoized. This keeps clean queries fast without changing any ranking.
         """
-        plan = self._speller.plan(typed)
-        if plan.ceiling + EXACT_BONUS <= floor:
+        plan = self._speller.plan(request.typed)
+        if plan.ceiling + EXACT_BONUS + request.max_lift <= floor:
             return []
         found: list[_Candidate] = []
-        for correction in self._speller.corrections(plan, floor=floor - EXACT_BONUS):
-            found.extend(self._entries_under(correction.text, k, correction.cost, correction.text))
+        corrections = self._speller.corrections(plan, floor=floor - EXACT_BONUS - request.max_lift)
+        for correction in corrections:
+            found.extend(
+                self._entries_under(
+                    correction.text,
+                    request.k,
+                    correction.cost,
+                    correction.text,
+                    request.title_filter,
+                )
+            )
         return found
 
     def _correction_floor(self, found: list[_Candidate], k: int) -> float:
@@ -243,77 +345,122 @@ class Autocomplete:
         floor = found[0][0] - CORRECTION_MARGIN
         entry_title = self._index.hot.entry_title
         seen: set[int] = set()
-        for score, entry, _, _, _ in found:
-            seen.add(entry_title[entry])
+        for candidate in found:
+            seen.add(entry_title[candidate[1]])
             if len(seen) == k:
-                return max(floor, score)
+                return max(floor, candidate[0])
         return floor
 
-    def _apply_feedback(
-        self, found: list[_Candidate], typed: str, boosts: Mapping[str, float]
-    ) -> list[_Candidate]:
-        """Add each title's feedback boost to its candidates, and bring in boosted titles.
+    # Phase: adjust.
 
-        A title that clicks have lifted under this prefix may lie below the retrieved top k;
-        it joins through its best entry that the typed text reaches.
+    def _adjust(self, found: list[_Candidate], request: _Request) -> list[_Candidate]:
+        """Add feedback and context to the scores, and bring in the titles they lift.
+
+        A title lifted by clicks, by a ``boost`` clause or by the session may lie below the
+        retrieved top k; it joins through its best entry that the typed text reaches (for
+        boost clauses, through a retrieval filtered to the clause's titles).
         """
         index = self._index
-        boost_of_title: dict[int, float] = {}
-        for title_id, boost in boosts.items():
-            title = index.title_of(title_id)
-            if title is not None:
-                boost_of_title[title] = boost
-        if not boost_of_title:
-            return found
         entry_title = index.hot.entry_title
-        present: set[int] = set()
+        typed, k, title_filter = request.typed, request.k, request.title_filter
         adjusted: list[_Candidate] = []
-        for score, entry, channel, reading, _ in found:
+        present: set[int] = set()
+        for score, entry, channel, reading, _, _ in found:
             title = entry_title[entry]
             present.add(title)
-            boost = boost_of_title.get(title, 0.0)
-            adjusted.append((score + boost, entry, channel, reading, boost))
-        for title, boost in boost_of_title.items():
-            if title in present or boost <= 0:
+            lift, context = request.lifts(title)
+            adjusted.append((score + lift + context, entry, channel, reading, lift, context))
+        # Titles that only a lift could bring into the list: join them if it could be enough.
+        bar = self._correction_floor(found, k) if len(present) >= k else -math.inf
+        joining: dict[int, int] = {}
+        for rule in (request.boost, request.context_rule):
+            for clause in rule.clauses if rule is not None else ():
+                if clause.log_factor > 0:
+                    for entry in filtered_top_entries(index, clause.filter, typed, k):
+                        joining.setdefault(entry_title[entry], entry)
+        hopefuls = [title for title, lift in request.feedback.items() if lift > 0]
+        hopefuls.extend(request.related)
+        prior = index.hot.title_prior
+        for title in hopefuls:
+            if title in present or title in joining:
+                continue
+            lift, context = request.lifts(title)
+            if prior[title] + EXACT_BONUS + lift + context <= bar:
                 continue
             reaching = index.best_entry_reaching(title, typed)
             if reaching is not None:
-                score = index.hot.entry_score[reaching] + boost
-                adjusted.append((score, reaching, 0.0, typed, boost))
+                joining[title] = reaching
+        for title, entry in joining.items():
+            if title in present or (title_filter is not None and title not in title_filter):
+                continue
+            lift, context = request.lifts(title)
+            score = index.hot.entry_score[entry] + lift + context
+            adjusted.append((score, entry, 0.0, typed, lift, context))
         adjusted.sort(key=_by_score, reverse=True)
         return adjusted
 
     # Phase: present.
 
-    def _popular(self, k: int) -> list[Suggestion]:
+    def _popular(self, request: _Request) -> list[Suggestion]:
+        """The most popular titles (passing the filter), adjusted like any other list."""
         index = self._index
-        titles = index.arrays.top_titles[:k].tolist()
-        if k > len(titles):
-            titles = index.arrays.title_prior.argsort()[::-1][:k].tolist()
+        k, title_filter = request.k, request.title_filter
+        if title_filter is not None:
+            titles = title_filter.selected[: max(k, PRECOMPUTED_TOP)].tolist()
+        else:
+            titles = index.arrays.top_titles[: max(k, PRECOMPUTED_TOP)].tolist()
+            if k > len(titles):
+                titles = index.arrays.title_prior.argsort()[::-1][:k].tolist()
         prior = index.hot.title_prior
-        return [self._present(title, prior[title], "title", (), 0.0, None) for title in titles]
+        if request.adjusts:
+            candidates = set(titles) | set(request.related) | set(request.feedback)
+            for rule in (request.boost, request.context_rule):
+                for clause in rule.clauses if rule is not None else ():
+                    candidates.update(clause.filter.selected[:k].tolist())
+            if title_filter is not None:
+                candidates = {title for title in candidates if title in title_filter}
+            titles = sorted(
+                candidates, key=lambda t: prior[t] + sum(request.lifts(t)), reverse=True
+            )
+        results = []
+        for title in titles[:k]:
+            lift, context = request.lifts(title)
+            score = prior[title] + lift + context
+            results.append(
+                self._present(title, score, "title", (), 0.0, None, request, lift, context)
+            )
+        return results
 
-    def _present_ranked(self, found: list[_Candidate], typed: str, k: int) -> list[Suggestion]:
+    def _present_ranked(self, found: list[_Candidate], request: _Request) -> list[Suggestion]:
         """Best candidate per title, cut to ``k``, as ``Suggestion`` values."""
         hot = self._index.hot
         memo = self._presented
+        typed, k = request.typed, request.k
         results: list[Suggestion] = []
         seen: set[int] = set()
-        for score, entry, channel, reading, boost in found:
+        for score, entry, channel, reading, lift, context in found:
             title = hot.entry_title[entry]
             if title in seen:
                 continue
             seen.add(title)
-            # An entry reached by the same reading always presents the same way, so its
-            # immutable Suggestion is built once and shared.
             corrected = reading if reading != typed else None
-            memo_key = (entry, score, len(reading.rstrip()), corrected)
-            suggestion = memo.get(memo_key)
-            if suggestion is None:
-                suggestion = self._present_entry(entry, score, channel, reading, corrected, boost)
-                if len(memo) >= PRESENTED_MEMO_SIZE:
-                    memo.clear()
-                memo[memo_key] = suggestion
+            if lift or context:
+                suggestion = self._present_entry(
+                    entry, score, channel, reading, corrected, request, lift, context
+                )
+            else:
+                # An entry reached by the same reading always presents the same way, so its
+                # immutable Suggestion is built once and shared.
+                memo_key = (entry, score, len(reading.rstrip()), corrected)
+                found_before = memo.get(memo_key)
+                if found_before is None:
+                    found_before = self._present_entry(
+                        entry, score, channel, reading, corrected, None, 0.0, 0.0
+                    )
+                    if len(memo) >= PRESENTED_MEMO_SIZE:
+                        memo.clear()
+                    memo[memo_key] = found_before
+                suggestion = found_before
             results.append(suggestion)
             if len(results) == k:
                 break
@@ -326,7 +473,9 @@ class Autocomplete:
         channel: float,
         reading: str,
         corrected: str | None,
-        boost: float,
+        request: _Request | None,
+        lift: float,
+        context: float,
     ) -> Suggestion:
         index = self._index
         hot = index.hot
@@ -347,7 +496,9 @@ class Autocomplete:
             spans = tuple(starts)
         else:
             spans = ((offset, offset + typed_length),)
-        return self._present(title, score, _KIND_NAMES[kind], spans, -channel, corrected, boost)
+        return self._present(
+            title, score, _KIND_NAMES[kind], spans, -channel, corrected, request, lift, context
+        )
 
     def _present(
         self,
@@ -357,7 +508,9 @@ class Autocomplete:
         spans: tuple[tuple[int, int], ...],
         channel: float,
         corrected_query: str | None,
+        request: _Request | None = None,
         feedback: float = 0.0,
+        context: float = 0.0,
     ) -> Suggestion:
         view = self._index.describe(title)
         return Suggestion(
@@ -371,9 +524,65 @@ class Autocomplete:
             prior=self._index.hot.title_prior[title],
             channel=channel,
             feedback=feedback,
+            context=context,
             corrected=corrected_query is not None,
             corrected_query=corrected_query,
+            explanation=request.explain(title) if request is not None else (),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """One ``suggest`` call's compiled inputs."""
+
+    typed: str
+    k: int
+    title_filter: TitleFilter | None
+    boost: BoostRule | None
+    related: Mapping[int, tuple[float, str]]  # session context: title -> (lift, reason)
+    context_rule: BoostRule | None  # the session's genre nudge
+    feedback: Mapping[int, float]  # title -> click-feedback lift for this prefix
+
+    @property
+    def adjusts(self) -> bool:
+        return bool(self.boost or self.related or self.context_rule or self.feedback)
+
+    @property
+    def max_lift(self) -> float:
+        """An upper bound on what feedback and context add to any title's score."""
+        lift = max(self.feedback.values(), default=0.0)
+        lift = max(lift, 0.0)
+        context = max((boost for boost, _ in self.related.values()), default=0.0)
+        for rule in (self.boost, self.context_rule):
+            if rule is not None:
+                context += max(rule.max_log_factor, 0.0)
+        return lift + context
+
+    def lifts(self, title: int) -> tuple[float, float]:
+        """(feedback, context) added to ``title``'s score."""
+        context = 0.0
+        if self.boost is not None:
+            context += self.boost.of(title)
+        if self.context_rule is not None:
+            context += self.context_rule.of(title)
+        related = self.related.get(title)
+        if related is not None:
+            context += related[0]
+        return self.feedback.get(title, 0.0), context
+
+    def explain(self, title: int) -> tuple[str, ...]:
+        parts: list[str] = []
+        if self.boost is not None:
+            parts.extend(self.boost.explain(title))
+        related = self.related.get(title)
+        if related is not None:
+            parts.append(f"session: {related[1]} (+{related[0]:.2f})")
+        if self.context_rule is not None:
+            parts.extend(f"session: {reason}" for reason in self.context_rule.explain(title))
+        lift = self.feedback.get(title)
+        if lift:
+            parts.append(f"clicks ({lift:+.2f})")
+        return tuple(parts)
 
 
 def _by_score(candidate: _Candidate) -> float:

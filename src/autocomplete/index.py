@@ -41,10 +41,11 @@ import marisa_trie
 import numpy as np
 import numpy.typing as npt
 
+from autocomplete.columns import MetadataColumns
 from autocomplete.scoring import MatchKind
 from autocomplete.spelling_index import SpellingIndex
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 INITIALS_MARK = "\x01"
 """Keys of initials entries start with this, a character no normalized text contains."""
@@ -179,6 +180,7 @@ class CatalogIndex:
     ids: StringColumn
     metadata_json: StringColumn
     spelling: SpellingIndex  # vocabulary and deletion index for typo correction
+    columns: MetadataColumns  # metadata as columns, for filters, boosts and session context
     info: Mapping[str, Any]  # build facts: counts, source, timings
     # Decoded per-title values; safe to share because the index never changes.
     _described: dict[int, TitleView] = field(
@@ -313,6 +315,7 @@ class CatalogIndex:
         self.ids.save(target, "ids")
         self.metadata_json.save(target, "metadata")
         self.spelling.save(target / "spelling")
+        self.columns.save(target / "columns")
         # The manifest goes last: a directory without one is an interrupted save.
         manifest = {"format_version": FORMAT_VERSION, "info": dict(self.info)}
         (target / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
@@ -354,6 +357,7 @@ class CatalogIndex:
                 ids=StringColumn.load(source, "ids"),
                 metadata_json=StringColumn.load(source, "metadata"),
                 spelling=SpellingIndex.load(source / "spelling"),
+                columns=MetadataColumns.load(source / "columns"),
                 info=MappingProxyType(manifest.get("info", {})),
             )
         except (OSError, ValueError) as error:

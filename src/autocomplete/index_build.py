@@ -22,6 +22,7 @@ import marisa_trie
 import numpy as np
 
 from autocomplete.catalog import Record
+from autocomplete.columns import MetadataColumns
 from autocomplete.index import (
     INITIALS_MARK,
     CatalogIndex,
@@ -154,6 +155,10 @@ def _build(
     )
     report("spelling", 1, 1)
 
+    report("columns", 0, 1)
+    columns = MetadataColumns.build(records)
+    report("columns", 1, 1)
+
     display = [record.text for record in records]
     duplicate_counts: dict[str, int] = {}
     for text in display:
@@ -207,6 +212,7 @@ def _build(
             [json.dumps(dict(record.metadata), ensure_ascii=False) for record in records]
         ),
         spelling=spelling,
+        columns=columns,
         info=MappingProxyType(info),
     )
 

@@ -40,6 +40,8 @@ class Suggestion:
     """True when the query was spelled differently from the title."""
     corrected_query: str | None = None
     """The query as the engine understood it ("the big lebowski"), for "did you mean"."""
+    explanation: tuple[str, ...] = ()
+    """Why ``feedback`` and ``context`` are what they are ("genres=Animation x2", ...)."""
 
     @property
     def spans(self) -> tuple[Span, ...]:

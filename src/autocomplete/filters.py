@@ -1,0 +1,591 @@
+"""Metadata filters (``where``) and boosts, compiled to per-title arrays over ``MetadataColumns``.
+
+The spec language, one clause per field, clauses ANDed::
+
+    {"genres": "Animation"}            a tags field contains the value
+    {"genres": ["Comedy", "Romance"]}  any of the values (tags, category, number or flag)
+    {"year": (1990, 1999)}             inclusive range on a number field; None leaves an end open
+    {"year": 1994, "mpaa": "R"}        equality on any other field
+
+A boost maps each field to ``{value spec: factor}``, e.g. ``{"genres": {"Animation": 2.0}}`` or
+``{"year": {(2000, 2005): 1.5}}``; a title matching several clauses gets the product of their
+factors, kept as a log multiplier so it adds to the log-probability score.
+
+Compiling is vectorized (one NumPy pass per clause) and is the only place a spec is checked:
+unknown fields, values of the wrong type and values the catalog never holds raise a
+``ValueError`` saying what is wrong and what would be accepted. A spec is first reduced to a
+canonical, hashable *key* (``where_key``, ``boost_key``); compiling works from that key alone,
+so equal keys always mean equal filters and ``FilterCache`` can serve repeats without
+recompiling.
+
+``filtered_top_entries`` is the retrieval step: the best entries under a prefix among titles that
+pass a filter, found without enumerating the prefix's whole range (see its docstring).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Generic, NamedTuple, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from autocomplete.columns import (
+    CategoryColumn,
+    Column,
+    FlagColumn,
+    MetadataColumns,
+    NumberColumn,
+    TagsColumn,
+)
+from autocomplete.index import CatalogIndex, best_distinct
+
+DEFAULT_FILTER_CACHE_SIZE = 64
+"""Compiled filters and boosts an engine keeps. Each holds a byte per title (plus, once used for
+retrieval, its passing entries), so this bounds the cache near 64 MB at a million titles."""
+
+SHOWN_VALUES = 8
+"""Known values listed in the error for a value the catalog does not hold."""
+
+MEMO_MIN_ENTRIES = 1024
+"""A filtered answer that had to rank at least this many passing entries is kept with its filter
+(these are the short, common prefixes), up to MEMO_MAX_PREFIXES answers per filter."""
+
+MEMO_MAX_PREFIXES = 4096
+
+SMALL_SCAN = 96
+"""Candidate entry lists up to this size are ranked in plain Python rather than NumPy."""
+
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int32]
+FloatArray = npt.NDArray[np.float32]
+
+# Canonical values: ("str" | "num" | "bool", value). Tagging the type keeps 1, 1.0 and True
+# apart in a key even though Python hashes them alike.
+Scalar = tuple[str, str | float | bool]
+
+
+class Equals(NamedTuple):
+    value: Scalar
+
+
+class AnyOf(NamedTuple):
+    values: tuple[Scalar, ...]  # sorted, distinct, at least two
+
+
+class Range(NamedTuple):
+    low: float | None  # inclusive; None is open
+    high: float | None
+
+
+ValueKey = Equals | AnyOf | Range
+WhereKey = tuple[tuple[str, ValueKey], ...]
+BoostKey = tuple[tuple[str, ValueKey, float], ...]
+
+
+# Canonical keys -------------------------------------------------------------------------------
+
+
+def where_key(where: Mapping[str, object] | None) -> WhereKey:
+    """The canonical, hashable form of a ``where`` spec; ``()`` for no filter.
+
+    Checks the spec's shape (field names, value types); whether the fields and values exist in
+    a catalog is checked when compiling.
+    """
+    if where is None:
+        return ()
+    if not isinstance(where, Mapping):
+        raise ValueError(f"where must be a mapping of field -> value, got {type(where).__name__}")
+    clauses = [(_field_name(name), _value_key(name, value)) for name, value in where.items()]
+    return tuple(sorted(clauses, key=lambda clause: clause[0]))
+
+
+def boost_key(boost: Mapping[str, Mapping[object, object]] | None) -> BoostKey:
+    """The canonical, hashable form of a ``boost`` spec; ``()`` for no boost."""
+    if boost is None:
+        return ()
+    if not isinstance(boost, Mapping):
+        raise ValueError(
+            f"boost must be a mapping of field -> {{value: factor}}, got {type(boost).__name__}"
+        )
+    clauses: list[tuple[str, ValueKey, float]] = []
+    for name, factors in boost.items():
+        field_name = _field_name(name)
+        if not isinstance(factors, Mapping) or not factors:
+            raise ValueError(
+                f"boost for field {field_name!r} must be a non-empty mapping of value -> factor, "
+                f'e.g. {{"{field_name}": {{value: 2.0}}}}; got {factors!r}'
+            )
+        for value, factor in factors.items():
+            if isinstance(factor, bool) or not isinstance(factor, int | float):
+                raise ValueError(
+                    f"boost factor for {field_name}={value!r} must be a number, got {factor!r}"
+                )
+            if not math.isfinite(factor) or factor <= 0:
+                raise ValueError(
+                    f"boost factor for {field_name}={value!r} must be finite and > 0 "
+                    f"(1.0 leaves a title unchanged), got {factor!r}"
+                )
+            clauses.append((field_name, _value_key(field_name, value), float(factor)))
+    # repr orders clauses deterministically: keys hold only tuples, strings and numbers.
+    return tuple(sorted(clauses, key=repr))
+
+
+def _field_name(name: object) -> str:
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"field names must be non-empty strings, got {name!r}")
+    return name
+
+
+def _scalar(name: str, value: object) -> Scalar:
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, int | float):
+        if math.isnan(value):
+            raise ValueError(f"{name}: NaN matches nothing; give a number")
+        return ("num", value)
+    if isinstance(value, str):
+        return ("str", value)
+    raise ValueError(
+        f"{name}: unsupported value {value!r} ({type(value).__name__}); use a string, a number, "
+        "a bool, a list of those (any of), or a (low, high) tuple (range)"
+    )
+
+
+def _value_key(name: str, value: object) -> ValueKey:
+    if isinstance(value, tuple):
+        if len(value) != 2:
+            raise ValueError(
+                f"{name}: a range is a (low, high) tuple, got {len(value)} items; "
+                "use a list for any of several values"
+            )
+        low, high = (_bound(name, bound) for bound in value)
+        if low is None and high is None:
+            raise ValueError(f"{name}: a range needs at least one bound, got (None, None)")
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"{name}: empty range, low {low!r} is above high {high!r}")
+        return Range(low, high)
+    if isinstance(value, list | set | frozenset):
+        if not value:
+            raise ValueError(f"{name}: an empty list matches nothing; leave the field out instead")
+        # Sorted and deduplicated, so the same values in any order give the same key.
+        values = tuple(sorted({_scalar(name, item) for item in value}))
+        return AnyOf(values) if len(values) > 1 else Equals(values[0])
+    return Equals(_scalar(name, value))
+
+
+def _bound(name: str, bound: object) -> float | None:
+    if bound is None:
+        return None
+    if isinstance(bound, bool) or not isinstance(bound, int | float) or math.isnan(bound):
+        raise ValueError(f"{name}: range bounds must be numbers or None, got {bound!r}")
+    return bound
+
+
+# Compiling ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class TitleFilter:
+    """The titles passing a ``where`` spec, as a mask over title positions; read-only."""
+
+    key: WhereKey
+    mask: BoolArray
+    count: int  # titles passing
+    description: str  # e.g. "genres=Animation & year=1990..1999"
+    priors: FloatArray = field(repr=False)
+    # Per-element reads of a memoryview yield Python bools, several times faster than NumPy's.
+    _passes: memoryview = field(init=False, repr=False)
+    # Passing entries, per entry_title array (one index in practice); see ``entries``.
+    _entries: dict[int, tuple[IntArray, PassingEntries]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    # Filtered top lists of the prefixes with the widest windows; see filtered_top_entries.
+    _wide_answers: dict[str, list[int]] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_passes", np.ascontiguousarray(self.mask).data)
+
+    def __contains__(self, title: int) -> bool:
+        return bool(self._passes[title])
+
+    @property
+    def fraction(self) -> float:
+        """Share of the catalog's titles that pass."""
+        return self.count / len(self.mask) if len(self.mask) else 0.0
+
+    @cached_property
+    def selected(self) -> IntArray:
+        """Passing title positions, most popular (highest prior) first."""
+        passing = np.flatnonzero(self.mask).astype(np.int32)
+        order = np.argsort(-self.priors[passing], kind="stable")
+        result: IntArray = passing[order]
+        return result
+
+    def entries(self, index: CatalogIndex) -> PassingEntries:
+        """The index entries whose title passes, in index order (computed once per index).
+
+        Entries are laid out by key, so the passing entries under a prefix are one slice of
+        these arrays, found by two binary searches: that is what makes selective filters
+        cheap. Scores and titles are copied beside the positions so a slice needs no gather.
+        """
+        entry_title = index.arrays.entry_title
+        cached = self._entries.get(id(entry_title))
+        if cached is not None and cached[0] is entry_title:
+            return cached[1]
+        with self._lock:
+            positions: IntArray = np.flatnonzero(self.mask[entry_title]).astype(np.int32)
+            passing = PassingEntries(
+                positions, index.arrays.entry_score[positions], entry_title[positions]
+            )
+            # The array itself is kept beside the result, so its id cannot be reused.
+            self._entries[id(entry_title)] = (entry_title, passing)
+        return passing
+
+
+class PassingEntries(NamedTuple):
+    """A filter's passing index entries: positions (sorted), and their scores and titles."""
+
+    positions: IntArray
+    scores: FloatArray
+    titles: IntArray
+
+
+class BoostClause(NamedTuple):
+    """One ``field -> {value: factor}`` item: the titles it lifts and by how much."""
+
+    filter: TitleFilter
+    log_factor: float
+
+    @property
+    def label(self) -> str:
+        return f"{self.filter.description} x{math.exp(self.log_factor):.3g}"
+
+
+@dataclass(frozen=True, eq=False)
+class BoostRule:
+    """Per-title log multipliers of a ``boost`` spec (0 where no clause applies); read-only."""
+
+    key: BoostKey
+    log_multiplier: FloatArray
+    clauses: tuple[BoostClause, ...]
+    _values: memoryview = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_values", np.ascontiguousarray(self.log_multiplier).data)
+
+    def of(self, title: int) -> float:
+        """The log multiplier of ``title`` (a Python float, cheap on the query path)."""
+        value: float = self._values[title]
+        return value
+
+    def explain(self, title: int) -> tuple[str, ...]:
+        """The clauses that apply to ``title``, e.g. ``("genres=Animation x2",)``."""
+        return tuple(clause.label for clause in self.clauses if title in clause.filter)
+
+    @property
+    def max_log_factor(self) -> float:
+        """No title is lifted by more than this (sum of the positive clause factors)."""
+        return sum(max(clause.log_factor, 0.0) for clause in self.clauses)
+
+    @property
+    def min_log_factor(self) -> float:
+        """No title is lowered by more than this (sum of the negative clause factors)."""
+        return sum(min(clause.log_factor, 0.0) for clause in self.clauses)
+
+
+def compile_where(
+    where: Mapping[str, object] | None, columns: MetadataColumns, priors: FloatArray
+) -> TitleFilter | None:
+    """The filter for ``where`` (None for no filter); ``priors`` orders ``selected``."""
+    key = where_key(where)
+    return _compile_filter(key, columns, priors) if key else None
+
+
+def compile_boost(
+    boost: Mapping[str, Mapping[object, object]] | None,
+    columns: MetadataColumns,
+    priors: FloatArray,
+) -> BoostRule | None:
+    """The boost rule for ``boost`` (None for no boost)."""
+    key = boost_key(boost)
+    return _compile_boost(key, columns, priors) if key else None
+
+
+def _compile_filter(key: WhereKey, columns: MetadataColumns, priors: FloatArray) -> TitleFilter:
+    if len(priors) != columns.title_count:
+        raise ValueError(f"{len(priors)} priors for {columns.title_count} titles")
+    mask = np.ones(columns.title_count, dtype=np.bool_)
+    parts: list[str] = []
+    for name, value in key:
+        column = columns.column(name)
+        mask &= _clause_mask(column, value)
+        parts.append(_describe(name, value))
+    return TitleFilter(key, mask, int(np.count_nonzero(mask)), " & ".join(parts), priors)
+
+
+def _compile_boost(key: BoostKey, columns: MetadataColumns, priors: FloatArray) -> BoostRule:
+    log_multiplier = np.zeros(columns.title_count, dtype=np.float32)
+    clauses: list[BoostClause] = []
+    for name, value, factor in key:
+        clause_filter = _compile_filter(((name, value),), columns, priors)
+        log_factor = math.log(factor)
+        log_multiplier[clause_filter.mask] += np.float32(log_factor)
+        clauses.append(BoostClause(clause_filter, log_factor))
+    return BoostRule(key, log_multiplier, tuple(clauses))
+
+
+def _clause_mask(column: Column, value: ValueKey) -> BoolArray:
+    name = column.name
+    if isinstance(value, Range):
+        if not isinstance(column, NumberColumn):
+            raise ValueError(
+                f"{name}: a (low, high) range needs a number field, but {name!r} holds "
+                f"{column.kind} values; use a value or a list of values"
+            )
+        low, high = value
+        values = column.values
+        mask = ~np.isnan(values)  # missing values pass no range, open or not
+        if low is not None:
+            mask &= values >= low
+        if high is not None:
+            mask &= values <= high
+        return mask
+    wanted = list(value.values) if isinstance(value, AnyOf) else [value.value]
+    if isinstance(column, NumberColumn):
+        numbers = [item for kind, item in _expect(column, wanted, "num", "a number")]
+        return np.isin(column.values, np.asarray(numbers, dtype=np.float64))
+    if isinstance(column, FlagColumn):
+        flags = [int(item) for kind, item in _expect(column, wanted, "bool", "true or false")]
+        return np.isin(column.values, np.asarray(flags, dtype=np.int8))
+    if isinstance(column, CategoryColumn):
+        codes = []
+        for _, item in _expect(column, wanted, "str", "a string"):
+            code = column.vocabulary.code_of(str(item))
+            if code is None:
+                raise _unknown_value(name, str(item), column.most_common(SHOWN_VALUES))
+            codes.append(code)
+        return np.isin(column.codes, np.asarray(codes, dtype=np.int32))
+    if not isinstance(column, TagsColumn):
+        raise TypeError(f"unhandled column kind {column.kind}")
+    bits = 0
+    for _, item in _expect(column, wanted, "str", "a string"):
+        bit = column.bit_of(str(item))
+        if bit is None:
+            raise _unknown_value(name, str(item), list(column.tags))
+        bits |= 1 << bit
+    contains: BoolArray = (column.bits & np.uint64(bits)) != 0
+    return contains
+
+
+def _expect(column: Column, wanted: list[Scalar], kind: str, what: str) -> list[Scalar]:
+    for found_kind, item in wanted:
+        if found_kind != kind:
+            raise ValueError(
+                f"{column.name}: expected {what} ({column.name!r} holds {column.kind} values), "
+                f"got {item!r}"
+            )
+    return wanted
+
+
+def _unknown_value(name: str, value: str, known: list[str]) -> ValueError:
+    close = difflib.get_close_matches(value, known, n=1) or difflib.get_close_matches(
+        value.casefold(), [item.casefold() for item in known], n=1
+    )
+    hint = ""
+    if close:
+        match = next((item for item in known if item.casefold() == close[0].casefold()), close[0])
+        hint = f" (did you mean {match!r}?)"
+    listed = ", ".join(known[:SHOWN_VALUES]) + (", ..." if len(known) > SHOWN_VALUES else "")
+    return ValueError(f"{name}: no title has {value!r}{hint}; known values include: {listed}")
+
+
+def _number_text(value: float) -> str:
+    # 1990.0 reads as 1990 in an explanation; other floats keep their exact repr.
+    if isinstance(value, int) or (value.is_integer() and abs(value) < 1e15):
+        return str(int(value))
+    return repr(value)
+
+
+def _scalar_text(scalar: Scalar) -> str:
+    kind, item = scalar
+    if kind == "bool":
+        return "true" if item else "false"
+    if kind == "num" and isinstance(item, int | float):
+        return _number_text(item)
+    return str(item)
+
+
+def _describe(name: str, value: ValueKey) -> str:
+    if isinstance(value, Range):
+        low = "" if value.low is None else _number_text(value.low)
+        high = "" if value.high is None else _number_text(value.high)
+        return f"{name}={low}..{high}"
+    if isinstance(value, AnyOf):
+        return f"{name} in [{', '.join(_scalar_text(item) for item in value.values)}]"
+    return f"{name}={_scalar_text(value.value)}"
+
+
+# Caching --------------------------------------------------------------------------------------
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class LruCache(Generic[K, V]):
+    """A small thread-safe least-recently-used map, owned by whoever owns the cached data."""
+
+    def __init__(self, max_size: int) -> None:
+        if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
+            raise ValueError(f"max_size must be a whole number >= 1, got {max_size!r}")
+        self._max_size = max_size
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._max_size:
+                self._items.popitem(last=False)
+
+
+class FilterCache:
+    """Compiled filters and boost rules over one index's columns, most recently used kept.
+
+    The engine owns one per index: the compiled arrays are only valid for that index.
+    """
+
+    def __init__(
+        self,
+        columns: MetadataColumns,
+        priors: FloatArray,
+        max_size: int = DEFAULT_FILTER_CACHE_SIZE,
+    ) -> None:
+        if len(priors) != columns.title_count:
+            raise ValueError(f"{len(priors)} priors for {columns.title_count} titles")
+        self._columns = columns
+        self._priors = priors
+        self._filters: LruCache[WhereKey, TitleFilter] = LruCache(max_size)
+        self._boosts: LruCache[BoostKey, BoostRule] = LruCache(max_size)
+
+    def where(self, where: Mapping[str, object] | None) -> TitleFilter | None:
+        key = where_key(where)
+        if not key:
+            return None
+        found = self._filters.get(key)
+        if found is None:
+            found = _compile_filter(key, self._columns, self._priors)
+            self._filters.put(key, found)
+        return found
+
+    def boost(self, boost: Mapping[str, Mapping[object, object]] | None) -> BoostRule | None:
+        key = boost_key(boost)
+        if not key:
+            return None
+        found = self._boosts.get(key)
+        if found is None:
+            found = _compile_boost(key, self._columns, self._priors)
+            self._boosts.put(key, found)
+        return found
+
+
+# Retrieval ------------------------------------------------------------------------------------
+
+
+def filtered_top_entries(
+    index: CatalogIndex, title_filter: TitleFilter, prefix: str, k: int
+) -> list[int]:
+    """The best entry of each of the ``k`` best titles under ``prefix`` that pass the filter.
+
+    The same answer as filtering the whole prefix range, at a cost that does not grow with it:
+
+    1. a narrow range is scanned directly;
+    2. a wide prefix first tries its precomputed top titles: if ``k`` of them pass, they are
+       the answer (any other passing title ranks below all of them), which is the usual case
+       for a permissive filter;
+    3. otherwise the filter's passing entries (sorted positions, computed once per filter)
+       are cut to the prefix range by two binary searches, so a selective filter touches only
+       its own entries under the prefix; a wide window's answer is kept with the filter.
+    """
+    span = index.prefix_range(prefix)
+    if span is None:
+        return []
+    lo, hi = span
+    passes = title_filter._passes
+    entry_title = index.hot.entry_title
+    if hi - lo <= SMALL_SCAN:
+        return _best_passing(index, range(lo, hi), passes, k)
+    width = index.arrays.wide_top.shape[1]
+    if k <= width:
+        top = index.top_entries(prefix, width)
+        kept = [entry for entry in top if passes[entry_title[entry]]]
+        # A list shorter than the precomputed width holds every title under the prefix.
+        if len(kept) >= k or len(top) < width:
+            return kept[:k]
+    return _best_in_window(index, title_filter, prefix, lo, hi, k, width)
+
+
+def _best_in_window(
+    index: CatalogIndex,
+    title_filter: TitleFilter,
+    prefix: str,
+    lo: int,
+    hi: int,
+    k: int,
+    width: int,
+) -> list[int]:
+    passing = title_filter.entries(index)
+    first, end = np.searchsorted(passing.positions, (lo, hi)).tolist()
+    if end - first <= SMALL_SCAN:
+        return _best_passing(index, passing.positions[first:end].tolist(), None, k)
+    # Wide windows belong to short prefixes, which recur in every session ("t", "the "): their
+    # answers are kept with the filter, so each costs one partial sort per filter.
+    memo = title_filter._wide_answers
+    remember = end - first >= MEMO_MIN_ENTRIES and k <= width
+    if remember:
+        found = memo.get(prefix)
+        if found is not None:
+            return found[:k]
+    chosen = best_distinct(passing.scores, passing.titles, first, end, width if remember else k)
+    answer = [int(passing.positions[offset]) for offset in chosen]
+    if remember and len(memo) < MEMO_MAX_PREFIXES:
+        memo[prefix] = answer
+    return answer[:k]
+
+
+def _best_passing(
+    index: CatalogIndex, entries: range | list[int], passes: memoryview | None, k: int
+) -> list[int]:
+    hot = index.hot
+    titles = hot.entry_title
+    if passes is not None:
+        entries = [entry for entry in entries if passes[titles[entry]]]
+    score = hot.entry_score
+    chosen: list[int] = []
+    seen: set[int] = set()
+    for entry in sorted(entries, key=score.__getitem__, reverse=True):
+        title = titles[entry]
+        if title not in seen:
+            seen.add(title)
+            chosen.append(entry)
+            if len(chosen) == k:
+                break
+    return chosen

@@ -1,0 +1,72 @@
+"""``suggest`` with ``where``, ``boost`` and ``context`` on the bundled catalog."""
+
+from __future__ import annotations
+
+import pytest
+
+from autocomplete import Autocomplete
+
+FELLOWSHIP = "m30658"
+TWO_TOWERS = "m30660"
+
+
+def test_where_keeps_k_results_from_a_selective_filter(movies: Autocomplete) -> None:
+    animated_90s = {"genres": "Animation", "year": (1990, 1999)}
+    found = movies.suggest("t", 10, where=animated_90s)
+    assert len(found) == 10
+    for item in found:
+        assert "Animation" in item.metadata["genres"]  # type: ignore[operator]
+        assert 1990 <= item.metadata["year"] <= 1999  # type: ignore[operator]
+    # The unfiltered top 10 for "t" holds no animated 90s film: the filter works in retrieval.
+    assert not {item.id for item in found} & {item.id for item in movies.suggest("t", 10)}
+
+
+def test_where_applies_to_corrections_and_the_empty_query(movies: Autocomplete) -> None:
+    corrected = movies.suggest("teh lion k", 3, where={"genres": "Animation"})
+    assert corrected[0].text == "The Lion King" and corrected[0].corrected
+    popular_pg = movies.suggest("", 5, where={"mpaa": "PG"})
+    assert len(popular_pg) == 5
+    assert all(item.metadata["mpaa"] == "PG" for item in popular_pg)
+    votes = [item.metadata["votes"] for item in popular_pg]
+    assert votes == sorted(votes, reverse=True)  # type: ignore[type-var]
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        ({"studio": "Pixar"}, "studio"),
+        ({"genres": "Cartoon"}, "Cartoon"),
+        ({"year": ("1990", 1999)}, "year"),
+    ],
+)
+def test_bad_filters_are_clear_value_errors(
+    movies: Autocomplete, where: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        movies.suggest("the", where=where)
+
+
+def test_boost_lifts_matching_titles_and_explains_itself(movies: Autocomplete) -> None:
+    plain = [item.id for item in movies.suggest("the", 10)]
+    boosted = movies.suggest("the", 10, boost={"genres": {"Animation": 20.0}})
+    animated = [item for item in boosted if "Animation" in item.metadata["genres"]]  # type: ignore[operator]
+    assert animated, "a 20x boost must bring animated films into the top 10"
+    assert not {item.id for item in animated} & set(plain)
+    first = animated[0]
+    assert first.context == pytest.approx(2.995732, rel=1e-4)  # log 20
+    assert any("Animation" in part for part in first.explanation)
+    with pytest.raises(ValueError):
+        movies.suggest("the", boost={"genres": {"Animation": 0}})
+
+
+def test_session_context_ranks_the_next_film_of_the_series_first(movies: Autocomplete) -> None:
+    without = movies.suggest("the t", 10)
+    assert without[0].id != TWO_TOWERS
+    with_context = movies.suggest("the t", 10, context={"clicked": [FELLOWSHIP]})
+    assert with_context[0].id == TWO_TOWERS
+    assert with_context[0].context > 0
+    assert any("session" in part for part in with_context[0].explanation)
+    # The lift is bounded: an unrelated, popular prefix keeps its order.
+    assert [s.id for s in movies.suggest("star w", 3, context={"clicked": [FELLOWSHIP]})] == [
+        s.id for s in movies.suggest("star w", 3)
+    ]
