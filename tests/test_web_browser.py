@@ -1,0 +1,479 @@
+"""The search page in a real headless browser: Debian's Chromium driven by Playwright.
+
+The app runs on a free loopback port in a thread of this process. Screenshots are saved under
+``artifacts/`` (ignored by git) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlparse
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Dialog, Page, Request, Route, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from web import create_app
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "artifacts"
+XSS_CATALOG = Path(__file__).parent / "web_fixtures" / "xss_catalog.jsonl"
+
+# Selectors of the page's parts.
+INPUT = "#search-input"
+LISTBOX = "#search-listbox"
+OPTIONS = "#search-listbox [role=option]"
+NOTICE = "[data-notice]"
+FORM = "form[data-typeahead]"
+
+
+@dataclass
+class Server:
+    app: Flask
+    base: str
+
+    def get_json(self, path: str, **params: object) -> Any:
+        url = self.base + path + ("?" + urlencode(params) if params else "")
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return json.load(response)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        message = f"{CHROMIUM} is missing (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # CI installs it: a missing browser is a broken setup
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def _serve(config: dict[str, Any]) -> Iterator[Server]:
+    app = create_app({"TESTING": True, **config})
+    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Server(app, f"http://127.0.0.1:{server.server_port}")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        app.extensions["autocomplete"].close()
+
+
+@pytest.fixture(scope="module")
+def movies() -> Iterator[Server]:
+    """The bundled catalog with an in-memory click store, and a short client timeout."""
+    yield from _serve({"FEEDBACK": "memory://", "CLIENT_TIMEOUT_MS": 1500})
+
+
+@pytest.fixture(scope="module")
+def hostile() -> Iterator[Server]:
+    """A catalog of titles made of markup, quotes and entities."""
+    yield from _serve(
+        {
+            "CATALOG": str(XSS_CATALOG),
+            "CATALOG_FIELDS": {"weight_field": "votes", "id_field": "id"},
+            "FEEDBACK": "memory://",
+        }
+    )
+
+
+@dataclass
+class Watched:
+    """A page, with what it printed and every request it made."""
+
+    page: Page
+    errors: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    def suggest_queries(self, urls: list[str] | None = None) -> list[str]:
+        queries = []
+        for url in self.requests if urls is None else urls:
+            parts = urlparse(url)
+            if parts.path == "/api/suggest":
+                queries.append(parse_qs(parts.query)["q"][0])
+        return queries
+
+
+@pytest.fixture
+def watched(browser: Browser) -> Iterator[Watched]:
+    context = browser.new_context(viewport={"width": 1100, "height": 820})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    seen = Watched(page)
+    page.on("pageerror", lambda error: seen.errors.append(f"page error: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            seen.errors.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    page.on("request", lambda request: seen.requests.append(request.url))
+    page.on("requestfailed", lambda request: seen.failed.append(request.url))
+    yield seen
+    context.close()
+    assert seen.errors == []  # no script errors, no CSP violations
+
+
+def _type(page: Page, text: str, delay: float = 35, settle: bool = True) -> None:
+    """Type ``text``; with ``settle``, wait until the list answers what the box now holds."""
+    page.locator(INPUT).press_sequentially(text, delay=delay)
+    if settle:
+        typed = page.locator(INPUT).input_value()
+        expect(page.locator(LISTBOX)).to_have_attribute("data-query", typed)
+
+
+def _posted(request: Request) -> dict[str, Any]:
+    body = request.post_data_json
+    assert isinstance(body, dict)
+    return body
+
+
+def _shot(page: Page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+# The main path: a typo, the keyboard, the click store -----------------------------------------
+
+
+def test_type_a_typo_choose_with_the_keyboard_and_the_click_is_recorded(
+    movies: Server, watched: Watched
+) -> None:
+    page = watched.page
+    page.goto(movies.base + "/")
+    box = page.locator(INPUT)
+    box.focus()
+    _type(page, "teh big leb")
+
+    first = page.locator(OPTIONS).first
+    expect(first).to_have_text("The Big Lebowski")
+    expect(first.locator("mark")).to_have_text("The Big Leb")
+    expect(box).to_have_attribute("aria-expanded", "true")
+    expect(page.locator("[data-corrected]")).to_be_visible()
+    expect(page.locator("[data-corrected-query]")).to_have_text("the big leb")
+    expect(page.locator("[data-announcer]")).to_contain_text("suggestion")
+    expect(page.locator("[data-announcer]")).to_contain_text("Showing results for the big leb")
+    _shot(page, "web-typeahead.png")
+
+    box.press("ArrowDown")
+    active_id = first.get_attribute("id")
+    expect(box).to_have_attribute("aria-activedescendant", active_id or "")
+    expect(first).to_have_attribute("aria-selected", "true")
+
+    with page.expect_request("**/api/click") as click_info:
+        box.press("Enter")
+    click = _posted(click_info.value)
+    assert click["query"] == "teh big leb"
+    assert click["id"] == "m5567" and click["position"] == 1
+    assert len(click["session_id"]) == 32
+
+    expect(box).to_have_value("The Big Lebowski")
+    expect(page.locator(LISTBOX)).to_be_hidden()
+    expect(box).to_have_attribute("aria-expanded", "false")
+    choice = page.locator("[data-choice]")
+    expect(choice.locator("[data-choice-title]")).to_have_text("The Big Lebowski")
+    expect(choice).to_have_attribute("data-click-status", "recorded")
+    expect(choice).to_contain_text("1998")
+    learned = page.locator("[data-learned-list] li").first
+    expect(learned).to_contain_text("The Big Lebowski")
+    expect(learned).to_contain_text("lifted ×")
+    _shot(page, "web-chosen.png")
+
+    # The server has it: the learned list for the typed prefix names the title.
+    titles = movies.get_json("/api/learned", prefix="teh big leb")["titles"]
+    assert titles[0]["id"] == "m5567"
+    # The impression went first, with the list that was on screen.
+    posted = [url for url in watched.requests if url.endswith(("/api/impression", "/api/click"))]
+    assert posted[-2:] == [movies.base + "/api/impression", movies.base + "/api/click"]
+
+
+def test_arrow_keys_wrap_and_escape_and_tab_close(movies: Server, watched: Watched) -> None:
+    page = watched.page
+    page.goto(movies.base + "/")
+    box = page.locator(INPUT)
+    box.focus()
+    _type(page, "the big")
+    options = page.locator(OPTIONS)
+    expect(options).to_have_count(8)
+    ids = [options.nth(index).get_attribute("id") for index in range(8)]
+    assert len(set(ids)) == 8
+
+    box.press("ArrowDown")
+    box.press("ArrowDown")
+    expect(box).to_have_attribute("aria-activedescendant", ids[1] or "")
+    box.press("ArrowUp")
+    box.press("ArrowUp")  # from the first option, up wraps to the last
+    expect(box).to_have_attribute("aria-activedescendant", ids[7] or "")
+    expect(page.locator("[aria-selected=true]")).to_have_count(1)
+    box.press("ArrowDown")  # and down from the last wraps to the first
+    expect(box).to_have_attribute("aria-activedescendant", ids[0] or "")
+
+    box.press("Escape")  # closes the list, keeps the text
+    expect(page.locator(LISTBOX)).to_be_hidden()
+    expect(box).not_to_have_attribute("aria-activedescendant", ids[0] or "")
+    expect(box).to_have_value("the big")
+    box.press("ArrowUp")  # reopens on the last option
+    expect(page.locator(LISTBOX)).to_be_visible()
+    expect(box).to_have_attribute("aria-activedescendant", ids[7] or "")
+    box.press("Escape")
+    box.press("Escape")  # with the list closed, Escape clears the box
+    expect(box).to_have_value("")
+
+    _type(page, "alien")
+    expect(page.locator(LISTBOX)).to_be_visible()
+    box.press("Tab")  # leaves the box, closing the list
+    expect(page.locator(LISTBOX)).to_be_hidden()
+    expect(box).not_to_be_focused()
+
+
+def test_enter_without_a_chosen_option_searches(movies: Server, watched: Watched) -> None:
+    page = watched.page
+    page.goto(movies.base + "/")
+    page.locator(INPUT).focus()
+    _type(page, "star wars")
+    expect(page.locator(OPTIONS).first).to_be_visible()
+    with page.expect_navigation():
+        page.locator(INPUT).press("Enter")
+    assert urlparse(page.url).query == "q=star+wars"
+    expect(page.locator("[data-server-results] li").first).to_contain_text("Star Wars")
+
+
+def test_choose_with_the_mouse(movies: Server, watched: Watched) -> None:
+    page = watched.page
+    page.goto(movies.base + "/")
+    page.locator(INPUT).focus()
+    _type(page, "star wars")
+    second = page.locator(OPTIONS).nth(1)
+    text = second.inner_text()
+    with page.expect_request("**/api/click") as click_info:
+        second.click()
+    assert _posted(click_info.value)["position"] == 2
+    expect(page.locator(INPUT)).to_have_value(text)
+    expect(page.locator(INPUT)).to_be_focused()
+    expect(page.locator("[data-choice]")).to_have_attribute("data-click-status", "recorded")
+
+
+def test_typing_is_debounced(movies: Server, watched: Watched) -> None:
+    page = watched.page
+    page.goto(movies.base + "/")
+    page.locator(INPUT).focus()
+    full = "the shawshank redemption"
+    _type(page, full, delay=15)
+    expect(page.locator(OPTIONS).first).to_have_text("The Shawshank Redemption")
+    # 24 keystrokes, much faster than the debounce: a handful of requests, not one per key.
+    assert len(watched.suggest_queries()) <= 6
+
+
+# Out-of-order answers, a slow server, a dead server -------------------------------------------
+
+
+def test_a_stale_answer_never_replaces_a_newer_one(movies: Server, watched: Watched) -> None:
+    """The answer to "the b" is held back until "the big" has been answered and shown."""
+    page = watched.page
+    held: list[Route] = []
+
+    def hold_the_b(route: Route) -> None:
+        if parse_qs(urlparse(route.request.url).query)["q"] == ["the b"]:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/api/suggest?*", hold_the_b)
+    page.goto(movies.base + "/")
+    page.locator(INPUT).focus()
+    _type(page, "the b", settle=False)
+    deadline = time.monotonic() + 10
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(20)  # Playwright hands routes to the handler while it waits
+    assert len(held) == 1
+    _type(page, "ig")
+    expect(page.locator(OPTIONS).first).to_have_text("The Big Lebowski")
+    expect(page.locator(OPTIONS).nth(1)).to_contain_text("The Big")
+
+    # Now the slow answer to "the b" arrives, with a list nobody should see.
+    stale = {
+        "query": "the b",
+        "k": 8,
+        "corrected": False,
+        "did_you_mean": None,
+        "suggestions": [{"text": "STALE ANSWER", "id": "stale", "spans": [[0, 5]]}],
+    }
+    # The page has most likely cancelled it already (even better): fulfilling then fails.
+    with contextlib.suppress(PlaywrightError):
+        held[0].fulfill(status=200, content_type="application/json", body=json.dumps(stale))
+    page.wait_for_timeout(400)
+    expect(page.locator(OPTIONS).first).to_have_text("The Big Lebowski")
+    expect(page.get_by_text("STALE ANSWER")).to_have_count(0)
+    # The superseded request was cancelled on the wire, not just ignored.
+    assert "the b" in watched.suggest_queries(watched.failed)
+
+
+def test_a_dead_server_gives_a_calm_notice_and_recovery(movies: Server, watched: Watched) -> None:
+    page = watched.page
+    page.goto(movies.base + "/")
+    page.route("**/api/suggest?*", lambda route: route.abort("connectionrefused"))
+    box = page.locator(INPUT)
+    box.focus()
+    _type(page, "alien", settle=False)
+    notice = page.locator(NOTICE)
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("unavailable")
+    expect(page.locator(LISTBOX)).to_be_hidden()
+    expect(page.locator("[data-announcer]")).to_contain_text("unavailable")
+    _shot(page, "web-server-down.png")
+
+    page.unroute("**/api/suggest?*")
+    _type(page, "s")
+    expect(page.locator(OPTIONS).first).to_contain_text("Aliens")
+    expect(notice).to_be_hidden()
+
+
+def test_a_slow_server_times_out_with_a_notice(movies: Server, watched: Watched) -> None:
+    page = watched.page
+    held: list[Route] = []
+    page.route("**/api/suggest?*", lambda route: held.append(route))  # never answered
+    page.goto(movies.base + "/")
+    page.locator(INPUT).focus()
+    _type(page, "brazil", settle=False)
+    notice = page.locator(NOTICE)
+    expect(notice).to_contain_text("taking longer than usual", timeout=5_000)
+    expect(page.locator(FORM)).not_to_have_class(re.compile(r"\bis-busy\b"))
+
+
+def test_a_server_error_is_not_shown_as_a_list(movies: Server, watched: Watched) -> None:
+    page = watched.page
+    page.route(
+        "**/api/suggest?*",
+        lambda route: route.fulfill(status=500, content_type="text/html", body="<h1>oops</h1>"),
+    )
+    page.goto(movies.base + "/")
+    page.locator(INPUT).focus()
+    _type(page, "jaws", settle=False)
+    expect(page.locator(NOTICE)).to_contain_text("unavailable")
+    expect(page.locator(OPTIONS)).to_have_count(0)
+
+
+# Safety and looks ------------------------------------------------------------------------------
+
+
+def test_hostile_titles_render_as_text(hostile: Server, watched: Watched) -> None:
+    page = watched.page
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.goto(hostile.base + "/")
+    page.locator(INPUT).focus()
+    _type(page, "scr")
+    options = page.locator(OPTIONS)
+    expect(options.first).to_have_text("<script>window.__xss = 'script'</script>")
+    texts = options.all_inner_texts()
+    assert '"><img src=x onerror="window.__xss=\'img\'"> Scream' in texts
+    assert "Tom &amp; Jerry &lt;b&gt;Scripted&lt;/b&gt;" in texts
+    assert "O'Brien's \"Quoted\" Scripture" in texts
+    assert "<b>Scripted</b> & <i>Brave</i>" in texts
+    assert any(text.startswith("Script Kiddies 🎬 <svg") for text in texts)
+    # Only <li>, <span> and <mark> elements were made; the emoji title is highlighted by
+    # code point.
+    tags = page.eval_on_selector_all(f"{LISTBOX} *", "nodes => nodes.map(n => n.localName)")
+    assert set(tags) <= {"li", "span", "mark"}
+    kiddies = options.filter(has_text="Script Kiddies")
+    expect(kiddies.locator("mark")).to_have_text("Scr")
+    _shot(page, "web-xss.png")
+
+    # Choosing a title whose id is markup posts the id as data and shows the title as text.
+    writer = options.filter(has_text="Scriptwriter")
+    with page.expect_request("**/api/click") as click_info:
+        writer.click()
+    assert _posted(click_info.value)["id"] == "\"><script>window.__xss='id'</script>"
+    expect(page.locator("[data-choice]")).to_have_attribute("data-click-status", "recorded")
+
+    # The server-rendered results page for the same query.
+    page.goto(hostile.base + "/?q=%3Cscr")
+    expect(page.locator("[data-server-results] li").first).to_contain_text("<script>")
+    assert page.evaluate("() => window.__xss") is None
+    assert dialogs == []
+
+
+def test_remakes_show_their_year(hostile: Server, watched: Watched) -> None:
+    page = watched.page
+    page.goto(hostile.base + "/")
+    page.locator(INPUT).focus()
+    _type(page, "scarf")
+    expect(page.locator(OPTIONS)).to_have_text(["Scarface (1983)", "Scarface (1932)"])
+    expect(page.locator(OPTIONS).first.locator(".year")).to_have_text("(1983)")
+
+
+def test_the_learned_panel_answers_for_any_prefix(movies: Server, watched: Watched) -> None:
+    page = watched.page
+    page.goto(movies.base + "/")
+    page.locator(INPUT).focus()
+    _type(page, "godf")
+    godfather = page.locator(OPTIONS).first
+    expect(godfather).to_contain_text("The Godfather")
+    godfather.click()
+    expect(page.locator("[data-learned-list] li").first).to_contain_text("The Godfather")
+    page.locator("#learned-prefix").fill("nothing clicked here")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("[data-learned-empty]")).to_contain_text("Nothing learned")
+    expect(page.locator("[data-learned-list] li")).to_have_count(0)
+
+
+def test_a_narrow_screen(movies: Server, browser: Browser) -> None:
+    context = browser.new_context(
+        viewport={"width": 375, "height": 740}, device_scale_factor=2, is_mobile=True,
+        has_touch=True,
+    )  # fmt: skip
+    page = context.new_page()
+    try:
+        page.goto(movies.base + "/")
+        page.locator(INPUT).focus()
+        _type(page, "star w")
+        expect(page.locator(OPTIONS).first).to_contain_text("Star Wars")
+        overflow = page.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0  # nothing sticks out sideways
+        box = page.locator(LISTBOX).bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375
+        height = page.locator(OPTIONS).first.bounding_box()
+        assert height is not None and height["height"] >= 44  # a comfortable touch target
+        _shot(page, "web-mobile.png")
+    finally:
+        context.close()

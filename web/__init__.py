@@ -1,0 +1,113 @@
+"""The typeahead web app: a JSON API, OpenSearch endpoints and an accessible search page.
+
+    app = create_app({"CATALOG": "books.idx", "FEEDBACK": "sqlite:///var/clicks.db"})
+
+Settings and their defaults are in ``web.config``; ``web.wsgi`` is the gunicorn entry point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, current_app, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response as BaseResponse
+
+from web.config import DEFAULTS
+from web.service import open_engine
+from web.validation import ApiError
+
+__all__ = ["CONTENT_SECURITY_POLICY", "create_app"]
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",  # no inline script, no eval: injected markup cannot run
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "manifest-src 'self'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+# Paths whose errors are JSON: machine clients read them.
+_JSON_PATHS = ("/api/", "/opensearch/")
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """The app for ``config`` (see ``web.config.DEFAULTS``); opens the engine right away."""
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    if config is not None:
+        app.config.from_mapping(config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # responses keep the documented order
+    engine = open_engine(app.config)
+    app.extensions["autocomplete"] = engine
+    bundled = app.config["CATALOG"] is None and app.config["ENGINE"] is None
+    if app.config["SITE_NAME"] is None:
+        app.config["SITE_NAME"] = "Movie search" if bundled else "Title search"
+    if app.config["SITE_DESCRIPTION"] is None:
+        things = "films" if bundled else "titles"
+        app.config["SITE_DESCRIPTION"] = f"Search {len(engine):,} {things}, typos welcome."
+    proxies = int(app.config["TRUSTED_PROXIES"])
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
+
+    from web import api, opensearch, pages
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(opensearch.bp)
+    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    app.after_request(_secure)
+    return app
+
+
+def _api_error(error: ApiError) -> tuple[dict[str, Any], int]:
+    return error.payload(), error.status
+
+
+def _http_error(error: HTTPException) -> BaseResponse | tuple[dict[str, Any], int]:
+    """404, 405, 413 and friends: JSON under the API paths, the usual page elsewhere."""
+    status = error.code or 500
+    if request.path.startswith(_JSON_PATHS):
+        message = error.description or error.name
+        if status == 413:
+            limit = current_app.config["MAX_CONTENT_LENGTH"]
+            message = f"the request body is larger than {limit:,} bytes"
+        return ApiError(status, message).payload(), status
+    return error.get_response()
+
+
+def _unexpected_error(error: Exception) -> Response | tuple[dict[str, Any], int]:
+    current_app.logger.exception("unhandled error on %s", request.path)
+    if request.path.startswith(_JSON_PATHS):
+        return ApiError(500, "internal error").payload(), 500
+    return Response("Internal error", status=500, mimetype="text/plain")
+
+
+def _secure(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.path.startswith("/api/"):
+        response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,162 @@
+"""The JSON API: suggestions, the click store's inputs, what it learned, and a health check."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from autocomplete import Autocomplete, Suggestion
+from web.learned import learned_titles as learned
+from web.validation import (
+    MAX_DWELL_MS,
+    ApiError,
+    count_arg,
+    field_id,
+    field_ids,
+    field_int,
+    field_string,
+    json_object,
+    optional_int,
+    query_arg,
+    session_id,
+)
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def engine() -> Autocomplete:
+    served: Autocomplete = current_app.extensions["autocomplete"]
+    return served
+
+
+def setting(name: str) -> Any:
+    return current_app.config[name]
+
+
+@bp.get("/suggest")
+def suggest() -> Response:
+    query = query_arg(request.args, "q", setting("MAX_QUERY_CHARS"))
+    k = count_arg(request.args, "k", setting("DEFAULT_K"), setting("MAX_K"))
+    suggestions = run_suggest(query, k)
+    top = suggestions[0] if suggestions else None
+    corrected = top is not None and top.corrected
+    return jsonify(
+        query=query,
+        k=k,
+        corrected=corrected,
+        did_you_mean=top.corrected_query if top is not None and corrected else None,
+        suggestions=[suggestion_json(item) for item in suggestions],
+    )
+
+
+def run_suggest(query: str, k: int) -> list[Suggestion]:
+    try:
+        return engine().suggest(query, k)
+    except (TypeError, ValueError) as error:  # validated above, so only a stricter engine
+        raise ApiError(400, str(error)) from None
+
+
+def suggestion_json(item: Suggestion) -> dict[str, Any]:
+    """One suggestion as the API shows it. ``spans`` count Unicode code points of ``text``."""
+    year = item.metadata.get("year")
+    return {
+        "text": item.text,
+        "id": item.id,
+        "label": item.label,
+        "year": year if isinstance(year, int) and not isinstance(year, bool) else None,
+        "remake": item.label != item.text,
+        "spans": [[start, end] for start, end in item.spans],
+        "match": item.match,
+        "corrected": item.corrected,
+        "corrected_query": item.corrected_query,
+        "score": round(float(item.score), 4),
+        "metadata": json_safe(item.metadata),
+    }
+
+
+def json_safe(value: object) -> Any:
+    """``value`` with NaN and infinities (which a JSONL catalog may hold) turned into null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return value
+
+
+@bp.post("/impression")
+def impression() -> tuple[str, int]:
+    body = json_object(request)
+    query = field_string(body, "query", setting("MAX_QUERY_CHARS"))
+    ids = field_ids(body, "ids", setting("MAX_K"))
+    session = session_id(body)
+    _record("record_impression", query, ids, session)
+    return "", 204
+
+
+@bp.post("/click")
+def click() -> tuple[str, int]:
+    body = json_object(request)
+    query = field_string(body, "query", setting("MAX_QUERY_CHARS"))
+    clicked = field_id(body.get("id"), "id")
+    position = field_int(body, "position", 1, setting("MAX_K"))
+    session = session_id(body)
+    dwell_ms = optional_int(body, "dwell_ms", 0, MAX_DWELL_MS)
+    _record("record_click", query, clicked, position, session, dwell_ms)
+    return "", 204
+
+
+def _record(method: str, *args: Any) -> None:
+    """Call the engine's ``record_*`` method, naming the client when the engine takes it."""
+    served = engine()
+    if served.feedback is None:
+        raise ApiError(503, "click feedback is off on this server")
+    record = getattr(served, method)
+    # The client address lets the store's guard cap what one machine can vote.
+    extra = {"client": request.remote_addr} if _takes_client(record) and request.remote_addr else {}
+    try:
+        record(*args, **extra)
+    except (TypeError, ValueError, KeyError) as error:
+        raise ApiError(400, str(error)) from None
+    except Exception:
+        # The store is a database or a Redis server; when it is down the click is lost, the
+        # page carries on, and the log says why.
+        current_app.logger.exception("the click store failed")
+        raise ApiError(503, "the click store is unavailable; try again later") from None
+
+
+@functools.cache
+def _parameters(function: Callable[..., Any]) -> frozenset[str]:
+    return frozenset(inspect.signature(function).parameters)
+
+
+def _takes_client(method: Callable[..., Any]) -> bool:
+    return "client" in _parameters(getattr(method, "__func__", method))
+
+
+@bp.get("/learned")
+def learned_titles() -> Response:
+    prefix = query_arg(request.args, "prefix", setting("MAX_QUERY_CHARS"))
+    k = count_arg(request.args, "k", setting("DEFAULT_K"), setting("MAX_K"))
+    served = engine()
+    if served.feedback is None:
+        raise ApiError(503, "click feedback is off on this server")
+    return jsonify(prefix=prefix, titles=learned(served, prefix, k))
+
+
+@bp.get("/health")
+def health() -> Response:
+    served = engine()
+    return jsonify(
+        status="ok",
+        titles=len(served),
+        feedback=served.feedback is not None,
+        worker=os.getpid(),
+    )

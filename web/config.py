@@ -1,0 +1,78 @@
+"""The web app's settings: defaults, and the environment variables a WSGI server reads.
+
+``create_app`` takes a plain mapping, so tests and ``autocomplete serve`` pass settings directly
+and ``web.wsgi`` (gunicorn) builds the same mapping from ``AUTOCOMPLETE_*`` variables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from autocomplete.limits import DEFAULT_K, MAX_K, MAX_QUERY_CHARS
+
+DEFAULTS: Mapping[str, Any] = {
+    # None serves the bundled movie catalog; a directory is a saved index (memory-mapped);
+    # a file is a CSV/JSONL catalog, built at start with CATALOG_FIELDS.
+    "CATALOG": None,
+    # Keyword arguments for Autocomplete.from_catalog: text_field, weight_field, id_field, ...
+    "CATALOG_FIELDS": {},
+    # The click store. "memory://" keeps clicks for the life of the process; use
+    # "sqlite:///path.db" or "redis://host:port/db" to keep them (and share them between
+    # gunicorn workers). None turns feedback off: the click endpoints then answer 503.
+    "FEEDBACK": "memory://",
+    # A ready Autocomplete to serve instead of opening CATALOG (tests share one this way).
+    "ENGINE": None,
+    # The longest query the API accepts, in characters; longer ones are a 400, not a cut.
+    "MAX_QUERY_CHARS": MAX_QUERY_CHARS,
+    "DEFAULT_K": DEFAULT_K,
+    "MAX_K": MAX_K,
+    # Suggestions the page asks for, and how it paces its requests.
+    "PAGE_K": 8,
+    "CLIENT_DEBOUNCE_MS": 90,
+    "CLIENT_TIMEOUT_MS": 3000,
+    # Request bodies are a few hundred bytes; anything much larger is refused (413).
+    "MAX_CONTENT_LENGTH": 16 * 1024,
+    # The page title and the OpenSearch name; None picks one from the catalog served.
+    "SITE_NAME": None,
+    "SITE_DESCRIPTION": None,
+    # Proxies in front of the app whose X-Forwarded-For/-Proto/-Host headers are trusted
+    # (1 behind one nginx); 0 trusts none, so a client cannot forge its address.
+    "TRUSTED_PROXIES": 0,
+}
+
+ENV_PREFIX = "AUTOCOMPLETE_"
+_ENV_FIELDS = {
+    "TEXT_FIELD": "text_field",
+    "WEIGHT_FIELD": "weight_field",
+    "ID_FIELD": "id_field",
+    "ALIAS_FIELD": "alias_field",
+}
+
+
+def config_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Settings from ``AUTOCOMPLETE_CATALOG``, ``_FEEDBACK``, ``_TRUSTED_PROXIES`` and the fields.
+
+    ``AUTOCOMPLETE_FEEDBACK=off`` turns click feedback off; ``AUTOCOMPLETE_TRUSTED_PROXIES`` is
+    the number of reverse proxies in front of the app.
+    """
+    env = os.environ if environ is None else environ
+    config: dict[str, Any] = {}
+    catalog = env.get(ENV_PREFIX + "CATALOG")
+    if catalog:
+        config["CATALOG"] = catalog
+    feedback = env.get(ENV_PREFIX + "FEEDBACK")
+    if feedback:
+        config["FEEDBACK"] = None if feedback.lower() == "off" else feedback
+    proxies = env.get(ENV_PREFIX + "TRUSTED_PROXIES")
+    if proxies:
+        config["TRUSTED_PROXIES"] = int(proxies)
+    fields = {
+        argument: env[ENV_PREFIX + name]
+        for name, argument in _ENV_FIELDS.items()
+        if env.get(ENV_PREFIX + name)
+    }
+    if fields:
+        config["CATALOG_FIELDS"] = fields
+    return config

@@ -1,0 +1,45 @@
+"""What click feedback has taught the engine about a prefix, as the API and the page show it."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from autocomplete import Autocomplete
+from autocomplete.limits import MAX_QUERY_CHARS, MAX_RAW_QUERY_CHARS
+from autocomplete.normalize import normalize_query
+
+
+def learned_titles(engine: Autocomplete, prefix: str, k: int) -> list[dict[str, Any]]:
+    """The titles feedback moves most for ``prefix``, most lifted first.
+
+    ``boost`` is the feedback term added to a title's score, in nats; ``lift`` is ``e ** boost``,
+    the factor by which feedback multiplies the title's odds of being the one meant (above 1 for
+    a title people chose, below 1 for one they passed over).
+    """
+    layer = engine.feedback
+    if layer is None:
+        return []
+    # Learning runs in the background about once a second; catching up first makes the panel
+    # show a click the moment after it was recorded.
+    layer.refresh()
+    normalized = normalize_query(prefix[:MAX_RAW_QUERY_CHARS])[:MAX_QUERY_CHARS]
+    ranked = sorted(layer.boosts(normalized).items(), key=lambda item: item[1], reverse=True)
+    titles: list[dict[str, Any]] = []
+    for title_id, boost in ranked:
+        title = engine.index.title_of(title_id)
+        if title is None:  # clicked in another catalog sharing the store
+            continue
+        view = engine.index.describe(title)
+        titles.append(
+            {
+                "text": view.text,
+                "id": view.id,
+                "label": view.label,
+                "boost": round(boost, 3),
+                "lift": round(math.exp(boost), 2),
+            }
+        )
+        if len(titles) == k:
+            break
+    return titles

@@ -1,0 +1,13 @@
+"""The WSGI entry point for production servers: ``gunicorn web.wsgi:app``.
+
+Settings come from the environment (see ``web.config.config_from_env``): ``AUTOCOMPLETE_CATALOG``
+(a saved index directory, or a catalog file), ``AUTOCOMPLETE_FEEDBACK`` (a click-store URL, or
+``off``) and ``AUTOCOMPLETE_TEXT_FIELD`` / ``_WEIGHT_FIELD`` / ``_ID_FIELD`` / ``_ALIAS_FIELD``.
+"""
+
+from __future__ import annotations
+
+from web import create_app
+from web.config import config_from_env
+
+app = create_app(config_from_env())
