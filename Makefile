@@ -29,8 +29,8 @@ demo: $(VENV)/.runtime
 
 test: $(VENV)/.testing
 	bash scripts/install-system-packages.sh
-	$(BIN)/ruff check src tests benchmarks web data
-	$(BIN)/ruff format --check src tests benchmarks web data
+	$(BIN)/ruff check src tests benchmarks web data scripts
+	$(BIN)/ruff format --check src tests benchmarks web data scripts
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 

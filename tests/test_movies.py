@@ -75,3 +75,24 @@ def test_bundled_aliases_reach_their_films(movies: Autocomplete) -> None:
     assert movies.suggest("seven samu", 1)[0].text == "Shichinin no samurai"
     # Aliases are corrected like any other text: one slip in an English title still finds it.
     assert movies.suggest("spirted away", 1)[0].text == "Sen to Chihiro no kamikakushi"
+
+
+def test_typos_are_corrected_as_you_type(movies: Autocomplete) -> None:
+    top = movies.suggest("teh big leb", 1)[0]
+    assert (top.text, top.corrected) == ("The Big Lebowski", True)
+    # "Did you mean" completes the half-typed word from the title it reached.
+    assert top.corrected_query == "the big lebowski"
+    # Highlight covers the typed length of the corrected reading: "The Big Leb".
+    assert top.text[slice(*top.spans[0])] == "The Big Leb"
+    assert movies.suggest("lebowsk", 1)[0].text == "The Big Lebowski"  # clean prefix
+    assert movies.suggest("lebowdki", 1)[0].text == "The Big Lebowski"  # one slip
+    assert movies.suggest("biglebowski", 1)[0].text == "The Big Lebowski"  # dropped space
+    assert movies.suggest("the bigle", 1)[0].text == "The Big Lebowski"  # space in the wrong place
+    assert movies.suggest("tbl", 1)[0].text == "The Big Lebowski"  # initials
+
+
+def test_a_correction_never_buries_a_popular_exact_match(movies: Autocomplete) -> None:
+    # "alien" is a word and a popular title: nothing corrected may rank above it.
+    found = movies.suggest("alien", 5)
+    assert found[0].text == "Alien" and not found[0].corrected
+    assert all(not item.corrected for item in movies.suggest("the godfather", 3))

@@ -496,6 +496,8 @@ class Autocomplete:
             spans = tuple(starts)
         else:
             spans = ((offset, offset + typed_length),)
+            if corrected is not None:
+                corrected = _completed_reading(index.normalized_titles[title], offset, reading)
         return self._present(
             title, score, _KIND_NAMES[kind], spans, -channel, corrected, request, lift, context
         )
@@ -583,6 +585,19 @@ class _Request:
         if lift:
             parts.append(f"clicks ({lift:+.2f})")
         return tuple(parts)
+
+
+def _completed_reading(normalized_title: str, offset: int, reading: str) -> str:
+    """A corrected reading with its last, half-typed word completed from the title it reached.
+
+    "teh big leb" read as "the big leb" reaches "the big lebowski": "did you mean" shows the
+    words the user is on their way to, not a fragment.
+    """
+    end = offset + len(reading.rstrip())
+    if not reading.endswith(" "):
+        space = normalized_title.find(" ", end)
+        end = len(normalized_title) if space < 0 else space
+    return normalized_title[offset:end]
 
 
 def _by_score(candidate: _Candidate) -> float:
