@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -53,6 +54,20 @@ UNKNOWN_WEIGHT = -50.0
 
 OPTIONS_MEMO_SIZE = 50_000
 """Typed words whose candidates are memoized before the memo is emptied and refilled."""
+
+
+def _best_net(options: list[WordOption], channel_weight: float) -> float:
+    """max of best_prior - weighted cost over ``options`` (-inf if there are none)."""
+    return max(
+        (option.best_prior - channel_weight * option.cost for option in options),
+        default=-math.inf,
+    )
+
+
+def _min_except(values: tuple[float, ...], position: int, span: int) -> float:
+    """The smallest value outside ``values[position : position + span]`` (inf if none)."""
+    rest = values[:position] + values[position + span :]
+    return min(rest) if rest else math.inf
 
 
 class ChannelModel(Protocol):
@@ -87,6 +102,7 @@ class WordOption:
     weight: float  # log popularity of the intended word or prefix
     span: int  # typed words consumed (2 when two words are joined)
     best_prior: float  # best log P(title) of a title with this word
+    whole: bool  # its last word is a whole catalog word (so a reading may be a whole title)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,20 +110,24 @@ class WordCandidates:
     """A typed word's readings, with the summary the plan's bound needs."""
 
     options: tuple[WordOption, ...]
+    kept: float  # best title prior the word as typed reaches (-inf if no title has it)
+    kept_whole: bool  # the word as typed is a whole catalog word
     reach: float  # best title prior any reading (the word itself included) reaches
     best_changed: float  # max over changed readings of best_prior - weighted cost
+    best_changed_whole: float  # the same, over changed readings that are whole words
     cheapest_change: float  # smallest weighted cost of a changed reading
 
     @classmethod
     def of(cls, options: tuple[WordOption, ...], channel_weight: float) -> WordCandidates:
         changed = [option for option in options if option.edits]
+        kept = [option for option in options if not option.edits]
         return cls(
             options,
+            max((option.best_prior for option in kept), default=-math.inf),
+            any(option.whole for option in kept),
             max((option.best_prior for option in options), default=-math.inf),
-            max(
-                (option.best_prior - channel_weight * option.cost for option in changed),
-                default=-math.inf,
-            ),
+            _best_net(changed, channel_weight),
+            _best_net([option for option in changed if option.whole], channel_weight),
             min((channel_weight * option.cost for option in changed), default=math.inf),
         )
 
@@ -120,20 +140,39 @@ class CorrectionPlan:
     last_is_prefix: bool
     options: tuple[tuple[WordOption, ...], ...]  # per typed word
     joins: tuple[tuple[WordOption, ...], ...]  # per typed word: it joined with the next
-    ceiling: float  # max over changed words of best_prior - weighted cost; -inf if none
+    ceiling: float  # upper bound on best_prior - weighted cost of any reading; -inf if none
+    multi_ceiling: float  # the same bound over readings that change two words or more
+    kept: tuple[float, ...]  # per typed word: WordCandidates.kept
+    kept_whole_last: bool  # the last word, as typed, is whole (or the query ends in a space)
 
 
 class Speller:
     """Typo candidates over one ``SpellingIndex`` under one channel model."""
 
     def __init__(
-        self, spelling: SpellingIndex, model: ChannelModel, *, channel_weight: float = 1.0
+        self,
+        spelling: SpellingIndex,
+        model: ChannelModel,
+        *,
+        channel_weight: float = 1.0,
+        exact_bonus: float = 0.0,
+        phrase_exists: Callable[[str], bool] | None = None,
     ) -> None:
+        """``exact_bonus`` is what the scorer adds when a reading is a whole title: bounds add
+        it only to readings whose last word is whole, the only ones that can earn it.
+
+        ``phrase_exists(text)`` tells whether some title has ``text`` at a word start.
+
+        Without it, a split reading ("fred dy" for "freddy") is kept whenever both halves are
+        catalog words, though few such pairs ever stand together in a title.
+        """
         if not channel_weight > 0:
             raise ValueError(f"channel_weight must be > 0, got {channel_weight}")
         self.spelling = spelling
         self.model = model
         self.channel_weight = channel_weight
+        self.exact_bonus = exact_bonus
+        self.phrase_exists = phrase_exists
         # Candidates of a typed word (or word pair, for joins) are a pure function of the words,
         # the index and the model, all immutable; so the memo never goes stale. It is emptied
         # when full (bounded memory).
@@ -141,6 +180,8 @@ class Speller:
 
     def plan(self, typed: str) -> CorrectionPlan:
         words = tuple(typed.split())
+        if not words:
+            return CorrectionPlan((), True, (), (), -math.inf, -math.inf, (), False)
         last = len(words) - 1
         last_is_prefix = not typed.endswith(" ")
         candidates = [
@@ -153,24 +194,56 @@ class Speller:
             else ()
             for i in range(len(words))
         )
-        # A reading keeps every other word (or a variant of it) in the same title, so a title
-        # it reaches is no more popular than the best title any variant of those words reaches.
-        # Per word, max over readings of min(best_prior, others) - cost is at most
-        # min(best_changed, others - cheapest_change): a bound computed from memoized summaries.
-        reach = [found.reach for found in candidates]
-        weight = self.channel_weight
+        # A reading's title holds every word of the reading, so its prior is at most the best
+        # prior of each. A reading that changes one word keeps the others as typed; a reading
+        # that changes two pays at least the two cheapest changes. Per word, the best single
+        # change is bounded from memoized summaries: min(best changed, others as typed -
+        # cheapest change).
+        weight, bonus = self.channel_weight, self.exact_bonus
+        kept = tuple(found.kept for found in candidates)
+        # Changes before the last word leave it as typed: whole titles only if it is whole.
+        kept_bonus = bonus if candidates[last].kept_whole or not last_is_prefix else 0.0
         ceiling = -math.inf
         for position, found in enumerate(candidates):
             if found.best_changed == -math.inf:
                 continue
-            others = min(reach[:position] + reach[position + 1 :], default=math.inf)
-            ceiling = max(ceiling, min(found.best_changed, others - found.cheapest_change))
+            others = _min_except(kept, position, 1)
+            if position < last:
+                bound = min(found.best_changed, others - found.cheapest_change) + kept_bonus
+            else:
+                bound = max(
+                    min(found.best_changed, others - found.cheapest_change),
+                    min(found.best_changed_whole, others - found.cheapest_change) + bonus,
+                )
+            ceiling = max(ceiling, bound)
+        change_costs = [found.cheapest_change for found in candidates]
+        reach = [found.reach for found in candidates]
+        last_whole = kept_bonus > 0 or candidates[last].best_changed_whole > -math.inf
         for position, pair in enumerate(joins):
             for option in pair:
-                others = min(reach[:position] + reach[position + 2 :], default=math.inf)
-                ceiling = max(ceiling, min(option.best_prior, others) - weight * option.cost)
+                others = _min_except(kept, position, 2)
+                earns = option.whole if position + 1 == last else kept_bonus > 0
+                net = min(option.best_prior, others) - weight * option.cost
+                ceiling = max(ceiling, net + (bonus if earns else 0.0))
+                change_costs.append(weight * option.cost)
+                last_whole = last_whole or (position + 1 == last and option.whole)
+                for covered in (position, position + 1):
+                    reach[covered] = max(reach[covered], option.best_prior)
+        multi_ceiling = -math.inf
+        if len(change_costs) >= 2:
+            first, second = heapq.nsmallest(2, change_costs)
+            multi_ceiling = min(reach) - first - second + (bonus if last_whole else 0.0)
         options = tuple(found.options for found in candidates)
-        return CorrectionPlan(words, last_is_prefix, options, joins, ceiling)
+        return CorrectionPlan(
+            words,
+            last_is_prefix,
+            options,
+            joins,
+            max(ceiling, multi_ceiling),
+            multi_ceiling,
+            kept,
+            kept_bonus > 0,
+        )
 
     def corrections(
         self, plan: CorrectionPlan, *, limit: int = BEAM_WIDTH, floor: float = -math.inf
@@ -183,6 +256,8 @@ class Speller:
         words = plan.words
         if not words:
             return []
+        if plan.multi_ceiling <= floor:
+            return self._single_changes(plan, limit, floor)
         weight = self.channel_weight
         # A state: (rank, position, text parts, cost, edits, ceiling).
         State = tuple[float, int, tuple[str, ...], float, int, float]
@@ -196,9 +271,10 @@ class Speller:
                     continue
                 for option in plan.options[position] + plan.joins[position]:
                     # Branch and bound: extending a reading only lowers its ceiling and raises
-                    # its cost, so one that cannot clear the floor now never will.
+                    # its cost, so one that cannot clear the floor now (even if it ends up a
+                    # whole title, earning the exact bonus) never will.
                     reach = min(ceiling, option.best_prior)
-                    if reach - weight * (cost + option.cost) <= floor:
+                    if reach + self.exact_bonus - weight * (cost + option.cost) <= floor:
                         continue
                     extended.append(
                         (
@@ -219,6 +295,32 @@ class Speller:
             results.append(Correction(" ".join(parts) + suffix, cost, edits, ceiling))
             if len(results) == limit:
                 break
+        return results
+
+    def _single_changes(self, plan: CorrectionPlan, limit: int, floor: float) -> list[Correction]:
+        """The readings that change one word (or join one pair), when no other can place."""
+        weight = self.channel_weight
+        words, kept = plan.words, plan.kept
+        ranked: list[tuple[float, int, WordOption, float]] = []
+        for position in range(len(words)):
+            for option in plan.options[position] + plan.joins[position]:
+                if not option.edits:
+                    continue
+                ceiling = min(option.best_prior, _min_except(kept, position, option.span))
+                ends = position + option.span == len(words)
+                whole = option.whole if ends else plan.kept_whole_last
+                earned = self.exact_bonus if whole else 0.0
+                if ceiling + earned - weight * option.cost <= floor:
+                    continue
+                rank = option.cost - POPULARITY_PULL * option.weight
+                ranked.append((rank, position, option, ceiling))
+        suffix = "" if plan.last_is_prefix else " "
+        results: list[Correction] = []
+        for _, position, option, ceiling in heapq.nsmallest(
+            limit, ranked, key=lambda item: item[0]
+        ):
+            parts = (*words[:position], option.text, *words[position + option.span :])
+            results.append(Correction(" ".join(parts) + suffix, option.cost, option.edits, ceiling))
         return results
 
     # Per-word candidates --------------------------------------------------------------------
@@ -254,6 +356,7 @@ class Speller:
                     known if known is not None else UNKNOWN_WEIGHT,
                     1,
                     spelling.best_prior_of(word, prefix=is_prefix),
+                    self._is_whole(word),
                 )
             )
         if budget == 0:
@@ -279,6 +382,7 @@ class Speller:
                     weight,
                     1,
                     spelling.best_prior_of(intended, prefix=is_prefix),
+                    not is_prefix or self._is_whole(intended),
                 )
             )
         found.extend(self._split_options(word, is_prefix))
@@ -300,6 +404,9 @@ class Speller:
                 else:
                     found.append(candidate)
         return found
+
+    def _is_whole(self, word: str) -> bool:
+        return self.spelling.word_log_weight_of(word) is not None
 
     def _known_weight(self, text: str, is_prefix: bool) -> float | None:
         """Log popularity of ``text`` as a whole word, or as a word prefix when ``is_prefix``."""
@@ -326,12 +433,17 @@ class Speller:
             if right_weight is None:
                 continue
             text = f"{left} {right}"
+            if self.phrase_exists is not None and not self.phrase_exists(
+                text if is_prefix else text + " "
+            ):
+                continue
             best = min(
                 spelling.best_prior_of(left, prefix=False),
                 spelling.best_prior_of(right, prefix=is_prefix),
             )
             cost = self.model.cost(word, text, prefix=is_prefix)
-            found.append(WordOption(text, cost, 1, left_weight + right_weight, 1, best))
+            whole = not is_prefix or self._is_whole(right)
+            found.append(WordOption(text, cost, 1, left_weight + right_weight, 1, best, whole))
         return found
 
     def _join_option(self, left: str, right: str, is_prefix: bool) -> tuple[WordOption, ...]:
@@ -356,5 +468,6 @@ class Speller:
                 weight,
                 2,
                 self.spelling.best_prior_of(joined, prefix=is_prefix),
+                not is_prefix or self._is_whole(joined),
             ),
         )

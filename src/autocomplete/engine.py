@@ -83,7 +83,13 @@ class Autocomplete:
     ) -> None:
         self._index = index if index is not None else bundled_index()
         errors: ChannelModel = error_model if error_model is not None else ErrorModel.load()
-        self._speller = Speller(self._index.spelling, errors, channel_weight=CHANNEL_WEIGHT)
+        self._speller = Speller(
+            self._index.spelling,
+            errors,
+            channel_weight=CHANNEL_WEIGHT,
+            exact_bonus=EXACT_BONUS,
+            phrase_exists=self._index.has_phrase,
+        )
         self._feedback = _feedback_layer(feedback)
         self._filters = FilterCache(self._index.columns, self._index.arrays.title_prior)
         self._contexts: LruCache[SessionContext, _ContextEffect] = LruCache(CONTEXT_CACHE_SIZE)

@@ -211,6 +211,10 @@ class CatalogIndex:
             return None
         return self._span_of_keys(found)
 
+    def has_phrase(self, text: str) -> bool:
+        """Whether some key starts with ``text``: a title has it at one of its word starts."""
+        return next(iter(self.keys.iterkeys(text)), None) is not None
+
     def key_range(self, key: str) -> tuple[int, int] | None:
         """The entry range of exactly ``key`` (a normalized text plus its trailing space)."""
         key_id = self.keys.get(key)
