@@ -40,13 +40,31 @@ def test_missing_and_extra_spaces_are_edits(speller: Speller) -> None:
 def test_corrections_change_something_and_carry_costs(speller: Speller) -> None:
     found = speller.corrections(speller.plan("teh big"))
     assert all(c.edits >= 1 and c.cost > 0 for c in found)
-    assert [c.cost for c in found] == sorted(c.cost for c in found)
+    # The cheapest reading of a common slip comes first.
+    assert found[0].text == "the big"
+    assert found[0].cost == min(c.cost for c in found if c.text.endswith("big"))
 
 
-def test_short_words_are_not_corrected(speller: Speller) -> None:
+def test_short_words_are_corrected_only_inside_a_phrase(speller: Speller) -> None:
     plan = speller.plan("te")
     assert plan.ceiling == -math.inf
     assert speller.corrections(plan) == []
+    assert _texts(speller, "te big lebowsk")[0] == "the big lebowsk"
+
+
+def test_readings_are_phrases_some_title_contains() -> None:
+    titles = [(["the", "big", "lebowski"], math.log(0.5)), (["big", "bog"], math.log(0.5))]
+    spelling = SpellingIndex.build(titles)
+    phrases = {"the big lebowski ", "big lebowski ", "lebowski ", "big bog ", "bog "}
+
+    def exists(text: str) -> bool:
+        return any(phrase.startswith(text) for phrase in phrases)
+
+    speller = Speller(spelling, ErrorModel.load(), phrase_exists=exists)
+    texts = [c.text for c in speller.corrections(speller.plan("teh bog lebo"))]
+    # "the bog ..." is closer to what was typed, but no title has it; "the big lebo" exists.
+    assert texts[0] == "the big lebo"
+    assert not any(text.startswith("the bog") for text in texts)
 
 
 def test_ceiling_bounds_every_correction(speller: Speller) -> None:

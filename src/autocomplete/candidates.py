@@ -30,7 +30,7 @@ from rapidfuzz.distance import OSA
 
 from autocomplete.spelling_index import MAX_INDEXED_CHARS, SpellingIndex
 
-WORD_OPTIONS = 6
+WORD_OPTIONS = 12
 """Candidates kept per typed word (the word itself included)."""
 
 BEAM_WIDTH = 8
@@ -52,8 +52,33 @@ away ("the" for "teh") must survive the beam next to the rare word typed exactly
 UNKNOWN_WEIGHT = -50.0
 """Log popularity given to a typed word the catalog does not know, kept as typed."""
 
+MIN_PHRASE_CHARS = 6
+"""Letters a multi-word query needs before its one- and two-letter words may be corrected
+("te godfathe" -> "the godfathe"); alone, such words carry too little to go on."""
+
+SHORT_WORD_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+"""Characters tried when generating the one-edit variants of a one- or two-letter word."""
+
 OPTIONS_MEMO_SIZE = 50_000
 """Typed words whose candidates are memoized before the memo is emptied and refilled."""
+
+
+def _one_edit_variants(word: str) -> list[str]:
+    """Every string one edit (insertion, deletion, substitution, swap) from a short ``word``."""
+    found: set[str] = set()
+    for cut in range(len(word) + 1):
+        head, tail = word[:cut], word[cut:]
+        if tail:
+            found.add(head + tail[1:])
+            if len(tail) > 1:
+                found.add(head + tail[1] + tail[0] + tail[2:])
+        for char in SHORT_WORD_ALPHABET:
+            found.add(head + char + tail)
+            if tail:
+                found.add(head + char + tail[1:])
+    found.discard(word)
+    found.discard("")
+    return sorted(found)
 
 
 def _best_net(options: list[WordOption], channel_weight: float) -> float:
@@ -184,8 +209,9 @@ class Speller:
             return CorrectionPlan((), True, (), (), -math.inf, -math.inf, (), False)
         last = len(words) - 1
         last_is_prefix = not typed.endswith(" ")
+        in_phrase = len(words) > 1 and len(typed) - len(words) + 1 >= MIN_PHRASE_CHARS
         candidates = [
-            self._word_candidates(word, last_is_prefix and i == last)
+            self._word_candidates(word, last_is_prefix and i == last, in_phrase)
             for i, word in enumerate(words)
         ]
         joins = tuple(
@@ -286,7 +312,15 @@ class Speller:
                             reach,
                         )
                     )
-            beam = heapq.nsmallest(limit, extended)
+            # Keep the best partial readings that some title actually contains: a beam of
+            # readings that exist nowhere would crowd out the one that does.
+            extended.sort()
+            beam = []
+            for state in extended:
+                if self._occurs(state[2], state[1] < len(words) or not plan.last_is_prefix):
+                    beam.append(state)
+                    if len(beam) == limit:
+                        break
         suffix = "" if plan.last_is_prefix else " "
         results: list[Correction] = []
         for _, parts, cost, edits, ceiling in sorted(finished):
@@ -296,6 +330,13 @@ class Speller:
             if len(results) == limit:
                 break
         return results
+
+    def _occurs(self, parts: tuple[str, ...], complete: bool) -> bool:
+        """Whether some title has these words at a word start (the last one may be a prefix)."""
+        if self.phrase_exists is None:
+            return True
+        text = " ".join(parts)
+        return self.phrase_exists(text + " " if complete else text)
 
     def _single_changes(self, plan: CorrectionPlan, limit: int, floor: float) -> list[Correction]:
         """The readings that change one word (or join one pair), when no other can place."""
@@ -316,21 +357,26 @@ class Speller:
                 ranked.append((rank, position, option, ceiling))
         suffix = "" if plan.last_is_prefix else " "
         results: list[Correction] = []
-        for _, position, option, ceiling in heapq.nsmallest(
-            limit, ranked, key=lambda item: item[0]
-        ):
+        ranked.sort(key=lambda item: item[0])
+        for _, position, option, ceiling in ranked:
             parts = (*words[:position], option.text, *words[position + option.span :])
+            if not self._occurs(parts, not plan.last_is_prefix):
+                continue
             results.append(Correction(" ".join(parts) + suffix, option.cost, option.edits, ceiling))
+            if len(results) == limit:
+                break
         return results
 
     # Per-word candidates --------------------------------------------------------------------
 
-    def _word_candidates(self, word: str, is_prefix: bool) -> WordCandidates:
-        key = (word, "prefix" if is_prefix else "word")
+    def _word_candidates(self, word: str, is_prefix: bool, in_phrase: bool) -> WordCandidates:
+        # A word too short to correct alone may take one edit inside a longer phrase.
+        in_phrase = in_phrase and self.model.max_edits(len(word)) == 0
+        key = (word, "prefix" if is_prefix else "word", "phrase" if in_phrase else "")
         found = self._memo.get(key)
         if not isinstance(found, WordCandidates):
             found = WordCandidates.of(
-                self._search_word_options(word, is_prefix), self.channel_weight
+                self._search_word_options(word, is_prefix, in_phrase), self.channel_weight
             )
             self._remember(key, found)
         return found
@@ -342,9 +388,11 @@ class Speller:
             self._memo.clear()
         self._memo[key] = value
 
-    def _search_word_options(self, word: str, is_prefix: bool) -> tuple[WordOption, ...]:
+    def _search_word_options(
+        self, word: str, is_prefix: bool, in_phrase: bool
+    ) -> tuple[WordOption, ...]:
         spelling, model = self.spelling, self.model
-        budget = model.max_edits(len(word))
+        budget = 1 if in_phrase else model.max_edits(len(word))
         known = self._known_weight(word, is_prefix)
         found: list[WordOption] = []
         if known is not None or budget == 0:
@@ -362,7 +410,8 @@ class Speller:
         if budget == 0:
             return tuple(found)
         seen = {word}
-        for intended in self._intended_near(word, is_prefix):
+        near = _one_edit_variants(word) if in_phrase else self._intended_near(word, is_prefix)
+        for intended in near:
             # A longer prefix that starts with the typed one reaches a subset of what the typed
             # prefix itself reaches, so it can never add a result.
             if intended in seen or (is_prefix and intended.startswith(word)):

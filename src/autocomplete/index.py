@@ -45,7 +45,7 @@ from autocomplete.columns import MetadataColumns
 from autocomplete.scoring import MatchKind
 from autocomplete.spelling_index import SpellingIndex
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
 INITIALS_MARK = "\x01"
 """Keys of initials entries start with this, a character no normalized text contains."""

@@ -161,7 +161,9 @@ class SpellingIndex:
         variant_of_pair: list[str] = []
         prefix_of_pair: list[int] = []
         for prefix_id, prefix in enumerate(prefix_order):
-            if len(prefix) >= MIN_INDEXED_CHARS:
+            # Two-letter prefixes are stored as themselves, so that one deletion from a typed
+            # three-letter word ("off" -> "of") reaches them.
+            if len(prefix) >= MIN_INDEXED_CHARS - 1:
                 variants = deletion_variants(prefix, deletion_depth(len(prefix)))
                 variant_of_pair.extend(variants)
                 prefix_of_pair.extend([prefix_id] * len(variants))
