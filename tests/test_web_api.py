@@ -18,6 +18,7 @@ import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +182,192 @@ def test_suggest_only_answers_get(client: FlaskClient) -> None:
 
 def test_api_responses_are_not_cached(client: FlaskClient) -> None:
     assert client.get("/api/suggest?q=the").headers["Cache-Control"] == "no-store"
+
+
+# GET /api/suggest: filters and session context ----------------------------------------------
+
+FELLOWSHIP, TWO_TOWERS = "m30658", "m30660"
+
+
+def _suggest(client: FlaskClient, **params: Any) -> dict[str, Any]:
+    response = client.get("/api/suggest", query_string=params)
+    assert response.status_code == 200, response.data
+    body: dict[str, Any] = response.get_json()
+    return body
+
+
+def _context(**lists: list[str]) -> str:
+    return json.dumps(lists, separators=(",", ":"))
+
+
+def test_a_genre_keeps_only_titles_of_that_genre(client: FlaskClient) -> None:
+    body = _suggest(client, q="the", k=20, genre="Animation")
+    assert body["filter"] == {"genre": ["Animation"], "decade": None}
+    assert len(body["suggestions"]) == 20  # filtered inside retrieval: k come back
+    assert all("Animation" in item["metadata"]["genres"] for item in body["suggestions"])
+    unfiltered = _suggest(client, q="the", k=20)["suggestions"]
+    assert not all("Animation" in item["metadata"]["genres"] for item in unfiltered)
+
+
+def test_a_repeated_genre_means_any_of(client: FlaskClient) -> None:
+    body = _suggest(client, q="the", k=30, genre=["Documentary", "Animation"])
+    assert body["filter"]["genre"] == ["Documentary", "Animation"]
+    genres = [set(item["metadata"]["genres"]) for item in body["suggestions"]]
+    assert all(found & {"Documentary", "Animation"} for found in genres)
+    assert any("Documentary" in found for found in genres)
+    assert any("Animation" in found for found in genres)
+
+
+def test_a_decade_is_a_range_of_years(client: FlaskClient) -> None:
+    body = _suggest(client, q="star", k=20, decade="1980")
+    assert body["filter"] == {"genre": [], "decade": 1980}
+    assert body["suggestions"]
+    assert all(1980 <= item["year"] <= 1989 for item in body["suggestions"])
+
+
+def test_genre_and_decade_together(client: FlaskClient) -> None:
+    body = _suggest(client, q="", k=5, genre="Animation", decade="1990")
+    assert [item["text"] for item in body["suggestions"]][:1] == ["Toy Story"]
+    for item in body["suggestions"]:
+        assert "Animation" in item["metadata"]["genres"] and 1990 <= item["year"] <= 1999
+
+
+def test_a_decade_without_titles_gives_an_empty_list(client: FlaskClient) -> None:
+    assert _suggest(client, q="the", decade="2090")["suggestions"] == []
+
+
+def test_the_session_context_lifts_the_next_film_of_a_series(client: FlaskClient) -> None:
+    plain = _suggest(client, q="the t", k=5)["suggestions"]
+    assert plain[0]["id"] != TWO_TOWERS
+    assert all(item["context"] == 0 and item["explanation"] == [] for item in plain)
+
+    context = _context(queries=["lord of the"], clicked=[FELLOWSHIP])
+    lifted = _suggest(client, q="the t", k=5, context=context)["suggestions"]
+    top = lifted[0]
+    assert (top["id"], top["text"]) == (TWO_TOWERS, "The Lord of the Rings: The Two Towers")
+    assert top["context"] > 1
+    assert any("same series as" in reason for reason in top["explanation"])
+    assert all(isinstance(reason, str) for item in lifted for reason in item["explanation"])
+
+
+def test_previous_queries_alone_are_context_too(client: FlaskClient) -> None:
+    context = _context(queries=["lord of the rings"])
+    ids = [item["id"] for item in _suggest(client, q="the t", k=5, context=context)["suggestions"]]
+    assert TWO_TOWERS in ids
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        "",
+        "{}",
+        _context(queries=[], clicked=[]),
+        _context(queries=["", "   "]),  # blank queries are dropped
+        _context(clicked=["no-such-id"]),  # ids not in the catalog are ignored
+        _context(clicked=[FELLOWSHIP] * 5, queries=["a" * 200] * 5),
+        _context(queries=["<script>", "😀", "\u202e"]),
+    ],
+)
+def test_odd_but_valid_context(client: FlaskClient, context: str) -> None:
+    assert isinstance(_suggest(client, q="the", context=context)["suggestions"], list)
+
+
+@pytest.mark.parametrize(
+    ("query_string", "field", "says"),
+    [
+        ({"genre": "Anime"}, "genre", "no title has 'Anime'"),
+        ({"genre": "animation"}, "genre", "did you mean 'Animation'?"),
+        ({"genre": ["Animation", "Anime"]}, "genre", "no title has 'Anime'"),
+        ({"genre": ""}, "genre", "must not be blank"),
+        ({"genre": "   "}, "genre", "must not be blank"),
+        ({"genre": "x" * 101}, "genre", "longer than 100"),
+        ({"genre": ["Drama"] * 33}, "genre", "at most 32"),
+        ({"decade": "1995"}, "decade", "first year of a decade"),
+        ({"decade": "199"}, "decade", "first year of a decade"),
+        ({"decade": "19900"}, "decade", "first year of a decade"),
+        ({"decade": "-1990"}, "decade", "first year of a decade"),
+        ({"decade": "1990s"}, "decade", "first year of a decade"),
+        ({"decade": ""}, "decade", "first year of a decade"),
+        ({"decade": "١٩٩٠"}, "decade", "first year of a decade"),  # Arabic-Indic digits
+        ({"decade": ["1990", "2000"]}, "decade", "at most one"),
+        ({"context": "{"}, "context", "not valid JSON"),
+        ({"context": "lord of the"}, "context", "not valid JSON"),
+        ({"context": '{"queries": NaN}'}, "context", "not valid JSON"),
+        ({"context": "[" * 2000 + "]" * 2000}, "context", "not valid JSON"),  # too deep
+        ({"context": "[]"}, "context", "JSON object"),
+        ({"context": "null"}, "context", "JSON object"),
+        ({"context": '"queries"'}, "context", "JSON object"),
+        ({"context": _context(prev=["x"])}, "context", "unknown key 'prev'"),
+        ({"context": '{"queries": "lord"}'}, "context", "list of at most 5"),
+        ({"context": '{"clicked": {"id": "m1"}}'}, "context", "list of at most 5"),
+        ({"context": _context(queries=["a", "b", "c", "d", "e", "f"])}, "context", "at most 5"),
+        ({"context": _context(clicked=[f"m{n}" for n in range(6)])}, "context", "at most 5"),
+        ({"context": '{"queries": [1]}'}, "context", "must hold strings"),
+        ({"context": '{"clicked": [null]}'}, "context", "must hold strings"),
+        ({"context": '{"clicked": [["m1"]]}'}, "context", "must hold strings"),
+        ({"context": _context(queries=["a" * 201])}, "context", "longer than 200"),
+        ({"context": _context(clicked=["m" * 201])}, "context", "longer than 200"),
+        ({"context": _context(clicked=[""])}, "context", "non-blank"),
+        ({"context": _context(clicked=["  "])}, "context", "non-blank"),
+        ({"context": " " * 4065}, "context", "longer than 4,064 characters"),
+    ],
+)
+def test_suggest_rejects_bad_filters_and_context(
+    client: FlaskClient, query_string: dict[str, Any], field: str, says: str
+) -> None:
+    error = _error(client.get("/api/suggest", query_string={"q": "the", **query_string}), 400)
+    assert error["field"] == field
+    assert says in error["message"]
+
+
+def test_the_longest_valid_context_is_accepted(client: FlaskClient) -> None:
+    # Every character of every query and id escaped: the limit still lets it through.
+    context = _context(queries=['"' * 200] * 5, clicked=["\\" * 200] * 5)
+    assert len(context) <= 4064
+    assert isinstance(_suggest(client, q="the", context=context)["suggestions"], list)
+
+
+def test_filters_on_a_catalog_without_those_fields(make_app: MakeApp) -> None:
+    client = make_app({"FEEDBACK": None, "GENRE_FIELD": "tags", "YEAR_FIELD": "released"})
+    error = _error(client.test_client().get("/api/suggest?q=the&genre=Drama"), 400)
+    assert error["field"] == "genre" and "unknown field 'tags'" in error["message"]
+    error = _error(client.test_client().get("/api/suggest?q=the&decade=1990"), 400)
+    assert error["field"] == "decade" and "unknown field 'released'" in error["message"]
+    assert client.test_client().get("/api/facets").get_json() == {"genres": [], "decades": []}
+    page = client.test_client().get("/").get_data(as_text=True)
+    assert "data-filters" not in page and 'role="toolbar"' not in page
+
+
+# GET /api/facets ------------------------------------------------------------------------------
+
+
+def test_facets_list_the_catalogs_genres_and_decades(client: FlaskClient) -> None:
+    response = client.get("/api/facets")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    body = response.get_json()
+    genres = {facet["value"]: facet["titles"] for facet in body["genres"]}
+    assert {"Animation", "Comedy", "Drama", "Documentary"} <= set(genres)
+    assert list(genres) == sorted(genres)
+    assert all(isinstance(count, int) and count > 0 for count in genres.values())
+    decades = [facet["value"] for facet in body["decades"]]
+    assert decades == sorted(decades) and 1990 in decades and 2000 in decades
+    assert all(decade % 10 == 0 for decade in decades)
+    total = sum(facet["titles"] for facet in body["decades"])
+    assert total <= client.get("/api/health").get_json()["titles"]
+
+
+def test_facet_counts_match_the_filters(client: FlaskClient) -> None:
+    """A chip's count is the number of titles its filter lets through."""
+    body = client.get("/api/facets").get_json()
+    short = next(facet for facet in body["decades"] if facet["titles"] <= 100)
+    found = _suggest(client, q="", k=100, decade=str(short["value"]))["suggestions"]
+    assert len(found) == short["titles"]
+
+
+def test_facets_of_the_hostile_catalog(xss_client: FlaskClient) -> None:
+    body = xss_client.get("/api/facets").get_json()
+    assert {"value": "<b>Drama</b>", "titles": 1} in body["genres"]
 
 
 # POST /api/impression and /api/click ----------------------------------------------------------
@@ -379,13 +566,20 @@ class _BrokenStoreEngine(Autocomplete):
     """An engine whose click store has gone away (a database file removed, Redis down)."""
 
     def record_click(
-        self, query: str, id: str, position: int, session_id: str, dwell_ms: int | None = None
+        self,
+        query: str,
+        id: str,
+        position: int,
+        session_id: str,
+        dwell_ms: int | None = None,
+        *,
+        client: str | None = None,
     ) -> None:
         raise ConnectionError("the click store is down")
 
 
 class _FailingEngine(Autocomplete):
-    def suggest(self, query: str, k: int = 10) -> list[Suggestion]:
+    def suggest(self, query: str, k: int = 10, **options: Any) -> list[Suggestion]:
         raise RuntimeError("a bug")
 
 
@@ -521,6 +715,77 @@ def test_the_page_refuses_an_overlong_query_politely(client: FlaskClient) -> Non
     assert "longer than 200 characters" in response.get_data(as_text=True)
 
 
+class _ChipParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.chips: dict[str, bool] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "button" and found.get("class") == "chip":
+            assert found["type"] == "button" and found["aria-pressed"] in {"true", "false"}
+            self.chips[found["data-value"] or ""] = found["aria-pressed"] == "true"
+
+
+def _chips(page: str) -> dict[str, bool]:
+    """The page's filter chips, value -> pressed, in page order."""
+    parser = _ChipParser()
+    parser.feed(page)
+    return parser.chips
+
+
+def test_the_page_has_genre_and_decade_chips_from_the_catalog(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert page.count('role="toolbar"') == 2
+    assert 'aria-labelledby="genre-chips-label"' in page
+    assert 'data-chips="decade" data-exclusive' in page
+    facets = client.get("/api/facets").get_json()
+    values = [str(facet["value"]) for facet in facets["genres"] + facets["decades"]]
+    assert _chips(page) == dict.fromkeys(values, False)
+    for facet in facets["decades"]:
+        assert f">{facet['value']}s</button>" in page
+    assert 'type="hidden" name="genre"' not in page
+
+
+def test_the_page_renders_filtered_results_with_the_chips_on(client: FlaskClient) -> None:
+    page = client.get("/?q=the&genre=Animation&decade=1990").get_data(as_text=True)
+    pressed = [value for value, on in _chips(page).items() if on]
+    assert pressed == ["Animation", "1990"]
+    # A search submitted from here keeps the filter.
+    assert '<input type="hidden" name="genre" value="Animation">' in page
+    assert '<input type="hidden" name="decade" value="1990">' in page
+    assert '<span class="results-filter">(Animation, 1990s)</span>' in page
+    expected = _suggest(client, q="the", k=8, genre="Animation", decade="1990")["suggestions"]
+    for item in expected:
+        assert f'data-id="{item["id"]}"' in page
+
+
+@pytest.mark.parametrize(
+    ("query_string", "says"),
+    [
+        ("q=the&genre=Anime", "no title has"),
+        ("q=the&decade=1995", "first year of a decade"),
+        ("q=&genre=", "must not be blank"),
+    ],
+)
+def test_the_page_refuses_a_bad_filter_politely(
+    client: FlaskClient, query_string: str, says: str
+) -> None:
+    response = client.get("/?" + query_string)
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert says in page.replace("&#39;", "'")
+    assert not any(_chips(page).values()) and 'type="hidden" name="genre"' not in page
+
+
+def test_a_hostile_genre_is_a_chip_of_text(xss_client: FlaskClient) -> None:
+    page = xss_client.get("/").get_data(as_text=True)
+    assert 'data-value="&lt;b&gt;Drama&lt;/b&gt;"' in page
+    assert ">&lt;b&gt;Drama&lt;/b&gt;</button>" in page
+    assert "<b>" not in page
+
+
 def test_static_files_are_served(client: FlaskClient) -> None:
     for name, mimetype in [("typeahead.js", "text/javascript"), ("style.css", "text/css")]:
         response = client.get(f"/static/{name}")
@@ -616,12 +881,16 @@ def test_config_from_env() -> None:
             "AUTOCOMPLETE_TEXT_FIELD": "name",
             "AUTOCOMPLETE_WEIGHT_FIELD": "sales",
             "AUTOCOMPLETE_TRUSTED_PROXIES": "1",
+            "AUTOCOMPLETE_GENRE_FIELD": "subjects",
+            "AUTOCOMPLETE_YEAR_FIELD": "published",
         }
     )
     assert config == {
         "CATALOG": "books.csv",
         "FEEDBACK": None,
         "TRUSTED_PROXIES": 1,
+        "GENRE_FIELD": "subjects",
+        "YEAR_FIELD": "published",
         "CATALOG_FIELDS": {"text_field": "name", "weight_field": "sales"},
     }
 

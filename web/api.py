@@ -1,4 +1,5 @@
-"""The JSON API: suggestions, the click store's inputs, what it learned, and a health check."""
+"""The JSON API: suggestions (filtered, in context), facets, the click store's inputs, what it
+learned, and a health check."""
 
 from __future__ import annotations
 
@@ -10,17 +11,22 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from werkzeug.datastructures import MultiDict
 
 from autocomplete import Autocomplete, Suggestion
+from web.facets import ChosenFilter, Facets, catalog_facets
 from web.learned import learned_titles as learned
 from web.validation import (
     MAX_DWELL_MS,
     ApiError,
+    context_arg,
     count_arg,
+    decade_arg,
     field_id,
     field_ids,
     field_int,
     field_string,
+    genre_args,
     json_object,
     optional_int,
     query_arg,
@@ -43,23 +49,70 @@ def setting(name: str) -> Any:
 def suggest() -> Response:
     query = query_arg(request.args, "q", setting("MAX_QUERY_CHARS"))
     k = count_arg(request.args, "k", setting("DEFAULT_K"), setting("MAX_K"))
-    suggestions = run_suggest(query, k)
+    chosen = chosen_filter(request.args)
+    context = context_arg(request.args, "context", setting("MAX_QUERY_CHARS"))
+    suggestions = run_suggest(query, k, chosen=chosen, context=context)
     top = suggestions[0] if suggestions else None
     corrected = top is not None and top.corrected
     return jsonify(
         query=query,
         k=k,
+        filter=chosen.as_json(),
         corrected=corrected,
         did_you_mean=top.corrected_query if top is not None and corrected else None,
         suggestions=[suggestion_json(item) for item in suggestions],
     )
 
 
-def run_suggest(query: str, k: int) -> list[Suggestion]:
+def chosen_filter(args: MultiDict[str, str]) -> ChosenFilter:
+    return ChosenFilter(tuple(genre_args(args, "genre")), decade_arg(args, "decade"))
+
+
+def run_suggest(
+    query: str,
+    k: int,
+    *,
+    chosen: ChosenFilter | None = None,
+    context: Mapping[str, object] | None = None,
+) -> list[Suggestion]:
+    """The engine's suggestions; what the engine refuses (an unknown genre, say) is a 400."""
+    where = chosen.where(setting("GENRE_FIELD"), setting("YEAR_FIELD")) if chosen else None
     try:
-        return engine().suggest(query, k)
-    except (TypeError, ValueError) as error:  # validated above, so only a stricter engine
-        raise ApiError(400, str(error)) from None
+        suggestions: list[Suggestion] = engine().suggest(query, k, where=where, context=context)
+    except ValueError as error:  # a TypeError would be a bug here: the input was checked
+        message = str(error)
+        raise ApiError(400, message, _blamed_parameter(message)) from None
+    return suggestions
+
+
+def _blamed_parameter(message: str) -> str | None:
+    """The request parameter an engine error is about, if it names one.
+
+    The engine's filter errors start with, or quote, the field at fault ("genres: no title has
+    'Anime'", "unknown field 'genres'"), and its context errors start with "context".
+    """
+    if message.startswith("context"):
+        return "context"
+    for parameter, name in (("genre", setting("GENRE_FIELD")), ("decade", setting("YEAR_FIELD"))):
+        if message.startswith(f"{name}:") or f"field {name!r}" in message:
+            return parameter
+    return None
+
+
+@bp.get("/facets")
+def facets() -> Response:
+    """The genres and decades the catalog has, with how many titles each, for filter chips."""
+    return jsonify(served_facets().as_json())
+
+
+def served_facets() -> Facets:
+    # The index is read-only, so the facets are worked out once and kept with the app.
+    found: Facets | None = current_app.extensions.get("autocomplete.facets")
+    if found is None:
+        columns = engine().index.columns
+        found = catalog_facets(columns, setting("GENRE_FIELD"), setting("YEAR_FIELD"))
+        current_app.extensions["autocomplete.facets"] = found
+    return found
 
 
 def suggestion_json(item: Suggestion) -> dict[str, Any]:
@@ -76,6 +129,8 @@ def suggestion_json(item: Suggestion) -> dict[str, Any]:
         "corrected": item.corrected,
         "corrected_query": item.corrected_query,
         "score": round(float(item.score), 4),
+        "context": round(float(item.context), 4),
+        "explanation": list(item.explanation),
         "metadata": json_safe(item.metadata),
     }
 

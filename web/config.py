@@ -28,6 +28,11 @@ DEFAULTS: Mapping[str, Any] = {
     "MAX_QUERY_CHARS": MAX_QUERY_CHARS,
     "DEFAULT_K": DEFAULT_K,
     "MAX_K": MAX_K,
+    # The catalog fields behind the page's filter chips and the API's genre= and decade=
+    # parameters: a list-of-strings field and a number field (a catalog without them has no
+    # chips, and those parameters are then a 400).
+    "GENRE_FIELD": "genres",
+    "YEAR_FIELD": "year",
     # Suggestions the page asks for, and how it paces its requests.
     "PAGE_K": 8,
     "CLIENT_DEBOUNCE_MS": 90,
@@ -55,7 +60,8 @@ def config_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Settings from ``AUTOCOMPLETE_CATALOG``, ``_FEEDBACK``, ``_TRUSTED_PROXIES`` and the fields.
 
     ``AUTOCOMPLETE_FEEDBACK=off`` turns click feedback off; ``AUTOCOMPLETE_TRUSTED_PROXIES`` is
-    the number of reverse proxies in front of the app.
+    the number of reverse proxies in front of the app; ``AUTOCOMPLETE_GENRE_FIELD`` and
+    ``_YEAR_FIELD`` name the filter chips' fields.
     """
     env = os.environ if environ is None else environ
     config: dict[str, Any] = {}
@@ -68,6 +74,10 @@ def config_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     proxies = env.get(ENV_PREFIX + "TRUSTED_PROXIES")
     if proxies:
         config["TRUSTED_PROXIES"] = int(proxies)
+    for setting in ("GENRE_FIELD", "YEAR_FIELD"):
+        value = env.get(ENV_PREFIX + setting)
+        if value:
+            config[setting] = value
     fields = {
         argument: env[ENV_PREFIX + name]
         for name, argument in _ENV_FIELDS.items()

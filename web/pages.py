@@ -11,7 +11,10 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from autocomplete import Suggestion
-from web.api import engine, run_suggest, setting
+from autocomplete.session_context import MAX_SESSION_CLICKS, MAX_SESSION_QUERIES
+from web.api import chosen_filter, engine, run_suggest, served_facets, setting
+from web.facets import ChosenFilter
+from web.validation import ApiError
 
 bp = Blueprint("pages", __name__)
 
@@ -22,11 +25,17 @@ def index() -> tuple[str, int]:
     limit: int = setting("MAX_QUERY_CHARS")
     error = None
     suggestions: list[Suggestion] = []
+    chosen = ChosenFilter()
     if len(query) > limit:
         error = f"That search is longer than {limit} characters; please shorten it."
         query = query[:limit]
-    elif query.strip():
-        suggestions = run_suggest(query, setting("PAGE_K"))
+    else:
+        try:
+            chosen = chosen_filter(request.args)
+            if query.strip():
+                suggestions = run_suggest(query, setting("PAGE_K"), chosen=chosen)
+        except ApiError as refused:  # a malformed or unknown genre or decade
+            error, chosen = refused.message, ChosenFilter()
     top = suggestions[0] if suggestions else None
     page = render_template(
         "index.html",
@@ -35,6 +44,10 @@ def index() -> tuple[str, int]:
         results=[_result(item) for item in suggestions],
         did_you_mean=top.corrected_query if top is not None and top.corrected else None,
         titles=len(engine()),
+        facets=served_facets(),
+        chosen=chosen,
+        session_queries=MAX_SESSION_QUERIES,
+        session_clicks=MAX_SESSION_CLICKS,
     )
     return page, 400 if error else 200
 

@@ -13,6 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Request
+from werkzeug.datastructures import MultiDict
+
+from autocomplete.session_context import MAX_SESSION_CLICKS, MAX_SESSION_QUERIES
 
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 """Session ids are opaque random tokens (the page makes 32 hex digits)."""
@@ -22,7 +25,15 @@ MAX_ID_CHARS = 200
 
 MAX_DWELL_MS = 24 * 60 * 60 * 1000
 
+MAX_FILTER_VALUES = 32
+"""Most ``genre`` values one request may name (a tags field holds at most 64 distinct ones)."""
+
+MAX_FILTER_VALUE_CHARS = 100
+"""Longest ``genre`` value accepted; real ones are a word or two."""
+
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,6}")
+_YEAR = re.compile(r"[0-9]{1,4}")
+_CONTEXT_KEYS = {"queries": MAX_SESSION_QUERIES, "clicked": MAX_SESSION_CLICKS}
 
 
 class ApiError(Exception):
@@ -72,6 +83,87 @@ def in_range(value: int, name: str, low: int, high: int) -> int:
     if not low <= value <= high:
         raise ApiError(400, f"{name!r} must be between {low} and {high}, got {value}", name)
     return value
+
+
+def genre_args(args: MultiDict[str, str], name: str) -> list[str]:
+    """Every value of a repeatable filter parameter (none: no filter), each non-blank."""
+    values = args.getlist(name)
+    if len(values) > MAX_FILTER_VALUES:
+        raise ApiError(400, f"give at most {MAX_FILTER_VALUES} {name!r} values", name)
+    for value in values:
+        if not value.strip():
+            raise ApiError(400, f"{name!r} must not be blank", name)
+        if len(value) > MAX_FILTER_VALUE_CHARS:
+            raise ApiError(
+                400, f"{name!r} is longer than {MAX_FILTER_VALUE_CHARS} characters", name
+            )
+    return values
+
+
+def decade_arg(args: MultiDict[str, str], name: str) -> int | None:
+    """An optional decade, written as its first year: 1990 for 1990 to 1999."""
+    values = args.getlist(name)
+    if not values:
+        return None
+    # Repeating it cannot mean "any of" (a filter holds one range per field), so it is refused
+    # rather than silently reduced to the first.
+    if len(values) > 1:
+        raise ApiError(400, f"give at most one {name!r}", name)
+    text = values[0]
+    if not _YEAR.fullmatch(text) or int(text) % 10:
+        raise ApiError(
+            400, f"{name!r} must be the first year of a decade, like 1990, got {text!r}", name
+        )
+    return int(text)
+
+
+def context_limit(max_query_chars: int) -> int:
+    """The longest ``context`` parameter: the most queries and ids, every character escaped."""
+    most = MAX_SESSION_QUERIES * max_query_chars + MAX_SESSION_CLICKS * MAX_ID_CHARS
+    return 2 * most + 64
+
+
+def context_arg(
+    args: Mapping[str, str], name: str, max_query_chars: int
+) -> dict[str, list[str]] | None:
+    """The session context, a JSON object ``{"queries": [...], "clicked": [...]}``, or None.
+
+    Each list may hold as many items as the engine keeps (older ones would be dropped
+    unread, so sending more is a client bug); queries are as long as ``q`` may be.
+    """
+    text = args.get(name)
+    if text is None or text == "":
+        return None
+    limit = context_limit(max_query_chars)
+    if len(text) > limit:
+        raise ApiError(400, f"{name!r} is longer than {limit:,} characters", name)
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        raise ApiError(400, f"{name!r} is not valid JSON", name) from None
+    if not isinstance(value, dict):
+        raise ApiError(
+            400, f'{name!r} must be a JSON object like {{"queries": [], "clicked": []}}', name
+        )
+    context: dict[str, list[str]] = {}
+    for key, items in value.items():
+        most = _CONTEXT_KEYS.get(key)
+        if most is None:
+            raise ApiError(
+                400, f"{name!r} has an unknown key {key!r}; use 'queries' and 'clicked'", name
+            )
+        if not isinstance(items, list) or len(items) > most:
+            raise ApiError(400, f"{name}.{key} must be a list of at most {most} strings", name)
+        longest = max_query_chars if key == "queries" else MAX_ID_CHARS
+        for item in items:
+            if not isinstance(item, str):
+                raise ApiError(400, f"{name}.{key} must hold strings, got {item!r}", name)
+            if len(item) > longest:
+                raise ApiError(
+                    400, f"an item of {name}.{key} is longer than {longest} characters", name
+                )
+        context[key] = items
+    return context
 
 
 def json_object(request: Request) -> dict[str, Any]:

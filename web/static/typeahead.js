@@ -4,8 +4,13 @@
 // if it belongs to the latest request, so a slow answer to "the b" can never replace the answer
 // to "the big". Everything that comes from the server enters the page as text (textContent),
 // never as markup, so a title such as "<script>" is shown, not run.
+//
+// Each request also carries the genre and decade chips that are on (`genre=`, `decade=`) and the
+// session so far (`context=`): the queries the user settled on and the titles chosen.
 
 const SESSION_KEY = "autocomplete.session";
+const CONTEXT_KEY = "autocomplete.context";
+const REASON_MIN_LIFT = 1; // a suggestion the session lifted by a factor e or more says why
 const SESSION_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 const IMPRESSION_DELAY_MS = 700; // a list on screen this long counts as seen
 const ANNOUNCE_DELAY_MS = 350; // screen readers hear the count once typing pauses
@@ -40,6 +45,39 @@ function sessionId() {
     // See above.
   }
   return id;
+}
+
+function storedJson(key) {
+  try {
+    const text = window.sessionStorage.getItem(key);
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return null; // storage disabled, or not JSON: start afresh
+  }
+}
+
+function storeJson(key, value) {
+  try {
+    if (value === null) window.sessionStorage.removeItem(key);
+    else window.sessionStorage.setItem(key, JSON.stringify(value));
+  } catch {
+    // Storage can be disabled; the session then lasts as long as the page.
+  }
+}
+
+// The last `limit` non-blank strings of `value`, if it is a list.
+function recentStrings(value, limit) {
+  if (!Array.isArray(value)) return [];
+  return value.filter((item) => typeof item === "string" && item.trim()).slice(-limit);
+}
+
+// `list` with `item` moved (or added) to the end, cut to the last `limit`.
+function withLatest(list, item, limit) {
+  return [...list.filter((other) => other !== item), item].slice(-limit);
+}
+
+function plural(count, one, many) {
+  return `${count} ${count === 1 ? one : many}`;
 }
 
 function postJson(url, body) {
@@ -77,6 +115,133 @@ function appendHighlighted(parent, text, spans) {
 function isSuggestion(item) {
   return item !== null && typeof item === "object" && typeof item.text === "string" &&
     typeof item.id === "string";
+}
+
+// Why the session lifted a suggestion, when it lifted it a lot: the engine's first session
+// explanation ('session: same series as "Toy Story" (clicked) (+2.48)') without its tag and
+// its number. A small nudge (a shared genre, say) is left unsaid.
+function sessionReason(item) {
+  if (typeof item.context !== "number" || item.context < REASON_MIN_LIFT) return null;
+  const parts = Array.isArray(item.explanation) ? item.explanation : [];
+  const reason = parts.find((part) => typeof part === "string" && part.startsWith("session: "));
+  return reason ? reason.slice("session: ".length).replace(/ \([+-][0-9.]+\)$/, "") : null;
+}
+
+// The session so far, sent with each request as `context`: the queries the user settled on
+// (chose a suggestion for, or searched) and the ids chosen, oldest first, as many of each as the
+// engine reads. Kept in sessionStorage: it survives a search's page load and ends with the tab.
+class SessionHistory {
+  constructor(maxQueries, maxClicks) {
+    this.maxQueries = maxQueries;
+    this.maxClicks = maxClicks;
+    const saved = storedJson(CONTEXT_KEY);
+    this.queries = recentStrings(saved?.queries, maxQueries);
+    this.clicked = recentStrings(saved?.clicked, maxClicks);
+  }
+
+  get size() {
+    return this.queries.length + this.clicked.length;
+  }
+
+  settle(query, id = null) {
+    const typed = query.trim();
+    if (typed) this.queries = withLatest(this.queries, typed, this.maxQueries);
+    if (id) this.clicked = withLatest(this.clicked, id, this.maxClicks);
+    storeJson(CONTEXT_KEY, { queries: this.queries, clicked: this.clicked });
+  }
+
+  forget() {
+    this.queries = [];
+    this.clicked = [];
+    storeJson(CONTEXT_KEY, null);
+  }
+
+  // The `context` parameter, or null when there is nothing to send.
+  param() {
+    return this.size ? JSON.stringify({ queries: this.queries, clicked: this.clicked }) : null;
+  }
+}
+
+// Filter chips: toggle buttons (aria-pressed) in toolbars named by the parameter they set
+// (data-chips="genre"); in a data-exclusive toolbar at most one is on. Each toolbar is one tab
+// stop: Left/Right (wrapping), Home and End move along it, Space or Enter toggles. The form's
+// hidden inputs follow the chips, so a search submitted with Enter keeps the filter.
+class FilterChips {
+  constructor(root, inputs, onChange) {
+    this.inputs = inputs;
+    this.onChange = onChange;
+    this.toolbars = Array.from(root.querySelectorAll("[data-chips]"));
+    for (const toolbar of this.toolbars) {
+      const chips = this.chips(toolbar);
+      this.rove(toolbar, chips.find((chip) => this.isOn(chip)) ?? chips[0]);
+      toolbar.addEventListener("click", (event) => {
+        const chip = event.target instanceof Element ? event.target.closest(".chip") : null;
+        // detail counts pointer clicks; a key press on a button clicks it with detail 0.
+        if (chip) this.toggle(toolbar, chip, event.detail > 0);
+      });
+      toolbar.addEventListener("keydown", (event) => this.onKeydown(toolbar, event));
+    }
+    this.syncInputs();
+    root.hidden = false;
+  }
+
+  chips(toolbar) {
+    return Array.from(toolbar.querySelectorAll(".chip"));
+  }
+
+  isOn(chip) {
+    return chip.getAttribute("aria-pressed") === "true";
+  }
+
+  toggle(toolbar, chip, byPointer) {
+    const on = !this.isOn(chip);
+    if (on && toolbar.hasAttribute("data-exclusive")) {
+      for (const other of this.chips(toolbar)) other.setAttribute("aria-pressed", "false");
+    }
+    chip.setAttribute("aria-pressed", String(on));
+    this.rove(toolbar, chip);
+    this.syncInputs();
+    this.onChange(byPointer);
+  }
+
+  rove(toolbar, current) {
+    for (const chip of this.chips(toolbar)) chip.tabIndex = chip === current ? 0 : -1;
+  }
+
+  onKeydown(toolbar, event) {
+    const chips = this.chips(toolbar);
+    const at = chips.indexOf(document.activeElement);
+    if (at < 0 || event.altKey || event.ctrlKey || event.metaKey) return;
+    const moves = {
+      ArrowRight: (at + 1) % chips.length,
+      ArrowLeft: (at - 1 + chips.length) % chips.length,
+      Home: 0,
+      End: chips.length - 1,
+    };
+    if (!(event.key in moves)) return;
+    event.preventDefault();
+    const next = chips[moves[event.key]];
+    this.rove(toolbar, next);
+    next.focus();
+  }
+
+  // [[parameter, value], ...] for the chips that are on, in page order.
+  selected() {
+    return this.toolbars.flatMap((toolbar) => this.chips(toolbar)
+      .filter((chip) => this.isOn(chip))
+      .map((chip) => [toolbar.dataset.chips, chip.dataset.value]));
+  }
+
+  syncInputs() {
+    if (!this.inputs) return;
+    this.inputs.replaceChildren(...this.selected().map(([name, value]) => {
+      const input = document.createElement("input");
+      input.type = "hidden";
+      input.name = name;
+      input.value = value;
+      return input;
+    }));
+  }
 }
 
 // The "what the engine learned" panel: top clicked titles for a prefix.
@@ -197,9 +362,17 @@ class Typeahead {
     this.debounce = 0;
     this.announceTimer = 0;
     this.impressionTimer = 0;
-    this.shown = null; // {query, suggestions, impression: Promise | null}
+    this.shown = null; // {query, key, suggestions, impression: Promise | null}
     this.active = -1;
-    this.cache = new Map();
+    this.cache = new Map(); // request parameters -> answer
+    this.history = new SessionHistory(
+      positive(data.sessionQueries, 5), positive(data.sessionClicks, 5));
+    this.sessionLine = form.querySelector("[data-session]");
+    const filters = form.querySelector("[data-filters]");
+    this.filters = filters
+      ? new FilterChips(filters, form.querySelector("[data-filter-inputs]"),
+        (byPointer) => this.onFilterChange(byPointer))
+      : null;
     const choice = document.querySelector("[data-choice]");
     const learned = document.querySelector("[data-learned]");
     this.choice = choice ? new ChoicePanel(choice) : null;
@@ -211,10 +384,17 @@ class Typeahead {
     this.input.addEventListener("keydown", (event) => this.onKeydown(event));
     this.input.addEventListener("blur", () => this.close());
     this.input.addEventListener("focus", () => {
-      if (this.shown && this.shown.suggestions.length && this.shown.query === this.input.value) {
-        this.open();
-      }
+      if (this.isCurrent() && this.shown.suggestions.length) this.open();
     });
+    // A search submitted with Enter is a query the user settled on.
+    this.form.addEventListener("submit", () => this.history.settle(this.input.value));
+    this.sessionLine?.querySelector("[data-session-forget]")?.addEventListener("click", () => {
+      this.history.forget();
+      this.showSession();
+      this.input.focus();
+      this.refresh();
+    });
+    this.showSession();
     // Keep focus in the input while the pointer is pressed on an option (the click chooses).
     this.listbox.addEventListener("mousedown", (event) => event.preventDefault());
     this.listbox.addEventListener("click", (event) => {
@@ -239,6 +419,39 @@ class Typeahead {
     this.debounce = setTimeout(() => this.request(query), this.debounceMs);
   }
 
+  // The chips changed: ask again for what the box holds. A click goes back to typing; the
+  // keyboard stays on the chips (the count is announced, and the list opens on return).
+  onFilterChange(byPointer) {
+    this.dropServerResults();
+    this.close();
+    if (byPointer) this.input.focus();
+    this.refresh();
+  }
+
+  refresh() {
+    const query = this.input.value;
+    if (query.trim()) {
+      this.request(query);
+    } else {
+      this.cancel();
+      this.clear();
+    }
+  }
+
+  // The parameters of a request for `query`: also its key in the answer cache.
+  params(query) {
+    const params = new URLSearchParams({ q: query, k: String(this.k) });
+    for (const [name, value] of this.filters?.selected() ?? []) params.append(name, value);
+    const context = this.history.param();
+    if (context) params.set("context", context);
+    return params;
+  }
+
+  // Whether the list on show answers what the box holds, with the chips and session as they are.
+  isCurrent() {
+    return this.shown !== null && this.shown.key === this.params(this.input.value).toString();
+  }
+
   cancel() {
     clearTimeout(this.debounce);
     this.latest += 1;
@@ -252,10 +465,12 @@ class Typeahead {
     const number = ++this.latest;
     if (this.inFlight) this.inFlight.abort();
     this.inFlight = null;
-    const cached = this.cache.get(query);
+    const params = this.params(query);
+    const key = params.toString();
+    const cached = this.cache.get(key);
     if (cached) {
       this.setBusy(false);
-      this.render(query, cached);
+      this.render(query, key, cached);
       return;
     }
     const controller = new AbortController();
@@ -267,21 +482,28 @@ class Typeahead {
     }, this.timeoutMs);
     this.setBusy(true);
     try {
-      const params = new URLSearchParams({ q: query, k: String(this.k) });
-      const response = await fetch(`${this.urls.suggest}?${params}`, {
+      const response = await fetch(`${this.urls.suggest}?${key}`, {
         signal: controller.signal,
         headers: { Accept: "application/json" },
       });
       const body = await response.json().catch(() => null);
       if (number !== this.latest) return;
+      if (response.status === 400 && body?.error?.field === "context" && params.has("context")) {
+        // A stored session the server no longer accepts (edited by hand, or limits changed):
+        // drop it rather than fail every request.
+        this.history.forget();
+        this.showSession();
+        this.request(query);
+        return;
+      }
       if (!response.ok) {
         const refused = response.status >= 400 && response.status < 500;
         this.fail(refused && body?.error?.message ? body.error.message : MESSAGES.down);
         return;
       }
       if (!body || !Array.isArray(body.suggestions)) throw new TypeError("not a suggestion list");
-      this.remember(query, body);
-      this.render(query, body);
+      this.remember(key, body);
+      this.render(query, key, body);
     } catch {
       // An aborted request was superseded by a newer one: dropping its answer is the point.
       if (number !== this.latest) return;
@@ -295,9 +517,9 @@ class Typeahead {
     }
   }
 
-  remember(query, body) {
+  remember(key, body) {
     if (this.cache.size >= CACHE_SIZE) this.cache.delete(this.cache.keys().next().value);
-    this.cache.set(query, body);
+    this.cache.set(key, body);
   }
 
   setBusy(busy) {
@@ -307,12 +529,14 @@ class Typeahead {
 
   // Rendering -------------------------------------------------------------------------------
 
-  render(query, body) {
+  render(query, key, body) {
     const suggestions = body.suggestions.filter(isSuggestion);
     clearTimeout(this.impressionTimer);
-    const shown = { query, suggestions, impression: null };
+    const shown = { query, key, suggestions, impression: null };
     this.shown = shown;
-    this.listbox.dataset.query = query; // which query the list answers (tests wait on it)
+    // Which query and filter the list answers (tests wait on them).
+    this.listbox.dataset.query = query;
+    this.listbox.dataset.filter = new URLSearchParams(this.filters?.selected() ?? []).toString();
     this.active = -1;
     this.input.removeAttribute("aria-activedescendant");
     this.listbox.replaceChildren(...suggestions.map((item, index) => this.option(item, index)));
@@ -353,6 +577,13 @@ class Typeahead {
       year.textContent = ` (${item.year})`;
       option.append(year);
     }
+    const reason = sessionReason(item);
+    if (reason) {
+      const note = document.createElement("span");
+      note.className = "reason";
+      note.textContent = reason;
+      option.append(note);
+    }
     return option;
   }
 
@@ -364,6 +595,7 @@ class Typeahead {
     clearTimeout(this.impressionTimer);
     this.shown = null;
     delete this.listbox.dataset.query;
+    delete this.listbox.dataset.filter;
     this.listbox.replaceChildren();
     this.corrected.hidden = true;
     this.hideNotice();
@@ -449,7 +681,7 @@ class Typeahead {
       case "ArrowUp": {
         event.preventDefault();
         const down = event.key === "ArrowDown";
-        if (!count || (this.shown && this.shown.query !== this.input.value)) {
+        if (!count || !this.isCurrent()) {
           if (this.input.value.trim()) this.request(this.input.value);
           return;
         }
@@ -504,6 +736,8 @@ class Typeahead {
     this.input.value = item.text;
     this.clear();
     this.cache.clear(); // the click may change the ranking
+    this.history.settle(shown.query, item.id);
+    this.showSession();
     this.announce(`${item.label || item.text} chosen.`);
     if (this.choice) this.choice.show(item);
     // The impression goes first, so the store sees the list before the click on it.
@@ -524,6 +758,16 @@ class Typeahead {
         this.choice?.setStatus(
           "failed", "This choice could not be recorded; the ranking is unchanged.");
       });
+  }
+
+  showSession() {
+    if (!this.sessionLine) return;
+    const { queries, clicked } = this.history;
+    this.sessionLine.hidden = this.history.size === 0;
+    this.sessionLine.querySelector("[data-session-summary]").textContent =
+      `Suggestions lean toward this tab's session: ` +
+      `${plural(clicked.length, "choice", "choices")}, ` +
+      `${plural(queries.length, "search", "searches")}.`;
   }
 
   sendImpression(shown) {
