@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test bench clean
+.PHONY: demo test eval bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ test: $(VENV)/.testing
 	$(BIN)/ruff format --check src tests benchmarks web data scripts
 	$(BIN)/mypy
 	$(BIN)/pytest -q
+
+# The typo-correction evaluation against the peers (about 5 minutes); writes docs/eval/.
+eval: $(VENV)/.testing
+	$(BIN)/autocomplete eval --queries-per-category 300 --seed 0 --peers all --output-dir docs/eval
 
 bench: $(VENV)/.testing
 	$(BIN)/pytest benchmarks --benchmark-only --benchmark-columns=min,median,mean,max,rounds

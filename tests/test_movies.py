@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from autocomplete import Autocomplete
 
 
@@ -96,3 +98,23 @@ def test_a_correction_never_buries_a_popular_exact_match(movies: Autocomplete) -
     found = movies.suggest("alien", 5)
     assert found[0].text == "Alien" and not found[0].corrected
     assert all(not item.corrected for item in movies.suggest("the godfather", 3))
+
+
+@pytest.mark.parametrize(
+    ("query", "title"),
+    [
+        ("a beatiful mind", "A Beautiful Mind"),  # completed word, intended one letter longer
+        ("shawshnk redemption", "The Shawshank Redemption"),
+        ("te godfathe", "The Godfather"),  # a two-letter word corrected inside a phrase
+        ("raders off the lost", "Raiders of the Lost Ark"),  # a slip in each of two words
+        ("the fantom", "The Phantom of the Opera"),
+    ],
+)
+def test_harder_typos(movies: Autocomplete, query: str, title: str) -> None:
+    assert title in [item.text for item in movies.suggest(query, 5)]
+
+
+def test_an_uncorrectable_last_word_is_dropped_not_fatal(movies: Autocomplete) -> None:
+    top = movies.suggest("rthless qx", 1)[0]
+    assert top.text == "Ruthless People"
+    assert top.corrected and top.corrected_query == "ruthless"

@@ -52,9 +52,10 @@ away ("the" for "teh") must survive the beam next to the rare word typed exactly
 UNKNOWN_WEIGHT = -50.0
 """Log popularity given to a typed word the catalog does not know, kept as typed."""
 
-MIN_PHRASE_CHARS = 6
+MIN_PHRASE_CHARS = 5
 """Letters a multi-word query needs before its one- and two-letter words may be corrected
-("te godfathe" -> "the godfathe"); alone, such words carry too little to go on."""
+("te godfathe" -> "the godfathe", "sn cit" -> "sin cit"); alone, such words carry too little
+to go on."""
 
 SHORT_WORD_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 """Characters tried when generating the one-edit variants of a one- or two-letter word."""
@@ -441,12 +442,15 @@ class Speller:
     def _intended_near(self, word: str, is_prefix: bool) -> list[str]:
         spelling = self.spelling
         near = spelling.prefixes_near(word)
-        if len(word) <= MAX_INDEXED_CHARS:
+        if len(word) < MAX_INDEXED_CHARS and is_prefix:
             return near
-        # The index holds prefixes of at most MAX_INDEXED_CHARS; longer words are compared in
-        # full with the vocabulary words that start with each candidate prefix.
-        found: list[str] = []
+        # The index holds prefixes of at most MAX_INDEXED_CHARS. A longer typed word, or a
+        # completed word whose intended form may be longer ("beatiful" for "beautiful"), is
+        # compared in full with the vocabulary words that start with each candidate prefix.
+        found: list[str] = list(near)
         for prefix in near:
+            if len(prefix) < MAX_INDEXED_CHARS:
+                continue
             for candidate in spelling.words_starting(prefix, LONG_WORD_EXPANSION):
                 if is_prefix and len(candidate) > len(word):
                     found.extend(candidate[: len(word) + delta] for delta in (-1, 0, 1))

@@ -160,13 +160,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _tool_commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
-    from autocomplete import context_eval, errormodel_train, serve, synthetic
+    from autocomplete import context_eval, errormodel_train, evaluation, serve, synthetic
 
     return [
         serve.add_command,
         errormodel_train.add_command,
-        synthetic.add_command,
+        evaluation.add_command,
         context_eval.add_command,
+        synthetic.add_command,
     ]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -50,6 +50,9 @@ PRESENTED_MEMO_SIZE = 200_000
 
 CONTEXT_CACHE_SIZE = 1_024
 """Sessions whose related titles are kept (a session's context changes only on a click)."""
+
+DROPPED_WORD_COST = 8.0
+"""Channel cost of ignoring the last typed word when nothing else matches (nats)."""
 
 MIN_CORRECTABLE_CHARS = 3
 """Queries with fewer letters than this are never corrected (too little to go on)."""
@@ -224,12 +227,9 @@ class Autocomplete:
         request = self._request(normalized, k, where, boost, context)
         if not normalized.strip():
             return self._popular(request)
-        found = self._retrieve_exact(request)
-        if len(normalized.replace(" ", "")) >= MIN_CORRECTABLE_CHARS:
-            corrected = self._retrieve_corrected(request, self._correction_floor(found, k))
-            if corrected:
-                found.extend(corrected)
-                found.sort(key=_by_score, reverse=True)
+        found = self._retrieve(request)
+        if not found and " " in normalized.strip():
+            found = self._retrieve_without_last_word(request)
         if request.adjusts:
             found = self._adjust(found, request)
         return self._present_ranked(found, request)
@@ -271,6 +271,29 @@ class Autocomplete:
         return _Request(typed, k, title_filter, boost_rule, related, context_rule, feedback)
 
     # Phase: retrieve.
+
+    def _retrieve(self, request: _Request) -> list[_Candidate]:
+        """Exact-prefix entries, and corrected ones where a correction could place."""
+        found = self._retrieve_exact(request)
+        if len(request.typed.replace(" ", "")) >= MIN_CORRECTABLE_CHARS:
+            corrected = self._retrieve_corrected(request, self._correction_floor(found, request.k))
+            if corrected:
+                found.extend(corrected)
+                found.sort(key=_by_score, reverse=True)
+        return found
+
+    def _retrieve_without_last_word(self, request: _Request) -> list[_Candidate]:
+        """The last resort when nothing matches: read the query without its last word.
+
+        A half-typed last word too garbled to correct ("rthless le") should not hide what
+        the words before it find; the dropped word costs ``DROPPED_WORD_COST`` nats.
+        """
+        shorter = request.typed.rsplit(None, 1)[0] + " "
+        found = self._retrieve(replace(request, typed=shorter))
+        return [
+            (score - DROPPED_WORD_COST, entry, channel + DROPPED_WORD_COST, reading, lift, context)
+            for score, entry, channel, reading, lift, context in found
+        ]
 
     def _retrieve_exact(self, request: _Request) -> list[_Candidate]:
         """Entries under the typed prefix (and under its initials), channel cost 0."""
