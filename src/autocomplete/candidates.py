@@ -60,7 +60,13 @@ to go on."""
 SHORT_WORD_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 """Characters tried when generating the one-edit variants of a one- or two-letter word."""
 
+PHRASE_CHECKS = 24
+"""Readings checked against the titles per search step, best ranked first (bounds the work)."""
+
 OPTIONS_MEMO_SIZE = 50_000
+
+PLAN_MEMO_SIZE = 50_000
+"""Typed queries whose correction plans are memoized."""
 """Typed words whose candidates are memoized before the memo is emptied and refilled."""
 
 
@@ -199,12 +205,23 @@ class Speller:
         self.channel_weight = channel_weight
         self.exact_bonus = exact_bonus
         self.phrase_exists = phrase_exists
-        # Candidates of a typed word (or word pair, for joins) are a pure function of the words,
-        # the index and the model, all immutable; so the memo never goes stale. It is emptied
-        # when full (bounded memory).
+        # Candidates of a typed word (or word pair, for joins) and a query's plan are pure
+        # functions of the text, the index and the model, all immutable; so the memo never goes
+        # stale. It is emptied when full (bounded memory).
         self._memo: dict[tuple[str, ...], WordCandidates | tuple[WordOption, ...]] = {}
+        self._plans: dict[str, CorrectionPlan] = {}
 
     def plan(self, typed: str) -> CorrectionPlan:
+        """Every word's candidates and the bounds on what correcting them can reach."""
+        found = self._plans.get(typed)
+        if found is None:
+            found = self._plan(typed)
+            if len(self._plans) >= PLAN_MEMO_SIZE:
+                self._plans.clear()
+            self._plans[typed] = found
+        return found
+
+    def _plan(self, typed: str) -> CorrectionPlan:
         words = tuple(typed.split())
         if not words:
             return CorrectionPlan((), True, (), (), -math.inf, -math.inf, (), False)
@@ -317,7 +334,7 @@ class Speller:
             # readings that exist nowhere would crowd out the one that does.
             extended.sort()
             beam = []
-            for state in extended:
+            for state in extended[:PHRASE_CHECKS]:
                 if self._occurs(state[2], state[1] < len(words) or not plan.last_is_prefix):
                     beam.append(state)
                     if len(beam) == limit:
@@ -359,7 +376,7 @@ class Speller:
         suffix = "" if plan.last_is_prefix else " "
         results: list[Correction] = []
         ranked.sort(key=lambda item: item[0])
-        for _, position, option, ceiling in ranked:
+        for _, position, option, ceiling in ranked[:PHRASE_CHECKS]:
             parts = (*words[:position], option.text, *words[position + option.span :])
             if not self._occurs(parts, not plan.last_is_prefix):
                 continue

@@ -161,11 +161,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _tool_commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
     from autocomplete import context_eval, errormodel_train, evaluation, serve, synthetic
+    from autocomplete.feedback import cli as feedback_cli
+    from autocomplete.feedback import simulate
 
     return [
         serve.add_command,
+        feedback_cli.add_command,
         errormodel_train.add_command,
         evaluation.add_command,
+        simulate.add_command,
         context_eval.add_command,
         synthetic.add_command,
     ]

@@ -45,8 +45,14 @@ if TYPE_CHECKING:
     from autocomplete.feedback.layer import FeedbackLayer
     from autocomplete.feedback.store import FeedbackStore
 
-PRESENTED_MEMO_SIZE = 200_000
+PRESENTED_MEMO_SIZE = 100_000
+
+CORRECTED_MEMO_SIZE = 50_000
+"""Typed queries whose corrected retrievals are memoized before the memo is emptied."""
 """Memoized exact-prefix suggestions kept before the memo is emptied and refilled."""
+
+FEEDBACK_CACHE_SIZE = 8_192
+"""Prefixes whose feedback lifts are kept translated to title positions."""
 
 CONTEXT_CACHE_SIZE = 1_024
 """Sessions whose related titles are kept (a session's context changes only on a click)."""
@@ -96,10 +102,14 @@ class Autocomplete:
         self._feedback = _feedback_layer(feedback)
         self._filters = FilterCache(self._index.columns, self._index.arrays.title_prior)
         self._contexts: LruCache[SessionContext, _ContextEffect] = LruCache(CONTEXT_CACHE_SIZE)
+        self._feedback_titles: LruCache[str, tuple[Mapping[str, float], Mapping[int, float]]] = (
+            LruCache(FEEDBACK_CACHE_SIZE)
+        )
         self.load_report: LoadReport | None = None
         # Suggestions are a pure function of the immutable index and the reading that reached
         # them, so they are memoized; being immutable, they are safe to share between calls.
-        self._presented: dict[tuple[int, float, int, str | None], Suggestion] = {}
+        self._presented: dict[tuple[int, float, int, str | None, float], Suggestion] = {}
+        self._corrected: dict[tuple[object, ...], tuple[_Candidate, ...]] = {}
 
     @classmethod
     def from_catalog(
@@ -261,14 +271,32 @@ class Autocomplete:
                 )
                 self._contexts.put(session, effect)
             related, context_rule = effect
-        feedback: dict[int, float] = {}
+        feedback: Mapping[int, float] = {}
         if self._feedback is not None and typed.strip():
-            index = self._index
-            for title_id, lift in self._feedback.boosts(typed).items():
-                title = index.title_of(title_id)
-                if title is not None:
-                    feedback[title] = lift
+            feedback = self._feedback_by_title(typed)
         return _Request(typed, k, title_filter, boost_rule, related, context_rule, feedback)
+
+    def _feedback_by_title(self, typed: str) -> Mapping[int, float]:
+        """The feedback layer's lifts for this prefix, keyed by title position.
+
+        The layer hands out the same mapping until its model changes, so the id -> title
+        translation is kept per prefix and redone only when the mapping is a new one.
+        """
+        assert self._feedback is not None
+        boosts = self._feedback.boosts(typed)
+        if not boosts:
+            return {}
+        cached = self._feedback_titles.get(typed)
+        if cached is not None and cached[0] is boosts:
+            return cached[1]
+        index = self._index
+        by_title: dict[int, float] = {}
+        for title_id, lift in boosts.items():
+            title = index.title_of(title_id)
+            if title is not None:
+                by_title[title] = lift
+        self._feedback_titles.put(typed, (boosts, by_title))
+        return by_title
 
     # Phase: retrieve.
 
@@ -327,14 +355,16 @@ class Autocomplete:
         ]
         exact = index.key_range(prefix.rstrip() + " ")
         if exact is not None:
+            # A key's exact-kind entries come first (see index_build), so the scan stops at
+            # the first word-start entry instead of walking every title with that word.
             entry_kind = index.hot.entry_kind
             entry_title = index.hot.entry_title
-            found.extend(
-                (entry_score[entry] + base + EXACT_BONUS, entry, channel, reading, 0.0, 0.0)
-                for entry in range(*exact)
-                if entry_kind[entry] in _EXACT_KIND_CODES
-                and (title_filter is None or entry_title[entry] in title_filter)
-            )
+            for entry in range(*exact):
+                if entry_kind[entry] not in _EXACT_KIND_CODES:
+                    break
+                if title_filter is None or entry_title[entry] in title_filter:
+                    score = entry_score[entry] + base + EXACT_BONUS
+                    found.append((score, entry, channel, reading, 0.0, 0.0))
             found.sort(key=_by_score, reverse=True)
         return found
 
@@ -344,23 +374,30 @@ class Autocomplete:
         No entry scores above its title's prior plus the exact bonus, so a reading whose best
         title, less its channel cost, cannot clear ``floor`` (the k-th best exact result) is
         never looked up; when no reading can, the typo path ends after its per-word candidates,
-        which are memoized. This keeps clean queries fast without changing any ranking.
+        which are memoized. The plan's bounds include the exact bonus where a reading can earn
+        it. This keeps clean queries fast without changing any ranking.
         """
         plan = self._speller.plan(request.typed)
-        if plan.ceiling + EXACT_BONUS + request.max_lift <= floor:
+        lift = request.max_lift
+        if plan.ceiling + lift <= floor:
             return []
+        # What the corrected readings retrieve is a pure function of the typed text and the
+        # immutable index, model and filter: memoized, like the per-word candidates.
+        title_filter = request.title_filter
+        memo_key = (request.typed, request.k, floor - lift, title_filter and title_filter.key)
+        remembered = self._corrected.get(memo_key)
+        if remembered is not None:
+            return list(remembered)
         found: list[_Candidate] = []
-        corrections = self._speller.corrections(plan, floor=floor - EXACT_BONUS - request.max_lift)
-        for correction in corrections:
+        for correction in self._speller.corrections(plan, floor=floor - lift):
             found.extend(
                 self._entries_under(
-                    correction.text,
-                    request.k,
-                    correction.cost,
-                    correction.text,
-                    request.title_filter,
+                    correction.text, request.k, correction.cost, correction.text, title_filter
                 )
             )
+        if len(self._corrected) >= CORRECTED_MEMO_SIZE:
+            self._corrected.clear()
+        self._corrected[memo_key] = tuple(found)
         return found
 
     def _correction_floor(self, found: list[_Candidate], k: int) -> float:
@@ -473,18 +510,18 @@ class Autocomplete:
                 continue
             seen.add(title)
             corrected = reading if reading != typed else None
-            if lift or context:
+            if context or (lift and not request.feedback_only):
                 suggestion = self._present_entry(
                     entry, score, channel, reading, corrected, request, lift, context
                 )
             else:
-                # An entry reached by the same reading always presents the same way, so its
-                # immutable Suggestion is built once and shared.
-                memo_key = (entry, score, len(reading.rstrip()), corrected)
+                # An entry reached by the same reading with the same click lift always
+                # presents the same way, so its immutable Suggestion is built once and shared.
+                memo_key = (entry, score, len(reading.rstrip()), corrected, lift)
                 found_before = memo.get(memo_key)
                 if found_before is None:
                     found_before = self._present_entry(
-                        entry, score, channel, reading, corrected, None, 0.0, 0.0
+                        entry, score, channel, reading, corrected, request, lift, 0.0
                     )
                     if len(memo) >= PRESENTED_MEMO_SIZE:
                         memo.clear()
@@ -577,6 +614,11 @@ class _Request:
     @property
     def adjusts(self) -> bool:
         return bool(self.boost or self.related or self.context_rule or self.feedback)
+
+    @property
+    def feedback_only(self) -> bool:
+        """Only clicks adjust this request (so a suggestion's explanation follows its lift)."""
+        return self.boost is None and not self.related and self.context_rule is None
 
     @property
     def max_lift(self) -> float:

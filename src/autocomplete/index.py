@@ -45,7 +45,7 @@ from autocomplete.columns import MetadataColumns
 from autocomplete.scoring import MatchKind
 from autocomplete.spelling_index import SpellingIndex
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 
 INITIALS_MARK = "\x01"
 """Keys of initials entries start with this, a character no normalized text contains."""
@@ -61,7 +61,7 @@ _TEXT_KINDS = frozenset(
 SMALL_RANGE = 96
 """Entry ranges up to this size are ranked in plain Python rather than NumPy."""
 
-DESCRIBED_CACHE_SIZE = 65_536
+DESCRIBED_CACHE_SIZE = 32_768
 """Titles whose decoded display values are kept in memory (popular titles recur)."""
 
 

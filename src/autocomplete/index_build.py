@@ -32,7 +32,7 @@ from autocomplete.index import (
 )
 from autocomplete.limits import PRECOMPUTED_TOP, WIDE_PREFIX_ENTRIES
 from autocomplete.normalize import normalize
-from autocomplete.scoring import MIN_INITIALS, MatchKind, log_priors, match_weights
+from autocomplete.scoring import EXACT_KINDS, MIN_INITIALS, MatchKind, log_priors, match_weights
 from autocomplete.spelling_index import SpellingIndex
 from autocomplete.titles import split_leading_article
 
@@ -109,7 +109,10 @@ def _build(
     for rank, key in enumerate(sorted_keys):
         key_first_sorted[rank] = position
         group = entries_by_key[key]
-        group.sort()
+        # Entries a query can match *exactly* (whole title, title without article, alias,
+        # initials) come first, best first, then the word starts: the exact-bonus lookup reads
+        # only the head of a key ("the " is a word start of thousands of titles).
+        group.sort(key=_exact_first)
         for negative_score, title, kind, offset in group:
             entry_title[position] = title
             entry_score[position] = -negative_score
@@ -215,6 +218,14 @@ def _build(
         columns=columns,
         info=MappingProxyType(info),
     )
+
+
+_EXACT_KIND_CODES = frozenset(int(kind) for kind in EXACT_KINDS)
+
+
+def _exact_first(entry: tuple[float, int, int, int]) -> tuple[bool, float, int]:
+    negative_score, title, kind, _ = entry
+    return kind not in _EXACT_KIND_CODES, negative_score, title
 
 
 def _entry_texts(display: str, normalized: str, aliases: list[str]) -> list[tuple[int, int, str]]:
