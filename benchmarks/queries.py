@@ -1,0 +1,184 @@
+"""A fixed, realistic mix of exact-prefix queries, and the latency measurement over it.
+
+People type a title one keystroke at a time, and every keystroke is a query. So the mix is made of
+*typing sessions*: a target title is chosen, mostly by popularity (the way real traffic
+concentrates on popular titles) and for a ``tail_share`` of sessions uniformly among the less
+popular titles; its display text is lower-cased (and, for a share of sessions, typed without its
+leading article, "big lebowski" for "The Big Lebowski"); and every prefix of 1 to 20 characters
+is emitted. The queries of all sessions are then shuffled, so that a query's neighbours are not
+its own session's keystrokes. Everything is drawn from a seeded generator: the same index and
+seed always give the same mix.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from itertools import islice
+
+import marisa_trie
+import numpy as np
+
+from autocomplete import Autocomplete
+from autocomplete.normalize import normalize_query
+from autocomplete.titles import split_leading_article
+
+MAX_PREFIX = 20
+"""Longest prefix typed, in characters."""
+
+BUCKETS: dict[str, tuple[int, int]] = {
+    "1-2": (1, 2),
+    "3-5": (3, 5),
+    "6-10": (6, 10),
+    "11-20": (11, 20),
+}
+"""Prefix-length buckets (inclusive character ranges) the benchmarks report separately."""
+
+ALL = "all"
+"""The name of the whole mix, next to the buckets."""
+
+SESSIONS = 1_000
+"""Typing sessions in the default mix (about 12 queries each)."""
+
+TAIL_SHARE = 0.25
+"""Share of sessions whose target is drawn uniformly from the less popular titles."""
+
+HEAD_QUANTILE = 0.9
+"""Titles above this popularity quantile are not "tail" titles."""
+
+DROP_ARTICLE_SHARE = 0.4
+"""Share of sessions for a title with a leading article that type it without the article."""
+
+
+def typing_sessions(
+    title_of: Callable[[int], str],
+    log_popularity: np.ndarray,
+    *,
+    sessions: int = SESSIONS,
+    seed: int = 0,
+    tail_share: float = TAIL_SHARE,
+) -> list[str]:
+    """The shuffled keystroke queries of ``sessions`` typing sessions.
+
+    The catalog's titles are ``title_of(0)`` ... ``title_of(n - 1)``, with ``log_popularity``
+    their log popularity (any base, any offset).
+    """
+    rng = np.random.default_rng(seed)
+    log_popularity = np.asarray(log_popularity, dtype=np.float64)
+    popularity = np.exp(log_popularity - log_popularity.max())
+    popularity /= popularity.sum()
+    tail = np.flatnonzero(log_popularity <= np.quantile(log_popularity, HEAD_QUANTILE))
+    if not len(tail):
+        tail = np.arange(len(log_popularity))
+    from_tail = rng.random(sessions) < tail_share
+    targets = np.where(
+        from_tail,
+        tail[rng.integers(0, len(tail), size=sessions)],
+        rng.choice(len(log_popularity), size=sessions, p=popularity),
+    )
+    drop_article = rng.random(sessions) < DROP_ARTICLE_SHARE
+    queries: list[str] = []
+    for target, drop in zip(targets.tolist(), drop_article.tolist(), strict=True):
+        text = title_of(target)
+        if drop:
+            split = split_leading_article(text)
+            if split is not None:
+                text = split[1]
+        typed = text.lower().lstrip()
+        queries.extend(typed[:length] for length in range(1, min(MAX_PREFIX, len(typed)) + 1))
+    order = rng.permutation(len(queries))
+    return [queries[position] for position in order.tolist()]
+
+
+def engine_query_mix(
+    engine: Autocomplete, *, sessions: int = SESSIONS, seed: int = 0
+) -> dict[str, list[str]]:
+    """The mix for ``engine``'s catalog, whole (``"all"``) and split into length buckets."""
+    index = engine.index
+    priors = np.asarray(index.arrays.title_prior, dtype=np.float64)
+    titles = index.titles
+    queries = typing_sessions(titles.__getitem__, priors, sessions=sessions, seed=seed)
+    return split_buckets(queries)
+
+
+def split_buckets(queries: Sequence[str]) -> dict[str, list[str]]:
+    mix = {ALL: list(queries)}
+    for name, (low, high) in BUCKETS.items():
+        mix[name] = [query for query in queries if low <= len(query) <= high]
+    return mix
+
+
+# The baseline ---------------------------------------------------------------------------------
+
+
+class TrieBaseline:
+    """A bare prefix walk for ratio reporting: the first 10 normalized titles under the query.
+
+    It normalizes the query as the engine does and enumerates 10 keys of a marisa-trie of the
+    catalog's normalized titles: no ranking, no word starts, no presentation. Timed in the same
+    process as the engine, ``suggest / baseline`` is steadier than either alone on a noisy
+    machine.
+    """
+
+    def __init__(self, engine: Autocomplete) -> None:
+        normalized = engine.index.normalized_titles
+        self._trie = marisa_trie.Trie(normalized[title] for title in range(len(normalized)))
+
+    def lookup(self, query: str, k: int = 10) -> list[str]:
+        return list(islice(self._trie.iterkeys(normalize_query(query)), k))
+
+
+class Served:
+    """One engine, its query mix by bucket, and the baseline over the same catalog."""
+
+    def __init__(self, name: str, engine: Autocomplete) -> None:
+        self.name = name
+        self.engine = engine
+        self.mix = engine_query_mix(engine)
+        self._baseline: TrieBaseline | None = None
+
+    @property
+    def baseline(self) -> TrieBaseline:
+        if self._baseline is None:
+            self._baseline = TrieBaseline(self.engine)
+        return self._baseline
+
+
+# Latency ---------------------------------------------------------------------------------------
+
+
+def latencies_ns(call: Callable[[str], object], queries: Sequence[str]) -> np.ndarray:
+    """Wall time of ``call(query)`` for every query, in nanoseconds, in the mix's order."""
+    clock = time.perf_counter_ns
+    found = np.empty(len(queries), dtype=np.int64)
+    for position, query in enumerate(queries):
+        started = clock()
+        call(query)
+        found[position] = clock() - started
+    return found
+
+
+def percentiles_us(latencies: np.ndarray) -> dict[str, float]:
+    """p50, p90, p99, max and mean of nanosecond latencies, in microseconds."""
+    if not len(latencies):
+        return {"p50": float("nan"), "p90": float("nan"), "p99": float("nan"), "max": 0.0}
+    p50, p90, p99 = np.percentile(latencies, [50, 90, 99]) / 1_000
+    return {
+        "p50": round(float(p50), 2),
+        "p90": round(float(p90), 2),
+        "p99": round(float(p99), 2),
+        "max": round(float(latencies.max()) / 1_000, 2),
+        "mean": round(float(latencies.mean()) / 1_000, 2),
+    }
+
+
+def slowest(
+    queries: Sequence[str], latencies: np.ndarray, count: int = 10
+) -> list[tuple[str, float]]:
+    """The ``count`` slowest distinct queries with their latency in µs, slowest first."""
+    found: dict[str, float] = {}
+    for position in np.argsort(latencies)[::-1].tolist():
+        found.setdefault(queries[position], round(float(latencies[position]) / 1_000, 1))
+        if len(found) == count:
+            break
+    return list(found.items())
