@@ -1,0 +1,71 @@
+"""Compacted feedback: the learned sums that replace raw events older than the retention window.
+
+An ``Aggregates`` value holds the click model's sufficient statistics as they stood at
+``as_of`` (decayed to that moment), after learning from every event up to sequence number
+``through_seq``: for each (normalized prefix, title id) the position-weighted click credit
+(positive and negative parts) and the views, and for each title id the explicit likes and
+dislikes. A store keeps at most one ``Aggregates`` document beside its raw events and replaces
+it, together with deleting the events it folds in, in one atomic step (``FeedbackStore.compact``).
+
+The document is JSON (``to_json``/``from_json``) so that every back end keeps it the same way::
+
+    {"version": 1, "as_of": 1700000000.0, "through_seq": 1234,
+     "keys": [["the big l", "m5567", 3.2, 0.0, 4.0], ...],
+     "explicit": [["m5567", 2.0, 0.5], ...]}
+
+The sums depend on the ``FeedbackConfig`` in force when they were made (half-life, position
+weights, guard); raw events, exported before compaction, are the record to re-learn from.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+AGGREGATES_VERSION = 1
+
+KeyStats = tuple[float, float, float]
+"""(positive click credit, negative click credit, views) of one (prefix, title id)."""
+
+ExplicitStats = tuple[float, float]
+"""(likes, dislikes) of one title id."""
+
+
+@dataclass(frozen=True)
+class Aggregates:
+    as_of: float
+    through_seq: int
+    keys: Mapping[tuple[str, str], KeyStats] = field(default_factory=dict)
+    explicit: Mapping[str, ExplicitStats] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.through_seq < 0:
+            raise ValueError(f"through_seq must be non-negative, got {self.through_seq}")
+
+    def to_json(self) -> str:
+        document: dict[str, Any] = {
+            "version": AGGREGATES_VERSION,
+            "as_of": self.as_of,
+            "through_seq": self.through_seq,
+            "keys": [[prefix, item, *stats] for (prefix, item), stats in self.keys.items()],
+            "explicit": [[item, *stats] for item, stats in self.explicit.items()],
+        }
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Aggregates:
+        document = json.loads(text)
+        version = document.get("version")
+        if version != AGGREGATES_VERSION:
+            raise ValueError(f"unsupported aggregates version {version!r}")
+        keys = {
+            (str(prefix), str(item)): (float(positive), float(negative), float(views))
+            for prefix, item, positive, negative, views in document["keys"]
+        }
+        explicit = {
+            str(item): (float(likes), float(dislikes))
+            for item, likes, dislikes in document["explicit"]
+        }
+        return cls(float(document["as_of"]), int(document["through_seq"]), keys, explicit)

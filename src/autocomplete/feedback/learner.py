@@ -1,0 +1,180 @@
+"""The learner: replays the event log through the guard into the click model.
+
+It owns the per-session *ledgers*: what each open session has contributed to every
+(prefix, title) key and to every title's explicit judgement. The ledger is what makes a
+session's influence bounded and revocable: a session's repeated clicks on one key keep only
+its strongest (or latest negative) contribution instead of adding up, and when the guard judges
+a session a bot, its ledger is subtracted from the sums. A ledger is dropped (its
+contributions kept) when its session closes.
+
+Replaying the same log always gives the same sums, so every process or host that reads one
+store learns the same model.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from autocomplete.feedback.aggregates import Aggregates
+from autocomplete.feedback.click_model import (
+    ClickStats,
+    click_credit,
+    dwell_weight,
+    prefix_weights,
+)
+from autocomplete.feedback.config import FeedbackConfig
+from autocomplete.feedback.events import Click, Explicit, Recorded
+from autocomplete.feedback.guard import Guard, Verdict
+
+KEY = "\x00"
+"""Joins a prefix and a title id into one ledger key (queries and ids never contain it)."""
+
+
+class _Ledger:
+    """One open session's contributions, in reference units.
+
+    Floats in string-keyed dicts: never tracked by the cycle collector (see ``ClickStats``).
+    """
+
+    __slots__ = ("credit", "explicit", "views")
+
+    def __init__(self) -> None:
+        self.credit: dict[str, float] = {}  # "prefix\0title" -> signed click credit
+        self.views: dict[str, float] = {}  # "prefix\0title" -> views
+        self.explicit: dict[str, float] = {}  # title -> signed explicit value
+
+
+class Learner:
+    """Guard + click model + ledgers. Not thread-safe: the feedback layer serializes calls."""
+
+    def __init__(self, config: FeedbackConfig, origin: float) -> None:
+        self._config = config
+        self.stats = ClickStats(config, origin)
+        self.guard = Guard(config)
+        self._ledgers: dict[str, _Ledger] = {}
+        self.last_seq = 0
+        self.applied: Counter[str] = Counter()
+        """Events replayed, by kind."""
+
+    def load(self, aggregates: Aggregates) -> None:
+        """Start from compacted sums (before any event is applied)."""
+        self.stats.add_aggregates(aggregates)
+        self.last_seq = max(self.last_seq, aggregates.through_seq)
+
+    def apply(self, recorded: Recorded) -> None:
+        """Learn from one event; events must come in sequence order."""
+        if recorded.seq <= self.last_seq:
+            return
+        self.last_seq = recorded.seq
+        event = recorded.event
+        self.applied[type(event).__name__.lower()] += 1
+        now = recorded.timestamp
+        stats = self.stats
+        if stats.needs_rebase(now):
+            self._rebase(now)
+        decision = self.guard.admit(recorded)
+        for session_id in decision.closed:
+            self._ledgers.pop(session_id, None)
+        for session_id in decision.revoke:
+            self._revoke(session_id)
+        if decision.verdict is not Verdict.ACCEPTED:
+            return
+        if isinstance(event, Click):
+            self._learn_click(event, decision.listed, stats.scale(now))
+        elif isinstance(event, Explicit):
+            self._learn_explicit(event, stats.scale(now))
+
+    def expire(self, now: float) -> None:
+        for session_id in self.guard.expire(now):
+            self._ledgers.pop(session_id, None)
+
+    @property
+    def open_sessions(self) -> int:
+        return len(self._ledgers)
+
+    # Contributions ---------------------------------------------------------------------------
+
+    def _learn_click(self, click: Click, listed: tuple[str, ...], scale: float) -> None:
+        config = self._config
+        weights = prefix_weights(click.query, config)
+        if not weights:
+            return
+        ledger = self._ledger(click.session_id)
+        query = click.query
+        credit = click_credit(click.position, click.dwell_ms, config)
+        for item in listed:
+            if item != click.id:
+                self._contribute(ledger, query, item, 0.0, scale)
+        self._contribute(ledger, query, click.id, credit * scale, scale)
+        # Shorter prefixes learn that someone who typed them wanted this title, and that the
+        # titles the session was shown there were passed over; the position weight stays with
+        # the list it was earned in.
+        dwell = dwell_weight(click.dwell_ms, config)
+        shown = self.guard.shown
+        for prefix, weight in weights[1:]:
+            earlier = shown(click.session_id, prefix)
+            if earlier is not None:
+                for item in earlier:
+                    if item != click.id:
+                        self._contribute(ledger, prefix, item, 0.0, weight * scale)
+            self._contribute(ledger, prefix, click.id, dwell * weight * scale, weight * scale)
+
+    def _contribute(
+        self, ledger: _Ledger, prefix: str, item: str, credit: float, views: float
+    ) -> None:
+        key = prefix + KEY + item
+        old_credit = ledger.credit.get(key, 0.0)
+        old_views = ledger.views.get(key, 0.0)
+        # One session, one vote per key: the strongest positive credit, or the latest negative
+        # one (a bounce overrides an earlier click and is overridden by a later one).
+        if credit >= 0 and old_credit >= 0:
+            new_credit = max(old_credit, credit)
+        elif credit == 0:
+            new_credit = old_credit
+        else:
+            new_credit = credit
+        new_views = max(old_views, views)
+        ledger.credit[key] = new_credit
+        ledger.views[key] = new_views
+        self.stats.add_key(
+            prefix,
+            item,
+            max(new_credit, 0.0) - max(old_credit, 0.0),
+            max(-new_credit, 0.0) - max(-old_credit, 0.0),
+            new_views - old_views,
+        )
+
+    def _learn_explicit(self, judged: Explicit, scale: float) -> None:
+        ledger = self._ledger(judged.session_id)
+        old = ledger.explicit.get(judged.id, 0.0)
+        new = judged.value * scale
+        ledger.explicit[judged.id] = new
+        self.stats.add_explicit(
+            judged.id, max(new, 0.0) - max(old, 0.0), max(-new, 0.0) - max(-old, 0.0)
+        )
+
+    def _revoke(self, session_id: str) -> None:
+        ledger = self._ledgers.pop(session_id, None)
+        if ledger is None:
+            return
+        stats = self.stats
+        credits = ledger.credit
+        for key, views in ledger.views.items():
+            prefix, item = key.split(KEY)
+            credit = credits[key]
+            stats.add_key(prefix, item, -max(credit, 0.0), -max(-credit, 0.0), -views)
+        for item, value in ledger.explicit.items():
+            stats.add_explicit(item, -max(value, 0.0), -max(-value, 0.0))
+
+    def _ledger(self, session_id: str) -> _Ledger:
+        ledger = self._ledgers.get(session_id)
+        if ledger is None:
+            ledger = self._ledgers[session_id] = _Ledger()
+        return ledger
+
+    def _rebase(self, now: float) -> None:
+        factor = self.stats.rebase(now)
+        for ledger in self._ledgers.values():
+            for table in (ledger.credit, ledger.views, ledger.explicit):
+                for key, value in table.items():
+                    table[key] = value * factor
