@@ -17,5 +17,5 @@ MAX_RAW_QUERY_CHARS = 1_000
 PRECOMPUTED_TOP = 32
 """Suggestions stored for every wide prefix; a larger ``k`` there falls back to a range scan."""
 
-WIDE_PREFIX_ENTRIES = 48
+WIDE_PREFIX_ENTRIES = 16
 """A prefix matching more index entries than this gets a precomputed top list."""
