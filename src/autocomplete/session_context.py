@@ -112,7 +112,7 @@ YEAR_BOOST = 0.2
 """Added to a textually related title of the seed's year, fading over YEAR_WINDOW years."""
 YEAR_WINDOW = 10.0
 
-GENRE_NUDGE = 0.8
+GENRE_NUDGE = 1.6
 """Log factor, for the latest click, on every title sharing one of its distinctive genres."""
 DISTINCTIVE_GENRE_SHARE = 0.10
 """A genre held by at most this share of the catalog is distinctive enough to nudge."""
