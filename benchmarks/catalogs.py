@@ -88,15 +88,7 @@ def cached_synthetic_index(count: int, seed: int = SYNTHETIC_SEED) -> Path | Non
 
 def save_synthetic_index(index: CatalogIndex, count: int, seed: int = SYNTHETIC_SEED) -> Path:
     """Save ``index`` (of ``count`` synthetic titles) into the cache; returns its directory."""
-    cached = synthetic_cache_path(count, seed)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    # Save beside the target and rename, so an interrupted run never leaves half an index.
-    staging = Path(tempfile.mkdtemp(prefix=cached.name + ".", dir=cached.parent))
-    index.save(staging)
-    try:
-        staging.rename(cached)
-    except OSError:
-        shutil.rmtree(staging, ignore_errors=True)  # another process won the race
+    cached = index.save_atomically(synthetic_cache_path(count, seed))
     # Indexes of the same catalog in older formats or generator versions are of no more use.
     for stale in cached.parent.glob(f"synthetic-{count}-seed{seed}-g*-v*"):
         if stale.name != cached.name and "." not in stale.name:

@@ -155,3 +155,15 @@ def test_remakes_get_the_year_in_their_label() -> None:
     assert index.describe(0).label == "Hamlet (1948)"
     assert index.describe(1).label == "Hamlet (1996)"
     assert index.describe(2).label == "Heat"
+
+
+def test_save_atomically_leaves_no_half_index(
+    tmp_path: Path, random_index: tuple[list[Record], CatalogIndex]
+) -> None:
+    _, index = random_index
+    target = tmp_path / "cache" / "idx"
+    assert index.save_atomically(target) == target
+    # A second save (another process racing to the same cache entry) keeps the first copy.
+    index.save_atomically(target)
+    assert sorted(path.name for path in target.parent.iterdir()) == ["idx"]
+    assert CatalogIndex.load(target).title_count == index.title_count

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from autocomplete.catalog import load_catalog
@@ -76,13 +75,5 @@ def bundled_index() -> CatalogIndex:
             return CatalogIndex.load(cached)
         except IndexFormatError:
             shutil.rmtree(cached, ignore_errors=True)
-    index = build_bundled_index()
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    # Save beside the target and rename, so a concurrent or interrupted start never sees half.
-    staging = Path(tempfile.mkdtemp(prefix=cached.name + ".", dir=cached.parent))
-    index.save(staging)
-    try:
-        staging.rename(cached)
-    except OSError:
-        shutil.rmtree(staging, ignore_errors=True)  # another process won the race
+    build_bundled_index().save_atomically(cached)
     return CatalogIndex.load(cached)

@@ -31,6 +31,8 @@ from __future__ import annotations
 import json
 import mmap
 import os
+import shutil
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -323,6 +325,22 @@ class CatalogIndex:
         # The manifest goes last: a directory without one is an interrupted save.
         manifest = {"format_version": FORMAT_VERSION, "info": dict(self.info)}
         (target / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        return target
+
+    def save_atomically(self, directory: str | os.PathLike[str]) -> Path:
+        """Save into ``directory`` so that no reader ever sees half an index.
+
+        The index is written beside the target and renamed into place; if another process
+        got there first, its copy (of the same index) stays and this one is dropped.
+        """
+        target = Path(directory)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+        self.save(staging)
+        try:
+            staging.rename(target)
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)
         return target
 
     @classmethod
