@@ -8,6 +8,7 @@ import random
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,14 @@ from rapidfuzz.distance import OSA
 
 from autocomplete import errormodel_train
 from autocomplete.errormodel import (
+    ALTERNATIONS,
+    MAX_RESPELLING_COST,
     MODEL_FILE,
+    Alternation,
     ErrorModel,
     _fast_align,
     align,
+    count_alternations,
     edit_key,
 )
 from autocomplete.errormodel_train import parse_line, train
@@ -34,6 +39,13 @@ def model() -> ErrorModel:
 def keyboard_only() -> ErrorModel:
     """The model with no counts: the keyboard prior alone."""
     return ErrorModel()
+
+
+@pytest.fixture(scope="module")
+def single_edits(model: ErrorModel) -> ErrorModel:
+    """The bundled model without its alternations: single-character edits only."""
+    counts = replace(model.counts, alternations={}, alternation_contexts={})
+    return ErrorModel.from_counts(counts, model.parameters)
 
 
 def test_equal_strings_cost_nothing(model: ErrorModel) -> None:
@@ -149,8 +161,15 @@ def test_save_and_load_round_trip(model: ErrorModel, tmp_path: Path) -> None:
     model.save(path)
     loaded = ErrorModel.load(path)
     assert loaded.to_json() == model.to_json()
-    for typed, intended in [("teh", "the"), ("biglebowski", "big lebowski"), ("lebowdky", "x")]:
+    for typed, intended in [
+        ("teh", "the"),
+        ("biglebowski", "big lebowski"),
+        ("lebowdky", "x"),
+        ("fantom", "phantom"),
+        ("wo framed", "who framed"),
+    ]:
         assert loaded.cost(typed, intended) == model.cost(typed, intended)
+    assert loaded.respellings("fantom") == model.respellings("fantom")
     assert [p.name for p in path.parent.iterdir()] == ["model.json"]
 
 
@@ -262,3 +281,226 @@ def test_bundled_model_is_what_training_produces(model: ErrorModel) -> None:
     if version != model.provenance["codespell_version"]:
         pytest.skip(f"codespell {version} installed, the model was trained on another version")
     assert errormodel_train.train_from_codespell().to_json() == model.to_json()
+
+
+# Multi-character alternations (Brill & Moore) ---------------------------------------------------
+
+TWO_SLIPS = [
+    ("lebowdky", "lebowski"),
+    ("gdfathr", "godfather"),
+    ("seperete", "separate"),
+    ("casablamka", "casablanca"),
+]
+
+
+def test_ph_typed_as_f_costs_one_alternation(model: ErrorModel, single_edits: ErrorModel) -> None:
+    two_slips = min(model.cost(typed, intended) for typed, intended in TWO_SLIPS)
+    two_edits = model.edit_cost("sub", "fp") + model.edit_cost("del", "ph")
+    for typed, intended in [
+        ("fantom", "phantom"),
+        ("josef", "joseph"),
+        ("paragraf", "paragraph"),
+        ("elefant", "elephant"),
+    ]:
+        cost = model.cost(typed, intended)
+        assert cost < 7.0, (typed, intended)
+        assert cost < two_slips and cost < two_edits
+        assert cost + 3.0 < single_edits.cost(typed, intended)
+
+
+def test_sound_alike_spellings_are_cheaper(model: ErrorModel, single_edits: ErrorModel) -> None:
+    for typed, intended in [
+        ("wo", "who"),
+        ("wo framed", "who framed"),
+        ("wiskey", "whiskey"),
+        ("nife", "knife"),
+        ("rite", "write"),
+        ("nite", "night"),
+        ("kan", "can"),
+        ("bak", "back"),
+        ("beleive", "believe"),
+    ]:
+        cost = model.cost(typed, intended)
+        assert cost < min(single_edits.cost(typed, intended), 7.0), (typed, intended)
+
+
+def test_ie_and_ei_are_cheap(model: ErrorModel, single_edits: ErrorModel) -> None:
+    assert model.cost("recieve", "receive") < 3.0
+    assert model.cost("recieve", "receive") < single_edits.cost("recieve", "receive")
+    assert model.cost("recieve", "receive") + 1.0 < model.cost("recxeve", "receive")
+
+
+def test_doubled_and_single_consonants_are_cheap(model: ErrorModel) -> None:
+    assert model.alternation_cost("CC>C") < 2.5
+    assert model.alternation_cost("C>CC") < 5.0
+    assert model.cost("adress", "address") < 2.5
+    assert model.cost("begining", "beginning") < 2.5
+    assert model.cost("lebbowski", "lebowski") < 5.0
+    assert model.cost("al", "all", prefix=True) <= 1.0
+
+
+def test_two_alternations_in_one_word(model: ErrorModel, single_edits: ErrorModel) -> None:
+    assert model.cost("fotografer", "photographer") < 8.0
+    assert model.cost("filosofical", "philosophical") < 8.0
+    assert model.cost("filosofical", "philosophical") + 10 < single_edits.cost(
+        "filosofical", "philosophical"
+    )
+
+
+def test_alternations_only_lower_costs(model: ErrorModel, single_edits: ErrorModel) -> None:
+    pairs = [*TWO_SLIPS, ("teh", "the"), ("lebowsky", "lebowski"), ("biglebowski", "big lebowski")]
+    pairs += [("fantom", "phantom"), ("kan", "can"), ("xyz", "abc"), ("", "who")]
+    for typed, intended in pairs:
+        for prefix in (False, True):
+            cost = model.cost(typed, intended, prefix=prefix)
+            assert 0 < cost <= single_edits.cost(typed, intended, prefix=prefix)
+
+
+def test_anchored_alternations_apply_only_at_their_end_of_the_word(
+    model: ErrorModel, single_edits: ErrorModel
+) -> None:
+    assert model.alternation_cost("^kn>n", at_start=True) < 4.0
+    assert model.alternation_cost("^kn>n") == math.inf
+    assert model.cost("nife", "knife") < single_edits.cost("nife", "knife")
+    # "kn" inside a word is not silent-k, "mb" inside a word not silent-b.
+    assert model.cost("unnown", "unknown") == single_edits.cost("unnown", "unknown")
+    assert model.cost("numer", "number") == single_edits.cost("numer", "number")
+    assert model.cost("lam", "lamb") < single_edits.cost("lam", "lamb")
+
+
+def test_alternations_in_a_word_being_typed(model: ErrorModel, single_edits: ErrorModel) -> None:
+    assert model.cost("fant", "phant", prefix=True) < 4.0
+    assert model.cost("fan", "phantom", prefix=True) < 7.0
+    assert model.cost("fan", "phantom", prefix=True) + 10 < single_edits.cost(
+        "fan", "phantom", prefix=True
+    )
+
+
+def test_word_starts_are_learned_apart(model: ErrorModel) -> None:
+    # Typing "f" for "ph" is as common at a word start as inside; doubling a first letter
+    # is much rarer than doubling one inside a word.
+    assert abs(model.alternation_cost("ph>f", at_start=True) - model.alternation_cost("ph>f")) < 1
+    assert model.alternation_cost("C>CC", at_start=True) > model.alternation_cost("C>CC") + 1.5
+    assert model.alternation_cost("no>such") == math.inf
+
+
+def test_respellings_undo_one_alternation(model: ErrorModel) -> None:
+    for typed, meant in [
+        ("fantom", "phantom"),
+        ("josef", "joseph"),
+        ("kan", "can"),
+        ("wo", "who"),
+        ("recieve", "receive"),
+        ("nite", "night"),
+        ("fant", "phant"),
+    ]:
+        found = model.respellings(typed)
+        assert meant in dict(found), (typed, found)
+        assert len(found) <= 8
+        costs = [cost for _, cost in found]
+        assert costs == sorted(costs)
+        assert all(0 < cost <= MAX_RESPELLING_COST for cost in costs)
+        assert typed not in dict(found)
+    assert "can" in dict(model.respellings("kan", limit=3))
+    assert len(model.respellings("fantom", limit=2)) == 2
+    assert model.respellings("fantom", limit=0) == []
+
+
+def test_respellings_cost_at_least_what_cost_says(model: ErrorModel) -> None:
+    for typed in ["fantom", "josef", "kan", "wo", "recieve", "nite", "the big lebowski"]:
+        for respelled, cost in model.respellings(typed, limit=100):
+            assert model.cost(typed, respelled) <= cost + 1e-9, (typed, respelled)
+
+
+def test_respellings_of_words_without_alternations_are_empty(
+    model: ErrorModel, keyboard_only: ErrorModel
+) -> None:
+    for typed in ["", "aaa", "2001", "東京"]:
+        assert model.respellings(typed) == []
+    assert keyboard_only.respellings("fantom") == []
+
+
+def test_respellings_are_memoized_but_not_shared(model: ErrorModel) -> None:
+    first = model.respellings("fantom")
+    first.clear()
+    assert model.respellings("fantom") == model.respellings("fantom") != []
+
+
+def test_alternation_labels_parse() -> None:
+    for label in ALTERNATIONS:
+        assert Alternation.parse(label).label == label
+    assert Alternation.parse("^kn>n") == Alternation("kn", "n", start_only=True)
+    assert Alternation.parse("mb$>m") == Alternation("mb", "m", end_only=True)
+    assert Alternation.parse("ph>f").reversed() == Alternation("f", "ph")
+    for bad in ["ph>>f", "ph>", ">f", "PH>f", "c>CC", "a>a", "ph-f"]:
+        with pytest.raises(ValueError):
+            Alternation.parse(bad)
+
+
+def test_alternations_are_counted_from_pairs() -> None:
+    pairs = [
+        ("fone", "phone"),  # ph>f at a word start
+        ("foto", "photo"),
+        ("fonne", "phone"),  # ... and one more slip, away from it
+        ("fhone", "phone"),  # a slip beside it: not counted
+        ("grafic", "graphic"),  # ph>f inside a word
+        ("kat", "cat"),
+        ("adress", "address"),
+    ]
+    seen, contexts = count_alternations(pairs, ["ph>f", "c>k", "CC>C", "^kn>n"])
+    assert seen["^ph>f"] == 3
+    assert seen["ph>f"] == 1
+    assert seen["^c>k"] == 1 and seen["c>k"] == 0
+    assert seen["CC>C"] == 1
+    assert seen["^kn>n"] == 0 and "kn>n" not in seen
+    assert contexts["^ph"] == 4 and contexts["ph"] == 1
+    assert contexts["^c"] == 1 and contexts["c"] == 1
+    assert contexts["CC"] == 2  # "dd" and "ss" in "address"
+    # The typed sides are counted too (for respellings): "k" in none of the corrections.
+    assert "^k" not in contexts and "k" not in contexts
+
+
+def test_training_moves_alternation_costs() -> None:
+    filler = [("teh", "the"), ("adress", "address"), ("wierd", "weird")] * 5
+    with_f = [("fone", "phone"), ("foto", "photo"), ("grafic", "graphic"), ("elefant", "elephant")]
+    without_f = [("phome", "phone"), ("photp", "photo"), ("grapgic", "graphic")]
+    trained = train(filler + with_f * 10 + without_f * 10)
+    untrained = train(filler + without_f * 20)
+    assert trained.counts.alternations["^ph>f"] == 20
+    assert trained.alternation_cost("ph>f") + 2.0 < untrained.alternation_cost("ph>f")
+    assert trained.cost("fantom", "phantom") + 2.0 < untrained.cost("fantom", "phantom")
+    assert "phantom" in dict(trained.respellings("fantom", limit=100))
+
+
+def test_model_files_without_alternations_still_load(
+    model: ErrorModel, single_edits: ErrorModel, tmp_path: Path
+) -> None:
+    data = model.to_json()
+    del data["counts"]["alternations"], data["counts"]["alternation_contexts"]
+    del data["parameters"]["alternation_prior"]
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    old = ErrorModel.load(path)
+    for typed, intended in [("teh", "the"), ("fantom", "phantom"), ("wo", "who")]:
+        assert old.cost(typed, intended) == single_edits.cost(typed, intended)
+    assert old.respellings("fantom") == []
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "value"),
+    [
+        ("alternations", "ph>>f", 1),
+        ("alternations", "ph>f", -1),
+        ("alternations", "c>CC", 1),
+        ("alternation_contexts", "p h", 1),
+    ],
+)
+def test_load_rejects_bad_alternations(
+    model: ErrorModel, tmp_path: Path, table: str, key: str, value: int
+) -> None:
+    data = model.to_json()
+    data["counts"][table][key] = value
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match=re.escape(str(path))):
+        ErrorModel.load(path)

@@ -31,6 +31,13 @@ from rapidfuzz.distance import OSA
 from autocomplete.spelling_index import MAX_INDEXED_CHARS, SpellingIndex
 
 WORD_OPTIONS = 12
+
+PRICED_OPTIONS = 24
+"""Candidates per typed word priced by the error model, chosen by a rough cost (edits and
+popularity); the best ``WORD_OPTIONS`` of them by their real cost are kept."""
+
+ROUGH_EDIT_COST = 4.0
+"""A typical edit's cost in nats, for choosing which candidates to price."""
 """Candidates kept per typed word (the word itself included)."""
 
 BEAM_WIDTH = 8
@@ -111,6 +118,11 @@ class ChannelModel(Protocol):
 
     def max_edits(self, length: int) -> int:
         """How many edits a typed word of ``length`` characters may carry."""
+        ...
+
+    def respellings(self, typed: str, *, limit: int = 8) -> list[tuple[str, float]]:
+        """What ``typed`` may be with one multi-letter confusion undone ("fantom" ->
+        "phantom"), cheapest first; such confusions cost less than their letters' edits."""
         ...
 
 
@@ -429,18 +441,22 @@ class Speller:
             return tuple(found)
         seen = {word}
         near = _one_edit_variants(word) if in_phrase else self._intended_near(word, is_prefix)
+        within: list[tuple[float, str, int, float]] = []
         for intended in near:
             # A longer prefix that starts with the typed one reaches a subset of what the typed
             # prefix itself reaches, so it can never add a result.
             if intended in seen or (is_prefix and intended.startswith(word)):
                 continue
-            seen.add(intended)
             edits = OSA.distance(word, intended, score_cutoff=budget)
             if edits > budget:
-                continue
+                continue  # over the letter budget; a respelling may still reach it
+            seen.add(intended)
             weight = self._known_weight(intended, is_prefix)
-            if weight is None:
-                continue
+            if weight is not None:
+                rough = edits * ROUGH_EDIT_COST - POPULARITY_PULL * weight
+                within.append((rough, intended, edits, weight))
+        # Pricing an edit is the expensive step: only the roughly most promising are priced.
+        for _, intended, edits, weight in heapq.nsmallest(PRICED_OPTIONS, within):
             found.append(
                 WordOption(
                     intended,
@@ -452,9 +468,36 @@ class Speller:
                     not is_prefix or self._is_whole(intended),
                 )
             )
+        found.extend(self._respelled_options(word, is_prefix, seen))
         found.extend(self._split_options(word, is_prefix))
         found.sort(key=lambda option: option.cost - POPULARITY_PULL * option.weight)
         return tuple(found[:WORD_OPTIONS])
+
+    def _respelled_options(self, word: str, is_prefix: bool, seen: set[str]) -> list[WordOption]:
+        """Readings through a phonetic respelling ("fantom" -> "phantom"): the edit budget
+        counts letters, and a respelling changes several at once. Only respellings the
+        catalog knows are priced (pricing is the expensive part)."""
+        spelling, model = self.spelling, self.model
+        found: list[WordOption] = []
+        for intended, _ in model.respellings(word):
+            if intended in seen or (is_prefix and intended.startswith(word)):
+                continue
+            weight = self._known_weight(intended, is_prefix)
+            if weight is None:
+                continue
+            seen.add(intended)
+            found.append(
+                WordOption(
+                    intended,
+                    model.cost(word, intended, prefix=is_prefix),
+                    max(1, OSA.distance(word, intended)),
+                    weight,
+                    1,
+                    spelling.best_prior_of(intended, prefix=is_prefix),
+                    not is_prefix or self._is_whole(intended),
+                )
+            )
+        return found
 
     def _intended_near(self, word: str, is_prefix: bool) -> list[str]:
         spelling = self.spelling

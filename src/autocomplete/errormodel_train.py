@@ -8,6 +8,11 @@ slips and would blur the counts, so they are left out. The pairs are aligned and
 ``errormodel.count_edits`` (KCG counts and denominators), and the counts saved with the model
 parameters to ``data/error_model.json``.
 
+The multi-character alternations of ``errormodel.ALTERNATIONS`` (Brill & Moore 2000: "ph" typed
+as "f") are counted by ``errormodel.count_alternations`` over all the usable pairs, without the
+distance limit, since "fotografer" is three edits from "photographer" but one alternation plus
+one edit; a pair only counts for an alternation it explains with at most one other edit.
+
 Only this module needs codespell, and it locates the dictionaries without importing it, so
 the runtime (``ErrorModel.load``) never depends on it.
 """
@@ -25,7 +30,15 @@ from typing import Any
 
 from rapidfuzz.distance import OSA
 
-from autocomplete.errormodel import MODEL_FILE, ErrorCounts, ErrorModel, Parameters, count_edits
+from autocomplete.errormodel import (
+    ALTERNATIONS,
+    MODEL_FILE,
+    ErrorCounts,
+    ErrorModel,
+    Parameters,
+    count_alternations,
+    count_edits,
+)
 
 CODESPELL_FILES = (
     "dictionary.txt",
@@ -62,8 +75,11 @@ def _plain_word(text: str) -> bool:
     return text.isascii() and text.isalpha() and text.islower()
 
 
-def read_pairs(paths: Iterable[Path]) -> list[tuple[str, str]]:
-    """The usable (typed, intended) pairs of the given dictionary files, in file order."""
+def read_pairs(
+    paths: Iterable[Path], max_edits: int | None = MAX_PAIR_EDITS
+) -> list[tuple[str, str]]:
+    """The usable (typed, intended) pairs of the given dictionary files, in file order, at most
+    ``max_edits`` edits apart (any distance with ``None``)."""
     pairs: list[tuple[str, str]] = []
     seen: set[tuple[str, str]] = set()
     for path in paths:
@@ -72,7 +88,10 @@ def read_pairs(paths: Iterable[Path]) -> list[tuple[str, str]]:
                 pair = parse_line(line)
                 if pair is None or pair in seen:
                     continue
-                if OSA.distance(*pair, score_cutoff=MAX_PAIR_EDITS) > MAX_PAIR_EDITS:
+                if (
+                    max_edits is not None
+                    and OSA.distance(*pair, score_cutoff=max_edits) > max_edits
+                ):
                     continue
                 seen.add(pair)
                 pairs.append(pair)
@@ -83,13 +102,32 @@ def train(
     pairs: Iterable[tuple[str, str]],
     parameters: Parameters | None = None,
     provenance: dict[str, Any] | None = None,
+    alternation_pairs: Iterable[tuple[str, str]] | None = None,
+    alternations: Sequence[str] = ALTERNATIONS,
 ) -> ErrorModel:
     """An error model from (typed, intended) pairs, e.g. ``[("teh", "the")]``.
 
-    Without ``parameters``, the defaults are used except for the first-letter penalty, which is
-    measured from the pairs.
+    The single-character edits are counted on ``pairs``, the ``alternations`` on
+    ``alternation_pairs`` (by default the same pairs). Without ``parameters``, the defaults are
+    used except for the first-letter penalty, which is measured from the pairs.
     """
+    pairs = list(pairs)
+    alternation_counts, contexts = count_alternations(
+        pairs if alternation_pairs is None else alternation_pairs, alternations
+    )
     counts = count_edits(pairs)
+    counts = ErrorCounts(
+        sub=counts.sub,
+        dels=counts.dels,
+        ins=counts.ins,
+        trans=counts.trans,
+        unigrams=counts.unigrams,
+        bigrams=counts.bigrams,
+        words=counts.words,
+        first_letter_edits=counts.first_letter_edits,
+        alternations=alternation_counts,
+        alternation_contexts=contexts,
+    )
     if parameters is None:
         parameters = Parameters(first_letter_penalty=first_letter_penalty(counts))
     return ErrorModel.from_counts(counts, parameters, provenance)
@@ -131,15 +169,17 @@ def train_from_codespell(files: Sequence[str] = CODESPELL_FILES) -> ErrorModel:
             f"codespell {version} lacks {', '.join(missing)}; pip install --upgrade codespell"
         )
     pairs = read_pairs(paths)
+    alternation_pairs = read_pairs(paths, max_edits=None)
     provenance = {
         "source": "codespell misspelling dictionaries (https://github.com/codespell-project/codespell)",
         "codespell_version": version,
         "files": list(files),
         "pairs": len(pairs),
         "max_pair_edits": MAX_PAIR_EDITS,
+        "alternation_pairs": len(alternation_pairs),
         "command": "autocomplete train-errors",
     }
-    return train(pairs, provenance=provenance)
+    return train(pairs, provenance=provenance, alternation_pairs=alternation_pairs)
 
 
 def _default_output() -> Path:
@@ -157,9 +197,12 @@ def run(args: argparse.Namespace) -> int:
         return 1
     model.save(output)
     counts = model.counts
+    explained = sum(counts.alternations.values())
     print(
         f"wrote {output}: {model.provenance['pairs']} pairs, {counts.edits} edits over "
-        f"{counts.characters} characters (codespell {model.provenance['codespell_version']})"
+        f"{counts.characters} characters, {explained} alternations in "
+        f"{model.provenance['alternation_pairs']} pairs "
+        f"(codespell {model.provenance['codespell_version']})"
     )
     return 0
 
