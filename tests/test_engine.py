@@ -180,3 +180,17 @@ def test_synonyms_are_aliases_ranked_by_the_same_model(small_engine: Autocomplet
     # A slip in a synonym is corrected through the same channel as a slip in a title.
     slipped = small_engine.suggest("hwllo")[0]
     assert (slipped.text, slipped.corrected, slipped.corrected_query) == ("Hola", True, "hello")
+
+
+def test_clicks_bring_in_a_title_the_text_does_not_reach(small_engine: Autocomplete) -> None:
+    engine = Autocomplete(small_engine.index, feedback="memory://")
+    assert engine.suggest("qqq zz") == []
+    for session in range(40):
+        engine.record_impression("qqq zz", ["alien-1979", "hola-2008"], f"s{session}")
+        engine.record_click("qqq zz", "hola-2008", 2, f"s{session}", dwell_ms=30_000)
+    assert engine.feedback is not None
+    engine.feedback.refresh()
+    (hola,) = engine.suggest("qqq zz")
+    assert (hola.text, hola.match, hola.spans) == ("Hola", "feedback", ())
+    assert hola.feedback > 0 and hola.score == pytest.approx(hola.prior + hola.feedback)
+    engine.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -68,6 +68,9 @@ _KIND_NAMES = tuple(kind_name(kind) for kind in MatchKind)
 _ALIAS = int(MatchKind.ALIAS)
 _INITIALS = int(MatchKind.INITIALS)
 
+# The feedback layer's mapping for a prefix, its lifts by title, and their reaching entries.
+_FeedbackView = tuple[Mapping[str, float], Mapping[int, float], dict[int, "int | None"]]
+
 # A session's related titles and its genre nudge, cached per session.
 _ContextEffect = tuple[Mapping[int, tuple[float, str]], "BoostRule | None"]
 
@@ -102,9 +105,7 @@ class Autocomplete:
         self._feedback = _feedback_layer(feedback)
         self._filters = FilterCache(self._index.columns, self._index.arrays.title_prior)
         self._contexts: LruCache[SessionContext, _ContextEffect] = LruCache(CONTEXT_CACHE_SIZE)
-        self._feedback_titles: LruCache[str, tuple[Mapping[str, float], Mapping[int, float]]] = (
-            LruCache(FEEDBACK_CACHE_SIZE)
-        )
+        self._feedback_titles: LruCache[str, _FeedbackView] = LruCache(FEEDBACK_CACHE_SIZE)
         self.load_report: LoadReport | None = None
         # Suggestions are a pure function of the immutable index and the reading that reached
         # them, so they are memoized; being immutable, they are safe to share between calls.
@@ -272,31 +273,36 @@ class Autocomplete:
                 self._contexts.put(session, effect)
             related, context_rule = effect
         feedback: Mapping[int, float] = {}
+        reaching: dict[int, int | None] = {}
         if self._feedback is not None and typed.strip():
-            feedback = self._feedback_by_title(typed)
-        return _Request(typed, k, title_filter, boost_rule, related, context_rule, feedback)
+            feedback, reaching = self._feedback_by_title(typed)
+        return _Request(
+            typed, k, title_filter, boost_rule, related, context_rule, feedback, reaching
+        )
 
-    def _feedback_by_title(self, typed: str) -> Mapping[int, float]:
-        """The feedback layer's lifts for this prefix, keyed by title position.
+    def _feedback_by_title(self, typed: str) -> tuple[Mapping[int, float], dict[int, int | None]]:
+        """The feedback layer's lifts for this prefix, keyed by title position, and a cache of
+        each lifted title's best entry reaching the prefix (filled as ``_adjust`` needs it).
 
-        The layer hands out the same mapping until its model changes, so the id -> title
-        translation is kept per prefix and redone only when the mapping is a new one.
+        The layer hands out the same mapping until its model changes, so both are kept per
+        prefix and redone only when the mapping is a new one.
         """
         assert self._feedback is not None
         boosts = self._feedback.boosts(typed)
         if not boosts:
-            return {}
+            return {}, {}
         cached = self._feedback_titles.get(typed)
         if cached is not None and cached[0] is boosts:
-            return cached[1]
+            return cached[1], cached[2]
         index = self._index
         by_title: dict[int, float] = {}
         for title_id, lift in boosts.items():
             title = index.title_of(title_id)
             if title is not None:
                 by_title[title] = lift
-        self._feedback_titles.put(typed, (boosts, by_title))
-        return by_title
+        reaching: dict[int, int | None] = {}
+        self._feedback_titles.put(typed, (boosts, by_title, reaching))
+        return by_title, reaching
 
     # Phase: retrieve.
 
@@ -444,24 +450,40 @@ class Autocomplete:
                 if clause.log_factor > 0:
                     for entry in filtered_top_entries(index, clause.filter, typed, k):
                         joining.setdefault(entry_title[entry], entry)
-        hopefuls = [title for title, lift in request.feedback.items() if lift > 0]
-        hopefuls.extend(request.related)
+        clicked = {title for title, lift in request.feedback.items() if lift > 0}
         prior = index.hot.title_prior
-        for title in hopefuls:
+        unmatched: list[int] = []
+        for title in (*clicked, *request.related):
             if title in present or title in joining:
                 continue
             lift, context = request.lifts(title)
             if prior[title] + EXACT_BONUS + lift + context <= bar:
                 continue
-            reaching = index.best_entry_reaching(title, typed)
+            if title in request.feedback_reach:
+                reaching = request.feedback_reach[title]
+            else:
+                reaching = index.best_entry_reaching(title, typed)
+                if title in clicked:
+                    request.feedback_reach[title] = reaching
             if reaching is not None:
                 joining[title] = reaching
+            elif title in clicked:
+                unmatched.append(title)
         for title, entry in joining.items():
             if title in present or (title_filter is not None and title not in title_filter):
                 continue
             lift, context = request.lifts(title)
             score = index.hot.entry_score[entry] + lift + context
             adjusted.append((score, entry, 0.0, typed, lift, context))
+        # Users chose these titles after typing exactly this, though the text does not reach
+        # them (a typo the speller did not read their way): what people meant by a query is
+        # evidence in itself. They come with the title's own prior and no highlight.
+        for title in unmatched:
+            if title_filter is not None and title not in title_filter:
+                continue
+            lift, context = request.lifts(title)
+            entry = index.hot.title_entries[index.hot.title_entry_first[title]]
+            adjusted.append((prior[title] + lift + context, entry, 0.0, "", lift, context))
         adjusted.sort(key=_by_score, reverse=True)
         return adjusted
 
@@ -550,6 +572,8 @@ class Autocomplete:
         offset = hot.entry_offset[entry]
         typed_length = len(reading.rstrip())
         spans: tuple[tuple[int, int], ...]
+        if not reading:  # joined by clicks alone (see _adjust)
+            return self._present(title, score, "feedback", (), 0.0, None, request, lift, context)
         if kind == _ALIAS:
             spans = ()
         elif kind == _INITIALS:
@@ -610,6 +634,8 @@ class _Request:
     related: Mapping[int, tuple[float, str]]  # session context: title -> (lift, reason)
     context_rule: BoostRule | None  # the session's genre nudge
     feedback: Mapping[int, float]  # title -> click-feedback lift for this prefix
+    # Lifted titles' best entries reaching this prefix, shared with the engine's cache.
+    feedback_reach: dict[int, int | None] = field(default_factory=dict)
 
     @property
     def adjusts(self) -> bool:
@@ -622,14 +648,16 @@ class _Request:
 
     @property
     def max_lift(self) -> float:
-        """An upper bound on what feedback and context add to any title's score."""
-        lift = max(self.feedback.values(), default=0.0)
-        lift = max(lift, 0.0)
+        """An upper bound on what context adds to any title a correction may reach.
+
+        Click lifts need no room in the typo path's bound: every clicked title joins the
+        list in ``_adjust`` whether or not the typed text reaches it.
+        """
         context = max((boost for boost, _ in self.related.values()), default=0.0)
         for rule in (self.boost, self.context_rule):
             if rule is not None:
                 context += max(rule.max_log_factor, 0.0)
-        return lift + context
+        return context
 
     def lifts(self, title: int) -> tuple[float, float]:
         """(feedback, context) added to ``title``'s score."""
