@@ -76,4 +76,8 @@ def bundled_index() -> CatalogIndex:
         except IndexFormatError:
             shutil.rmtree(cached, ignore_errors=True)
     build_bundled_index().save_atomically(cached)
+    # Indexes of older catalogs, formats or limits are of no more use.
+    for stale in cached.parent.glob("movies-*"):
+        if stale.name != cached.name and "." not in stale.name:
+            shutil.rmtree(stale, ignore_errors=True)
     return CatalogIndex.load(cached)
