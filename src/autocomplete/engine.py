@@ -679,7 +679,7 @@ class _Request:
         if related is not None:
             parts.append(f"session: {related[1]} (+{related[0]:.2f})")
         if self.context_rule is not None:
-            parts.extend(f"session: {reason}" for reason in self.context_rule.explain(title))
+            parts.extend(f"session nudge: {why}" for why in self.context_rule.explain(title))
         lift = self.feedback.get(title)
         if lift:
             parts.append(f"clicks ({lift:+.2f})")
