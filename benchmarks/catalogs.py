@@ -18,14 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from autocomplete import CatalogIndex, IndexFormatError, Record, load_catalog
-from autocomplete.bundled import (
-    ALIAS_FIELD,
-    ID_FIELD,
-    TEXT_FIELD,
-    WEIGHT_FIELD,
-    bundled_catalog_path,
-    cache_directory,
-)
+from autocomplete.bundled import cache_directory
 from autocomplete.index import FORMAT_VERSION
 from autocomplete.index_build import Progress, build_index
 from autocomplete.synthetic import GENERATOR_VERSION, generate_titles
@@ -44,18 +37,6 @@ def bench_titles() -> int:
     if value < 1:
         raise ValueError(f"{BENCH_TITLES_ENV} must be at least 1, got {value}")
     return value
-
-
-def bundled_records() -> list[Record]:
-    """The bundled catalog's records, loaded the way the bundled index loads them."""
-    records, _ = load_catalog(
-        bundled_catalog_path(),
-        text_field=TEXT_FIELD,
-        weight_field=WEIGHT_FIELD,
-        id_field=ID_FIELD,
-        alias_field=ALIAS_FIELD,
-    )
-    return records
 
 
 def synthetic_records(count: int, seed: int = SYNTHETIC_SEED) -> list[Record]:

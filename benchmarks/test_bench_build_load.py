@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from autocomplete import Autocomplete, CatalogIndex
+from autocomplete.bundled import bundled_records
 from autocomplete.index_build import build_index
 from catalogs import (
     bench_titles,
-    bundled_records,
     directory_bytes,
     resident_memory,
     synthetic_records,

@@ -60,22 +60,9 @@ class Sample:
 
 def typed_queries(count: int, seed: int) -> list[str]:
     """``count`` queries as a crowd typing popular titles would send them."""
-    from autocomplete.bundled import (
-        ALIAS_FIELD,
-        ID_FIELD,
-        TEXT_FIELD,
-        WEIGHT_FIELD,
-        bundled_catalog_path,
-    )
-    from autocomplete.catalog import load_catalog
+    from autocomplete.bundled import bundled_records
 
-    records, _ = load_catalog(
-        bundled_catalog_path(),
-        text_field=TEXT_FIELD,
-        weight_field=WEIGHT_FIELD,
-        id_field=ID_FIELD,
-        alias_field=ALIAS_FIELD,
-    )
+    records = bundled_records()
     popular = sorted(records, key=lambda record: record.weight, reverse=True)[:5_000]
     titles = [record.text.lower() for record in popular]
     # Popularity is heavy-tailed; square-rooting the votes keeps the tail in the mix.

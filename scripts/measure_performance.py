@@ -47,10 +47,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import numpy as np  # noqa: E402
 
 from autocomplete import Autocomplete, CatalogIndex, Record  # noqa: E402
+from autocomplete.bundled import bundled_records  # noqa: E402
 from autocomplete.index_build import build_index  # noqa: E402
 from catalogs import (  # noqa: E402
     SYNTHETIC_SEED,
-    bundled_records,
     cached_synthetic_index,
     directory_bytes,
     resident_memory,

@@ -12,7 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
-from autocomplete.catalog import load_catalog
+from autocomplete.catalog import Record, load_catalog
 from autocomplete.index import FORMAT_VERSION, CatalogIndex, IndexFormatError
 from autocomplete.index_build import build_index
 from autocomplete.limits import PRECOMPUTED_TOP, WIDE_PREFIX_ENTRIES
@@ -51,16 +51,20 @@ def bundled_catalog_path() -> Path:
     return path
 
 
-def build_bundled_index() -> CatalogIndex:
-    path = bundled_catalog_path()
+def bundled_records() -> list[Record]:
+    """The bundled catalog's records, with its title, votes, id and alias fields."""
     records, _ = load_catalog(
-        path,
+        bundled_catalog_path(),
         text_field=TEXT_FIELD,
         weight_field=WEIGHT_FIELD,
         id_field=ID_FIELD,
         alias_field=ALIAS_FIELD,
     )
-    return build_index(records, source=path.name)
+    return records
+
+
+def build_bundled_index() -> CatalogIndex:
+    return build_index(bundled_records(), source=CATALOG_FILE)
 
 
 def bundled_index() -> CatalogIndex:

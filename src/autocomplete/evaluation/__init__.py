@@ -254,9 +254,9 @@ def evaluate(
         ID_FIELD,
         TEXT_FIELD,
         WEIGHT_FIELD,
-        bundled_catalog_path,
+        bundled_records,
     )
-    from autocomplete.catalog import Record, load_catalog
+    from autocomplete.catalog import load_catalog
     from autocomplete.evaluation.peers import Ours, build_peers
     from autocomplete.evaluation.queries import CATEGORIES, diacritic_queries, generate_queries
 
@@ -266,17 +266,7 @@ def evaluate(
         notes.append(message)
         log(message)
 
-    def load(path: Path) -> list[Record]:
-        records, _ = load_catalog(
-            path,
-            text_field=TEXT_FIELD,
-            weight_field=WEIGHT_FIELD,
-            id_field=ID_FIELD,
-            alias_field=ALIAS_FIELD,
-        )
-        return records
-
-    records = load(bundled_catalog_path())
+    records = bundled_records()
     queries = generate_queries(records, per_category=queries_per_category, seed=seed)
     warmup = [
         query.text
@@ -305,7 +295,13 @@ def evaluate(
                 f"no diacritics catalog at {diacritics_catalog}; the diacritics category is skipped"
             )
         else:
-            fixture = load(diacritics_catalog)
+            fixture, _ = load_catalog(
+                diacritics_catalog,
+                text_field=TEXT_FIELD,
+                weight_field=WEIGHT_FIELD,
+                id_field=ID_FIELD,
+                alias_field=ALIAS_FIELD,
+            )
             fixture_queries = diacritic_queries(fixture, limit=queries_per_category, seed=seed)
             fixture_systems: list[System] = [
                 Ours(
