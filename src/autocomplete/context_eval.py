@@ -62,7 +62,7 @@ from autocomplete.columns import MetadataColumns, TagsColumn
 from autocomplete.filters import FilterCache, filtered_top_entries
 from autocomplete.index import CatalogIndex
 from autocomplete.normalize import normalize, normalize_query
-from autocomplete.scoring import EXACT_BONUS, EXACT_KINDS
+from autocomplete.scoring import EXACT_BONUS, EXACT_KIND_CODES
 from autocomplete.session_context import (
     GENRE_NUDGE,
     MAX_CONTEXT_BOOST,
@@ -91,7 +91,6 @@ KINDS = ("series", "genre", "unrelated")
 RESULTS_FILE = Path("docs/context/results.md")
 
 _SEQUEL_MARKS = frozenset({"ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "part"})
-_EXACT_KIND_CODES = frozenset(int(kind) for kind in EXACT_KINDS)
 
 ContextSpec = Mapping[str, Sequence[str]]
 SuggestFn = Callable[[str, int, ContextSpec | None], list[str]]
@@ -412,7 +411,7 @@ def reference_suggest(index: CatalogIndex, columns: MetadataColumns | None) -> S
         exact = index.key_range(typed.rstrip() + " ")
         if exact is not None:
             for entry in range(*exact):
-                if hot.entry_kind[entry] in _EXACT_KIND_CODES:
+                if hot.entry_kind[entry] in EXACT_KIND_CODES:
                     offer(entry, hot.entry_score[entry] + EXACT_BONUS)
         for title in boosts:
             reaching = index.best_entry_reaching(title, typed)

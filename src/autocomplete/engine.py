@@ -34,7 +34,7 @@ from autocomplete.scoring import (
     CHANNEL_WEIGHT,
     CORRECTION_MARGIN,
     EXACT_BONUS,
-    EXACT_KINDS,
+    EXACT_KIND_CODES,
     MIN_INITIALS,
     MatchKind,
 )
@@ -63,7 +63,6 @@ DROPPED_WORD_COST = 8.0
 MIN_CORRECTABLE_CHARS = 3
 """Queries with fewer letters than this are never corrected (too little to go on)."""
 
-_EXACT_KIND_CODES = frozenset(int(kind) for kind in EXACT_KINDS)
 _KIND_NAMES = tuple(kind_name(kind) for kind in MatchKind)
 _ALIAS = int(MatchKind.ALIAS)
 _INITIALS = int(MatchKind.INITIALS)
@@ -366,7 +365,7 @@ class Autocomplete:
             entry_kind = index.hot.entry_kind
             entry_title = index.hot.entry_title
             for entry in range(*exact):
-                if entry_kind[entry] not in _EXACT_KIND_CODES:
+                if entry_kind[entry] not in EXACT_KIND_CODES:
                     break
                 if title_filter is None or entry_title[entry] in title_filter:
                     score = entry_score[entry] + base + EXACT_BONUS

@@ -32,7 +32,13 @@ from autocomplete.index import (
 )
 from autocomplete.limits import PRECOMPUTED_TOP, WIDE_PREFIX_ENTRIES
 from autocomplete.normalize import normalize
-from autocomplete.scoring import EXACT_KINDS, MIN_INITIALS, MatchKind, log_priors, match_weights
+from autocomplete.scoring import (
+    EXACT_KIND_CODES,
+    MIN_INITIALS,
+    MatchKind,
+    log_priors,
+    match_weights,
+)
 from autocomplete.spelling_index import SpellingIndex
 from autocomplete.titles import split_leading_article
 
@@ -220,12 +226,9 @@ def _build(
     )
 
 
-_EXACT_KIND_CODES = frozenset(int(kind) for kind in EXACT_KINDS)
-
-
 def _exact_first(entry: tuple[float, int, int, int]) -> tuple[bool, float, int]:
     negative_score, title, kind, _ = entry
-    return kind not in _EXACT_KIND_CODES, negative_score, title
+    return kind not in EXACT_KIND_CODES, negative_score, title
 
 
 def _entry_texts(display: str, normalized: str, aliases: list[str]) -> list[tuple[int, int, str]]:

@@ -62,6 +62,8 @@ EXACT_BONUS = math.log(3.0)
 EXACT_KINDS = frozenset(
     {MatchKind.TITLE, MatchKind.NO_ARTICLE, MatchKind.ALIAS, MatchKind.INITIALS}
 )
+EXACT_KIND_CODES = frozenset(int(kind) for kind in EXACT_KINDS)
+"""``EXACT_KINDS`` as the byte codes the index stores."""
 
 MIN_INITIALS = 3
 """Shortest one-word query also read as the initials of a title's words."""
