@@ -67,9 +67,6 @@ _KIND_NAMES = tuple(kind_name(kind) for kind in MatchKind)
 _ALIAS = int(MatchKind.ALIAS)
 _INITIALS = int(MatchKind.INITIALS)
 
-# The feedback layer's mapping for a prefix, its lifts by title, and their reaching entries.
-_FeedbackView = tuple[Mapping[str, float], Mapping[int, float], dict[int, "int | None"]]
-
 # A session's related titles and its genre nudge, cached per session.
 _ContextEffect = tuple[Mapping[int, tuple[float, str]], "BoostRule | None"]
 
@@ -241,7 +238,7 @@ class Autocomplete:
         if not found and " " in normalized.strip():
             found = self._retrieve_without_last_word(request)
         if request.adjusts:
-            found = self._adjust(found, request)
+            found = self._adjusted(found, request)
         return self._present_ranked(found, request)
 
     # Phase: parse.
@@ -271,37 +268,34 @@ class Autocomplete:
                 )
                 self._contexts.put(session, effect)
             related, context_rule = effect
-        feedback: Mapping[int, float] = {}
-        reaching: dict[int, int | None] = {}
+        view = None
         if self._feedback is not None and typed.strip():
-            feedback, reaching = self._feedback_by_title(typed)
-        return _Request(
-            typed, k, title_filter, boost_rule, related, context_rule, feedback, reaching
-        )
+            view = self._feedback_view(typed)
+        return _Request(typed, k, title_filter, boost_rule, related, context_rule, view)
 
-    def _feedback_by_title(self, typed: str) -> tuple[Mapping[int, float], dict[int, int | None]]:
-        """The feedback layer's lifts for this prefix, keyed by title position, and a cache of
-        each lifted title's best entry reaching the prefix (filled as ``_adjust`` needs it).
+    def _feedback_view(self, typed: str) -> _FeedbackView | None:
+        """The feedback layer's lifts for this prefix, keyed by title position.
 
-        The layer hands out the same mapping until its model changes, so both are kept per
-        prefix and redone only when the mapping is a new one.
+        The layer hands out the same mapping until its model changes, so the translation, and
+        what ``_adjust`` derives from it, are kept per prefix and redone only when the mapping
+        is a new one.
         """
         assert self._feedback is not None
         boosts = self._feedback.boosts(typed)
         if not boosts:
-            return {}, {}
+            return None
         cached = self._feedback_titles.get(typed)
-        if cached is not None and cached[0] is boosts:
-            return cached[1], cached[2]
+        if cached is not None and cached.boosts is boosts:
+            return cached
         index = self._index
         by_title: dict[int, float] = {}
         for title_id, lift in boosts.items():
             title = index.title_of(title_id)
             if title is not None:
                 by_title[title] = lift
-        reaching: dict[int, int | None] = {}
-        self._feedback_titles.put(typed, (boosts, by_title, reaching))
-        return by_title, reaching
+        view = _FeedbackView(boosts, by_title)
+        self._feedback_titles.put(typed, view)
+        return view
 
     # Phase: retrieve.
 
@@ -424,6 +418,20 @@ class Autocomplete:
 
     # Phase: adjust.
 
+    def _adjusted(self, found: list[_Candidate], request: _Request) -> list[_Candidate]:
+        """``_adjust``, kept with the prefix's lifts when clicks are the only adjustment: the
+        list is then a function of the typed text, the immutable index and the lifts."""
+        view = request.feedback_view
+        if view is None or not request.feedback_only:
+            return self._adjust(found, request)
+        title_filter = request.title_filter
+        key = (request.k, title_filter.key if title_filter is not None else None)
+        remembered = view.adjusted.get(key)
+        if remembered is None:
+            remembered = tuple(self._adjust(found, request))
+            view.adjusted[key] = remembered
+        return list(remembered)
+
     def _adjust(self, found: list[_Candidate], request: _Request) -> list[_Candidate]:
         """Add feedback and context to the scores, and bring in the titles they lift.
 
@@ -458,12 +466,13 @@ class Autocomplete:
             lift, context = request.lifts(title)
             if prior[title] + EXACT_BONUS + lift + context <= bar:
                 continue
-            if title in request.feedback_reach:
-                reaching = request.feedback_reach[title]
+            reached = request.feedback_view.reaching if request.feedback_view else None
+            if reached is not None and title in reached:
+                reaching = reached[title]
             else:
                 reaching = index.best_entry_reaching(title, typed)
-                if title in clicked:
-                    request.feedback_reach[title] = reaching
+                if reached is not None and title in clicked:
+                    reached[title] = reaching
             if reaching is not None:
                 joining[title] = reaching
             elif title in clicked:
@@ -622,6 +631,17 @@ class Autocomplete:
         )
 
 
+@dataclass(slots=True)
+class _FeedbackView:
+    """One prefix's click lifts as the layer published them, and what the engine derives from
+    them; replaced whole when the layer publishes a new mapping for the prefix."""
+
+    boosts: Mapping[str, float]  # the layer's mapping: title id -> lift
+    by_title: Mapping[int, float]  # the same, by title position
+    reaching: dict[int, int | None] = field(default_factory=dict)  # title -> entry reaching
+    adjusted: dict[tuple[int, object], tuple[_Candidate, ...]] = field(default_factory=dict)
+
+
 @dataclass(frozen=True, slots=True)
 class _Request:
     """One ``suggest`` call's compiled inputs."""
@@ -632,9 +652,12 @@ class _Request:
     boost: BoostRule | None
     related: Mapping[int, tuple[float, str]]  # session context: title -> (lift, reason)
     context_rule: BoostRule | None  # the session's genre nudge
-    feedback: Mapping[int, float]  # title -> click-feedback lift for this prefix
-    # Lifted titles' best entries reaching this prefix, shared with the engine's cache.
-    feedback_reach: dict[int, int | None] = field(default_factory=dict)
+    feedback_view: _FeedbackView | None  # the click lifts for this prefix, if any
+
+    @property
+    def feedback(self) -> Mapping[int, float]:
+        """Title -> click-feedback lift for this prefix."""
+        return self.feedback_view.by_title if self.feedback_view is not None else {}
 
     @property
     def adjusts(self) -> bool:
