@@ -48,6 +48,9 @@ from autocomplete.feedback.store import FeedbackStore
 __all__ = ["FeedbackConfig", "FeedbackLayer"]
 
 REFRESH_BATCH = 32
+
+PUBLISH_EPSILON = 0.02
+"""Nats by which some title's lift must move for a prefix's mapping to be republished."""
 """Events read from the store per round trip during a refresh (decoding them holds the GIL,
 so batches stay small)."""
 
@@ -213,7 +216,10 @@ class FeedbackLayer:
         for prefix in touched:
             served = select_served(stats.prefix_boosts(prefix, now), limit)
             if served:
-                snapshot[prefix] = served
+                # A mapping that moved by less than PUBLISH_EPSILON stays as it is: readers
+                # (the engine) keep what they derived from it while it is the same object.
+                if not _about_equal(snapshot.get(prefix), served):
+                    snapshot[prefix] = served
             else:
                 snapshot.pop(prefix, None)
             if time.perf_counter() - slice_start > SLICE_S:
@@ -279,3 +285,10 @@ class FeedbackLayer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _about_equal(old: Mapping[str, float] | None, new: Mapping[str, float]) -> bool:
+    """Same titles, and no lift moved by ``PUBLISH_EPSILON`` or more."""
+    if old is None or old.keys() != new.keys():
+        return False
+    return all(abs(old[title] - lift) < PUBLISH_EPSILON for title, lift in new.items())
