@@ -20,6 +20,7 @@ from autocomplete.feedback import (
     compact_store,
     open_layer,
 )
+from autocomplete.feedback.layer import PUBLISH_EPSILON
 
 if TYPE_CHECKING:
     from feedback_fixtures import FakeClock
@@ -416,3 +417,33 @@ def test_a_layer_that_cannot_start_closes_its_store() -> None:
         FeedbackLayer(store, config=MANUAL)
     with pytest.raises(RuntimeError, match="closed"):
         store.append(Click(QUERY, "m1", 1, "s1"))
+
+
+def test_a_prefix_is_republished_only_when_its_lifts_move(clock: FakeClock) -> None:
+    store = MemoryStore(clock=clock)
+    layer = FeedbackLayer(store, config=MANUAL, clock=clock)
+    for session in range(5):
+        visit(layer, clock, f"s{session}", IDS[3])
+    layer.refresh()
+    first = layer.boosts(QUERY)
+    assert first.get(IDS[3], 0.0) > 0
+    # An hour and ten minutes later every prefix has been re-scored for decay. The mapping is
+    # republished exactly when some lift moved by PUBLISH_EPSILON or more, which a layer
+    # learning the same events from scratch tells.
+    clock.advance(70 * 60)
+    layer.refresh()
+    fresh = FeedbackLayer(store, config=MANUAL, clock=clock)
+    fresh.refresh()
+    now = fresh.boosts(QUERY)
+    moved = now.keys() != first.keys() or any(
+        abs(now[title] - first[title]) >= PUBLISH_EPSILON for title in now
+    )
+    assert (layer.boosts(QUERY) is not first) == moved
+    # A new click on this prefix moves a lift: a new mapping is published.
+    kept = layer.boosts(QUERY)
+    visit(layer, clock, "s-new", IDS[6])
+    layer.refresh()
+    assert layer.boosts(QUERY) is not kept
+    assert layer.boosts(QUERY).get(IDS[6], 0.0) > kept.get(IDS[6], 0.0)
+    for closing in (layer, fresh):
+        closing.close()
