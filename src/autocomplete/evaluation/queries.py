@@ -152,8 +152,6 @@ class EvalQuery:
     category: str
     text: str
     """The query exactly as typed."""
-    target_ids: frozenset[str]
-    """Ids that count as a hit: the target's own id."""
     target_title: str
     """The target's display title."""
     target_id: str
@@ -163,6 +161,11 @@ class EvalQuery:
     """What the person meant to type: the clean prefix the noise was applied to."""
     note: str
     """How ``intended`` became ``text``, e.g. "sub", "transpose+delete", "ph>f", "prefix"."""
+
+    @property
+    def target_ids(self) -> frozenset[str]:
+        """Ids that count as a hit: the target's own id."""
+        return frozenset({self.target_id})
 
 
 # Typing -------------------------------------------------------------------------------------------
@@ -597,7 +600,6 @@ def generate_queries(
                 EvalQuery(
                     category=category,
                     text=query,
-                    target_ids=frozenset({record.id}),
                     target_title=record.text,
                     target_id=record.id,
                     same_text_ids=frozenset(by_text[text]),
@@ -632,7 +634,6 @@ def diacritic_queries(records: Sequence[Record], *, limit: int, seed: int = 0) -
                 found[(query, record.id)] = EvalQuery(
                     category=DIACRITICS,
                     text=query,
-                    target_ids=frozenset({record.id}),
                     target_title=record.text,
                     target_id=record.id,
                     same_text_ids=frozenset(by_text[typed]),
