@@ -6,8 +6,7 @@ import math
 from typing import Any
 
 from autocomplete import Autocomplete
-from autocomplete.limits import MAX_QUERY_CHARS, MAX_RAW_QUERY_CHARS
-from autocomplete.normalize import normalize_query
+from autocomplete.normalize import normalize_typed
 
 
 def learned_titles(engine: Autocomplete, prefix: str, k: int) -> list[dict[str, Any]]:
@@ -23,7 +22,7 @@ def learned_titles(engine: Autocomplete, prefix: str, k: int) -> list[dict[str, 
     # Learning runs in the background about once a second; catching up first makes the panel
     # show a click the moment after it was recorded.
     layer.refresh()
-    normalized = normalize_query(prefix[:MAX_RAW_QUERY_CHARS])[:MAX_QUERY_CHARS]
+    normalized = normalize_typed(prefix)
     ranked = sorted(layer.boosts(normalized).items(), key=lambda item: item[1], reverse=True)
     titles: list[dict[str, Any]] = []
     for title_id, boost in ranked:

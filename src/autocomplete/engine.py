@@ -28,8 +28,8 @@ from autocomplete.filters import (
 )
 from autocomplete.index import INITIALS_MARK, CatalogIndex, kind_name
 from autocomplete.index_build import Progress, build_index
-from autocomplete.limits import MAX_K, MAX_QUERY_CHARS, MAX_RAW_QUERY_CHARS, PRECOMPUTED_TOP
-from autocomplete.normalize import normalize_query
+from autocomplete.limits import MAX_K, PRECOMPUTED_TOP
+from autocomplete.normalize import normalize_typed
 from autocomplete.scoring import (
     CHANNEL_WEIGHT,
     CORRECTION_MARGIN,
@@ -742,14 +742,13 @@ def _feedback_layer(
 def _parse_feedback_query(query: object) -> str:
     if not isinstance(query, str):
         raise TypeError(f"query must be a str, got {type(query).__name__}")
-    return normalize_query(query[:MAX_RAW_QUERY_CHARS])[:MAX_QUERY_CHARS]
+    return normalize_typed(query)
 
 
 def _parse(query: object, k: object) -> str:
-    if not isinstance(query, str):
-        raise TypeError(f"query must be a str, got {type(query).__name__}")
+    normalized = _parse_feedback_query(query)  # checks the query first, as it always has
     if isinstance(k, bool) or not isinstance(k, int):
         raise TypeError(f"k must be an int, got {type(k).__name__}")
     if not 1 <= k <= MAX_K:
         raise ValueError(f"k must be between 1 and {MAX_K}, got {k}")
-    return normalize_query(query[:MAX_RAW_QUERY_CHARS])[:MAX_QUERY_CHARS]
+    return normalized

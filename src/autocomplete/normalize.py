@@ -21,6 +21,8 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
+from autocomplete.limits import MAX_QUERY_CHARS, MAX_RAW_QUERY_CHARS
+
 _APOSTROPHES = frozenset("'’‘`´ʼ")
 
 
@@ -75,6 +77,12 @@ def normalize_query(text: str) -> str:
     if folded and text and _fold_char(text[-1]).endswith(" "):
         return folded + " "
     return folded
+
+
+def normalize_typed(text: str) -> str:
+    """``normalize_query`` with bounded work: at most ``MAX_RAW_QUERY_CHARS`` of the input are
+    read and at most ``MAX_QUERY_CHARS`` come out, whatever the input's length."""
+    return normalize_query(text[:MAX_RAW_QUERY_CHARS])[:MAX_QUERY_CHARS]
 
 
 def normalize_with_offsets(text: str) -> tuple[str, list[int]]:

@@ -54,8 +54,7 @@ import numpy as np
 
 from autocomplete.columns import MetadataColumns, NumberColumn, TagsColumn
 from autocomplete.index import CatalogIndex
-from autocomplete.limits import MAX_QUERY_CHARS, MAX_RAW_QUERY_CHARS
-from autocomplete.normalize import normalize, normalize_query
+from autocomplete.normalize import normalize, normalize_typed
 from autocomplete.scoring import MatchKind
 from autocomplete.titles import split_leading_article
 
@@ -169,10 +168,7 @@ class SessionContext:
                     f"unknown context key {key!r}; expected 'queries' and/or 'clicked'"
                 )
             found[target] = _strings(key, items)
-        queries = [
-            normalize_query(query[:MAX_RAW_QUERY_CHARS])[:MAX_QUERY_CHARS].strip()
-            for query in found["queries"]
-        ]
+        queries = [normalize_typed(query).strip() for query in found["queries"]]
         clicks = [click.strip() for click in found["clicked_ids"]]
         for click in clicks:
             if not click or len(click) > MAX_ID_CHARS:
