@@ -109,7 +109,9 @@ def test_context_helps_series_and_costs_unrelated_nothing(
     }
     assert results["series"].gain > 0.08
     assert results["series"].mrr_query_only > results["series"].mrr_without
-    assert results["genre"].gain > 0.0
+    # The genre nudge follows the genre set, so same-genre sessions gain clearly...
+    assert results["genre"].gain > 0.1
+    # ...and sessions that context says nothing about lose nothing.
     assert abs(results["unrelated"].gain) <= 0.02
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from autocomplete import Autocomplete
+from autocomplete.session_context import GENRE_NUDGE, MAX_CONTEXT_BOOST
 
 FELLOWSHIP = "m30658"
 TWO_TOWERS = "m30660"
+TOY_STORY = "m52930"  # Animation, Comedy
 
 
 def test_where_keeps_k_results_from_a_selective_filter(movies: Autocomplete) -> None:
@@ -70,3 +74,33 @@ def test_session_context_ranks_the_next_film_of_the_series_first(movies: Autocom
     assert [s.id for s in movies.suggest("star w", 3, context={"clicked": [FELLOWSHIP]})] == [
         s.id for s in movies.suggest("star w", 3)
     ]
+
+
+def test_a_click_nudges_titles_of_its_genres_by_how_alike_they_are(movies: Autocomplete) -> None:
+    after = {
+        item.text: item for item in movies.suggest("mon", 10, context={"clicked": [TOY_STORY]})
+    }
+    assert [item.text for item in movies.suggest("mon", 2)] == [
+        "Monty Python and the Holy Grail",
+        "Monsters, Inc.",
+    ]
+    # Animation and Comedy, like Toy Story: the whole nudge, and the first place.
+    monsters = after["Monsters, Inc."]
+    assert monsters.context == pytest.approx(GENRE_NUDGE, rel=1e-6)
+    assert movies.suggest("mon", 1, context={"clicked": [TOY_STORY]})[0].text == "Monsters, Inc."
+    assert monsters.explanation == (
+        f'session nudge: genres Animation, Comedy like "Toy Story" x{math.exp(GENRE_NUDGE):.3g}',
+    )
+    # Mononoke-hime shares only Animation (and has Action and Drama): a far smaller lift.
+    assert 0 < after["Mononoke-hime"].context < GENRE_NUDGE / 4
+    assert after["Monty Python and the Holy Grail"].context == 0  # Comedy alone is common
+
+
+def test_context_never_lifts_the_clicked_title_and_stays_capped(movies: Autocomplete) -> None:
+    found = movies.suggest("toy", 10, context={"clicked": [TOY_STORY], "queries": ["toy st"]})
+    by_id = {item.id: item for item in found}
+    assert by_id[TOY_STORY].context == 0 and by_id[TOY_STORY].explanation == ()
+    # Toy Story 2: same series and the same genres, held to the cap together.
+    assert found[0].text == "Toy Story 2"
+    assert found[0].context == pytest.approx(MAX_CONTEXT_BOOST, rel=1e-6)
+    assert all(item.context <= MAX_CONTEXT_BOOST + 1e-6 for item in found)

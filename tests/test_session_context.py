@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import math
 from types import MappingProxyType
 
 import pytest
@@ -9,6 +8,7 @@ from autocomplete.bundled import bundled_index
 from autocomplete.catalog import Record
 from autocomplete.columns import MetadataColumns
 from autocomplete.context_eval import records_of, reference_suggest
+from autocomplete.filters import FilterCache
 from autocomplete.index import CatalogIndex
 from autocomplete.index_build import build_index
 from autocomplete.session_context import (
@@ -18,7 +18,7 @@ from autocomplete.session_context import (
     MAX_SESSION_QUERIES,
     RECENCY_DECAY,
     SessionContext,
-    context_boost,
+    genre_nudge,
     related_titles,
 )
 
@@ -179,22 +179,123 @@ def test_without_columns_only_text_relates(small: tuple[CatalogIndex, MetadataCo
     assert text_only[saga2][0] < with_columns[saga2][0]
 
 
-def test_context_boost_nudges_distinctive_genres_only(
-    small: tuple[CatalogIndex, MetadataColumns],
+# The genre nudge on a catalog of known genres -----------------------------------------------------
+
+# Drama is common (not distinctive); Animation and Comedy are rare enough to say something.
+GENRES: list[tuple[str, str, list[str]]] = [
+    ("click", "Clockwork Critters", ["Animation", "Comedy"]),
+    ("same", "Sprocket Sprites", ["Animation", "Comedy"]),
+    ("same2", "Gizmo Gremlins", ["Animation", "Comedy"]),
+    ("anim", "Painted Pond", ["Animation"]),
+    ("anim_drama", "Inked Tears", ["Animation", "Drama"]),
+    ("comedy_drama", "Laughing Through", ["Comedy", "Drama"]),
+    ("series", "Clockwork Critters 2", ["Animation", "Comedy"]),
+    ("drama", "Rain on Glass", ["Drama"]),
+    ("untagged", "Nothing Known", []),
+] + [(f"drama{n}", f"Drama Number {n}", ["Drama"]) for n in range(70)]
+
+
+@pytest.fixture(scope="module")
+def genre_catalog() -> tuple[CatalogIndex, MetadataColumns, FilterCache]:
+    records = [
+        Record(identifier, text, 10.0, MappingProxyType({"genres": genres}))
+        for identifier, text, genres in GENRES
+    ]
+    index = build_index(records)
+    columns = MetadataColumns.build(records)
+    return index, columns, FilterCache(columns, index.arrays.title_prior)
+
+
+def nudges(
+    catalog: tuple[CatalogIndex, MetadataColumns, FilterCache], clicked: list[str]
+) -> dict[str, float]:
+    index, columns, filters = catalog
+    nudge = genre_nudge(SessionContext.parse({"clicked": clicked}), index, columns, filters)
+    assert nudge is not None
+    return {index.describe(title).id: nudge.of(title) for title in range(index.title_count)}
+
+
+def test_the_nudge_grows_with_genre_set_similarity(
+    genre_catalog: tuple[CatalogIndex, MetadataColumns, FilterCache],
 ) -> None:
-    index, columns = small
-    cartoon = SessionContext.parse({"clicked": ["cartoon"]})
-    assert context_boost(cartoon, index, columns) == {
-        "genres": {"Animation": round(math.exp(GENRE_NUDGE), 4)}
+    lift = nudges(genre_catalog, ["click"])
+    assert lift["same"] == pytest.approx(GENRE_NUDGE)
+    assert lift["same2"] == lift["series"] == lift["same"]
+    # Sharing one distinctive genre of two is weaker evidence than the same combination...
+    assert 0 < lift["anim"] < lift["same"] / 2
+    assert 0 < lift["comedy_drama"] < lift["same"] / 2
+    # ...and an extra genre the click lacks makes a title less alike still.
+    assert lift["anim_drama"] < lift["anim"]
+    # A common genre alone relates nothing; nor does having no genres.
+    assert lift["drama"] == lift["drama3"] == lift["untagged"] == 0.0
+    # The clicked title itself is not lifted by its own genres.
+    assert lift["click"] == 0.0
+
+
+def test_the_nudge_explains_itself_and_joins_the_strongest_sets(
+    genre_catalog: tuple[CatalogIndex, MetadataColumns, FilterCache],
+) -> None:
+    index, columns, filters = genre_catalog
+    nudge = genre_nudge(SessionContext.parse({"clicked": ["click"]}), index, columns, filters)
+    assert nudge is not None
+    same, anim, click = (index.title_of(name) for name in ("same", "anim", "click"))
+    assert same is not None and anim is not None and click is not None
+    (reason,) = nudge.explain(same)
+    assert reason.startswith('genres Animation, Comedy like "Clockwork Critters" x12.')
+    assert nudge.explain(anim)[0].startswith('genres Animation like "Clockwork Critters"')
+    assert nudge.explain(click) == ()
+    assert nudge.max_log_factor == pytest.approx(GENRE_NUDGE)
+    strong, sharing = (clause.filter for clause in nudge.clauses)
+    assert {index.describe(t).id for t in range(index.title_count) if t in strong} == {
+        "click",
+        "same",
+        "same2",
+        "series",
     }
-    # Drama is held by most of this catalog: it says nothing about the next search.
-    filler = SessionContext.parse({"clicked": ["filler3"]})
-    assert context_boost(filler, index, columns) is None
-    assert context_boost(SessionContext.parse({"queries": ["tiny"]}), index, columns) is None
-    assert context_boost(cartoon, index, None) is None
-    older = SessionContext.parse({"clicked": ["cartoon", "filler3"]})
-    factor = context_boost(older, index, columns)
-    assert factor == {"genres": {"Animation": round(math.exp(GENRE_NUDGE * RECENCY_DECAY), 4)}}
+    assert sharing.count == 7  # every title with Animation or Comedy
+    # Sessions clicking titles of the same genres share the compiled filters.
+    again = genre_nudge(SessionContext.parse({"clicked": ["same2"]}), index, columns, filters)
+    assert again is not None
+    assert [c.filter for c in again.clauses] == [c.filter for c in nudge.clauses]
+
+
+def test_the_nudge_needs_a_click_with_a_distinctive_genre(
+    genre_catalog: tuple[CatalogIndex, MetadataColumns, FilterCache],
+) -> None:
+    index, columns, filters = genre_catalog
+    for context in ({"clicked": ["drama"]}, {"clicked": ["untagged"]}, {"queries": ["clock"]}):
+        assert genre_nudge(SessionContext.parse(context), index, columns, filters) is None
+    clicked = SessionContext.parse({"clicked": ["click"]})
+    assert genre_nudge(clicked, index, None, filters) is None
+    assert genre_nudge(None, index, columns, filters) is None
+
+
+def test_an_older_click_nudges_less(
+    genre_catalog: tuple[CatalogIndex, MetadataColumns, FilterCache],
+) -> None:
+    older = nudges(genre_catalog, ["click", "drama"])
+    assert older["same"] == pytest.approx(GENRE_NUDGE * RECENCY_DECAY)
+    both = nudges(genre_catalog, ["anim", "click"])
+    # Each set keeps its strongest click: the latest for the pair, the older one for "anim".
+    assert both["same"] == pytest.approx(GENRE_NUDGE)
+    assert both["anim_drama"] > nudges(genre_catalog, ["click"])["anim_drama"]
+
+
+def test_relations_and_nudge_together_stay_within_the_cap(
+    genre_catalog: tuple[CatalogIndex, MetadataColumns, FilterCache],
+) -> None:
+    index, columns, _ = genre_catalog
+    lift = nudges(genre_catalog, ["click"])
+    related = related_titles(SessionContext.parse({"clicked": ["click"]}), index, columns)
+    totals = {
+        index.describe(title).id: boost + lift[index.describe(title).id]
+        for title, (boost, _) in related.items()
+    }
+    assert totals["series"] == pytest.approx(MAX_CONTEXT_BOOST)
+    assert all(total <= MAX_CONTEXT_BOOST + 1e-9 for total in totals.values())
+    # The sequel keeps an edge over titles that merely share the click's genres.
+    assert totals["series"] > lift["same"]
+    assert "click" not in related
 
 
 # The bundled catalog ----------------------------------------------------------------------------
@@ -217,14 +318,18 @@ def test_after_the_fellowship_the_sequels_are_lifted_most(
     index, columns = movies
     context = SessionContext.parse({"clicked": [fellowship_id(index)]})
     found = related_titles(context, index, columns)
-    ranked = sorted(found, key=lambda title: -found[title][0])
+    nudge = genre_nudge(context, index, columns, FilterCache(columns, index.arrays.title_prior))
+    assert nudge is not None
+    # What the engine adds up: the relation, and the genre nudge on top.
+    total = {title: boost + nudge.of(title) for title, (boost, _) in found.items()}
+    ranked = sorted(total, key=lambda title: -total[title])
     top_two = {index.describe(title).text for title in ranked[:2]}
     assert top_two == {
         "The Lord of the Rings: The Two Towers",
         "The Lord of the Rings: The Return of the King",
     }
-    assert found[ranked[0]][0] <= MAX_CONTEXT_BOOST
-    assert found[ranked[2]][0] < found[ranked[1]][0]
+    assert total[ranked[0]] <= MAX_CONTEXT_BOOST + 1e-9
+    assert total[ranked[2]] < total[ranked[1]]
 
 
 def test_after_the_fellowship_the_t_means_the_two_towers(

@@ -65,11 +65,12 @@ from autocomplete.normalize import normalize, normalize_query
 from autocomplete.scoring import EXACT_BONUS, EXACT_KIND_CODES
 from autocomplete.session_context import (
     GENRE_NUDGE,
+    GENRE_SHARPNESS,
     MAX_CONTEXT_BOOST,
     SERIES_BOOST,
     WORD_BOOST,
     SessionContext,
-    context_boost,
+    genre_nudge,
     related_titles,
 )
 from autocomplete.titles import split_leading_article
@@ -395,7 +396,7 @@ def reference_suggest(index: CatalogIndex, columns: MetadataColumns | None) -> S
         boosts = related_titles(parsed, index, columns) if parsed else {}
         rule = None
         if filters is not None and parsed:
-            rule = filters.boost(context_boost(parsed, index, columns))
+            rule = genre_nudge(parsed, index, columns, filters)
         scored: dict[int, float] = {}
 
         def offer(entry: int, score: float) -> None:
@@ -460,7 +461,9 @@ def markdown(results: Sequence[Scores], *, ranker: str, command: str, seconds: f
         "B is not one. See `src/autocomplete/context_eval.py` for the method.",
         "",
         f"Context settings: series boost {SERIES_BOOST} nats, rare-word boost up to "
-        f"{WORD_BOOST}, genre nudge {GENRE_NUDGE} nats, cap {MAX_CONTEXT_BOOST} nats per title.",
+        f"{WORD_BOOST}, genre nudge up to {GENRE_NUDGE} nats (times the genre-set similarity "
+        f"to the click, to the power {GENRE_SHARPNESS:g}), cap {MAX_CONTEXT_BOOST} nats per "
+        "title (relations and nudge together).",
         "",
         "| pairs | sessions | MRR@10 without | MRR@10 query only | MRR@10 query + click "
         "| change | top-1 without | top-1 with |",

@@ -38,7 +38,7 @@ from autocomplete.scoring import (
     MIN_INITIALS,
     MatchKind,
 )
-from autocomplete.session_context import SessionContext, context_boost, related_titles
+from autocomplete.session_context import GenreNudge, SessionContext, genre_nudge, related_titles
 from autocomplete.suggestion import Suggestion
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ _ALIAS = int(MatchKind.ALIAS)
 _INITIALS = int(MatchKind.INITIALS)
 
 # A session's related titles and its genre nudge, cached per session.
-_ContextEffect = tuple[Mapping[int, tuple[float, str]], "BoostRule | None"]
+_ContextEffect = tuple[Mapping[int, tuple[float, str]], GenreNudge | None]
 
 # (score, entry position, channel cost, the reading of the query that reached the entry,
 #  feedback lift and context lift, both included in the score)
@@ -264,7 +264,7 @@ class Autocomplete:
                 index = self._index
                 effect = (
                     related_titles(session, index, index.columns),
-                    filters.boost(context_boost(session, index, index.columns)),
+                    genre_nudge(session, index, index.columns, filters),
                 )
                 self._contexts.put(session, effect)
             related, context_rule = effect
@@ -651,7 +651,7 @@ class _Request:
     title_filter: TitleFilter | None
     boost: BoostRule | None
     related: Mapping[int, tuple[float, str]]  # session context: title -> (lift, reason)
-    context_rule: BoostRule | None  # the session's genre nudge
+    context_rule: GenreNudge | None  # the session's genre nudge
     feedback_view: _FeedbackView | None  # the click lifts for this prefix, if any
 
     @property

@@ -27,32 +27,52 @@ Relations (per seed; a title keeps its strongest seed)
   ``YEAR_BOOST`` for the same year, fading over ``YEAR_WINDOW`` years); on their own they would
   lift thousands of titles.
 
-The total per title is capped at ``MAX_CONTEXT_BOOST`` nats: context may reorder close
-candidates but never bury a title that fits the query far better. The seed titles themselves are
-not lifted by their own relations (re-finding a clicked title is the feedback layer's job).
+The total per title, genre nudge included, is capped at ``MAX_CONTEXT_BOOST`` nats: context may
+reorder close candidates but never bury a title that fits the query far better. Clicked titles
+are not lifted at all, by a relation or by the nudge (re-finding a clicked title is the
+feedback layer's job; and a click's genres are trivially its own); a title seeded by a query
+alone is not lifted by its own relations.
 
 The genre nudge
 ---------------
-The one signal that reaches titles with no textual relation: ``context_boost`` returns a
-``boost`` spec lifting, by ``GENRE_NUDGE`` nats, the titles sharing a clicked title's
-*distinctive* genres (held by at most ``DISTINCTIVE_GENRE_SHARE`` of the catalog). It is a spec
-rather than per-title values because it touches thousands of titles; the engine compiles it with
-its ``FilterCache`` like a caller's boost. ``docs/context/results.md`` shows what it buys on
-same-genre sessions and costs on unrelated ones.
+The one signal that reaches titles with no textual relation: ``genre_nudge`` lifts the titles
+sharing a *distinctive* genre (held by at most ``DISTINCTIVE_GENRE_SHARE`` of the catalog) with
+a clicked title, by how alike the two genre sets are: ``GENRE_NUDGE`` nats times their weighted
+Jaccard similarity (each genre weighs its inverse document frequency, so sharing "Animation"
+counts for more than sharing "Drama") raised to ``GENRE_SHARPNESS``. A title of the click's very
+genres gets the whole nudge; one sharing only "Animation" with an animated short comedy about a
+tenth of it. A flat lift for any shared distinctive genre would reach thousands of titles alike
+and cost unrelated searches more than it buys. The lift depends on the title's genre set alone,
+and a catalog holds few distinct sets, so a session keeps one value per set, not per title.
+``docs/context/results.md`` shows what it buys on same-genre sessions and costs on unrelated
+ones.
 
-Cost: a few trie lookups per seed word and phrase; seeds are capped at ``MAX_SEEDS``. The engine
-caches the result per context (``SessionContext`` is hashable and canonical).
+Cost: a few trie lookups per seed word and phrase; seeds are capped at ``MAX_SEEDS``; the nudge
+costs a pass over the catalog's distinct genre sets per click, and a filter of the click's
+genre sets, shared by sessions (both kept per genre column). The engine caches the result per
+context (``SessionContext`` is hashable and canonical).
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
+import threading
+import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from autocomplete.columns import MetadataColumns, NumberColumn, TagsColumn
+from autocomplete.filters import (
+    DEFAULT_FILTER_CACHE_SIZE,
+    BoostClause,
+    FilterCache,
+    LruCache,
+    TitleFilter,
+)
 from autocomplete.index import CatalogIndex
 from autocomplete.normalize import normalize, normalize_typed
 from autocomplete.scoring import MatchKind
@@ -67,8 +87,10 @@ MAX_SESSION_CLICKS = 5
 MAX_ID_CHARS = 200
 """Longest clicked id accepted; catalog ids are short, anything longer is not one."""
 
-MAX_CONTEXT_BOOST = 2.5
-"""Cap on a title's total context boost, in nats (a factor of about 12)."""
+MAX_CONTEXT_BOOST = 3.0
+"""Cap on a title's total context boost, relations and genre nudge together, in nats (a factor
+of 20). Above ``GENRE_NUDGE``, so that a sequel keeps an edge over a title that merely has the
+click's genres."""
 
 RECENCY_DECAY = 0.7
 """Strength of each step back in the session (the latest click or query has 1)."""
@@ -111,10 +133,14 @@ YEAR_BOOST = 0.2
 """Added to a textually related title of the seed's year, fading over YEAR_WINDOW years."""
 YEAR_WINDOW = 10.0
 
-GENRE_NUDGE = 1.6
-"""Log factor, for the latest click, on every title sharing one of its distinctive genres."""
+GENRE_NUDGE = 2.5
+"""Log factor, for the latest click, on titles of its very genre set (less for sets less alike)."""
+GENRE_SHARPNESS = 3.0
+"""Power of the genre-set similarity: one genre in common out of three is weak evidence of taste."""
 DISTINCTIVE_GENRE_SHARE = 0.10
 """A genre held by at most this share of the catalog is distinctive enough to nudge."""
+STRONG_NUDGE_SHARE = 0.5
+"""Genre sets nudged by at least this share of the strongest nudge join through their own filter."""
 
 _START_KINDS = frozenset(
     int(kind) for kind in (MatchKind.TITLE, MatchKind.NO_ARTICLE, MatchKind.ALIAS)
@@ -214,7 +240,8 @@ def related_titles(
     """Title -> (boost in nats, reason) for titles related to the session's history.
 
     ``columns`` supplies the genre and year refinements; without them (or when the catalog
-    has no such fields) only the textual relations count.
+    has no such fields) only the textual relations count. With genres, a boost leaves room for
+    the title's ``genre_nudge`` under ``MAX_CONTEXT_BOOST``; clicked titles get none.
     """
     if not context:
         return {}
@@ -239,47 +266,196 @@ def related_titles(
             apart = np.abs(years.values[titles] - years.values[seed_titles])
             # fmax turns a missing year (NaN) into no refinement rather than NaN.
             boosts += YEAR_BOOST * np.fmax(1.0 - apart / YEAR_WINDOW, 0.0)
+    clicked = _clicked_titles(context, index)
+    nudged = genre_lifts(context, index, genres) if genres is not None else {}
+    set_of = genres.bits if genres is not None and nudged else None
     best: dict[int, tuple[float, str]] = {}
     for (number, title, _, relation), boost in zip(pairs, boosts.tolist(), strict=True):
+        if title in clicked:
+            continue
         seed = seeds[number]
-        scaled = min(boost * seed.strength, MAX_CONTEXT_BOOST)
+        # The engine adds the genre nudge on top: the two together stay within the cap.
+        nudge = 0.0 if set_of is None else nudged.get(int(set_of[title]), (0.0, 0))[0]
+        scaled = min(boost * seed.strength + nudge, MAX_CONTEXT_BOOST) - nudge
         if scaled > best.get(title, (0.0, ""))[0]:
             best[title] = (scaled, f'{relation} "{index.titles[seed.title]}" ({seed.source})')
     return best
 
 
-def context_boost(
+@dataclass(frozen=True, eq=False)
+class GenreNudge:
+    """The session's genre nudge: a log lift per title, read through the title's genre set.
+
+    A catalog holds few distinct genre sets (79 in the bundled one), so a session keeps a small
+    table keyed by set rather than a value per title. ``clauses`` are the filters through which
+    nudged titles below a prefix's top k join the list, as a ``boost`` rule's clauses do.
+    """
+
+    clauses: tuple[BoostClause, ...]
+    lift_of_set: Mapping[int, float]
+    reason_of_set: Mapping[int, str]
+    clicked: frozenset[int]
+    bits: np.ndarray = field(repr=False)
+    _bits: memoryview = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Per-element reads of a memoryview yield Python ints, far cheaper than NumPy scalars.
+        object.__setattr__(self, "_bits", np.ascontiguousarray(self.bits).data)
+
+    def of(self, title: int) -> float:
+        """The log lift of ``title`` (0 when it shares no distinctive genre with a click)."""
+        if title in self.clicked:
+            return 0.0
+        return self.lift_of_set.get(self._bits[title], 0.0)
+
+    def explain(self, title: int) -> tuple[str, ...]:
+        reason = None if title in self.clicked else self.reason_of_set.get(self._bits[title])
+        return () if reason is None else (reason,)
+
+    @property
+    def max_log_factor(self) -> float:
+        return max(self.lift_of_set.values(), default=0.0)
+
+
+def genre_nudge(
     context: SessionContext | None,
     index: CatalogIndex,
     columns: MetadataColumns | None,
+    filters: FilterCache,
     *,
     genre_field: str = "genres",
-) -> dict[str, dict[object, float]] | None:
-    """A ``boost`` spec nudging titles that share a clicked title's distinctive genres.
+) -> GenreNudge | None:
+    """The nudge toward titles whose genres are like a clicked title's (None when none is).
 
-    E.g. ``{"genres": {"Animation": 2.2255}}`` after a click on an animated film: animated
-    titles move up a little; "Drama" (a third of the catalog) says nothing, so it is left out.
-    The factor is ``exp(GENRE_NUDGE)`` decayed with the click's age and rounded, so a session's
-    few genres give few distinct specs for the engine's ``FilterCache``. Only clicks count:
-    a query's results are too weak a sign of taste. None when there is nothing to nudge.
+    Only clicks count: a query's results are too weak a sign of taste. ``filters`` compiles
+    (and shares between sessions) the filter of the titles sharing a distinctive genre.
     """
     genres = _tags_column(columns, genre_field)
     if not context or genres is None or not context.clicked_ids or index.title_count == 0:
         return None
-    counts = genres.counts
-    limit = DISTINCTIVE_GENRE_SHARE * index.title_count
-    factors: dict[object, float] = {}
+    lifts = genre_lifts(context, index, genres)
+    if not lifts:
+        return None
+    stats = _genre_stats(genres)
+    # Every nudged set shares one of these with a click, and no other set is nudged.
+    clicked_genres = functools.reduce(
+        operator.or_, (int(genres.bits[t]) for _, t in lifts.values())
+    )
+    tags = [genres.tags[p] for p in _positions(clicked_genres & stats.distinctive)]
+    sharing = filters.where({genre_field: tags})
+    if sharing is None:
+        return None
+    lift_of_set = {bits: lift for bits, (lift, _) in lifts.items()}
+    top = max(lift_of_set.values())
+    # The engine joins each clause's best k titles under the prefix. Among the thousands of
+    # titles sharing a distinctive genre, barely nudged ones would take the places of the few
+    # with the click's very genres, so the strongly nudged sets join through a clause of their
+    # own (a filter a ``where`` spec cannot state: "exactly Animation, Comedy and Short").
+    strong = tuple(
+        sorted(bits for bits, lift in lift_of_set.items() if lift >= STRONG_NUDGE_SHARE * top)
+    )
+    clauses = (
+        BoostClause(_sets_filter(stats, genres, strong, index.arrays.title_prior), top),
+        BoostClause(sharing, top),
+    )
+    reasons = {}
+    for bits, (lift, title) in lifts.items():
+        shared = ", ".join(genres.tags[p] for p in _positions(bits & int(genres.bits[title])))
+        reasons[bits] = f'genres {shared} like "{index.titles[title]}" x{math.exp(lift):.3g}'
+    return GenreNudge(clauses, lift_of_set, reasons, _clicked_titles(context, index), genres.bits)
+
+
+def genre_lifts(
+    context: SessionContext, index: CatalogIndex, genres: TagsColumn
+) -> dict[int, tuple[float, int]]:
+    """Genre set (as bits) -> (log lift, clicked title), for the sets the clicks' genres nudge.
+
+    A set is nudged when it shares a distinctive genre with a clicked title, by
+    ``GENRE_NUDGE`` times the weighted Jaccard similarity of the two sets raised to
+    ``GENRE_SHARPNESS``, decayed with the click's age; the strongest click counts.
+    """
+    stats = _genre_stats(genres)
+    sets = stats.sets
+    found: dict[int, tuple[float, int]] = {}
+    seen: set[int] = set()
     for age, title_id in enumerate(reversed(context.clicked_ids)):
         title = index.title_of(title_id)
         if title is None:
             continue
-        bits = int(genres.bits[title])
-        for position, tag in enumerate(genres.tags):
-            if bits >> position & 1 and counts[position] <= limit:
-                # Rounded so that equal sessions give equal specs (and one cache entry).
-                factor = round(math.exp(GENRE_NUDGE * RECENCY_DECAY**age), 4)
-                factors[tag] = max(factors.get(tag, 0.0), factor)
-    return {genre_field: factors} if factors else None
+        seed = int(genres.bits[title])
+        if not seed & stats.distinctive or seed in seen:
+            continue  # a later click of the same genres nudged them more already
+        seen.add(seed)
+        both = np.zeros(len(sets), dtype=np.float64)
+        for position in _positions(seed):
+            both += stats.weights[position] * ((sets >> np.uint64(position)) & np.uint64(1))
+        either = stats.set_weights + sum(stats.weights[p] for p in _positions(seed)) - both
+        similarity = both / np.maximum(either, 1e-12)
+        lifts = GENRE_NUDGE * RECENCY_DECAY**age * similarity**GENRE_SHARPNESS
+        sharing = (sets & np.uint64(seed & stats.distinctive)) != 0
+        for bits, lift in zip(sets[sharing].tolist(), lifts[sharing].tolist(), strict=True):
+            if lift > found.get(bits, (0.0, 0))[0]:
+                found[bits] = (lift, title)
+    return found
+
+
+@dataclass(frozen=True, eq=False)
+class _GenreStats:
+    """What the nudge reads from a genre column, derived once per column."""
+
+    sets: np.ndarray  # the distinct genre sets titles hold, as bits (uint64)
+    weights: tuple[float, ...]  # per genre: log(titles / titles holding it)
+    set_weights: np.ndarray  # per set: its genres' summed weights
+    distinctive: int  # bits of the genres held by at most DISTINCTIVE_GENRE_SHARE of titles
+    filters: LruCache[tuple[int, ...], TitleFilter]  # whole-set filters, shared by sessions
+
+
+# Per genre column, dropped with it (nothing in the stats refers back to the column).
+_GENRE_STATS: weakref.WeakKeyDictionary[TagsColumn, _GenreStats] = weakref.WeakKeyDictionary()
+_GENRE_STATS_LOCK = threading.Lock()
+
+
+def _genre_stats(genres: TagsColumn) -> _GenreStats:
+    with _GENRE_STATS_LOCK:
+        found = _GENRE_STATS.get(genres)
+        if found is None:
+            count = len(genres.bits)
+            weights = tuple(math.log(count / held) if held else 0.0 for held in genres.counts)
+            sets = np.unique(genres.bits)
+            set_weights = np.zeros(len(sets), dtype=np.float64)
+            for position, weight in enumerate(weights):
+                set_weights += weight * ((sets >> np.uint64(position)) & np.uint64(1))
+            limit = DISTINCTIVE_GENRE_SHARE * count
+            distinctive = sum(
+                1 << position for position, held in enumerate(genres.counts) if 0 < held <= limit
+            )
+            found = _GenreStats(
+                sets, weights, set_weights, distinctive, LruCache(DEFAULT_FILTER_CACHE_SIZE)
+            )
+            _GENRE_STATS[genres] = found
+    return found
+
+
+def _sets_filter(
+    stats: _GenreStats, genres: TagsColumn, sets: tuple[int, ...], priors: np.ndarray
+) -> TitleFilter:
+    found = stats.filters.get(sets)
+    if found is None or found.priors is not priors:
+        mask = np.isin(genres.bits, np.array(sets, dtype=np.uint64))
+        names = " | ".join("+".join(genres.tags[p] for p in _positions(bits)) for bits in sets)
+        found = TitleFilter((), mask, int(np.count_nonzero(mask)), f"genres={names}", priors)
+        stats.filters.put(sets, found)
+    return found
+
+
+def _positions(bits: int) -> list[int]:
+    """The positions of the set bits, lowest first."""
+    return [position for position in range(bits.bit_length()) if bits >> position & 1]
+
+
+def _clicked_titles(context: SessionContext, index: CatalogIndex) -> frozenset[int]:
+    found = (index.title_of(title_id) for title_id in context.clicked_ids)
+    return frozenset(title for title in found if title is not None)
 
 
 def _seeds(context: SessionContext, index: CatalogIndex) -> list[_Seed]:
