@@ -3,6 +3,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import pytest
+
 from autocomplete.spelling_index import (
     SpellingIndex,
     deletion_depth,
@@ -19,7 +21,12 @@ TITLES = [
 
 def test_deletion_variants_and_depth() -> None:
     assert deletion_variants("abc", 1) == {"abc", "bc", "ac", "ab"}
-    assert "c" in deletion_variants("abc", 2)
+    assert deletion_variants("abc", 2) == {"abc", "bc", "ac", "ab", "a", "b", "c"}
+    assert deletion_variants("abc", 0) == {"abc"}
+    # Every choice of two positions, doubled letters giving the same string once.
+    assert deletion_variants("abba", 2) == {"abba", "bba", "aba", "abb", "ba", "aa", "bb", "ab"}
+    with pytest.raises(ValueError, match="at most 2"):
+        deletion_variants("abcd", 3)
     assert [deletion_depth(n) for n in (2, 3, 5, 6, 12)] == [0, 1, 1, 2, 2]
 
 

@@ -46,13 +46,22 @@ def deletion_depth(length: int) -> int:
 
 def deletion_variants(text: str, depth: int) -> set[str]:
     """``text`` with every choice of up to ``depth`` characters removed (itself included)."""
+    if depth > 2:
+        raise ValueError(f"deletion depth is at most 2, got {depth}")
     variants = {text}
-    frontier = {text}
-    for _ in range(depth):
-        frontier = {
-            word[:index] + word[index + 1 :] for word in frontier for index in range(len(word))
-        }
-        variants |= frontier
+    size = len(text)
+    if depth >= 1:
+        variants.update([text[:index] + text[index + 1 :] for index in range(size)])
+    if depth == 2:
+        # Each pair of positions once, rather than deleting twice in turn (which makes every
+        # pair twice): this runs on every keystroke.
+        variants.update(
+            [
+                text[:first] + text[first + 1 : second] + text[second + 1 :]
+                for second in range(1, size)
+                for first in range(second)
+            ]
+        )
     return variants
 
 
@@ -79,18 +88,21 @@ class SpellingIndex:
 
     def prefixes_near(self, typed: str) -> list[str]:
         """Indexed prefixes sharing a deletion variant with ``typed[:MAX_INDEXED_CHARS]``."""
+        restore = self.prefixes.restore_key
+        return [restore(prefix_id) for prefix_id in self._near_ids(typed)]
+
+    def _near_ids(self, typed: str) -> set[int]:
         probe = typed[:MAX_INDEXED_CHARS]
         depth = deletion_depth(len(probe))
-        if depth == 0:
-            return []
         found: set[int] = set()
+        if depth == 0:
+            return found
         first, postings, lookup = self._first, self._postings, self.deletions.get
         for variant in deletion_variants(probe, depth):
             deletion_id = lookup(variant)
             if deletion_id is not None:
                 found.update(postings[first[deletion_id] : first[deletion_id + 1]])
-        restore = self.prefixes.restore_key
-        return [restore(prefix_id) for prefix_id in found]
+        return found
 
     def prefix_log_weight_of(self, prefix: str) -> float | None:
         prefix_id = self.prefixes.get(prefix)
