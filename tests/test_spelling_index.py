@@ -4,6 +4,7 @@ import math
 from pathlib import Path
 
 import pytest
+from rapidfuzz.distance import OSA
 
 from autocomplete.spelling_index import (
     SpellingIndex,
@@ -65,3 +66,12 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     loaded = SpellingIndex.load(tmp_path / "spelling")
     assert sorted(loaded.prefixes_near("lebowdk")) == sorted(index.prefixes_near("lebowdk"))
     assert loaded.best_prior_of("big", prefix=False) == index.best_prior_of("big", prefix=False)
+
+
+def test_prefixes_near_with_one_edit_still_finds_every_one_edit_neighbour() -> None:
+    index = SpellingIndex.build(TITLES)
+    for typed in ("lebowdk", "lbowsk", "sleepl", "slep"):
+        one_edit = set(index.prefixes_near(typed, max_edits=1))
+        assert one_edit <= set(index.prefixes_near(typed))
+        assert {p for p in index.prefixes_near(typed) if OSA.distance(typed, p) <= 1} <= one_edit
+    assert len(index.prefixes_near("lebowdk", max_edits=1)) < len(index.prefixes_near("lebowdk"))

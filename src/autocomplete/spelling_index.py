@@ -86,23 +86,24 @@ class SpellingIndex:
         object.__setattr__(self, "_first", np.ascontiguousarray(self.postings_first).data)
         object.__setattr__(self, "_postings", np.ascontiguousarray(self.postings).data)
 
-    def prefixes_near(self, typed: str) -> list[str]:
-        """Indexed prefixes sharing a deletion variant with ``typed[:MAX_INDEXED_CHARS]``."""
-        restore = self.prefixes.restore_key
-        return [restore(prefix_id) for prefix_id in self._near_ids(typed)]
+    def prefixes_near(self, typed: str, *, max_edits: int = 2) -> list[str]:
+        """Indexed prefixes sharing a deletion variant with ``typed[:MAX_INDEXED_CHARS]``.
 
-    def _near_ids(self, typed: str) -> set[int]:
+        ``max_edits`` caps how many characters are deleted from the probe: 1 still finds every
+        prefix one edit away, with a quarter of the lookups and far fewer distant neighbours.
+        """
         probe = typed[:MAX_INDEXED_CHARS]
-        depth = deletion_depth(len(probe))
-        found: set[int] = set()
+        depth = min(max_edits, deletion_depth(len(probe)))
         if depth == 0:
-            return found
+            return []
+        found: set[int] = set()
         first, postings, lookup = self._first, self._postings, self.deletions.get
         for variant in deletion_variants(probe, depth):
             deletion_id = lookup(variant)
             if deletion_id is not None:
                 found.update(postings[first[deletion_id] : first[deletion_id + 1]])
-        return found
+        restore = self.prefixes.restore_key
+        return [restore(prefix_id) for prefix_id in found]
 
     def prefix_log_weight_of(self, prefix: str) -> float | None:
         prefix_id = self.prefixes.get(prefix)
