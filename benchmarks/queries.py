@@ -19,7 +19,8 @@ from itertools import islice
 import marisa_trie
 import numpy as np
 
-from autocomplete import Autocomplete
+from autocomplete import Autocomplete, Record
+from autocomplete.evaluation.queries import ONE_SLIP, TWO_SLIPS, generate_queries, typed_form
 from autocomplete.normalize import normalize_query
 from autocomplete.titles import split_leading_article
 
@@ -182,3 +183,57 @@ def slowest(
         if len(found) == count:
             break
     return list(found.items())
+
+
+# Typing with slips -----------------------------------------------------------------------------
+
+TYPO_SESSIONS = 600
+"""Typing sessions with slips in the typo mix (each emits several keystrokes with an error)."""
+
+
+def typo_sessions(
+    engine: Autocomplete, *, sessions: int = TYPO_SESSIONS, seed: int = 0
+) -> list[list[str]]:
+    """Keystrokes of people typing titles with one or two slips, each session in order.
+
+    Targets are drawn like ``typing_sessions`` (by popularity, a share from the tail); the slips
+    and cut points come from the evaluation's generator (``autocomplete.evaluation.queries``:
+    keyboard substitutions, dropped, extra, doubled and swapped letters), half the sessions with
+    one slip and half with two. A session is every keystroke from the first one that carries an
+    error (is no longer a prefix of the title as typed) to the finished query: the keystrokes
+    before the slip are exact-prefix queries, measured by the prefix benchmarks.
+    """
+    index = engine.index
+    priors = np.asarray(index.arrays.title_prior, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    # Several candidates per session: the generator skips titles too short for two slips.
+    drawn = _draw_targets(priors, 4 * sessions, rng)
+    records = [Record(id=str(title), text=index.titles[title], weight=1.0) for title in drawn]
+    per_category = sessions // 2
+    found: list[list[str]] = []
+    for query in generate_queries(
+        records, per_category=per_category, seed=seed, categories=(ONE_SLIP, TWO_SLIPS)
+    ):
+        clean = typed_form(query.target_title)
+        found.append(
+            [
+                query.text[:length]
+                for length in range(1, len(query.text) + 1)
+                if not clean.startswith(query.text[:length])
+            ]
+        )
+    return found
+
+
+def _draw_targets(priors: np.ndarray, count: int, rng: np.random.Generator) -> list[int]:
+    """Distinct titles, by popularity and for ``TAIL_SHARE`` uniformly from the tail."""
+    popularity = np.exp(priors - priors.max())
+    popularity /= popularity.sum()
+    tail = np.flatnonzero(priors <= np.quantile(priors, HEAD_QUANTILE))
+    from_tail = rng.random(count) < TAIL_SHARE
+    drawn = np.where(
+        from_tail,
+        tail[rng.integers(0, len(tail), size=count)],
+        rng.choice(len(priors), size=count, p=popularity),
+    )
+    return list(dict.fromkeys(drawn.tolist()))

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from autocomplete.candidates import Speller
+from autocomplete.candidates import LIKELY_SLIP_COST, Speller
 from autocomplete.errormodel import ErrorModel
 from autocomplete.spelling_index import SpellingIndex
 
@@ -89,3 +89,26 @@ def test_typed_prefix_extensions_are_not_corrections(speller: Speller) -> None:
 def test_channel_weight_is_validated() -> None:
     with pytest.raises(ValueError, match="channel_weight"):
         Speller(SpellingIndex.build(TITLES), ErrorModel.load(), channel_weight=0)
+
+
+def test_two_edit_readings_are_searched_only_without_a_likely_slip() -> None:
+    titles = [
+        (["telegraph", "hill"], math.log(0.3)),
+        (["telegram"], math.log(0.3)),
+        (["sleeper"], math.log(0.2)),
+        (["sleepers"], math.log(0.2)),
+    ]
+    speller = Speller(SpellingIndex.build(titles), ErrorModel.load())
+
+    def options(typed: str) -> dict[str, float]:
+        return {option.text: option.cost for option in speller.plan(typed).options[0]}
+
+    # "telegram" is one edit from "telegraf", but f for m is an unlikely slip: the two-edit
+    # reading through "ph" -> "f" is searched, and wins.
+    found = options("telegraf ")
+    assert found["telegram"] > LIKELY_SLIP_COST
+    assert found["telegraph"] < found["telegram"]
+    # A dropped letter explains "sleepr" well; "sleepers", two edits away, is not looked for.
+    found = options("sleepr ")
+    assert found["sleeper"] <= LIKELY_SLIP_COST
+    assert "sleepers" not in found

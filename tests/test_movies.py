@@ -118,3 +118,19 @@ def test_an_uncorrectable_last_word_is_dropped_not_fatal(movies: Autocomplete) -
     top = movies.suggest("rthless qx", 1)[0]
     assert top.text == "Ruthless People"
     assert top.corrected and top.corrected_query == "ruthless"
+
+
+@pytest.mark.parametrize(
+    ("query", "title"),
+    [
+        ("the lkat sam", "The Last Samurai"),  # two slips in a four-letter word
+        ("its  mad mad mad", "It's a Mad Mad Mad Mad World"),  # a word left out
+        ("ar eiga kantoku", "Aru eiga-kantoku no shogai"),
+    ],
+)
+def test_a_query_nothing_matches_is_read_whole_against_titles(
+    movies: Autocomplete, query: str, title: str
+) -> None:
+    found = movies.suggest(query, 5)
+    assert title in [item.text for item in found]
+    assert all(item.corrected for item in found)

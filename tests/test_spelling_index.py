@@ -3,6 +3,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import pytest
+from rapidfuzz.distance import OSA
+
 from autocomplete.spelling_index import (
     SpellingIndex,
     deletion_depth,
@@ -19,7 +22,12 @@ TITLES = [
 
 def test_deletion_variants_and_depth() -> None:
     assert deletion_variants("abc", 1) == {"abc", "bc", "ac", "ab"}
-    assert "c" in deletion_variants("abc", 2)
+    assert deletion_variants("abc", 2) == {"abc", "bc", "ac", "ab", "a", "b", "c"}
+    assert deletion_variants("abc", 0) == {"abc"}
+    # Every choice of two positions, doubled letters giving the same string once.
+    assert deletion_variants("abba", 2) == {"abba", "bba", "aba", "abb", "ba", "aa", "bb", "ab"}
+    with pytest.raises(ValueError, match="at most 2"):
+        deletion_variants("abcd", 3)
     assert [deletion_depth(n) for n in (2, 3, 5, 6, 12)] == [0, 1, 1, 2, 2]
 
 
@@ -58,3 +66,12 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     loaded = SpellingIndex.load(tmp_path / "spelling")
     assert sorted(loaded.prefixes_near("lebowdk")) == sorted(index.prefixes_near("lebowdk"))
     assert loaded.best_prior_of("big", prefix=False) == index.best_prior_of("big", prefix=False)
+
+
+def test_prefixes_near_with_one_edit_still_finds_every_one_edit_neighbour() -> None:
+    index = SpellingIndex.build(TITLES)
+    for typed in ("lebowdk", "lbowsk", "sleepl", "slep"):
+        one_edit = set(index.prefixes_near(typed, max_edits=1))
+        assert one_edit <= set(index.prefixes_near(typed))
+        assert {p for p in index.prefixes_near(typed) if OSA.distance(typed, p) <= 1} <= one_edit
+    assert len(index.prefixes_near("lebowdk", max_edits=1)) < len(index.prefixes_near("lebowdk"))

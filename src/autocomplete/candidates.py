@@ -31,6 +31,7 @@ from rapidfuzz.distance import OSA
 from autocomplete.spelling_index import MAX_INDEXED_CHARS, SpellingIndex
 
 WORD_OPTIONS = 12
+"""Candidates kept per typed word (the word itself included)."""
 
 PRICED_OPTIONS = 24
 """Candidates per typed word priced by the error model, chosen by a rough cost (edits and
@@ -38,7 +39,10 @@ popularity); the best ``WORD_OPTIONS`` of them by their real cost are kept."""
 
 ROUGH_EDIT_COST = 4.0
 """A typical edit's cost in nats, for choosing which candidates to price."""
-"""Candidates kept per typed word (the word itself included)."""
+
+LIKELY_SLIP_COST = 5.0
+"""A one-edit reading at most this dear (in nats: a doubled, dropped or swapped letter, or a
+neighbouring key) explains a typed word well enough that two-edit readings are not searched."""
 
 BEAM_WIDTH = 8
 """Partial corrected queries kept while extending word by word."""
@@ -71,10 +75,10 @@ PHRASE_CHECKS = 24
 """Readings checked against the titles per search step, best ranked first (bounds the work)."""
 
 OPTIONS_MEMO_SIZE = 50_000
+"""Typed words whose candidates are memoized before the memo is emptied and refilled."""
 
 PLAN_MEMO_SIZE = 50_000
 """Typed queries whose correction plans are memoized."""
-"""Typed words whose candidates are memoized before the memo is emptied and refilled."""
 
 
 def _one_edit_variants(word: str) -> list[str]:
@@ -440,7 +444,54 @@ class Speller:
         if budget == 0:
             return tuple(found)
         seen = {word}
-        near = _one_edit_variants(word) if in_phrase else self._intended_near(word, is_prefix)
+        if in_phrase:
+            within = self._within_budget(word, is_prefix, 1, seen, _one_edit_variants(word))
+            found.extend(self._priced(word, is_prefix, within))
+        else:
+            # One edit first. A second is looked for only when no one-edit reading is a likely
+            # slip: the two-edit neighbourhood of a long word is large, and pricing it was most
+            # of the typo path's cost.
+            within = self._within_budget(
+                word, is_prefix, 1, seen, self._intended_near(word, is_prefix, max_edits=1)
+            )
+            priced = self._priced(word, is_prefix, within)
+            if budget > 1 and min((option.cost for option in priced), default=math.inf) > (
+                LIKELY_SLIP_COST
+            ):
+                near = self._intended_near(word, is_prefix, max_edits=budget)
+                within += self._within_budget(word, is_prefix, budget, seen, near)
+                priced = self._priced(word, is_prefix, within)  # the one-edit ones are memoized
+            found.extend(priced)
+        found.extend(self._respelled_options(word, is_prefix, seen))
+        found.extend(self._split_options(word, is_prefix))
+        found.sort(key=lambda option: option.cost - POPULARITY_PULL * option.weight)
+        return tuple(found[:WORD_OPTIONS])
+
+    def _priced(
+        self, word: str, is_prefix: bool, within: list[tuple[float, str, int, float]]
+    ) -> list[WordOption]:
+        """The roughly most promising of ``within`` (from ``_within_budget``), priced."""
+        spelling, model = self.spelling, self.model
+        # Pricing an edit is the expensive step: only the roughly most promising are priced.
+        return [
+            WordOption(
+                intended,
+                model.cost(word, intended, prefix=is_prefix),
+                edits,
+                weight,
+                1,
+                spelling.best_prior_of(intended, prefix=is_prefix),
+                not is_prefix or self._is_whole(intended),
+            )
+            for _, intended, edits, weight in heapq.nsmallest(PRICED_OPTIONS, within)
+        ]
+
+    def _within_budget(
+        self, word: str, is_prefix: bool, budget: int, seen: set[str], near: list[str]
+    ) -> list[tuple[float, str, int, float]]:
+        """The known words (or prefixes) of ``near`` at most ``budget`` edits from ``word``,
+        with a rough rank (edits and popularity), edit count and log popularity. Each is
+        taken once: ``seen`` collects them."""
         within: list[tuple[float, str, int, float]] = []
         for intended in near:
             # A longer prefix that starts with the typed one reaches a subset of what the typed
@@ -455,23 +506,7 @@ class Speller:
             if weight is not None:
                 rough = edits * ROUGH_EDIT_COST - POPULARITY_PULL * weight
                 within.append((rough, intended, edits, weight))
-        # Pricing an edit is the expensive step: only the roughly most promising are priced.
-        for _, intended, edits, weight in heapq.nsmallest(PRICED_OPTIONS, within):
-            found.append(
-                WordOption(
-                    intended,
-                    model.cost(word, intended, prefix=is_prefix),
-                    edits,
-                    weight,
-                    1,
-                    spelling.best_prior_of(intended, prefix=is_prefix),
-                    not is_prefix or self._is_whole(intended),
-                )
-            )
-        found.extend(self._respelled_options(word, is_prefix, seen))
-        found.extend(self._split_options(word, is_prefix))
-        found.sort(key=lambda option: option.cost - POPULARITY_PULL * option.weight)
-        return tuple(found[:WORD_OPTIONS])
+        return within
 
     def _respelled_options(self, word: str, is_prefix: bool, seen: set[str]) -> list[WordOption]:
         """Readings through a phonetic respelling ("fantom" -> "phantom"): the edit budget
@@ -499,9 +534,9 @@ class Speller:
             )
         return found
 
-    def _intended_near(self, word: str, is_prefix: bool) -> list[str]:
+    def _intended_near(self, word: str, is_prefix: bool, *, max_edits: int) -> list[str]:
         spelling = self.spelling
-        near = spelling.prefixes_near(word)
+        near = spelling.prefixes_near(word, max_edits=max_edits)
         if len(word) < MAX_INDEXED_CHARS and is_prefix:
             return near
         # The index holds prefixes of at most MAX_INDEXED_CHARS. A longer typed word, or a

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from autocomplete.anchored import anchored_readings
 from autocomplete.bundled import bundled_index
 from autocomplete.candidates import ChannelModel, Speller
 from autocomplete.catalog import LoadReport, load_catalog
@@ -236,7 +237,7 @@ class Autocomplete:
             return self._popular(request)
         found = self._retrieve(request)
         if not found and " " in normalized.strip():
-            found = self._retrieve_without_last_word(request)
+            found = self._retrieve_anchored(request) or self._retrieve_without_last_word(request)
         if request.adjusts:
             found = self._adjusted(found, request)
         return self._present_ranked(found, request)
@@ -321,6 +322,19 @@ class Autocomplete:
             (score - DROPPED_WORD_COST, entry, channel + DROPPED_WORD_COST, reading, lift, context)
             for score, entry, channel, reading, lift, context in found
         ]
+
+    def _retrieve_anchored(self, request: _Request) -> list[_Candidate]:
+        """The first resort when nothing matches a query of several words: compare it whole
+        with the titles holding its longest words (see ``anchored``)."""
+        found: list[_Candidate] = []
+        for reading in anchored_readings(request.typed, self._index, self._speller.model):
+            found.extend(
+                self._entries_under(
+                    reading.text, request.k, reading.cost, reading.text, request.title_filter
+                )
+            )
+        found.sort(key=_by_score, reverse=True)
+        return found
 
     def _retrieve_exact(self, request: _Request) -> list[_Candidate]:
         """Entries under the typed prefix (and under its initials), channel cost 0."""
