@@ -134,3 +134,13 @@ def test_a_query_nothing_matches_is_read_whole_against_titles(
     found = movies.suggest(query, 5)
     assert title in [item.text for item in found]
     assert all(item.corrected for item in found)
+    # The fallback is a pure function of the query: asked again, it answers the same.
+    assert movies.suggest(query, 5) == found
+
+
+def test_the_anchored_fallback_respects_where_filters(movies: Autocomplete) -> None:
+    found = movies.suggest("its  mad mad mad", 3, where={"year": (1960, 1965)})
+    assert [(item.text, item.metadata["year"]) for item in found[:1]] == [
+        ("It's a Mad Mad Mad Mad World", 1963)
+    ]
+    assert movies.suggest("its  mad mad mad", 3, where={"year": (1990, 2005)}) == []

@@ -47,10 +47,13 @@ if TYPE_CHECKING:
     from autocomplete.feedback.store import FeedbackStore
 
 PRESENTED_MEMO_SIZE = 100_000
+"""Memoized exact-prefix suggestions kept before the memo is emptied and refilled."""
 
 CORRECTED_MEMO_SIZE = 50_000
 """Typed queries whose corrected retrievals are memoized before the memo is emptied."""
-"""Memoized exact-prefix suggestions kept before the memo is emptied and refilled."""
+
+ANCHORED_MEMO_SIZE = 10_000
+"""Typed queries whose anchored retrievals (a rare fallback) are memoized likewise."""
 
 FEEDBACK_CACHE_SIZE = 8_192
 """Prefixes whose feedback lifts are kept translated to title positions."""
@@ -108,6 +111,7 @@ class Autocomplete:
         # them, so they are memoized; being immutable, they are safe to share between calls.
         self._presented: dict[tuple[int, float, int, str | None, float], Suggestion] = {}
         self._corrected: dict[tuple[object, ...], tuple[_Candidate, ...]] = {}
+        self._anchored: dict[tuple[object, ...], tuple[_Candidate, ...]] = {}
 
     @classmethod
     def from_catalog(
@@ -325,15 +329,24 @@ class Autocomplete:
 
     def _retrieve_anchored(self, request: _Request) -> list[_Candidate]:
         """The first resort when nothing matches a query of several words: compare it whole
-        with the titles holding its longest words (see ``anchored``)."""
+        with the titles holding its longest words (see ``anchored``). Memoized like the
+        corrected retrievals: a pure function of the typed text, the index and the filter."""
+        title_filter = request.title_filter
+        memo_key = (request.typed, request.k, title_filter and title_filter.key)
+        remembered = self._anchored.get(memo_key)
+        if remembered is not None:
+            return list(remembered)
         found: list[_Candidate] = []
         for reading in anchored_readings(request.typed, self._index, self._speller.model):
             found.extend(
                 self._entries_under(
-                    reading.text, request.k, reading.cost, reading.text, request.title_filter
+                    reading.text, request.k, reading.cost, reading.text, title_filter
                 )
             )
         found.sort(key=_by_score, reverse=True)
+        if len(self._anchored) >= ANCHORED_MEMO_SIZE:
+            self._anchored.clear()
+        self._anchored[memo_key] = tuple(found)
         return found
 
     def _retrieve_exact(self, request: _Request) -> list[_Candidate]:
