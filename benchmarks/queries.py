@@ -51,6 +51,28 @@ DROP_ARTICLE_SHARE = 0.4
 """Share of sessions for a title with a leading article that type it without the article."""
 
 
+def draw_targets(
+    log_popularity: np.ndarray,
+    count: int,
+    rng: np.random.Generator,
+    tail_share: float = TAIL_SHARE,
+) -> np.ndarray:
+    """``count`` titles (with repeats): by popularity, and for ``tail_share`` of them uniformly
+    among the titles below the ``HEAD_QUANTILE`` of popularity."""
+    log_popularity = np.asarray(log_popularity, dtype=np.float64)
+    popularity = np.exp(log_popularity - log_popularity.max())
+    popularity /= popularity.sum()
+    tail = np.flatnonzero(log_popularity <= np.quantile(log_popularity, HEAD_QUANTILE))
+    if not len(tail):
+        tail = np.arange(len(log_popularity))
+    from_tail = rng.random(count) < tail_share
+    return np.where(
+        from_tail,
+        tail[rng.integers(0, len(tail), size=count)],
+        rng.choice(len(log_popularity), size=count, p=popularity),
+    )
+
+
 def typing_sessions(
     title_of: Callable[[int], str],
     log_popularity: np.ndarray,
@@ -65,18 +87,7 @@ def typing_sessions(
     their log popularity (any base, any offset).
     """
     rng = np.random.default_rng(seed)
-    log_popularity = np.asarray(log_popularity, dtype=np.float64)
-    popularity = np.exp(log_popularity - log_popularity.max())
-    popularity /= popularity.sum()
-    tail = np.flatnonzero(log_popularity <= np.quantile(log_popularity, HEAD_QUANTILE))
-    if not len(tail):
-        tail = np.arange(len(log_popularity))
-    from_tail = rng.random(sessions) < tail_share
-    targets = np.where(
-        from_tail,
-        tail[rng.integers(0, len(tail), size=sessions)],
-        rng.choice(len(log_popularity), size=sessions, p=popularity),
-    )
+    targets = draw_targets(log_popularity, sessions, rng, tail_share)
     drop_article = rng.random(sessions) < DROP_ARTICLE_SHARE
     queries: list[str] = []
     for target, drop in zip(targets.tolist(), drop_article.tolist(), strict=True):
@@ -196,7 +207,7 @@ def typo_sessions(
 ) -> list[list[str]]:
     """Keystrokes of people typing titles with one or two slips, each session in order.
 
-    Targets are drawn like ``typing_sessions`` (by popularity, a share from the tail); the slips
+    Targets come from ``draw_targets`` (by popularity, a share from the tail); the slips
     and cut points come from the evaluation's generator (``autocomplete.evaluation.queries``:
     keyboard substitutions, dropped, extra, doubled and swapped letters), half the sessions with
     one slip and half with two. A session is every keystroke from the first one that carries an
@@ -207,7 +218,7 @@ def typo_sessions(
     priors = np.asarray(index.arrays.title_prior, dtype=np.float64)
     rng = np.random.default_rng(seed)
     # Several candidates per session: the generator skips titles too short for two slips.
-    drawn = _draw_targets(priors, 4 * sessions, rng)
+    drawn = dict.fromkeys(draw_targets(priors, 4 * sessions, rng).tolist())
     records = [Record(id=str(title), text=index.titles[title], weight=1.0) for title in drawn]
     per_category = sessions // 2
     found: list[list[str]] = []
@@ -223,17 +234,3 @@ def typo_sessions(
             ]
         )
     return found
-
-
-def _draw_targets(priors: np.ndarray, count: int, rng: np.random.Generator) -> list[int]:
-    """Distinct titles, by popularity and for ``TAIL_SHARE`` uniformly from the tail."""
-    popularity = np.exp(priors - priors.max())
-    popularity /= popularity.sum()
-    tail = np.flatnonzero(priors <= np.quantile(priors, HEAD_QUANTILE))
-    from_tail = rng.random(count) < TAIL_SHARE
-    drawn = np.where(
-        from_tail,
-        tail[rng.integers(0, len(tail), size=count)],
-        rng.choice(len(priors), size=count, p=popularity),
-    )
-    return list(dict.fromkeys(drawn.tolist()))

@@ -449,8 +449,8 @@ class Speller:
             found.extend(self._priced(word, is_prefix, within))
         else:
             # One edit first. A second is looked for only when no one-edit reading is a likely
-            # slip: the two-edit neighbourhood of a long word is large, and pricing it was most
-            # of the typo path's cost.
+            # slip: the two-edit neighbourhood of a long word is large, and pricing is the
+            # typo path's dearest step.
             within = self._within_budget(
                 word, is_prefix, 1, seen, self._intended_near(word, is_prefix, max_edits=1)
             )
