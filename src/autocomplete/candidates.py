@@ -24,7 +24,7 @@ import heapq
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from rapidfuzz.distance import OSA
 
@@ -75,10 +75,21 @@ PHRASE_CHECKS = 24
 """Readings checked against the titles per search step, best ranked first (bounds the work)."""
 
 OPTIONS_MEMO_SIZE = 50_000
-"""Typed words whose candidates are memoized before the memo is emptied and refilled."""
+"""Typed words (and word pairs) whose candidates are memoized before the memo is emptied."""
 
 PLAN_MEMO_SIZE = 50_000
 """Typed queries whose correction plans are memoized."""
+
+
+Key = TypeVar("Key")
+Value = TypeVar("Value")
+
+
+def _remember(memo: dict[Key, Value], key: Key, value: Value) -> None:
+    """Store ``value`` in a memo of at most ``OPTIONS_MEMO_SIZE`` entries (emptied when full)."""
+    if len(memo) >= OPTIONS_MEMO_SIZE:
+        memo.clear()
+    memo[key] = value
 
 
 def _one_edit_variants(word: str) -> list[str]:
@@ -222,9 +233,10 @@ class Speller:
         self.exact_bonus = exact_bonus
         self.phrase_exists = phrase_exists
         # Candidates of a typed word (or word pair, for joins) and a query's plan are pure
-        # functions of the text, the index and the model, all immutable; so the memo never goes
-        # stale. It is emptied when full (bounded memory).
-        self._memo: dict[tuple[str, ...], WordCandidates | tuple[WordOption, ...]] = {}
+        # functions of the text, the index and the model, all immutable; so the memos never go
+        # stale. Each is emptied when full (bounded memory).
+        self._words: dict[tuple[str, str, str], WordCandidates] = {}
+        self._joins: dict[tuple[str, str, str], tuple[WordOption, ...]] = {}
         self._plans: dict[str, CorrectionPlan] = {}
 
     def plan(self, typed: str) -> CorrectionPlan:
@@ -407,20 +419,13 @@ class Speller:
         # A word too short to correct alone may take one edit inside a longer phrase.
         in_phrase = in_phrase and self.model.max_edits(len(word)) == 0
         key = (word, "prefix" if is_prefix else "word", "phrase" if in_phrase else "")
-        found = self._memo.get(key)
-        if not isinstance(found, WordCandidates):
+        found = self._words.get(key)
+        if found is None:
             found = WordCandidates.of(
                 self._search_word_options(word, is_prefix, in_phrase), self.channel_weight
             )
-            self._remember(key, found)
+            _remember(self._words, key, found)
         return found
-
-    def _remember(
-        self, key: tuple[str, ...], value: WordCandidates | tuple[WordOption, ...]
-    ) -> None:
-        if len(self._memo) >= OPTIONS_MEMO_SIZE:
-            self._memo.clear()
-        self._memo[key] = value
 
     def _search_word_options(
         self, word: str, is_prefix: bool, in_phrase: bool
@@ -597,10 +602,10 @@ class Speller:
     def _join_option(self, left: str, right: str, is_prefix: bool) -> tuple[WordOption, ...]:
         """The reading of two typed words as one, split by a stray space (memoized)."""
         key = (left, right, "prefix" if is_prefix else "word")
-        found = self._memo.get(key)
-        if not isinstance(found, tuple):
+        found = self._joins.get(key)
+        if found is None:
             found = self._search_join(left, right, is_prefix)
-            self._remember(key, found)
+            _remember(self._joins, key, found)
         return found
 
     def _search_join(self, left: str, right: str, is_prefix: bool) -> tuple[WordOption, ...]:
