@@ -423,6 +423,15 @@ def _fast_align(typed: str, intended: str) -> list[Edit]:
     return edits
 
 
+def span_ends(edit: Edit) -> tuple[int, int]:
+    """Where ``edit`` ends (exclusive) in the intended and in the typed string: a swap covers
+    two letters of each, a substitution one of each, an insertion none of the intended and a
+    deletion none of the typed."""
+    op, i, j = edit
+    width = 2 if op == "trans" else 1
+    return j + (0 if op == "ins" else width), i + (0 if op == "del" else width)
+
+
 def _far_apart_substitutions(edits: list[Edit]) -> bool:
     """Whether ``edits`` are substitutions, none adjacent, which other alignments of the
     same length almost never place differently (about 1 in 70 in a sample of double typos)."""
@@ -803,9 +812,7 @@ class _CoreIndex:
                 if (low and intended[low - 1] == char) or intended[low + 1 : low + 2] == char:
                     return True
             for last in range(first, count):
-                op, i, j = edits[last]
-                high = j + (0 if op == "ins" else 2 if op == "trans" else 1)
-                typed_high = i + (0 if op == "del" else 2 if op == "trans" else 1)
+                high, typed_high = span_ends(edits[last])
                 if high - low > longest or typed_high - typed_low > longest:
                     break
                 needs = neighbours.get((intended[low:high], typed[typed_low:typed_high]))
@@ -835,9 +842,7 @@ class _CoreIndex:
         for first in range(count):
             op, typed_low, low = edits[first]
             for last in range(first, count):
-                op, i, j = edits[last]
-                high = j + (0 if op == "ins" else 2 if op == "trans" else 1)
-                typed_high = i + (0 if op == "del" else 2 if op == "trans" else 1)
+                high, typed_high = span_ends(edits[last])
                 if high - low > longest or typed_high - typed_low > longest:
                     break
                 core = intended[low:high]
@@ -1091,8 +1096,7 @@ class ErrorModel:
             # Most pairs are one slip apart, and most slips are no alternation's change, or
             # not between the letters it needs: ``_CoreIndex.may_apply``, inlined.
             op, i, j = edits[0]
-            high = j + (0 if op == "ins" else 2 if op == "trans" else 1)
-            typed_high = i + (0 if op == "del" else 2 if op == "trans" else 1)
+            high, typed_high = span_ends(edits[0])
             needs = self._cores.neighbours.get((intended[j:high], typed[i:typed_high]))
             if needs is None:
                 return total
