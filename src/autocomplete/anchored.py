@@ -9,7 +9,10 @@ start are gathered (``TITLES_PER_ANCHOR`` each, ``ANCHORS`` words and pairs), an
 aligned with the start of each one (optimal string alignment, against every cut of the title
 near the query's length). The closest few, within ``max_anchored_edits`` edits, are priced by
 the error model and returned as readings: normalized title prefixes with their channel cost,
-which the engine looks up like any corrected reading.
+which the engine looks up like any corrected reading. When several cuts of one title are equally
+few edits away ("its mad mad mad" is two from both "its a mad mad" and "its a mad mad mad"), the
+error model picks between them: two dropped letters are likelier than the same number of
+arbitrary slips, and the reading is what the user sees as "did you mean".
 
 Bounded work: a few trie lookups and at most ``2 * ANCHORS * TITLES_PER_ANCHOR`` titles, each
 compared at a handful of cut lengths by rapidfuzz's C implementation.
@@ -77,7 +80,8 @@ def anchored_readings(typed: str, index: CatalogIndex, model: ChannelModel) -> l
     for key in anchors:
         titles.update(entry_title[entry] for entry in index.top_entries(key, TITLES_PER_ANCHOR))
     prior = index.hot.title_prior
-    close: list[tuple[int, float, str]] = []  # (edits, -prior of the title, reading)
+    # (edits, -prior of the title, the cuts that few edits away)
+    close: list[tuple[int, float, list[str]]] = []
     for title in titles:
         text = index.normalized_titles[title]
         starts = [text]
@@ -85,16 +89,21 @@ def anchored_readings(typed: str, index: CatalogIndex, model: ChannelModel) -> l
         if split is not None:
             starts.append(split[1])
         for start in starts:
-            found = _closest_cut(query, start, budget, last_is_prefix)
+            found = _closest_cuts(query, start, budget, last_is_prefix)
             if found is not None:
                 close.append((found[0], -prior[title], found[1]))
     close.sort()
     readings: dict[str, Correction] = {}
-    for edits, _, reading in close:
-        if reading in readings:
+    for edits, _, cuts in close:
+        priced = [
+            (model.cost(query, cut, prefix=last_is_prefix), cut)
+            for cut in cuts
+            if cut not in readings
+        ]
+        if not priced:
             continue
+        cost, reading = min(priced)
         text = reading if last_is_prefix else reading + " "
-        cost = model.cost(query, reading, prefix=last_is_prefix)
         # Other titles may start with the reading too: no tighter bound on their priors.
         readings[reading] = Correction(text, cost, edits, math.inf)
         if len(readings) == READINGS:
@@ -102,15 +111,16 @@ def anchored_readings(typed: str, index: CatalogIndex, model: ChannelModel) -> l
     return sorted(readings.values(), key=lambda correction: correction.cost)
 
 
-def _closest_cut(
+def _closest_cuts(
     query: str, text: str, budget: int, last_is_prefix: bool
-) -> tuple[int, str] | None:
-    """(edits, cut) for the start of ``text`` closest to ``query``, within ``budget`` edits.
+) -> tuple[int, list[str]] | None:
+    """(edits, cuts) for the starts of ``text`` closest to ``query``, within ``budget`` edits:
+    every cut at the smallest distance, shortest first.
 
     A query being typed may stop anywhere; a finished one (ending in a space) only at a word's
     end.
     """
-    best: tuple[int, str] | None = None
+    best: tuple[int, list[str]] | None = None
     low = max(1, len(query) - CUT_SLACK)
     high = min(len(text), len(query) + CUT_SLACK)
     for end in range(low, high + 1):
@@ -118,6 +128,10 @@ def _closest_cut(
             continue
         cut = text[:end].rstrip()
         edits = OSA.distance(query, cut, score_cutoff=budget)
-        if edits <= budget and (best is None or edits < best[0]):
-            best = (edits, cut)
+        if edits > budget or (best is not None and edits > best[0]):
+            continue
+        if best is None or edits < best[0]:
+            best = (edits, [cut])
+        elif cut not in best[1]:
+            best[1].append(cut)
     return best
