@@ -112,3 +112,18 @@ def test_two_edit_readings_are_searched_only_without_a_likely_slip() -> None:
     found = options("sleepr ")
     assert found["sleeper"] <= LIKELY_SLIP_COST
     assert "sleepers" not in found
+
+
+def test_a_long_word_being_typed_is_compared_with_cuts_of_the_words_it_may_be() -> None:
+    # Longer than the deletion index's prefixes, so the typed word is compared in full with
+    # the vocabulary words that start like it, cut about as long as what was typed.
+    titles = [(["caddyshack"], math.log(0.5)), (["spudmonkey"], math.log(0.5))]
+    speller = Speller(SpellingIndex.build(titles), ErrorModel.load())
+
+    def first_option(typed: str) -> str:
+        return speller.plan(typed).options[0][0].text
+
+    # Two extra letters: the word meant is two letters shorter than the typed one.
+    assert first_option("caaddyyshac") == "caddyshac"
+    # A doubled letter and a slip, as long as the whole word: its cut one letter shorter.
+    assert first_option("spudmoonle") == "spudmonke"

@@ -546,14 +546,18 @@ class Speller:
             return near
         # The index holds prefixes of at most MAX_INDEXED_CHARS. A longer typed word, or a
         # completed word whose intended form may be longer ("beatiful" for "beautiful"), is
-        # compared in full with the vocabulary words that start with each candidate prefix.
+        # compared in full with the vocabulary words that start with each candidate prefix; a
+        # word being typed, with the cuts of them as long as it give or take its edits
+        # ("caddyshac" for "caaddyyshac", two letters shorter).
         found: list[str] = list(near)
         for prefix in near:
             if len(prefix) < MAX_INDEXED_CHARS:
                 continue
             for candidate in spelling.words_starting(prefix, LONG_WORD_EXPANSION):
-                if is_prefix and len(candidate) > len(word):
-                    found.extend(candidate[: len(word) + delta] for delta in (-1, 0, 1))
+                if is_prefix:
+                    found.extend(
+                        candidate[: len(word) + delta] for delta in range(-max_edits, max_edits + 1)
+                    )
                 else:
                     found.append(candidate)
         return found
