@@ -348,11 +348,8 @@ def write_report(
     """Write ``results.md`` (and the chart) into ``output_dir``; return the report's path."""
     from autocomplete.evaluation.report import RunInfo, bar_chart, markdown, misses
 
-    output_dir.mkdir(parents=True, exist_ok=True)
-    chart_name: str | None = None
-    if chart:
-        bar_chart(evaluation.table, output_dir / CHART_FILE)
-        chart_name = CHART_FILE
+    # The versions first: the commit is marked "+changes" for a dirty working tree, and the
+    # chart written below would make it so.
     info = RunInfo(
         command=command,
         date=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -362,6 +359,11 @@ def write_report(
         seed=seed,
         notes=list(evaluation.notes),
     )
+    output_dir.mkdir(parents=True, exist_ok=True)
+    chart_name: str | None = None
+    if chart:
+        bar_chart(evaluation.table, output_dir / CHART_FILE)
+        chart_name = CHART_FILE
     path = output_dir / REPORT_FILE
     has_diacritics = any(DIACRITICS in by_category for by_category in evaluation.table.values())
     path.write_text(
