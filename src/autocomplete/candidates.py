@@ -546,9 +546,9 @@ class Speller:
             return near
         # The index holds prefixes of at most MAX_INDEXED_CHARS. A longer typed word, or a
         # completed word whose intended form may be longer ("beatiful" for "beautiful"), is
-        # compared in full with the vocabulary words that start with each candidate prefix; a
-        # word being typed, with the cuts of them as long as it give or take its edits
-        # ("caddyshac" for "caaddyyshac", two letters shorter).
+        # compared in full with the vocabulary words that start with each candidate prefix. A
+        # word still being typed is compared with their cuts about as long as it, give or take
+        # its edit budget ("caddyshac" for "caaddyyshac" is two letters shorter).
         found: list[str] = list(near)
         for prefix in near:
             if len(prefix) < MAX_INDEXED_CHARS:
