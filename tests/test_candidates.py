@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from autocomplete.candidates import LIKELY_SLIP_COST, Speller
+from autocomplete.candidates import COST, LIKELY_SLIP_COST, TEXT, Speller
 from autocomplete.errormodel import ErrorModel
 from autocomplete.spelling_index import SpellingIndex
 
@@ -83,7 +83,7 @@ def test_floor_prunes_readings_that_cannot_place(speller: Speller) -> None:
 def test_typed_prefix_extensions_are_not_corrections(speller: Speller) -> None:
     # "bi" already reaches "big": reading it as "big" would add nothing.
     plan = speller.plan("the bi")
-    assert all(option.text != "big" for option in plan.options[1])
+    assert all(option[TEXT] != "big" for option in plan.options[1])
 
 
 def test_channel_weight_is_validated() -> None:
@@ -101,7 +101,7 @@ def test_two_edit_readings_are_searched_only_without_a_likely_slip() -> None:
     speller = Speller(SpellingIndex.build(titles), ErrorModel.load())
 
     def options(typed: str) -> dict[str, float]:
-        return {option.text: option.cost for option in speller.plan(typed).options[0]}
+        return {option[TEXT]: option[COST] for option in speller.plan(typed).options[0]}
 
     # "telegram" is one edit from "telegraf", but f for m is an unlikely slip: the two-edit
     # reading through "ph" -> "f" is searched, and wins.
@@ -121,7 +121,7 @@ def test_a_long_word_being_typed_is_compared_with_cuts_of_the_words_it_may_be() 
     speller = Speller(SpellingIndex.build(titles), ErrorModel.load())
 
     def first_option(typed: str) -> str:
-        return speller.plan(typed).options[0][0].text
+        return speller.plan(typed).options[0][0][TEXT]
 
     # Two extra letters: the word meant is two letters shorter than the typed one.
     assert first_option("caaddyyshac") == "caddyshac"

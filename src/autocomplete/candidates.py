@@ -24,7 +24,7 @@ import heapq
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Final, Protocol, TypeAlias, TypeVar
 
 from rapidfuzz.distance import OSA
 
@@ -113,7 +113,7 @@ def _one_edit_variants(word: str) -> list[str]:
 def _best_net(options: list[WordOption], channel_weight: float) -> float:
     """max of best_prior - weighted cost over ``options`` (-inf if there are none)."""
     return max(
-        (option.best_prior - channel_weight * option.cost for option in options),
+        (option[BEST_PRIOR] - channel_weight * option[COST] for option in options),
         default=-math.inf,
     )
 
@@ -151,17 +151,22 @@ class Correction:
     ceiling: float  # upper bound on log P(title) of any title this reading reaches
 
 
-@dataclass(frozen=True, slots=True)
-class WordOption:
-    """One reading of one typed word (or of two joined typed words)."""
+WordOption: TypeAlias = tuple[str, float, int, float, int, float, bool]
+"""One reading of one typed word (or of two joined typed words), read with the indices below.
 
-    text: str
-    cost: float
-    edits: int
-    weight: float  # log popularity of the intended word or prefix
-    span: int  # typed words consumed (2 when two words are joined)
-    best_prior: float  # best log P(title) of a title with this word
-    whole: bool  # its last word is a whole catalog word (so a reading may be a whole title)
+A plain tuple rather than a dataclass: the word memo holds tens of thousands of them, and
+CPython's garbage collector stops tracking a tuple of strings and numbers, so its full
+collections (which land on whichever keystroke triggers them) need not walk them. A tuple is
+also far cheaper to build, and a word search builds a couple of dozen.
+"""
+
+TEXT: Final = 0  # str: the intended word, prefix or words
+COST: Final = 1  # float: channel cost, -log P(typed | intended)
+EDITS: Final = 2  # int: unweighted edit count, for reporting
+WEIGHT: Final = 3  # float: log popularity of the intended word or prefix
+SPAN: Final = 4  # int: typed words consumed (2 when two words are joined)
+BEST_PRIOR: Final = 5  # float: best log P(title) of a title with this word
+WHOLE: Final = 6  # bool: its last word is a whole catalog word (a reading may be a whole title)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,16 +183,16 @@ class WordCandidates:
 
     @classmethod
     def of(cls, options: tuple[WordOption, ...], channel_weight: float) -> WordCandidates:
-        changed = [option for option in options if option.edits]
-        kept = [option for option in options if not option.edits]
+        changed = [option for option in options if option[EDITS]]
+        kept = [option for option in options if not option[EDITS]]
         return cls(
             options,
-            max((option.best_prior for option in kept), default=-math.inf),
-            any(option.whole for option in kept),
-            max((option.best_prior for option in options), default=-math.inf),
+            max((option[BEST_PRIOR] for option in kept), default=-math.inf),
+            any(option[WHOLE] for option in kept),
+            max((option[BEST_PRIOR] for option in options), default=-math.inf),
             _best_net(changed, channel_weight),
-            _best_net([option for option in changed if option.whole], channel_weight),
-            min((channel_weight * option.cost for option in changed), default=math.inf),
+            _best_net([option for option in changed if option[WHOLE]], channel_weight),
+            min((channel_weight * option[COST] for option in changed), default=math.inf),
         )
 
 
@@ -294,13 +299,13 @@ class Speller:
         for position, pair in enumerate(joins):
             for option in pair:
                 others = _min_except(kept, position, 2)
-                earns = option.whole if position + 1 == last else kept_bonus > 0
-                net = min(option.best_prior, others) - weight * option.cost
+                earns = option[WHOLE] if position + 1 == last else kept_bonus > 0
+                net = min(option[BEST_PRIOR], others) - weight * option[COST]
                 ceiling = max(ceiling, net + (bonus if earns else 0.0))
-                change_costs.append(weight * option.cost)
-                last_whole = last_whole or (position + 1 == last and option.whole)
+                change_costs.append(weight * option[COST])
+                last_whole = last_whole or (position + 1 == last and option[WHOLE])
                 for covered in (position, position + 1):
-                    reach[covered] = max(reach[covered], option.best_prior)
+                    reach[covered] = max(reach[covered], option[BEST_PRIOR])
         multi_ceiling = -math.inf
         if len(change_costs) >= 2:
             first, second = heapq.nsmallest(2, change_costs)
@@ -345,16 +350,16 @@ class Speller:
                     # Branch and bound: extending a reading only lowers its ceiling and raises
                     # its cost, so one that cannot clear the floor now (even if it ends up a
                     # whole title, earning the exact bonus) never will.
-                    reach = min(ceiling, option.best_prior)
-                    if reach + self.exact_bonus - weight * (cost + option.cost) <= floor:
+                    reach = min(ceiling, option[BEST_PRIOR])
+                    if reach + self.exact_bonus - weight * (cost + option[COST]) <= floor:
                         continue
                     extended.append(
                         (
-                            rank + option.cost - POPULARITY_PULL * option.weight,
-                            position + option.span,
-                            (*parts, option.text),
-                            cost + option.cost,
-                            edits + option.edits,
+                            rank + option[COST] - POPULARITY_PULL * option[WEIGHT],
+                            position + option[SPAN],
+                            (*parts, option[TEXT]),
+                            cost + option[COST],
+                            edits + option[EDITS],
                             reach,
                         )
                     )
@@ -391,24 +396,26 @@ class Speller:
         ranked: list[tuple[float, int, WordOption, float]] = []
         for position in range(len(words)):
             for option in plan.options[position] + plan.joins[position]:
-                if not option.edits:
+                if not option[EDITS]:
                     continue
-                ceiling = min(option.best_prior, _min_except(kept, position, option.span))
-                ends = position + option.span == len(words)
-                whole = option.whole if ends else plan.kept_whole_last
+                ceiling = min(option[BEST_PRIOR], _min_except(kept, position, option[SPAN]))
+                ends = position + option[SPAN] == len(words)
+                whole = option[WHOLE] if ends else plan.kept_whole_last
                 earned = self.exact_bonus if whole else 0.0
-                if ceiling + earned - weight * option.cost <= floor:
+                if ceiling + earned - weight * option[COST] <= floor:
                     continue
-                rank = option.cost - POPULARITY_PULL * option.weight
+                rank = option[COST] - POPULARITY_PULL * option[WEIGHT]
                 ranked.append((rank, position, option, ceiling))
         suffix = "" if plan.last_is_prefix else " "
         results: list[Correction] = []
         ranked.sort(key=lambda item: item[0])
         for _, position, option, ceiling in ranked[:PHRASE_CHECKS]:
-            parts = (*words[:position], option.text, *words[position + option.span :])
+            parts = (*words[:position], option[TEXT], *words[position + option[SPAN] :])
             if not self._occurs(parts, not plan.last_is_prefix):
                 continue
-            results.append(Correction(" ".join(parts) + suffix, option.cost, option.edits, ceiling))
+            results.append(
+                Correction(" ".join(parts) + suffix, option[COST], option[EDITS], ceiling)
+            )
             if len(results) == limit:
                 break
         return results
@@ -436,7 +443,7 @@ class Speller:
         found: list[WordOption] = []
         if known is not None or budget == 0:
             found.append(
-                WordOption(
+                (
                     word,
                     0.0,
                     0,
@@ -460,7 +467,7 @@ class Speller:
                 word, is_prefix, 1, seen, self._intended_near(word, is_prefix, max_edits=1)
             )
             priced = self._priced(word, is_prefix, within)
-            if budget > 1 and min((option.cost for option in priced), default=math.inf) > (
+            if budget > 1 and min((option[COST] for option in priced), default=math.inf) > (
                 LIKELY_SLIP_COST
             ):
                 near = self._intended_near(word, is_prefix, max_edits=budget)
@@ -469,7 +476,7 @@ class Speller:
             found.extend(priced)
         found.extend(self._respelled_options(word, is_prefix, seen))
         found.extend(self._split_options(word, is_prefix))
-        found.sort(key=lambda option: option.cost - POPULARITY_PULL * option.weight)
+        found.sort(key=lambda option: option[COST] - POPULARITY_PULL * option[WEIGHT])
         return tuple(found[:WORD_OPTIONS])
 
     def _priced(
@@ -479,7 +486,7 @@ class Speller:
         spelling, model = self.spelling, self.model
         # Pricing an edit is the expensive step: only the roughly most promising are priced.
         return [
-            WordOption(
+            (
                 intended,
                 model.cost(word, intended, prefix=is_prefix),
                 edits,
@@ -527,7 +534,7 @@ class Speller:
                 continue
             seen.add(intended)
             found.append(
-                WordOption(
+                (
                     intended,
                     model.cost(word, intended, prefix=is_prefix),
                     max(1, OSA.distance(word, intended)),
@@ -600,7 +607,7 @@ class Speller:
             )
             cost = self.model.cost(word, text, prefix=is_prefix)
             whole = not is_prefix or self._is_whole(right)
-            found.append(WordOption(text, cost, 1, left_weight + right_weight, 1, best, whole))
+            found.append((text, cost, 1, left_weight + right_weight, 1, best, whole))
         return found
 
     def _join_option(self, left: str, right: str, is_prefix: bool) -> tuple[WordOption, ...]:
@@ -618,7 +625,7 @@ class Speller:
         if weight is None:
             return ()
         return (
-            WordOption(
+            (
                 joined,
                 self.model.cost(f"{left} {right}", joined, prefix=is_prefix),
                 1,
