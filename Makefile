@@ -15,11 +15,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.runtime: pyproject.toml | $(BIN)/python
+# The C extension (src/autocomplete/_align.c) is compiled by the install: rebuild when it changes.
+$(VENV)/.runtime: pyproject.toml src/autocomplete/_align.c | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.testing: pyproject.toml | $(BIN)/python
+$(VENV)/.testing: pyproject.toml src/autocomplete/_align.c | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.runtime
 
@@ -42,4 +43,4 @@ bench: $(VENV)/.testing
 	$(BIN)/pytest benchmarks --benchmark-only --benchmark-columns=min,median,mean,max,rounds
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache build src/autocomplete/*.so

@@ -4,7 +4,6 @@ import argparse
 import importlib.util
 import json
 import math
-import random
 import re
 import subprocess
 import sys
@@ -12,7 +11,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from rapidfuzz.distance import OSA
 
 from autocomplete import errormodel_train
 from autocomplete.errormodel import (
@@ -21,7 +19,6 @@ from autocomplete.errormodel import (
     MODEL_FILE,
     Alternation,
     ErrorModel,
-    _fast_align,
     align,
     count_alternations,
     edit_key,
@@ -143,17 +140,6 @@ def test_alignment_takes_the_doubled_letter() -> None:
     keys = sorted(edit_key("acomodate", "accommodate", edit)[:2] for edit in edits)
     assert keys == [("del", "cc"), ("del", "mm")]
     assert align("teh", "the") == [("trans", 1, 1)]
-    assert _fast_align("teh", "the") == [("trans", 1, 1)]
-
-
-def test_fast_alignment_is_optimal() -> None:
-    generator = random.Random(7)
-    for _ in range(3000):
-        typed = "".join(generator.choice("abc ") for _ in range(generator.randint(0, 7)))
-        intended = "".join(generator.choice("abc ") for _ in range(generator.randint(0, 7)))
-        distance = OSA.distance(typed, intended)
-        assert len(_fast_align(typed, intended)) == distance, (typed, intended)
-        assert len(align(typed, intended)) == distance, (typed, intended)
 
 
 def test_save_and_load_round_trip(model: ErrorModel, tmp_path: Path) -> None:

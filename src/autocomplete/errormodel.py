@@ -74,15 +74,15 @@ are tried, and a pair more than ``MAX_SEARCH_EDITS`` edits apart is not searched
 ``respellings(typed)`` goes the other way: the strings the user may have meant by undoing one
 alternation in what was typed ("fantom" -> "phantom"), for the speller to look up.
 
-Speed: ``cost`` runs tens of times per keystroke. The alignment comes from rapidfuzz's C
-Levenshtein ``editops``; adjacent swaps, which Levenshtein sees as two edits, are recognized as
-transpositions, and a pure-Python alignment is used only when that recognition disagrees with
-rapidfuzz's OSA distance. With several edits the mirror-image alignment (of the reversed
-strings) is costed too and the cheaper one kept, as a cheap stand-in for the best weighted
-alignment. Per-edit costs are precomputed into dictionaries at load time and results are
-memoized per model. On the speller's pairs (one or two edits apart) a new pair takes about
-4.4 us, 1.5 of them to rule alternations out (a quick look at the letters around each edit,
-``_CoreIndex.may_apply``); the few where one applies take 5-30 us; a repeated pair 0.2 us.
+Speed: ``cost`` runs tens of times per keystroke. The alignment and its pricing are written in C
+(``_align.c``: the optimal string alignment, the edits' table keys and costs, the mirror-image
+alignment and the prefix cut), about 0.3 us a pair; the tests hold it equal to a plain-Python
+statement of the same steps (``tests/align_reference.py``). With several edits the mirror-image
+alignment (of the reversed strings) is costed too and the cheaper one kept, as a cheap stand-in
+for the best weighted alignment. Results are memoized per model. On the speller's pairs (one or
+two edits apart) a new pair takes about 1.4 us in all, most of it ruling alternations out (a
+quick look at the letters around each edit, ``_CoreIndex.may_apply``); the few where one applies
+take 5-30 us; a repeated pair 0.2 us.
 """
 
 from __future__ import annotations
@@ -91,14 +91,18 @@ import json
 import math
 import os
 import re
+from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
-from rapidfuzz.distance import OSA, Levenshtein
+from rapidfuzz.distance import OSA
+
+from autocomplete._align import SYMBOLS, Pricer
+from autocomplete._align import align as align
 
 FORMAT = "autocomplete-error-model"
 FORMAT_VERSION = 1
@@ -312,115 +316,10 @@ EMPTY_COUNTS = ErrorCounts({}, {}, {}, {}, {}, {}, 0)
 
 # Alignment --------------------------------------------------------------------------------------
 
-
-def align(typed: str, intended: str) -> list[Edit]:
-    """An optimal string alignment (OSA) of ``typed`` with ``intended``, as edits in order.
-
-    Among equally short alignments the backtrace prefers transpositions over two edits, and
-    puts an extra or dropped letter on the second of a doubled pair, so that the counts see
-    "acomodate" as a dropped "c" after "c".
-    """
-    rows, cols = len(typed) + 1, len(intended) + 1
-    dist = [[0] * cols for _ in range(rows)]
-    for i in range(rows):
-        dist[i][0] = i
-    for j in range(cols):
-        dist[0][j] = j
-    for i in range(1, rows):
-        row, above = dist[i], dist[i - 1]
-        typed_char = typed[i - 1]
-        for j in range(1, cols):
-            best = above[j - 1] + (typed_char != intended[j - 1])
-            best = min(best, above[j] + 1, row[j - 1] + 1)
-            if (
-                i > 1
-                and j > 1
-                and typed_char == intended[j - 2]
-                and typed[i - 2] == intended[j - 1]
-                and typed_char != intended[j - 1]
-            ):
-                best = min(best, dist[i - 2][j - 2] + 1)
-            row[j] = best
-
-    edits: list[Edit] = []
-    i, j = rows - 1, cols - 1
-    while i > 0 or j > 0:
-        here = dist[i][j]
-        if (
-            i > 1
-            and j > 1
-            and typed[i - 1] == intended[j - 2]
-            and typed[i - 2] == intended[j - 1]
-            and typed[i - 1] != intended[j - 1]
-            and here == dist[i - 2][j - 2] + 1
-        ):
-            edits.append(("trans", i - 2, j - 2))
-            i, j = i - 2, j - 2
-        elif j > 1 and intended[j - 1] == intended[j - 2] and here == dist[i][j - 1] + 1:
-            edits.append(("del", i, j - 1))
-            j -= 1
-        elif i > 1 and typed[i - 1] == typed[i - 2] and here == dist[i - 1][j] + 1:
-            edits.append(("ins", i - 1, j))
-            i -= 1
-        elif i > 0 and j > 0 and here == dist[i - 1][j - 1] + (typed[i - 1] != intended[j - 1]):
-            if typed[i - 1] != intended[j - 1]:
-                edits.append(("sub", i - 1, j - 1))
-            i, j = i - 1, j - 1
-        elif j > 0 and here == dist[i][j - 1] + 1:
-            edits.append(("del", i, j - 1))
-            j -= 1
-        else:
-            edits.append(("ins", i - 1, j))
-            i -= 1
-    edits.reverse()
-    return edits
-
-
-def _fast_align(typed: str, intended: str) -> list[Edit]:
-    """``align`` for the common cases, from rapidfuzz's Levenshtein alignment in C."""
-    raw = cast(list[tuple[str, int, int]], Levenshtein.editops(typed, intended).as_list())
-    edits: list[Edit] = []
-    swapped = False
-    index = 0
-    while index < len(raw):
-        tag, src, dest = raw[index]
-        if index + 1 < len(raw):
-            # Levenshtein spells a swap "xy" -> "yx" as two edits: two substitutions, or a
-            # deletion and an insertion around the one matched letter.
-            next_tag, next_src, next_dest = raw[index + 1]
-            start = None
-            if tag == "replace" and next_tag == "replace":
-                if next_src == src + 1 and next_dest == dest + 1:
-                    start = (src, dest)
-            elif tag == "insert" and next_tag == "delete":
-                if next_src == src + 1 and next_dest == dest + 2:
-                    start = (src, dest)
-            elif (
-                tag == "delete"
-                and next_tag == "insert"
-                and next_src == src + 2
-                and next_dest == dest + 1
-            ):
-                start = (src, dest)
-            if (
-                start is not None
-                and typed[start[0]] == intended[start[1] + 1]
-                and typed[start[0] + 1] == intended[start[1]]
-            ):
-                edits.append(("trans", start[0], start[1]))
-                swapped = True
-                index += 2
-                continue
-        if tag == "replace":
-            edits.append(("sub", src, dest))
-        elif tag == "insert":
-            edits.append(("del", src, dest))
-        else:
-            edits.append(("ins", src, dest))
-        index += 1
-    if (swapped or len(raw) > 1) and len(edits) != OSA.distance(typed, intended):
-        return align(typed, intended)
-    return edits
+# ``align(typed, intended)``, an optimal string alignment (OSA) as edits in order, is written in
+# C (``_align.c``), with the pricing that runs on every candidate. Among equally short alignments
+# its backtrace prefers a transposition over two edits, and puts an extra or dropped letter on
+# the second of a doubled pair, so that the counts see "acomodate" as a dropped "c" after "c".
 
 
 def span_ends(edit: Edit) -> tuple[int, int]:
@@ -430,33 +329,6 @@ def span_ends(edit: Edit) -> tuple[int, int]:
     op, i, j = edit
     width = 2 if op == "trans" else 1
     return j + (0 if op == "ins" else width), i + (0 if op == "del" else width)
-
-
-def _far_apart_substitutions(edits: list[Edit]) -> bool:
-    """Whether ``edits`` are substitutions, none adjacent, which other alignments of the
-    same length almost never place differently (about 1 in 70 in a sample of double typos)."""
-    previous = -2
-    for op, _, j in edits:
-        if op != "sub" or j - previous < 2:
-            return False
-        previous = j
-    return True
-
-
-def _mirror(edits: list[Edit], typed: str, intended: str) -> list[Edit]:
-    """Edits aligning the reversed strings, mapped onto ``typed`` and ``intended``."""
-    typed_end, intended_end = len(typed), len(intended)
-    mapped: list[Edit] = []
-    for op, i, j in reversed(edits):
-        if op == "sub":
-            mapped.append((op, typed_end - 1 - i, intended_end - 1 - j))
-        elif op == "del":
-            mapped.append((op, typed_end - i, intended_end - 1 - j))
-        elif op == "ins":
-            mapped.append((op, typed_end - 1 - i, intended_end - j))
-        else:
-            mapped.append((op, typed_end - 2 - i, intended_end - 2 - j))
-    return mapped
 
 
 def edit_key(typed: str, intended: str, edit: Edit) -> tuple[Op, str, bool]:
@@ -1004,6 +876,7 @@ class ErrorModel:
     _cheapest_rule: float = field(init=False, repr=False)
     _cheapest_edit: float = field(init=False, repr=False)
     _cores: _CoreIndex = field(init=False, repr=False)
+    _pricer: Pricer = field(init=False, repr=False)
     _respeller: _SiteFinder = field(init=False, repr=False)
     _rule_odds: tuple[tuple[float, float], ...] = field(init=False, repr=False)  # (other, ^)
     _respelled: Callable[[str, int], tuple[tuple[str, float], ...]] = field(init=False, repr=False)
@@ -1019,6 +892,23 @@ class ErrorModel:
                 {x + y: self._edit_cost(op, x + y) for x in firsts for y in ALPHABET}
             )
         object.__setattr__(self, "_tables", MappingProxyType(tables))
+        # The same tables, dense, for the C pricer: (op, first symbol, second symbol).
+        dense = array(
+            "d",
+            (
+                tables[op].get(first + second, math.nan)
+                for op in ("sub", "del", "ins", "trans")
+                for first in SYMBOLS
+                for second in SYMBOLS
+            ),
+        )
+        pricer = Pricer(
+            dense,
+            self.parameters.first_letter_penalty,
+            self.parameters.prefix_pending_cost,
+            self._edit_cost,
+        )
+        object.__setattr__(self, "_pricer", pricer)
         cheapest_edit = min(min(table.values()) for table in tables.values())
         object.__setattr__(self, "_cheapest_edit", cheapest_edit)
         object.__setattr__(self, "_cached", lru_cache(maxsize=CACHE_SIZE)(self._uncached_cost))
@@ -1123,14 +1013,17 @@ class ErrorModel:
         self, typed: str, intended: str, prefix: bool
     ) -> tuple[float, list[list[Edit]]]:
         """The cost with single-character edits only, and the alignments of the whole strings
-        (one, or two when the mirror-image alignment differs; ``[[]]`` for equal strings)."""
-        total, edits = self._alignment(typed, intended)
-        pending = len(intended) - len(typed)
-        if prefix and pending > 0:
-            cut = intended[: len(typed)]
-            truncated = self._alignment(typed, cut)[0] if cut != typed else 0.0
-            total = min(total, truncated + pending * self.parameters.prefix_pending_cost)
-        return total, edits
+        (one, or two when the mirror-image alignment differs; ``[[]]`` for equal strings).
+
+        The edits are those of ``align``, each priced by its ``edit_key`` plus the first-letter
+        penalty. Several edits can often be placed in more than one way ("abberation": two
+        substitutions, or an extra b and a dropped r), so unless they are substitutions far
+        apart, the mirror-image alignment (of the reversed strings) is priced too and the
+        cheaper kept: a cheap second opinion where weighing every alignment would be slow. With
+        ``prefix``, ``typed`` is also compared with the intended string cut at its length, the
+        rest pending. ``_align.Pricer`` does all this in C.
+        """
+        return self._pricer.single_edit_cost(typed, intended, prefix)
 
     def _alternation_cost(
         self,
@@ -1198,35 +1091,6 @@ class ErrorModel:
         likeliest = sorted(found.items(), key=lambda item: (item[1][0], item[0]))[:limit]
         likeliest.sort(key=lambda item: (item[1][1], item[1][0], item[0]))
         return tuple((text, cost) for text, (_, cost) in likeliest)
-
-    def _alignment_cost(self, typed: str, intended: str) -> float:
-        return self._alignment(typed, intended)[0]
-
-    def _alignment(self, typed: str, intended: str) -> tuple[float, list[list[Edit]]]:
-        """The single-edit cost, and the alignments weighed (one, or two with the mirror)."""
-        edits = _fast_align(typed, intended)
-        total = self._edits_cost(typed, intended, edits)
-        if len(edits) > 1 and not _far_apart_substitutions(edits):
-            # Several edits can often be placed in more than one way ("abberation": two
-            # substitutions, or an extra b and a dropped r). Weighing every alignment is too
-            # slow here; the mirror-image alignment is a cheap second opinion.
-            mirrored = _mirror(_fast_align(typed[::-1], intended[::-1]), typed, intended)
-            total = min(total, self._edits_cost(typed, intended, mirrored))
-            if mirrored != edits:
-                return total, [edits, mirrored]
-        return total, [edits]
-
-    def _edits_cost(self, typed: str, intended: str, edits: list[Edit]) -> float:
-        tables = self._tables
-        penalty = self.parameters.first_letter_penalty
-        total = 0.0
-        for edit in edits:
-            op, key, at_start = edit_key(typed, intended, edit)
-            found = tables[op].get(key)
-            total += self._edit_cost(op, key) if found is None else found
-            if at_start:
-                total += penalty
-        return total
 
     def _edit_cost(self, op: Op, key: str) -> float:
         counts, params, rate = self.counts, self.parameters, self._rate

@@ -1,0 +1,135 @@
+"""The C alignment and pricing (``autocomplete._align``) against their Python statements."""
+
+from __future__ import annotations
+
+import math
+import random
+from array import array
+
+import pytest
+from rapidfuzz.distance import OSA
+
+from align_reference import align as reference_align
+from align_reference import single_edit_cost as reference_single_edit_cost
+from autocomplete._align import SYMBOLS, Pricer, align
+from autocomplete.errormodel import ALPHABET, WORD_START, ErrorModel
+
+# Letters of the model's alphabet, and some outside it (priced through the Python fallback).
+LETTERS = "etaoinshrdlu" + "xqz19 " + "éßж^"
+
+
+@pytest.fixture(scope="module")
+def model() -> ErrorModel:
+    return ErrorModel.load()
+
+
+def _slipped(word: str, generator: random.Random, slips: int) -> str:
+    """``word`` with ``slips`` random substitutions, insertions, deletions or swaps."""
+    letters = list(word)
+    for _ in range(slips):
+        position = generator.randrange(len(letters) + 1)
+        kind = generator.choice(("sub", "ins", "del", "swap"))
+        if kind == "ins" or not letters:
+            letters.insert(position, generator.choice(LETTERS))
+        elif kind == "del":
+            del letters[min(position, len(letters) - 1)]
+        elif kind == "sub":
+            letters[min(position, len(letters) - 1)] = generator.choice(LETTERS)
+        elif len(letters) > 1:
+            at = min(position, len(letters) - 2)
+            letters[at], letters[at + 1] = letters[at + 1], letters[at]
+    return "".join(letters)
+
+
+def _pairs(count: int, seed: int, *, longest: int = 12) -> list[tuple[str, str]]:
+    generator = random.Random(seed)
+    found = []
+    for _ in range(count):
+        length = generator.randint(0, longest)
+        intended = "".join(generator.choice(LETTERS) for _ in range(length))
+        found.append((_slipped(intended, generator, generator.randint(0, 3)), intended))
+    return found
+
+
+def test_symbols_are_the_models_contexts() -> None:
+    assert SYMBOLS == WORD_START + ALPHABET
+
+
+def test_align_matches_the_reference_and_is_optimal() -> None:
+    small = random.Random(7)
+    tiny = [
+        (
+            "".join(small.choice("abc ") for _ in range(small.randint(0, 7))),
+            "".join(small.choice("abc ") for _ in range(small.randint(0, 7))),
+        )
+        for _ in range(3000)
+    ]
+    for typed, intended in tiny + _pairs(3000, seed=1):
+        edits = align(typed, intended)
+        assert edits == reference_align(typed, intended), (typed, intended)
+        assert len(edits) == OSA.distance(typed, intended), (typed, intended)
+
+
+def test_align_prefers_swaps_and_the_second_of_a_doubled_pair() -> None:
+    assert align("teh", "the") == [("trans", 1, 1)]
+    assert align("acomodate", "accommodate") == [("del", 2, 2), ("del", 4, 5)]
+    assert align("", "ab") == [("del", 0, 0), ("del", 0, 1)]
+    assert align("ab", "") == [("ins", 0, 0), ("ins", 1, 0)]
+
+
+@pytest.mark.parametrize("prefix", [False, True])
+def test_single_edit_cost_matches_the_reference_to_the_bit(model: ErrorModel, prefix: bool) -> None:
+    for typed, intended in _pairs(4000, seed=2 + prefix):
+        found = model._single_edit_cost(typed, intended, prefix)
+        expected = reference_single_edit_cost(model, typed, intended, prefix)
+        assert found == expected, (typed, intended, prefix)
+
+
+def test_long_strings_take_the_heap_path(model: ErrorModel) -> None:
+    # Past 64 characters a string, and past 1,024 cells the alignment matrix, leave the stack.
+    for typed, intended in _pairs(40, seed=4, longest=150):
+        assert align(typed, intended) == reference_align(typed, intended)
+        for prefix in (False, True):
+            found = model._single_edit_cost(typed, intended, prefix)
+            assert found == reference_single_edit_cost(model, typed, intended, prefix)
+
+
+def test_keys_outside_the_tables_are_priced_by_the_callback() -> None:
+    asked: list[tuple[str, str]] = []
+
+    def price_key(op: str, key: str) -> float:
+        asked.append((op, key))
+        return 7.0
+
+    costs = array("d", [math.nan] * (4 * len(SYMBOLS) ** 2))
+    costs[0] = 1.5  # sub, first "^": never a typed letter, but indexable
+    pricer = Pricer(costs, 0.25, 1.0, price_key)
+    total, alignments = pricer.single_edit_cost("xé", "xa", False)
+    assert (total, alignments, asked) == (7.0, [[("sub", 1, 1)]], [("sub", "éa")])
+    total, _ = pricer.single_edit_cost("b", "a", False)  # the first letter: penalty on top
+    assert total == 7.0 + 0.25
+    total, _ = pricer.single_edit_cost("ab", "abcd", True)  # two letters not typed yet
+    assert total == 2 * 1.0
+
+
+def test_pricer_rejects_bad_arguments() -> None:
+    with pytest.raises(ValueError, match=r"4 x 38 x 38 float64"):
+        Pricer(array("d", [0.0] * 10), 0.0, 1.0, lambda op, key: 1.0)
+    with pytest.raises(ValueError, match=r"float64"):
+        Pricer(array("f", [0.0] * (4 * 38 * 38)), 0.0, 1.0, lambda op, key: 1.0)
+    with pytest.raises(TypeError, match="callable"):
+        Pricer(array("d", [0.0] * (4 * 38 * 38)), 0.0, 1.0, 3)  # type: ignore[arg-type]
+    pricer = Pricer(array("d", [0.0] * (4 * 38 * 38)), 0.0, 1.0, lambda op, key: 1.0)
+    with pytest.raises(TypeError, match="single_edit_cost"):
+        pricer.single_edit_cost("a", b"b", False)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="align"):
+        align("a")  # type: ignore[call-arg]
+
+
+def test_callback_errors_propagate() -> None:
+    def broken(op: str, key: str) -> float:
+        raise KeyError(key)
+
+    pricer = Pricer(array("d", [math.nan] * (4 * 38 * 38)), 0.0, 1.0, broken)
+    with pytest.raises(KeyError):
+        pricer.single_edit_cost("ab", "ax", False)
