@@ -15,12 +15,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# The C extension (src/autocomplete/_align.c) is compiled by the install: rebuild when it changes.
-$(VENV)/.runtime: pyproject.toml src/autocomplete/_align.c | $(BIN)/python
+# The C extensions (src/autocomplete/*.c) are compiled by the install: rebuild when they change.
+EXTENSIONS := $(wildcard src/autocomplete/*.c)
+$(VENV)/.runtime: pyproject.toml $(EXTENSIONS) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.testing: pyproject.toml src/autocomplete/_align.c | $(BIN)/python
+$(VENV)/.testing: pyproject.toml $(EXTENSIONS) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.runtime
 

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+import itertools
 import math
+import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rapidfuzz.distance import OSA
 
+from autocomplete._nearby import DeletionProbe
 from autocomplete.spelling_index import (
+    MAX_INDEXED_CHARS,
     SpellingIndex,
     deletion_depth,
     deletion_variants,
@@ -75,3 +80,101 @@ def test_prefixes_near_with_one_edit_still_finds_every_one_edit_neighbour() -> N
         assert one_edit <= set(index.prefixes_near(typed))
         assert {p for p in index.prefixes_near(typed) if OSA.distance(typed, p) <= 1} <= one_edit
     assert len(index.prefixes_near("lebowdk", max_edits=1)) < len(index.prefixes_near("lebowdk"))
+
+
+def _reference_near(index: SpellingIndex, typed: str, max_edits: int) -> set[str]:
+    """``prefixes_near`` spelled out in Python: the probe's deletion variants, looked up."""
+    probe = typed[:MAX_INDEXED_CHARS]
+    depth = min(max_edits, deletion_depth(len(probe)))
+    if depth == 0:
+        return set()
+    found: set[int] = set()
+    for variant in deletion_variants(probe, depth):
+        deletion = index.deletions.get(variant)
+        if deletion is not None:
+            low, high = index.postings_first[deletion], index.postings_first[deletion + 1]
+            found.update(index.postings[low:high].tolist())
+    return {index.prefixes.restore_key(prefix_id) for prefix_id in found}
+
+
+def _random_vocabulary_index(seed: int) -> tuple[SpellingIndex, list[str]]:
+    generator = random.Random(seed)
+    letters = "etaoinshrdlcum" + "éжß7"
+    words = [
+        "".join(generator.choice(letters) for _ in range(generator.randint(1, 12)))
+        for _ in range(400)
+    ]
+    titles = [(words[start : start + 3], -float(start % 17)) for start in range(0, 400, 3)]
+    typed = [
+        "".join(generator.choice(letters) for _ in range(generator.randint(0, 14)))
+        for _ in range(300)
+    ]
+    typed += [word[: generator.randint(1, len(word))] for word in words[:300]]
+    return SpellingIndex.build(titles), typed
+
+
+def test_probe_in_c_matches_the_python_statement() -> None:
+    index, typed_words = _random_vocabulary_index(seed=3)
+    for typed in [*typed_words, "x" * 100, ""]:
+        for max_edits in (1, 2):
+            near = _reference_near(index, typed, max_edits)
+            assert sorted(index.prefixes_near(typed, max_edits=max_edits)) == sorted(near)
+            for budget in (0, 1, 2):
+                within, longest = index.prefixes_within(
+                    typed, max_edits=max_edits, budget=budget, long_prefixes=True
+                )
+                expected = {(p, OSA.distance(typed, p)) for p in near}
+                assert sorted(within) == sorted(
+                    (p, edits) for p, edits in expected if edits <= budget
+                ), (typed, max_edits, budget)
+                assert sorted(longest) == sorted(p for p in near if len(p) == MAX_INDEXED_CHARS)
+                _, none = index.prefixes_within(typed, max_edits=max_edits, budget=budget)
+                assert none == []
+
+
+def test_prefixes_within_needs_a_budget() -> None:
+    index = SpellingIndex.build(TITLES)
+    with pytest.raises(ValueError, match="budget"):
+        index.prefixes_within("lebowdk", max_edits=1, budget=-1)
+
+
+def test_probe_rejects_bad_arrays_and_arguments() -> None:
+    index = SpellingIndex.build(TITLES)
+    arrays = [index.postings_first, index.postings, index.prefix_starts, index.prefix_chars]
+    with pytest.raises(TypeError, match="callable"):
+        DeletionProbe(None, *arrays)  # type: ignore[arg-type]
+    for position in range(4):
+        floats = list(arrays)
+        floats[position] = np.zeros(4, dtype=np.float64)
+        with pytest.raises(ValueError, match="32-bit integers"):
+            DeletionProbe(index.deletions.get, *floats)
+    empty = np.zeros(0, dtype=np.int32)
+    with pytest.raises(ValueError, match="one more entry"):
+        DeletionProbe(index.deletions.get, empty, empty, empty, empty.astype(np.uint32))
+    probe = DeletionProbe(index.deletions.get, *arrays)
+    assert (
+        probe.near("slep", 8, 1, 1, 0)[0] == index.prefixes_within("slep", max_edits=1, budget=1)[0]
+    )
+    with pytest.raises(ValueError, match="deletion depth"):
+        probe.near("slep", 8, 3, 1, 0)
+    with pytest.raises(TypeError, match="near"):
+        probe.near(b"slep", 8, 1, 1, 0)  # type: ignore[arg-type]
+
+
+def test_probe_gathers_long_postings() -> None:
+    # Every six-letter word over "abc": the probe gathers many postings (with repeats) from
+    # the short variants, past its first buffer of 256.
+    words = ["".join(letters) for letters in itertools.product("abc", repeat=6)]
+    index = SpellingIndex.build([([word], -1.0) for word in words])
+    for typed in ("abcabc", "cabbac", "bcaacb"):
+        near = _reference_near(index, typed, 2)
+        gathered = 0
+        for variant in deletion_variants(typed, deletion_depth(len(typed))):
+            deletion = index.deletions.get(variant)
+            if deletion is not None:
+                gathered += index.postings_first[deletion + 1] - index.postings_first[deletion]
+        assert gathered > 256
+        within, _ = index.prefixes_within(typed, max_edits=2, budget=2)
+        assert sorted(within) == sorted(
+            (p, edits) for p in near if (edits := OSA.distance(typed, p)) <= 2
+        )

@@ -463,15 +463,12 @@ class Speller:
             # One edit first. A second is looked for only when no one-edit reading is a likely
             # slip: the two-edit neighbourhood of a long word is large, and pricing is the
             # typo path's dearest step.
-            within = self._within_budget(
-                word, is_prefix, 1, seen, self._intended_near(word, is_prefix, max_edits=1)
-            )
+            within = self._intended_within(word, is_prefix, 1, seen)
             priced = self._priced(word, is_prefix, within)
             if budget > 1 and min((option[COST] for option in priced), default=math.inf) > (
                 LIKELY_SLIP_COST
             ):
-                near = self._intended_near(word, is_prefix, max_edits=budget)
-                within += self._within_budget(word, is_prefix, budget, seen, near)
+                within += self._intended_within(word, is_prefix, budget, seen)
                 priced = self._priced(word, is_prefix, within)  # the one-edit ones are memoized
             found.extend(priced)
         found.extend(self._respelled_options(word, is_prefix, seen))
@@ -501,18 +498,29 @@ class Speller:
     def _within_budget(
         self, word: str, is_prefix: bool, budget: int, seen: set[str], near: list[str]
     ) -> list[tuple[float, str, int, float]]:
-        """The known words (or prefixes) of ``near`` at most ``budget`` edits from ``word``,
-        with a rough rank (edits and popularity), edit count and log popularity. Each is
-        taken once: ``seen`` collects them."""
-        within: list[tuple[float, str, int, float]] = []
+        """The known words (or prefixes) of ``near`` at most ``budget`` edits from ``word``
+        (see ``_admitted``)."""
+        close: list[tuple[str, int]] = []
         for intended in near:
+            if intended in seen:
+                continue
+            edits = OSA.distance(word, intended, score_cutoff=budget)
+            if edits <= budget:  # over the letter budget, a respelling may still reach it
+                close.append((intended, edits))
+        return self._admitted(word, is_prefix, seen, close)
+
+    def _admitted(
+        self, word: str, is_prefix: bool, seen: set[str], close: list[tuple[str, int]]
+    ) -> list[tuple[float, str, int, float]]:
+        """The known words (or prefixes) of ``close`` (each with its edit count), with a rough
+        rank (edits and popularity), edit count and log popularity. Each is taken once:
+        ``seen`` collects them."""
+        within: list[tuple[float, str, int, float]] = []
+        for intended, edits in close:
             # A longer prefix that starts with the typed one reaches a subset of what the typed
             # prefix itself reaches, so it can never add a result.
             if intended in seen or (is_prefix and intended.startswith(word)):
                 continue
-            edits = OSA.distance(word, intended, score_cutoff=budget)
-            if edits > budget:
-                continue  # over the letter budget; a respelling may still reach it
             seen.add(intended)
             weight = self._known_weight(intended, is_prefix)
             if weight is not None:
@@ -546,28 +554,34 @@ class Speller:
             )
         return found
 
-    def _intended_near(self, word: str, is_prefix: bool, *, max_edits: int) -> list[str]:
+    def _intended_within(
+        self, word: str, is_prefix: bool, budget: int, seen: set[str]
+    ) -> list[tuple[float, str, int, float]]:
+        """The known words or prefixes at most ``budget`` edits from ``word``, found through the
+        deletion index (probed with up to ``budget`` deletions; see ``_admitted``)."""
         spelling = self.spelling
-        near = spelling.prefixes_near(word, max_edits=max_edits)
-        if len(word) < MAX_INDEXED_CHARS and is_prefix:
-            return near
         # The index holds prefixes of at most MAX_INDEXED_CHARS. A longer typed word, or a
         # completed word whose intended form may be longer ("beatiful" for "beautiful"), is
-        # compared in full with the vocabulary words that start with each candidate prefix. A
-        # word still being typed is compared with their cuts about as long as it, give or take
+        # compared in full with the vocabulary words that start with each longest prefix near it.
+        # A word still being typed is compared with their cuts about as long as it, give or take
         # its edit budget ("caddyshac" for "caaddyyshac" is two letters shorter).
-        found: list[str] = list(near)
-        for prefix in near:
-            if len(prefix) < MAX_INDEXED_CHARS:
-                continue
-            for candidate in spelling.words_starting(prefix, LONG_WORD_EXPANSION):
-                if is_prefix:
-                    found.extend(
-                        candidate[: len(word) + delta] for delta in range(-max_edits, max_edits + 1)
-                    )
-                else:
-                    found.append(candidate)
-        return found
+        expand = len(word) >= MAX_INDEXED_CHARS or not is_prefix
+        close, longest = spelling.prefixes_within(
+            word, max_edits=budget, budget=budget, long_prefixes=expand
+        )
+        within = self._admitted(word, is_prefix, seen, close)
+        if longest:
+            found: list[str] = []
+            for prefix in longest:
+                for candidate in spelling.words_starting(prefix, LONG_WORD_EXPANSION):
+                    if is_prefix:
+                        found.extend(
+                            candidate[: len(word) + delta] for delta in range(-budget, budget + 1)
+                        )
+                    else:
+                        found.append(candidate)
+            within += self._within_budget(word, is_prefix, budget, seen, found)
+        return within
 
     def _is_whole(self, word: str) -> bool:
         return self.spelling.word_log_weight_of(word) is not None

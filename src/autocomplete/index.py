@@ -47,7 +47,7 @@ from autocomplete.columns import MetadataColumns
 from autocomplete.scoring import MatchKind
 from autocomplete.spelling_index import SpellingIndex
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 
 INITIALS_MARK = "\x01"
 """Keys of initials entries start with this, a character no normalized text contains."""

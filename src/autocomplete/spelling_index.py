@@ -5,7 +5,9 @@ the catalog words, or word *prefixes*, within a small edit distance, without sca
 vocabulary. SymSpell's symmetric-delete idea (Garbe, 2012) provides that: two strings are within
 edit distance ``d`` only if deleting at most ``d`` characters from each yields a common string.
 So every vocabulary prefix is stored under each of its deletion variants, and a typed word looks
-up its own variants: a few dozen trie probes, whatever the catalog size.
+up its own variants: a few dozen trie probes, whatever the catalog size. The probe, and the
+edit-distance filter the speller applies to what it finds, run in C (``_nearby.c``), reading the
+prefixes from a flat array of code points saved with the index (``prefix_chars``).
 
 Indexed strings are the prefixes of vocabulary words of ``MIN_INDEXED_CHARS`` to
 ``MAX_INDEXED_CHARS`` characters, each with the deletion depth ``deletion_depth(len)`` (one for
@@ -32,6 +34,8 @@ import marisa_trie
 import numpy as np
 import numpy.typing as npt
 
+from autocomplete._nearby import DeletionProbe
+
 MIN_INDEXED_CHARS = 3
 MAX_INDEXED_CHARS = 8
 TWO_EDIT_CHARS = 6
@@ -54,7 +58,7 @@ def deletion_variants(text: str, depth: int) -> set[str]:
         variants.update([text[:index] + text[index + 1 :] for index in range(size)])
     if depth == 2:
         # Each pair of positions once, rather than deleting twice in turn (which makes every
-        # pair twice): this runs on every keystroke.
+        # pair twice): this runs for every indexed prefix.
         variants.update(
             [
                 text[:first] + text[first + 1 : second] + text[second + 1 :]
@@ -78,13 +82,20 @@ class SpellingIndex:
     deletions: marisa_trie.Trie  # deletion variant -> id
     postings_first: npt.NDArray[np.int32]  # by deletion id, into postings
     postings: npt.NDArray[np.int32]  # prefix trie ids
-    # Memoryviews for element access on the query path (NumPy scalars cost more).
-    _first: memoryview = field(init=False, repr=False, compare=False)
-    _postings: memoryview = field(init=False, repr=False, compare=False)
+    prefix_starts: npt.NDArray[np.int32]  # by prefix trie id, into prefix_chars (one more)
+    prefix_chars: npt.NDArray[np.uint32]  # the prefixes' code points, in prefix id order
+    # The probe reads the arrays above in C (_nearby.c).
+    _probe: DeletionProbe = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_first", np.ascontiguousarray(self.postings_first).data)
-        object.__setattr__(self, "_postings", np.ascontiguousarray(self.postings).data)
+        probe = DeletionProbe(
+            self.deletions.get,
+            np.ascontiguousarray(self.postings_first),
+            np.ascontiguousarray(self.postings),
+            np.ascontiguousarray(self.prefix_starts),
+            np.ascontiguousarray(self.prefix_chars),
+        )
+        object.__setattr__(self, "_probe", probe)
 
     def prefixes_near(self, typed: str, *, max_edits: int = 2) -> list[str]:
         """Indexed prefixes sharing a deletion variant with ``typed[:MAX_INDEXED_CHARS]``.
@@ -92,18 +103,31 @@ class SpellingIndex:
         ``max_edits`` caps how many characters are deleted from the probe: 1 still finds every
         prefix one edit away, with a quarter of the lookups and far fewer distant neighbours.
         """
-        probe = typed[:MAX_INDEXED_CHARS]
-        depth = min(max_edits, deletion_depth(len(probe)))
-        if depth == 0:
-            return []
-        found: set[int] = set()
-        first, postings, lookup = self._first, self._postings, self.deletions.get
-        for variant in deletion_variants(probe, depth):
-            deletion_id = lookup(variant)
-            if deletion_id is not None:
-                found.update(postings[first[deletion_id] : first[deletion_id + 1]])
-        restore = self.prefixes.restore_key
-        return [restore(prefix_id) for prefix_id in found]
+        within, _ = self._near(typed, max_edits, -1, 0)
+        return [prefix for prefix, _ in within]
+
+    def prefixes_within(
+        self, typed: str, *, max_edits: int, budget: int, long_prefixes: bool = False
+    ) -> tuple[list[tuple[str, int]], list[str]]:
+        """The prefixes of ``prefixes_near`` at most ``budget`` edits from the whole of
+        ``typed`` (OSA distance), with their distance; and, with ``long_prefixes``, those of
+        ``MAX_INDEXED_CHARS`` characters whatever their distance (the ones whose words a longer
+        typed word may still be close to).
+
+        Only the prefixes kept become strings, which is most of the saving over filtering
+        ``prefixes_near``.
+        """
+        if budget < 0:
+            raise ValueError(f"budget must be >= 0, got {budget}")
+        return self._near(typed, max_edits, budget, MAX_INDEXED_CHARS if long_prefixes else 0)
+
+    def _near(
+        self, typed: str, max_edits: int, budget: int, long_length: int
+    ) -> tuple[list[tuple[str, int]], list[str]]:
+        depth = min(max_edits, deletion_depth(len(typed[:MAX_INDEXED_CHARS])))
+        if depth <= 0:
+            return [], []
+        return self._probe.near(typed, MAX_INDEXED_CHARS, depth, budget, long_length)
 
     def prefix_log_weight_of(self, prefix: str) -> float | None:
         prefix_id = self.prefixes.get(prefix)
@@ -170,6 +194,9 @@ class SpellingIndex:
             [math.log(prefix_mass[prefix]) - log_total for prefix in prefix_order]
         )
         prefix_best_prior = _column([prefix_best[prefix] for prefix in prefix_order])
+        prefix_chars = np.frombuffer("".join(prefix_order).encode("utf-32-le"), dtype="<u4")
+        prefix_starts = np.zeros(len(prefix_order) + 1, dtype=np.int32)
+        np.cumsum([len(prefix) for prefix in prefix_order], out=prefix_starts[1:])
 
         variant_of_pair: list[str] = []
         prefix_of_pair: list[int] = []
@@ -204,6 +231,8 @@ class SpellingIndex:
             deletions=deletions,
             postings_first=postings_first,
             postings=postings,
+            prefix_starts=prefix_starts,
+            prefix_chars=prefix_chars.astype(np.uint32),
         )
 
     def save(self, directory: str | os.PathLike[str]) -> None:
@@ -257,4 +286,6 @@ _ARRAYS = (
     "prefix_best_prior",
     "postings_first",
     "postings",
+    "prefix_starts",
+    "prefix_chars",
 )
