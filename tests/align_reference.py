@@ -7,7 +7,7 @@ to the bit, on many pairs.
 
 from __future__ import annotations
 
-from autocomplete.errormodel import Edit, ErrorModel, edit_key
+from autocomplete.errormodel import MAX_SEARCH_EDITS, Edit, ErrorModel, edit_key, span_ends
 
 
 def align(typed: str, intended: str) -> list[Edit]:
@@ -125,4 +125,30 @@ def single_edit_cost(
         cut = intended[: len(typed)]
         truncated = alignment_cost(model, typed, cut)[0] if cut != typed else 0.0
         total = min(total, truncated + pending * model.parameters.prefix_pending_cost)
+    return total, alignments
+
+
+def settle(
+    model: ErrorModel, typed: str, intended: str, prefix: bool
+) -> float | tuple[float, list[list[Edit]]]:
+    """The cost when no alternation can lower it, else the single-edit cost and alignments."""
+    total, alignments = single_edit_cost(model, typed, intended, prefix)
+    edits = alignments[0]
+    if not 0 < len(edits) <= MAX_SEARCH_EDITS or total <= model._cheapest_rule:
+        return total
+    if len(edits) == 1:
+        op, i, j = edits[0]
+        high, typed_high = span_ends(edits[0])
+        needs = model._cores.neighbours.get((intended[j:high], typed[i:typed_high]))
+        if needs is None:
+            return total
+        before, after = intended[j - 1] if j else "", intended[high : high + 1]
+        char = typed[i] if op == "ins" else intended[j] if op == "del" else ""
+        if not (char and char in (before, after)) and not (
+            ("", "") in needs
+            or (before, "") in needs
+            or ("", after) in needs
+            or (before, after) in needs
+        ):
+            return total
     return total, alignments

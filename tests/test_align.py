@@ -10,6 +10,7 @@ import pytest
 from rapidfuzz.distance import OSA
 
 from align_reference import align as reference_align
+from align_reference import settle as reference_settle
 from align_reference import single_edit_cost as reference_single_edit_cost
 from autocomplete._align import SYMBOLS, Pricer, align
 from autocomplete.errormodel import ALPHABET, WORD_START, ErrorModel
@@ -83,6 +84,22 @@ def test_single_edit_cost_matches_the_reference_to_the_bit(model: ErrorModel, pr
         found = model._single_edit_cost(typed, intended, prefix)
         expected = reference_single_edit_cost(model, typed, intended, prefix)
         assert found == expected, (typed, intended, prefix)
+
+
+@pytest.mark.parametrize("prefix", [False, True])
+def test_settle_matches_the_reference(model: ErrorModel, prefix: bool) -> None:
+    # Letters that alternations change ("ph" for "f", "ck" for "k", a doubled consonant), so
+    # that many pairs are not settled and go on to the alternation search.
+    generator = random.Random(5 + prefix)
+    letters = "phfckwieaost"
+    outcomes = set()
+    for _ in range(6000):
+        intended = "".join(generator.choice(letters) for _ in range(generator.randint(1, 9)))
+        typed = _slipped(intended, generator, generator.randint(0, 2))
+        found = model._pricer.settle(typed, intended, prefix)
+        assert found == reference_settle(model, typed, intended, prefix), (typed, intended)
+        outcomes.add(isinstance(found, float))
+    assert outcomes == {True, False}
 
 
 def test_long_strings_take_the_heap_path(model: ErrorModel) -> None:

@@ -209,7 +209,10 @@ typedef struct {
     double costs[OPS][SYMBOLS][SYMBOLS]; /* NAN where the model's tables have no entry */
     double first_letter_penalty;
     double prefix_pending_cost;
-    PyObject *price_key; /* price_key(op, key) -> float, for keys the tables do not hold */
+    PyObject *price_key;  /* price_key(op, key) -> float, for keys the tables do not hold */
+    PyObject *neighbours; /* dict: (intended core, typed core) -> set of (before, after) */
+    double cheapest_rule; /* the cheapest alternation's cost */
+    Py_ssize_t max_search_edits;
 } Pricer;
 
 static int symbol_of(Py_UCS4 char_) {
@@ -272,111 +275,227 @@ static int edits_cost(Pricer *self, const Py_UCS4 *typed, Py_ssize_t n, const Py
     return 0;
 }
 
-/* The single-edit cost of typed against intended, and (when alignments is not NULL) the
- * alignments weighed: [edits], or [edits, mirrored] when the mirror image differs. */
+/* An alignment and its mirror image, in C arrays: on the stack for short strings. */
+typedef struct {
+    Edit *edits, *mirrored;
+    Py_ssize_t count, mirrored_count;
+    int differs; /* the mirror image was weighed and is another alignment */
+    Edit inline_edits[2 * SHORT_TEXT + 2];
+} Aligned;
+
+static void aligned_free(Aligned *aligned) {
+    if (aligned->edits != aligned->inline_edits) PyMem_Free(aligned->edits);
+}
+
+/* The single-edit cost of typed against intended, and the alignments weighed (see Aligned). */
 static int alignment_cost(Pricer *self, const Py_UCS4 *typed, Py_ssize_t n,
-                          const Py_UCS4 *intended, Py_ssize_t m, double *total,
-                          PyObject **alignments) {
+                          const Py_UCS4 *intended, Py_ssize_t m, double *total, Aligned *out) {
     Py_ssize_t room = n + m + 1;
-    Edit inline_edits[2 * SHORT_TEXT + 2], *edits = inline_edits;
     Py_UCS4 inline_scratch[2 * SHORT_TEXT], *scratch = inline_scratch;
     int status = -1;
-    if (2 * room > (Py_ssize_t)(sizeof(inline_edits) / sizeof(Edit))) {
-        edits = PyMem_Malloc(2 * room * sizeof(Edit));
-        if (edits == NULL) {
+    out->edits = out->inline_edits;
+    out->count = out->mirrored_count = 0;
+    out->differs = 0;
+    if (2 * room > (Py_ssize_t)(sizeof(out->inline_edits) / sizeof(Edit))) {
+        out->edits = PyMem_Malloc(2 * room * sizeof(Edit));
+        if (out->edits == NULL) {
+            out->edits = out->inline_edits;
             PyErr_NoMemory();
             return -1;
         }
     }
+    out->mirrored = out->edits + room;
     if (n + m > 2 * SHORT_TEXT) {
         scratch = PyMem_Malloc((n + m) * sizeof(Py_UCS4));
         if (scratch == NULL) {
             PyErr_NoMemory();
-            goto done;
+            return -1;
         }
     }
-    Edit *mirrored = edits + room;
-    Py_ssize_t count = osa_align(typed, n, intended, m, edits);
-    if (count < 0 || edits_cost(self, typed, n, intended, m, edits, count, total) < 0) goto done;
-    Py_ssize_t mirrored_count = 0;
-    int differs = 0;
-    if (count > 1 && !far_apart_substitutions(edits, count)) {
+    out->count = osa_align(typed, n, intended, m, out->edits);
+    if (out->count < 0 || edits_cost(self, typed, n, intended, m, out->edits, out->count, total) < 0)
+        goto done;
+    if (out->count > 1 && !far_apart_substitutions(out->edits, out->count)) {
         double mirrored_total;
-        mirrored_count = mirror_align(typed, n, intended, m, mirrored, scratch);
-        if (mirrored_count < 0 ||
-            edits_cost(self, typed, n, intended, m, mirrored, mirrored_count, &mirrored_total) < 0)
+        out->mirrored_count = mirror_align(typed, n, intended, m, out->mirrored, scratch);
+        if (out->mirrored_count < 0 ||
+            edits_cost(self, typed, n, intended, m, out->mirrored, out->mirrored_count,
+                       &mirrored_total) < 0)
             goto done;
         if (mirrored_total < *total) *total = mirrored_total;
-        differs = mirrored_count != count || !same_edits(edits, mirrored, count);
-    }
-    if (alignments != NULL) {
-        *alignments = PyList_New(differs ? 2 : 1);
-        if (*alignments == NULL) goto done;
-        PyObject *first = edits_to_list(edits, count);
-        if (first == NULL) goto fail_list;
-        PyList_SET_ITEM(*alignments, 0, first);
-        if (differs) {
-            PyObject *second = edits_to_list(mirrored, mirrored_count);
-            if (second == NULL) goto fail_list;
-            PyList_SET_ITEM(*alignments, 1, second);
-        }
+        out->differs = out->mirrored_count != out->count ||
+                       !same_edits(out->edits, out->mirrored, out->count);
     }
     status = 0;
-    goto done;
-fail_list:
-    Py_CLEAR(*alignments);
 done:
-    if (edits != inline_edits) PyMem_Free(edits);
     if (scratch != inline_scratch) PyMem_Free(scratch);
     return status;
 }
 
-static PyObject *Pricer_single_edit_cost(Pricer *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 3 || !PyUnicode_Check(args[0]) || !PyUnicode_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "single_edit_cost(typed: str, intended: str, prefix: bool)");
+/* [edits], or [edits, mirrored] when the mirror image differs. */
+static PyObject *aligned_to_list(const Aligned *aligned) {
+    PyObject *list = PyList_New(aligned->differs ? 2 : 1);
+    if (list == NULL) return NULL;
+    PyObject *first = edits_to_list(aligned->edits, aligned->count);
+    if (first == NULL) {
+        Py_DECREF(list);
         return NULL;
     }
+    PyList_SET_ITEM(list, 0, first);
+    if (aligned->differs) {
+        PyObject *second = edits_to_list(aligned->mirrored, aligned->mirrored_count);
+        if (second == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, 1, second);
+    }
+    return list;
+}
+
+/* ErrorModel._single_edit_cost: the whole strings' single-edit cost, and for a word still being
+ * typed the cheaper of that and the intended string cut at the typed length, the rest pending. */
+static int single_edit_cost(Pricer *self, const Text *typed, const Text *intended, int prefix,
+                            double *total, Aligned *aligned) {
+    Py_ssize_t n = typed->length, m = intended->length;
+    if (alignment_cost(self, typed->chars, n, intended->chars, m, total, aligned) < 0) return -1;
+    if (prefix && m > n) {
+        double truncated = 0.0;
+        if (memcmp(typed->chars, intended->chars, n * sizeof(Py_UCS4)) != 0) {
+            Aligned cut;
+            int failed = alignment_cost(self, typed->chars, n, intended->chars, n, &truncated, &cut);
+            aligned_free(&cut);
+            if (failed < 0) return -1;
+        }
+        double pending = truncated + (double)(m - n) * self->prefix_pending_cost;
+        if (pending < *total) *total = pending;
+    }
+    return 0;
+}
+
+static int parse_pair(Pricer *self, PyObject *const *args, Py_ssize_t nargs, const char *usage,
+                      Text *typed, Text *intended, int *prefix) {
     if (self->price_key == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "Pricer was not initialized");
-        return NULL;
+        return -1;
     }
-    int prefix = PyObject_IsTrue(args[2]);
-    if (prefix < 0) return NULL;
+    if (nargs != 3 || !PyUnicode_Check(args[0]) || !PyUnicode_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, usage);
+        return -1;
+    }
+    *prefix = PyObject_IsTrue(args[2]);
+    if (*prefix < 0) return -1;
+    if (text_init(typed, args[0]) < 0) return -1;
+    if (text_init(intended, args[1]) < 0) {
+        text_free(typed);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *Pricer_single_edit_cost(Pricer *self, PyObject *const *args, Py_ssize_t nargs) {
     Text typed, intended;
-    if (text_init(&typed, args[0]) < 0) return NULL;
-    if (text_init(&intended, args[1]) < 0) {
+    int prefix;
+    if (parse_pair(self, args, nargs, "single_edit_cost(typed: str, intended: str, prefix: bool)",
+                   &typed, &intended, &prefix) < 0)
+        return NULL;
+    Aligned aligned;
+    double total;
+    PyObject *result = NULL;
+    if (single_edit_cost(self, &typed, &intended, prefix, &total, &aligned) == 0) {
+        PyObject *alignments = aligned_to_list(&aligned);
+        if (alignments != NULL) result = Py_BuildValue("(dN)", total, alignments);
+    }
+    aligned_free(&aligned);
+    text_free(&typed);
+    text_free(&intended);
+    return result;
+}
+
+/* Whether no alternation can apply to a pair one edit apart: the quick test of
+ * ErrorModel._uncached_cost (the letters the edit changes are no alternation's core, or not
+ * between the letters it needs). 1 settled, 0 not, -1 error. */
+static int one_edit_settled(Pricer *self, const Text *typed, const Text *intended, Edit edit) {
+    Py_ssize_t i = edit.i, j = edit.j, width = edit.op == OP_TRANS ? 2 : 1;
+    Py_ssize_t high = j + (edit.op == OP_INS ? 0 : width);
+    Py_ssize_t typed_high = i + (edit.op == OP_DEL ? 0 : width);
+    const Py_UCS4 *s = intended->chars, *t = typed->chars;
+    PyObject *key = Py_BuildValue(
+        "(NN)", PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, s + j, high - j),
+        PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, t + i, typed_high - i));
+    if (key == NULL) return -1;
+    PyObject *needs = PyDict_GetItemWithError(self->neighbours, key); /* borrowed */
+    Py_DECREF(key);
+    if (needs == NULL) return PyErr_Occurred() ? -1 : 1;
+    /* An extra or dropped letter beside the same letter may slide along it: not settled. */
+    int has_before = j > 0, has_after = high < intended->length;
+    Py_UCS4 before = has_before ? s[j - 1] : 0, after = has_after ? s[high] : 0;
+    if (edit.op == OP_INS || edit.op == OP_DEL) {
+        Py_UCS4 char_ = edit.op == OP_INS ? t[i] : s[j];
+        if ((has_before && char_ == before) || (has_after && char_ == after)) return 0;
+    }
+    for (int with_before = 0; with_before < 2; with_before++) {
+        for (int with_after = 0; with_after < 2; with_after++) {
+            if ((with_before && !has_before) || (with_after && !has_after)) continue;
+            PyObject *pair = Py_BuildValue(
+                "(NN)", PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, &before, with_before),
+                PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, &after, with_after));
+            if (pair == NULL) return -1;
+            int found = PySequence_Contains(needs, pair);
+            Py_DECREF(pair);
+            if (found != 0) return found < 0 ? -1 : 0;
+        }
+    }
+    return 1;
+}
+
+/* settle(typed, intended, prefix) -> cost, or (single-edit cost, alignments) when an
+ * alternation may still lower it: ErrorModel._uncached_cost up to the alternation search. */
+static PyObject *Pricer_settle(Pricer *self, PyObject *const *args, Py_ssize_t nargs) {
+    Text typed, intended;
+    int prefix;
+    if (parse_pair(self, args, nargs, "settle(typed: str, intended: str, prefix: bool)", &typed,
+                   &intended, &prefix) < 0)
+        return NULL;
+    if (self->neighbours == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Pricer has no alternation cores");
         text_free(&typed);
+        text_free(&intended);
         return NULL;
     }
-    PyObject *alignments = NULL, *result = NULL;
+    Aligned aligned;
     double total;
-    Py_ssize_t n = typed.length, m = intended.length;
-    if (alignment_cost(self, typed.chars, n, intended.chars, m, &total, &alignments) < 0) goto done;
-    if (prefix && m > n) {
-        /* The intended letters past the typed ones may simply not be typed yet. */
-        double truncated = 0.0;
-        if (memcmp(typed.chars, intended.chars, n * sizeof(Py_UCS4)) != 0 &&
-            alignment_cost(self, typed.chars, n, intended.chars, n, &truncated, NULL) < 0)
-            goto done;
-        double pending = truncated + (double)(m - n) * self->prefix_pending_cost;
-        if (pending < total) total = pending;
+    PyObject *result = NULL;
+    if (single_edit_cost(self, &typed, &intended, prefix, &total, &aligned) < 0) goto done;
+    int settled = aligned.count == 0 || aligned.count > self->max_search_edits ||
+                  total <= self->cheapest_rule;
+    if (!settled && aligned.count == 1) {
+        settled = one_edit_settled(self, &typed, &intended, aligned.edits[0]);
+        if (settled < 0) goto done;
     }
-    result = Py_BuildValue("(dN)", total, alignments);
-    alignments = NULL;
+    if (settled) {
+        result = PyFloat_FromDouble(total);
+    } else {
+        PyObject *alignments = aligned_to_list(&aligned);
+        if (alignments != NULL) result = Py_BuildValue("(dN)", total, alignments);
+    }
 done:
-    Py_XDECREF(alignments);
+    aligned_free(&aligned);
     text_free(&typed);
     text_free(&intended);
     return result;
 }
 
 static int Pricer_init(Pricer *self, PyObject *args, PyObject *kwargs) {
-    static char *keywords[] = {"costs", "first_letter_penalty", "prefix_pending_cost", "price_key",
-                               NULL};
-    PyObject *costs, *price_key;
-    double penalty, pending;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OddO", keywords, &costs, &penalty, &pending,
-                                     &price_key))
+    static char *keywords[] = {"costs",      "first_letter_penalty", "prefix_pending_cost",
+                               "price_key",  "neighbours",           "cheapest_rule",
+                               "max_search_edits", NULL};
+    PyObject *costs, *price_key, *neighbours = NULL;
+    double penalty, pending, cheapest_rule = INFINITY;
+    Py_ssize_t max_search_edits = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OddO|O!dn", keywords, &costs, &penalty,
+                                     &pending, &price_key, &PyDict_Type, &neighbours,
+                                     &cheapest_rule, &max_search_edits))
         return -1;
     if (!PyCallable_Check(price_key)) {
         PyErr_SetString(PyExc_TypeError, "price_key must be callable");
@@ -395,18 +514,24 @@ static int Pricer_init(Pricer *self, PyObject *args, PyObject *kwargs) {
     }
     self->first_letter_penalty = penalty;
     self->prefix_pending_cost = pending;
+    self->cheapest_rule = cheapest_rule;
+    self->max_search_edits = max_search_edits;
     Py_INCREF(price_key);
     Py_XSETREF(self->price_key, price_key);
+    Py_XINCREF(neighbours);
+    Py_XSETREF(self->neighbours, neighbours);
     return 0;
 }
 
 static int Pricer_traverse(Pricer *self, visitproc visit, void *arg) {
     Py_VISIT(self->price_key);
+    Py_VISIT(self->neighbours);
     return 0;
 }
 
 static int Pricer_clear(Pricer *self) {
     Py_CLEAR(self->price_key);
+    Py_CLEAR(self->neighbours);
     return 0;
 }
 
@@ -419,6 +544,8 @@ static void Pricer_dealloc(Pricer *self) {
 static PyMethodDef Pricer_methods[] = {
     {"single_edit_cost", (PyCFunction)(void (*)(void))Pricer_single_edit_cost, METH_FASTCALL,
      "single_edit_cost(typed, intended, prefix) -> (cost, alignments)"},
+    {"settle", (PyCFunction)(void (*)(void))Pricer_settle, METH_FASTCALL,
+     "settle(typed, intended, prefix) -> cost, or (cost, alignments) to search alternations"},
     {NULL, NULL, 0, NULL},
 };
 

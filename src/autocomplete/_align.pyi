@@ -19,7 +19,13 @@ class Pricer:
         first_letter_penalty: float,
         prefix_pending_cost: float,
         price_key: Callable[[_Op, str], float],
+        neighbours: dict[tuple[str, str], set[tuple[str, str]]] | None = None,
+        cheapest_rule: float = ...,
+        max_search_edits: int = 0,
     ) -> None: ...
     def single_edit_cost(
         self, typed: str, intended: str, prefix: bool
     ) -> tuple[float, list[list[_Edit]]]: ...
+    def settle(
+        self, typed: str, intended: str, prefix: bool
+    ) -> float | tuple[float, list[list[_Edit]]]: ...

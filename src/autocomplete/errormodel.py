@@ -892,6 +892,16 @@ class ErrorModel:
                 {x + y: self._edit_cost(op, x + y) for x in firsts for y in ALPHABET}
             )
         object.__setattr__(self, "_tables", MappingProxyType(tables))
+        cheapest_edit = min(min(table.values()) for table in tables.values())
+        object.__setattr__(self, "_cheapest_edit", cheapest_edit)
+        object.__setattr__(self, "_cached", lru_cache(maxsize=CACHE_SIZE)(self._uncached_cost))
+        rules = _trained_rules(self.counts.alternations)
+        costs = tuple(self._rule_cost(rule) for rule in rules)
+        object.__setattr__(self, "_rules", rules)
+        object.__setattr__(self, "_rule_costs", costs)
+        object.__setattr__(self, "_rule_odds", tuple(self._rule_odds_of(rule) for rule in rules))
+        object.__setattr__(self, "_cheapest_rule", min((min(c) for c in costs), default=math.inf))
+        object.__setattr__(self, "_cores", _CoreIndex(rules, costs))
         # The same tables, dense, for the C pricer: (op, first symbol, second symbol).
         dense = array(
             "d",
@@ -907,18 +917,11 @@ class ErrorModel:
             self.parameters.first_letter_penalty,
             self.parameters.prefix_pending_cost,
             self._edit_cost,
+            self._cores.neighbours,
+            self._cheapest_rule,
+            MAX_SEARCH_EDITS,
         )
         object.__setattr__(self, "_pricer", pricer)
-        cheapest_edit = min(min(table.values()) for table in tables.values())
-        object.__setattr__(self, "_cheapest_edit", cheapest_edit)
-        object.__setattr__(self, "_cached", lru_cache(maxsize=CACHE_SIZE)(self._uncached_cost))
-        rules = _trained_rules(self.counts.alternations)
-        costs = tuple(self._rule_cost(rule) for rule in rules)
-        object.__setattr__(self, "_rules", rules)
-        object.__setattr__(self, "_rule_costs", costs)
-        object.__setattr__(self, "_rule_odds", tuple(self._rule_odds_of(rule) for rule in rules))
-        object.__setattr__(self, "_cheapest_rule", min((min(c) for c in costs), default=math.inf))
-        object.__setattr__(self, "_cores", _CoreIndex(rules, costs))
         respeller = _SiteFinder((rule.reversed() for rule in rules), costs)
         object.__setattr__(self, "_respeller", respeller)
         respelled = lru_cache(maxsize=RESPELLING_CACHE_SIZE)(self._uncached_respellings)
@@ -978,32 +981,17 @@ class ErrorModel:
         return self._edit_cost(op, key) if found is None else found
 
     def _uncached_cost(self, typed: str, intended: str, prefix: bool) -> float:
-        total, alignments = self._single_edit_cost(typed, intended, prefix)
-        edits = alignments[0]
-        if not 0 < len(edits) <= MAX_SEARCH_EDITS or total <= self._cheapest_rule:
-            return total
-        if len(edits) == 1:
-            # Most pairs are one slip apart, and most slips are no alternation's change, or
-            # not between the letters it needs: ``_CoreIndex.may_apply``, inlined.
-            op, i, j = edits[0]
-            high, typed_high = span_ends(edits[0])
-            needs = self._cores.neighbours.get((intended[j:high], typed[i:typed_high]))
-            if needs is None:
-                return total
-            before, after = intended[j - 1] if j else "", intended[high : high + 1]
-            char = typed[i] if op == "ins" else intended[j] if op == "del" else ""
-            if char and char in (before, after):
-                pass  # an extra or dropped letter beside the same letter may slide along it
-            elif not (
-                ("", "") in needs
-                or (before, "") in needs
-                or ("", after) in needs
-                or (before, after) in needs
-            ):
-                return total
-        else:
+        # The single-edit cost, settled in C when no alternation can lower it: the strings are
+        # equal or too far apart, the cost is already below any alternation's, or (most pairs)
+        # one slip apart where the changed letters are no alternation's core or not between
+        # the letters it needs (``_CoreIndex.may_apply``, for one edit).
+        settled = self._pricer.settle(typed, intended, prefix)
+        if isinstance(settled, float):
+            return settled
+        total, alignments = settled
+        if len(alignments[0]) > 1:
             may_apply = self._cores.may_apply
-            if not may_apply(typed, intended, edits) and (
+            if not may_apply(typed, intended, alignments[0]) and (
                 len(alignments) == 1 or not may_apply(typed, intended, alignments[1])
             ):
                 return total
