@@ -35,6 +35,7 @@ test: $(VENV)/.testing
 	$(BIN)/ruff format --check src tests benchmarks web data scripts
 	$(BIN)/mypy
 	$(BIN)/pytest -q
+	bash scripts/check_extensions.sh
 
 # The typo-correction evaluation against the peers (about 5 minutes); writes docs/eval/.
 eval: $(VENV)/.testing
