@@ -113,6 +113,10 @@ def _random_vocabulary_index(seed: int) -> tuple[SpellingIndex, list[str]]:
     return SpellingIndex.build(titles), typed
 
 
+def _weight_and_bound(index: SpellingIndex, prefix: str) -> tuple[float | None, float]:
+    return index.prefix_log_weight_of(prefix), index.best_prior_of(prefix, prefix=True)
+
+
 def test_probe_in_c_matches_the_python_statement() -> None:
     index, typed_words = _random_vocabulary_index(seed=3)
     for typed in [*typed_words, "x" * 100, ""]:
@@ -125,7 +129,9 @@ def test_probe_in_c_matches_the_python_statement() -> None:
                 )
                 expected = {(p, OSA.distance(typed, p)) for p in near}
                 assert sorted(within) == sorted(
-                    (p, edits) for p, edits in expected if edits <= budget
+                    (p, edits, *_weight_and_bound(index, p))
+                    for p, edits in expected
+                    if edits <= budget
                 ), (typed, max_edits, budget)
                 assert sorted(longest) == sorted(p for p in near if len(p) == MAX_INDEXED_CHARS)
                 _, none = index.prefixes_within(typed, max_edits=max_edits, budget=budget)
@@ -140,17 +146,27 @@ def test_prefixes_within_needs_a_budget() -> None:
 
 def test_probe_rejects_bad_arrays_and_arguments() -> None:
     index = SpellingIndex.build(TITLES)
-    arrays = [index.postings_first, index.postings, index.prefix_starts, index.prefix_chars]
+    arrays = [
+        index.postings_first,
+        index.postings,
+        index.prefix_starts,
+        index.prefix_chars,
+        index.prefix_log_weight,
+        index.prefix_best_prior,
+    ]
     with pytest.raises(TypeError, match="callable"):
         DeletionProbe(None, *arrays)  # type: ignore[arg-type]
-    for position in range(4):
-        floats = list(arrays)
-        floats[position] = np.zeros(4, dtype=np.float64)
-        with pytest.raises(ValueError, match="32-bit integers"):
-            DeletionProbe(index.deletions.get, *floats)
+    for position in range(6):
+        wrong = list(arrays)
+        wrong[position] = np.zeros(4, dtype=np.float64)
+        kind = "integers" if position < 4 else "floats"
+        with pytest.raises(ValueError, match=f"32-bit {kind}"):
+            DeletionProbe(index.deletions.get, *wrong)
     empty = np.zeros(0, dtype=np.int32)
     with pytest.raises(ValueError, match="one more entry"):
-        DeletionProbe(index.deletions.get, empty, empty, empty, empty.astype(np.uint32))
+        DeletionProbe(index.deletions.get, empty, *arrays[1:2], empty, *arrays[3:])
+    with pytest.raises(ValueError, match="one entry per prefix"):
+        DeletionProbe(index.deletions.get, *arrays[:4], arrays[4][:-1], arrays[5])
     probe = DeletionProbe(index.deletions.get, *arrays)
     assert (
         probe.near("slep", 8, 1, 1, 0)[0] == index.prefixes_within("slep", max_edits=1, budget=1)[0]
@@ -176,5 +192,7 @@ def test_probe_gathers_long_postings() -> None:
         assert gathered > 256
         within, _ = index.prefixes_within(typed, max_edits=2, budget=2)
         assert sorted(within) == sorted(
-            (p, edits) for p in near if (edits := OSA.distance(typed, p)) <= 2
+            (p, edits, *_weight_and_bound(index, p))
+            for p in near
+            if (edits := OSA.distance(typed, p)) <= 2
         )

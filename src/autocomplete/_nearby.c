@@ -27,6 +27,8 @@ typedef struct {
     Py_buffer postings;       /* int32: prefix ids */
     Py_buffer prefix_starts;  /* int32, by prefix id: where its code points start (one more) */
     Py_buffer prefix_chars;   /* uint32: the prefixes' code points, one after another */
+    Py_buffer prefix_weight;  /* float32, by prefix id: log popularity */
+    Py_buffer prefix_best;    /* float32, by prefix id: best log prior of a title with it */
     int ready;
 } DeletionProbe;
 
@@ -122,9 +124,10 @@ static int add_postings(DeletionProbe *self, const Py_UCS4 *chars, Py_ssize_t le
 /* probe.near(typed, probe_length, depth, budget, long_length) -> (within, long)
  *
  * The prefixes sharing a deletion variant (up to depth deletions) with typed[:probe_length]:
- * within lists (prefix, distance) for those at most budget edits from the whole of typed
- * (every one, with distance -1, when budget is negative); long lists the prefixes of exactly
- * long_length characters whatever their distance (none when long_length is 0). */
+ * within lists (prefix, distance, log weight, best prior) for those at most budget edits from
+ * the whole of typed (every one, with distance -1, when budget is negative); long lists the
+ * prefixes of exactly long_length characters whatever their distance (none when long_length
+ * is 0). */
 static PyObject *DeletionProbe_near(DeletionProbe *self, PyObject *const *args, Py_ssize_t nargs) {
     if (!self->ready) {
         PyErr_SetString(PyExc_RuntimeError, "DeletionProbe was not initialized");
@@ -217,7 +220,9 @@ static PyObject *DeletionProbe_near(DeletionProbe *self, PyObject *const *args, 
         if (text == NULL) goto done;
         int failed = 0;
         if (keep) {
-            PyObject *pair = Py_BuildValue("(Oi)", text, distance);
+            PyObject *pair = Py_BuildValue(
+                "(Oidd)", text, distance, (double)((const float *)self->prefix_weight.buf)[ids[k]],
+                (double)((const float *)self->prefix_best.buf)[ids[k]]);
             failed = pair == NULL || PyList_Append(within, pair) < 0;
             Py_XDECREF(pair);
         }
@@ -236,14 +241,18 @@ done:
     return result;
 }
 
-static int take_buffer(PyObject *source, Py_buffer *view, const char *name) {
+/* A 4-byte array: of integers (kind 'i') or of floats (kind 'f'). */
+static int take_buffer(PyObject *source, Py_buffer *view, const char *name, char kind) {
     if (PyObject_GetBuffer(source, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
     const char *format = view->format == NULL ? "B" : view->format;
     if (format[0] == '<' || format[0] == '=' || format[0] == '@') format++;
-    int ok = view->itemsize == 4 && (format[0] == 'i' || format[0] == 'I' || format[0] == 'l' ||
-                                     format[0] == 'L');
+    int ok = view->itemsize == 4 &&
+             (kind == 'f' ? format[0] == 'f'
+                          : (format[0] == 'i' || format[0] == 'I' || format[0] == 'l' ||
+                             format[0] == 'L'));
     if (!ok) {
-        PyErr_Format(PyExc_ValueError, "%s must be an array of 32-bit integers", name);
+        PyErr_Format(PyExc_ValueError, "%s must be an array of 32-bit %s", name,
+                     kind == 'f' ? "floats" : "integers");
         PyBuffer_Release(view);
         return -1;
     }
@@ -256,32 +265,45 @@ static void release_buffers(DeletionProbe *self) {
         PyBuffer_Release(&self->postings);
         PyBuffer_Release(&self->prefix_starts);
         PyBuffer_Release(&self->prefix_chars);
+        PyBuffer_Release(&self->prefix_weight);
+        PyBuffer_Release(&self->prefix_best);
         self->ready = 0;
     }
 }
 
 static int DeletionProbe_init(DeletionProbe *self, PyObject *args, PyObject *kwargs) {
-    static char *keywords[] = {"lookup",        "postings_first", "postings",
-                               "prefix_starts", "prefix_chars",   NULL};
-    PyObject *lookup, *sources[4];
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOO", keywords, &lookup, &sources[0],
-                                     &sources[1], &sources[2], &sources[3]))
+    static char *keywords[] = {"lookup",       "postings_first", "postings",    "prefix_starts",
+                               "prefix_chars", "prefix_weight",  "prefix_best", NULL};
+    enum { VIEWS = 6 };
+    PyObject *lookup, *sources[VIEWS];
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOOOOO", keywords, &lookup, &sources[0],
+                                     &sources[1], &sources[2], &sources[3], &sources[4],
+                                     &sources[5]))
         return -1;
     if (!PyCallable_Check(lookup)) {
         PyErr_SetString(PyExc_TypeError, "lookup must be callable");
         return -1;
     }
-    static const char *names[4] = {"postings_first", "postings", "prefix_starts", "prefix_chars"};
-    Py_buffer views[4];
-    for (int k = 0; k < 4; k++) {
-        if (take_buffer(sources[k], &views[k], names[k]) < 0) {
+    static const char *names[VIEWS] = {"postings_first", "postings",      "prefix_starts",
+                                       "prefix_chars",   "prefix_weight", "prefix_best"};
+    static const char kinds[VIEWS] = {'i', 'i', 'i', 'i', 'f', 'f'};
+    Py_buffer views[VIEWS];
+    for (int k = 0; k < VIEWS; k++) {
+        if (take_buffer(sources[k], &views[k], names[k], kinds[k]) < 0) {
             while (k-- > 0) PyBuffer_Release(&views[k]);
             return -1;
         }
     }
+    Py_ssize_t prefixes = views[2].len / 4 - 1;
+    const char *problem = NULL;
     if (views[0].len < 4 || views[2].len < 4) {
-        PyErr_SetString(PyExc_ValueError, "postings_first and prefix_starts need one more entry");
-        for (int k = 0; k < 4; k++) PyBuffer_Release(&views[k]);
+        problem = "postings_first and prefix_starts need one more entry";
+    } else if (views[4].len / 4 != prefixes || views[5].len / 4 != prefixes) {
+        problem = "prefix_weight and prefix_best need one entry per prefix";
+    }
+    if (problem != NULL) {
+        PyErr_SetString(PyExc_ValueError, problem);
+        for (int k = 0; k < VIEWS; k++) PyBuffer_Release(&views[k]);
         return -1;
     }
     release_buffers(self);
@@ -289,6 +311,8 @@ static int DeletionProbe_init(DeletionProbe *self, PyObject *args, PyObject *kwa
     self->postings = views[1];
     self->prefix_starts = views[2];
     self->prefix_chars = views[3];
+    self->prefix_weight = views[4];
+    self->prefix_best = views[5];
     self->ready = 1;
     Py_INCREF(lookup);
     Py_XSETREF(self->lookup, lookup);

@@ -13,7 +13,9 @@ class DeletionProbe:
         postings: npt.NDArray[np.int32],
         prefix_starts: npt.NDArray[np.int32],
         prefix_chars: npt.NDArray[np.uint32],
+        prefix_weight: npt.NDArray[np.float32],
+        prefix_best: npt.NDArray[np.float32],
     ) -> None: ...
     def near(
         self, typed: str, probe_length: int, depth: int, budget: int, long_length: int
-    ) -> tuple[list[tuple[str, int]], list[str]]: ...
+    ) -> tuple[list[tuple[str, int, float, float]], list[str]]: ...

@@ -160,6 +160,11 @@ collections (which land on whichever keystroke triggers them) need not walk them
 also far cheaper to build, and a word search builds a couple of dozen.
 """
 
+Near: TypeAlias = tuple[float, str, int, float, float]
+"""A known word or prefix near a typed word, before pricing: a rough rank (edits and
+popularity, for choosing which to price), the text, its edit count, log popularity and the
+best log prior of a title with it."""
+
 TEXT: Final = 0  # str: the intended word, prefix or words
 COST: Final = 1  # float: channel cost, -log P(typed | intended)
 EDITS: Final = 2  # int: unweighted edit count, for reporting
@@ -476,11 +481,9 @@ class Speller:
         found.sort(key=lambda option: option[COST] - POPULARITY_PULL * option[WEIGHT])
         return tuple(found[:WORD_OPTIONS])
 
-    def _priced(
-        self, word: str, is_prefix: bool, within: list[tuple[float, str, int, float]]
-    ) -> list[WordOption]:
-        """The roughly most promising of ``within`` (from ``_within_budget``), priced."""
-        spelling, model = self.spelling, self.model
+    def _priced(self, word: str, is_prefix: bool, within: list[Near]) -> list[WordOption]:
+        """The roughly most promising of ``within`` (see ``_admitted``), priced."""
+        model = self.model
         # Pricing an edit is the expensive step: only the roughly most promising are priced.
         return [
             (
@@ -489,15 +492,15 @@ class Speller:
                 edits,
                 weight,
                 1,
-                spelling.best_prior_of(intended, prefix=is_prefix),
+                best_prior,
                 not is_prefix or self._is_whole(intended),
             )
-            for _, intended, edits, weight in heapq.nsmallest(PRICED_OPTIONS, within)
+            for _, intended, edits, weight, best_prior in heapq.nsmallest(PRICED_OPTIONS, within)
         ]
 
     def _within_budget(
         self, word: str, is_prefix: bool, budget: int, seen: set[str], near: list[str]
-    ) -> list[tuple[float, str, int, float]]:
+    ) -> list[Near]:
         """The known words (or prefixes) of ``near`` at most ``budget`` edits from ``word``
         (see ``_admitted``)."""
         close: list[tuple[str, int]] = []
@@ -511,22 +514,30 @@ class Speller:
 
     def _admitted(
         self, word: str, is_prefix: bool, seen: set[str], close: list[tuple[str, int]]
-    ) -> list[tuple[float, str, int, float]]:
-        """The known words (or prefixes) of ``close`` (each with its edit count), with a rough
-        rank (edits and popularity), edit count and log popularity. Each is taken once:
-        ``seen`` collects them."""
-        within: list[tuple[float, str, int, float]] = []
+    ) -> list[Near]:
+        """The known words (or prefixes) of ``close`` (each with its edit count), as ``Near``
+        readings. Each is taken once: ``seen`` collects them."""
+        spelling = self.spelling
+        within: list[Near] = []
         for intended, edits in close:
-            # A longer prefix that starts with the typed one reaches a subset of what the typed
-            # prefix itself reaches, so it can never add a result.
-            if intended in seen or (is_prefix and intended.startswith(word)):
+            if not self._fresh(word, is_prefix, seen, intended):
                 continue
-            seen.add(intended)
             weight = self._known_weight(intended, is_prefix)
             if weight is not None:
                 rough = edits * ROUGH_EDIT_COST - POPULARITY_PULL * weight
-                within.append((rough, intended, edits, weight))
+                best_prior = spelling.best_prior_of(intended, prefix=is_prefix)
+                within.append((rough, intended, edits, weight, best_prior))
         return within
+
+    @staticmethod
+    def _fresh(word: str, is_prefix: bool, seen: set[str], intended: str) -> bool:
+        """Whether ``intended`` is new to this word's search (then ``seen`` takes it). A longer
+        prefix that starts with the typed one reaches a subset of what the typed prefix itself
+        reaches, so it can never add a result."""
+        if intended in seen or (is_prefix and intended.startswith(word)):
+            return False
+        seen.add(intended)
+        return True
 
     def _respelled_options(self, word: str, is_prefix: bool, seen: set[str]) -> list[WordOption]:
         """Readings through a phonetic respelling ("fantom" -> "phantom"): the edit budget
@@ -556,7 +567,7 @@ class Speller:
 
     def _intended_within(
         self, word: str, is_prefix: bool, budget: int, seen: set[str]
-    ) -> list[tuple[float, str, int, float]]:
+    ) -> list[Near]:
         """The known words or prefixes at most ``budget`` edits from ``word``, found through the
         deletion index (probed with up to ``budget`` deletions; see ``_admitted``)."""
         spelling = self.spelling
@@ -569,7 +580,16 @@ class Speller:
         close, longest = spelling.prefixes_within(
             word, max_edits=budget, budget=budget, long_prefixes=expand
         )
-        within = self._admitted(word, is_prefix, seen, close)
+        if is_prefix:
+            # The probe's prefixes come with their weights and bounds (all indexed prefixes
+            # are known), saving two trie lookups each.
+            within = [
+                (edits * ROUGH_EDIT_COST - POPULARITY_PULL * weight, text, edits, weight, best)
+                for text, edits, weight, best in close
+                if self._fresh(word, is_prefix, seen, text)
+            ]
+        else:
+            within = self._admitted(word, is_prefix, seen, [found[:2] for found in close])
         if longest:
             found: list[str] = []
             for prefix in longest:

@@ -94,6 +94,8 @@ class SpellingIndex:
             np.ascontiguousarray(self.postings),
             np.ascontiguousarray(self.prefix_starts),
             np.ascontiguousarray(self.prefix_chars),
+            np.ascontiguousarray(self.prefix_log_weight),
+            np.ascontiguousarray(self.prefix_best_prior),
         )
         object.__setattr__(self, "_probe", probe)
 
@@ -104,15 +106,16 @@ class SpellingIndex:
         prefix one edit away, with a quarter of the lookups and far fewer distant neighbours.
         """
         within, _ = self._near(typed, max_edits, -1, 0)
-        return [prefix for prefix, _ in within]
+        return [found[0] for found in within]
 
     def prefixes_within(
         self, typed: str, *, max_edits: int, budget: int, long_prefixes: bool = False
-    ) -> tuple[list[tuple[str, int]], list[str]]:
+    ) -> tuple[list[tuple[str, int, float, float]], list[str]]:
         """The prefixes of ``prefixes_near`` at most ``budget`` edits from the whole of
-        ``typed`` (OSA distance), with their distance; and, with ``long_prefixes``, those of
-        ``MAX_INDEXED_CHARS`` characters whatever their distance (the ones whose words a longer
-        typed word may still be close to).
+        ``typed`` (OSA distance), each with its distance, log weight and best title prior (as
+        ``prefix_log_weight_of`` and ``best_prior_of`` give them); and, with ``long_prefixes``,
+        those of ``MAX_INDEXED_CHARS`` characters whatever their distance (the ones whose words
+        a longer typed word may still be close to).
 
         Only the prefixes kept become strings, which is most of the saving over filtering
         ``prefixes_near``.
@@ -123,7 +126,7 @@ class SpellingIndex:
 
     def _near(
         self, typed: str, max_edits: int, budget: int, long_length: int
-    ) -> tuple[list[tuple[str, int]], list[str]]:
+    ) -> tuple[list[tuple[str, int, float, float]], list[str]]:
         depth = min(max_edits, deletion_depth(len(typed[:MAX_INDEXED_CHARS])))
         if depth <= 0:
             return [], []
