@@ -507,8 +507,9 @@ class Speller:
         for intended in near:
             if intended in seen:
                 continue
+            # One over the letter budget is left out here; a respelling may still reach it.
             edits = OSA.distance(word, intended, score_cutoff=budget)
-            if edits <= budget:  # over the letter budget, a respelling may still reach it
+            if edits <= budget:
                 close.append((intended, edits))
         return self._admitted(word, is_prefix, seen, close)
 
