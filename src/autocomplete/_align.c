@@ -1,16 +1,18 @@
 /* The error model's hot path in C: aligning a typed string with an intended one and pricing the
  * alignment's single-character edits.
  *
- * Pricing candidate corrections is the typo path's dearest step in Python (several µs a pair,
+ * Pricing candidate corrections was the typo path's dearest step in Python (several µs a pair,
  * about ten pairs a keystroke). This module does the same work, with the same results, in
- * well under a microsecond. It mirrors three pieces of errormodel.py, and the tests hold each
- * equal to a plain-Python reference on many pairs:
+ * well under a microsecond. It states four pieces of the error model, and the tests hold each
+ * equal to the plain-Python statement in tests/align_reference.py on many pairs:
  *
  *   align(typed, intended)       the optimal string alignment, with its backtrace preferences;
- *   the edit's count-table key   errormodel.edit_key;
+ *   the edit's count-table key   errormodel.edit_key (which the trainer uses);
  *   Pricer.single_edit_cost      ErrorModel's single-edit cost: the alignment priced, a
  *                                mirror-image alignment as a second opinion, and a word still
- *                                being typed compared with a prefix of the intended word.
+ *                                being typed compared with a prefix of the intended word;
+ *   Pricer.settle                that cost returned at once when no alternation can lower it
+ *                                (ErrorModel._uncached_cost's quick test for one slip).
  *
  * Strings are compared by code point. The dense tables cover the model's alphabet; a key outside
  * it is priced by a Python callable, as the Python model does.
