@@ -165,6 +165,12 @@ Near: TypeAlias = tuple[float, str, int, float, float]
 popularity, for choosing which to price), the text, its edit count, log popularity and the
 best log prior of a title with it."""
 
+
+def _near(text: str, edits: int, weight: float, best_prior: float) -> Near:
+    """A ``Near`` reading, its rough rank from its edits and popularity."""
+    return (edits * ROUGH_EDIT_COST - POPULARITY_PULL * weight, text, edits, weight, best_prior)
+
+
 TEXT: Final = 0  # str: the intended word, prefix or words
 COST: Final = 1  # float: channel cost, -log P(typed | intended)
 EDITS: Final = 2  # int: unweighted edit count, for reporting
@@ -525,9 +531,8 @@ class Speller:
                 continue
             weight = self._known_weight(intended, is_prefix)
             if weight is not None:
-                rough = edits * ROUGH_EDIT_COST - POPULARITY_PULL * weight
                 best_prior = spelling.best_prior_of(intended, prefix=is_prefix)
-                within.append((rough, intended, edits, weight, best_prior))
+                within.append(_near(intended, edits, weight, best_prior))
         return within
 
     @staticmethod
@@ -585,7 +590,7 @@ class Speller:
             # The probe's prefixes come with their weights and bounds (all indexed prefixes
             # are known), saving two trie lookups each.
             within = [
-                (edits * ROUGH_EDIT_COST - POPULARITY_PULL * weight, text, edits, weight, best)
+                _near(text, edits, weight, best)
                 for text, edits, weight, best in close
                 if self._fresh(word, is_prefix, seen, text)
             ]
