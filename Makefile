@@ -31,8 +31,8 @@ demo: $(VENV)/.runtime
 
 test: $(VENV)/.testing
 	bash scripts/install-system-packages.sh
-	$(BIN)/ruff check src tests benchmarks web data scripts
-	$(BIN)/ruff format --check src tests benchmarks web data scripts
+	$(BIN)/ruff check src tests benchmarks web data scripts conftest.py
+	$(BIN)/ruff format --check src tests benchmarks web data scripts conftest.py
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 	bash scripts/check_extensions.sh

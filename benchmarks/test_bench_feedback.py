@@ -48,7 +48,8 @@ QPS = 2_000
 
 QUERIES_PER_PASS = 3_000
 
-PASSES = 9
+PASSES = 5
+"""Passes per arm; each figure is the median over them (5 keeps the default run within 3 min)."""
 K = 10
 LEARNED_SESSIONS = 3_000
 
@@ -197,6 +198,9 @@ def test_suggest_with_feedback_while_recording(
         summary[f"recording_over_on_{stat}_ratio"] = round(ratio, 3)
     summary["recording_events_per_s"] = round(statistics.median(rates))
     summary["recorded_events_total"] = layer.report()["last_seq"]
+    # The headline percentiles (printed by the root conftest): suggest while recording.
+    summary["p50_us"] = summary["on_recording_p50_us"]
+    summary["p99_us"] = summary["on_recording_p99_us"]
     benchmark.group = "feedback"
     benchmark.name = "suggest[bundled, feedback on, recording 1000 events/s]"
     benchmark.extra_info.update(summary)

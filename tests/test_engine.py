@@ -194,3 +194,65 @@ def test_clicks_bring_in_a_title_the_text_does_not_reach(small_engine: Autocompl
     assert (hola.text, hola.match, hola.spans) == ("Hola", "feedback", ())
     assert hola.feedback > 0 and hola.score == pytest.approx(hola.prior + hola.feedback)
     engine.close()
+
+
+# The call on the class (the project's card) and highlights of alias matches ------------------
+
+
+def test_suggest_called_on_the_class_answers_from_the_shared_engine() -> None:
+    from_class = Autocomplete.suggest("the big")
+    assert [s.text for s in from_class][:2] == ["The Big Lebowski", "The Big Sleep"]
+    assert Autocomplete.shared() is Autocomplete.shared()
+    assert [s.id for s in Autocomplete.shared().suggest("the big")] == [s.id for s in from_class]
+
+
+def test_the_shared_engine_is_built_once_under_concurrent_first_calls() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    Autocomplete._shared = None  # as in a fresh process
+    with ThreadPoolExecutor(8) as pool:
+        engines = list(pool.map(lambda _: Autocomplete.shared(), range(8)))
+    assert len({id(engine) for engine in engines}) == 1
+
+
+def test_an_instance_still_answers_from_its_own_catalog(small_engine: Autocomplete) -> None:
+    own = small_engine.suggest("ame")
+    assert own and own[0].text == "Amélie"
+    assert all(s.text != "Amélie" for s in Autocomplete.suggest("ame"))
+
+
+def test_both_calls_type_check(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    program = tmp_path / "calls.py"
+    program.write_text(
+        "from autocomplete import Autocomplete, Suggestion\n"
+        "a: list[Suggestion] = Autocomplete.suggest('the big')\n"
+        "b: list[Suggestion] = Autocomplete().suggest('the big', 5, where={'year': (1990, 1999)})\n"
+        "c: list[Suggestion] = Autocomplete.suggest(3)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(program)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    # The two good calls pass and the bad argument is caught: the signature survives.
+    assert "calls.py:2" not in run.stdout and "calls.py:3" not in run.stdout, run.stdout
+    assert 'calls.py:4: error: Argument 1 has incompatible type "int"' in run.stdout, run.stdout
+
+
+def test_alias_matches_highlight_the_title_words_they_stand_for(movies: Autocomplete) -> None:
+    found = {s.text: s for s in movies.suggest("godfather")}
+    part_two = found["The Godfather: Part II"]
+    assert part_two.match == "alias" and part_two.matched_alias == "godfather 2"
+    assert [part_two.text[start:end] for start, end in part_two.spans] == ["Godfather"]
+    direct = found["The Godfather"]
+    assert direct.matched_alias is None and direct.spans
+
+
+def test_an_alias_with_no_word_in_common_is_named(movies: Autocomplete) -> None:
+    top = movies.suggest("spirited aw")[0]
+    assert top.text == "Sen to Chihiro no kamikakushi"
+    assert top.spans == () and top.matched_alias == "spirited away"

@@ -8,12 +8,14 @@ A keystroke flows through named phases: *parse* (validate and normalize the quer
 
 from __future__ import annotations
 
+import functools
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Concatenate, Generic, Literal, ParamSpec, TypeVar
 
 from autocomplete.anchored import anchored_readings
 from autocomplete.bundled import bundled_index
@@ -71,6 +73,37 @@ _KIND_NAMES = tuple(kind_name(kind) for kind in MatchKind)
 _ALIAS = int(MatchKind.ALIAS)
 _INITIALS = int(MatchKind.INITIALS)
 
+_Arguments = ParamSpec("_Arguments")
+_Result = TypeVar("_Result")
+
+
+class _SharedEngineMethod(Generic[_Arguments, _Result]):
+    """A method that also answers when called on the class, from the shared default engine.
+
+    ``Autocomplete().suggest("the big")`` asks that instance; ``Autocomplete.suggest("the
+    big")``, the call the project's card shows, asks ``Autocomplete.shared()``, built on first
+    call (not on attribute access, so ``help(Autocomplete)`` stays cheap).
+    """
+
+    def __init__(self, method: Callable[Concatenate[Autocomplete, _Arguments], _Result]) -> None:
+        self._method = method
+        functools.update_wrapper(self, method)  # type: ignore[arg-type]
+
+    def __get__(
+        self, instance: Autocomplete | None, owner: type[Autocomplete]
+    ) -> Callable[_Arguments, _Result]:
+        method = self._method
+        if instance is not None:
+            bound: Callable[_Arguments, _Result] = functools.partial(method, instance)
+            return bound
+
+        @functools.wraps(method)
+        def on_shared(*args: _Arguments.args, **kwargs: _Arguments.kwargs) -> _Result:
+            return method(owner.shared(), *args, **kwargs)
+
+        return on_shared
+
+
 # A session's related titles and its genre nudge, cached per session.
 _ContextEffect = tuple[Mapping[int, tuple[float, str]], GenreNudge | None]
 
@@ -84,7 +117,11 @@ class Autocomplete:
 
     ``Autocomplete()`` serves the bundled movie catalog (its index is built on first use and
     cached on disk); ``Autocomplete.from_catalog`` builds one for any CSV/JSONL catalog.
+    ``Autocomplete.suggest(...)`` called on the class answers from ``Autocomplete.shared()``.
     """
+
+    _shared: ClassVar[Autocomplete | None] = None
+    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(
         self,
@@ -137,6 +174,21 @@ class Autocomplete:
         label = str(source) if isinstance(source, (str, os.PathLike)) else None
         engine = cls(build_index(records, source=label, progress=progress))
         engine.load_report = report
+        return engine
+
+    @classmethod
+    def shared(cls) -> Autocomplete:
+        """One engine on the bundled catalog for the whole process, built once on first use.
+
+        Thread-safe: concurrent first callers wait for the one build. It has no feedback store;
+        an application that records clicks makes its own ``Autocomplete(feedback=...)``.
+        """
+        engine = Autocomplete._shared
+        if engine is None:
+            with Autocomplete._shared_lock:
+                engine = Autocomplete._shared
+                if engine is None:
+                    engine = Autocomplete._shared = Autocomplete()
         return engine
 
     @classmethod
@@ -211,6 +263,7 @@ class Autocomplete:
 
     # The query path ---------------------------------------------------------------------------
 
+    @_SharedEngineMethod
     def suggest(
         self,
         query: str,
@@ -609,8 +662,10 @@ class Autocomplete:
         spans: tuple[tuple[int, int], ...]
         if not reading:  # joined by clicks alone (see _adjust)
             return self._present(title, score, "feedback", (), 0.0, None, request, lift, context)
+        matched_alias = None
         if kind == _ALIAS:
-            spans = ()
+            matched_alias = index.key_of_entry(entry, reading.rstrip())
+            spans = _corresponding_words(index.normalized_titles[title], reading)
         elif kind == _INITIALS:
             words = index.normalized_titles[title][offset:].split(" ")
             starts: list[tuple[int, int]] = []
@@ -624,7 +679,16 @@ class Autocomplete:
             if corrected is not None:
                 corrected = _completed_reading(index.normalized_titles[title], offset, reading)
         return self._present(
-            title, score, _KIND_NAMES[kind], spans, -channel, corrected, request, lift, context
+            title,
+            score,
+            _KIND_NAMES[kind],
+            spans,
+            -channel,
+            corrected,
+            request,
+            lift,
+            context,
+            matched_alias,
         )
 
     def _present(
@@ -638,6 +702,7 @@ class Autocomplete:
         request: _Request | None = None,
         feedback: float = 0.0,
         context: float = 0.0,
+        matched_alias: str | None = None,
     ) -> Suggestion:
         view = self._index.describe(title)
         return Suggestion(
@@ -655,6 +720,7 @@ class Autocomplete:
             corrected=corrected_query is not None,
             corrected_query=corrected_query,
             explanation=request.explain(title) if request is not None else (),
+            matched_alias=matched_alias,
         )
 
 
@@ -746,6 +812,31 @@ def _completed_reading(normalized_title: str, offset: int, reading: str) -> str:
         space = normalized_title.find(" ", end)
         end = len(normalized_title) if space < 0 else space
     return normalized_title[offset:end]
+
+
+def _corresponding_words(normalized_title: str, reading: str) -> tuple[tuple[int, int], ...]:
+    """Spans of the title's words that the typed words of an alias match stand for.
+
+    "godfather 2" reached The Godfather: Part II through its alias: "godfather" is a word of
+    the title and is marked; "2" has no counterpart ("ii" is not the same text) and is not.
+    Each typed word marks the first title word not yet marked that starts with it (a typed
+    word's whole length, as in the prefix highlight), so highlighting stays honest.
+    """
+    starts: list[int] = []
+    position = 0
+    for word in normalized_title.split(" "):
+        starts.append(position)
+        position += len(word) + 1
+    words = normalized_title.split(" ")
+    used: set[int] = set()
+    spans: list[tuple[int, int]] = []
+    for typed in reading.split():
+        for number, word in enumerate(words):
+            if number not in used and word.startswith(typed):
+                used.add(number)
+                spans.append((starts[number], starts[number] + len(typed)))
+                break
+    return tuple(sorted(spans))
 
 
 def _by_score(candidate: _Candidate) -> float:

@@ -63,6 +63,9 @@ _TEXT_KINDS = frozenset(
 SMALL_RANGE = 96
 """Entry ranges up to this size are ranked in plain Python rather than NumPy."""
 
+KEY_SCAN_LIMIT = 256
+"""Keys read under a prefix to name the alias that reached a title (``key_of_entry``)."""
+
 DESCRIBED_CACHE_SIZE = 32_768
 """Titles whose decoded display values are kept in memory (popular titles recur)."""
 
@@ -223,6 +226,19 @@ class CatalogIndex:
         if key_id is None:
             return None
         return self.hot.key_first[key_id], self.hot.key_end[key_id]
+
+    def key_of_entry(self, entry: int, prefix: str) -> str | None:
+        """The key (without its trailing space) of ``entry``, found among the keys under
+        ``prefix``, which must be a prefix of it; None when more than ``KEY_SCAN_LIMIT`` keys
+        would have to be read. Alias keys are not stored per title, so this is how the alias
+        that reached a title is named."""
+        first, end = self.hot.key_first, self.hot.key_end
+        for scanned, (key, key_id) in enumerate(self.keys.iteritems(prefix)):
+            if scanned >= KEY_SCAN_LIMIT:
+                break
+            if first[key_id] <= entry < end[key_id]:
+                return str(key).rstrip(" ")
+        return None
 
     def top_entries(self, prefix: str, k: int) -> list[int]:
         """Positions of the best entry of each of the ``k`` best titles under ``prefix``."""

@@ -512,6 +512,8 @@ def _same_series(seed: int, index: CatalogIndex, frequency: dict[str, int]) -> d
     """Titles starting with the seed's leading words, by how telling the shared phrase is."""
     words = _main_words(index.titles[seed])
     found: dict[int, float] = {}
+    if not words:
+        return found  # a title of punctuation alone ("$") names no series
     hot = index.hot
     span = math.log(SERIES_MAX_TITLES / SERIES_FULL_TITLES)
     # One shared word is a series only when it is the seed's whole main title ("Rocky" and

@@ -43,6 +43,10 @@ class Suggestion:
     """The query as the engine understood it ("the big lebowski"), for "did you mean"."""
     explanation: tuple[str, ...] = ()
     """Why ``feedback`` and ``context`` are what they are ("genres=Animation x2", ...)."""
+    matched_alias: str | None = None
+    """The other name (normalized) the query matched when it reached the title through an
+    alias ("godfather 2" for The Godfather: Part II); ``spans`` then mark the title's words
+    that correspond to the typed ones, if any do."""
 
     @property
     def spans(self) -> tuple[Span, ...]:
