@@ -168,6 +168,7 @@ def test_bad_sqlite_rows_are_set_aside_and_learning_goes_on(
     assert _health(restarted)["store"]["bad_events"] == 4
 
 
+@pytest.mark.redis
 def test_bad_redis_entries_are_set_aside(redis_url: str, tmp_path: Path) -> None:
     import redis
 
@@ -213,13 +214,21 @@ class RedisServer:
     def __init__(self, executable: str, port: int, directory: Path) -> None:
         self.port = port
         self.url = f"redis://127.0.0.1:{port}/0"
-        self._command = [
-            executable,
-            *f"--port {port} --bind 127.0.0.1 --daemonize no --save".split(),
-            "",
-            *f"--appendonly yes --appendfsync always --dir {directory}".split(),
-        ]
+        self.persist = True
+        """False: the next start forgets everything (no append-only file)."""
+        self._executable = executable
+        self.directory = directory
         self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def _command(self) -> list[str]:
+        appendonly = "yes" if self.persist else "no"
+        return [
+            self._executable,
+            *f"--port {self.port} --bind 127.0.0.1 --daemonize no --save".split(),
+            "",
+            *f"--appendonly {appendonly} --appendfsync always --dir {self.directory}".split(),
+        ]
 
     def start(self) -> None:
         import redis
@@ -328,6 +337,7 @@ def _check_store_down(answers: dict[str, Any]) -> None:
         assert "try again later" in response.get_json()["error"]["message"]
 
 
+@pytest.mark.redis
 def test_a_hung_redis_is_reported_and_nothing_waits_for_it(
     make_client: Callable[[str], FlaskClient], redis_server: RedisServer
 ) -> None:
@@ -365,6 +375,7 @@ def test_a_hung_redis_is_reported_and_nothing_waits_for_it(
     assert _learned(client)[0] == LEBOWSKI
 
 
+@pytest.mark.redis
 def test_a_killed_redis_is_reported_and_recovers_when_restarted(
     make_client: Callable[[str], FlaskClient], redis_server: RedisServer
 ) -> None:
@@ -386,6 +397,25 @@ def test_a_killed_redis_is_reported_and_recovers_when_restarted(
     _report("redis SIGKILL and restart", degraded_after, recovered_after)
     _choose(client, "after", SLEEP)
     assert set(_learned(client)) == {LEBOWSKI, SLEEP}  # the log survived the restart
+
+
+@pytest.mark.redis
+def test_a_redis_that_lost_its_log_is_relearned(
+    make_client: Callable[[str], FlaskClient], redis_server: RedisServer
+) -> None:
+    """Restarted without persistence, Redis numbers events from 1 again: the layer must not
+    ignore them as already learned."""
+    client = make_client(redis_server.url)
+    for session in range(3):
+        _choose(client, f"s{session}", LEBOWSKI)
+    assert _learned(client) == [LEBOWSKI]
+    redis_server.kill()
+    redis_server.persist = False
+    shutil.rmtree(redis_server.directory / "appendonlydir", ignore_errors=True)
+    redis_server.start()
+    _wait_for(lambda: _health(client)["status"] == "ok")
+    _choose(client, "after", SLEEP)
+    assert _learned(client) == [SLEEP]  # what the store holds now, not the lost log
 
 
 # Retention bounds what the guard ignores ---------------------------------------------------------

@@ -38,6 +38,10 @@ Faults (``health()`` reports both):
   ``config.store_retry_s`` after each failure, then try the store again, while ``boosts``
   keeps serving what was learned. The refresh thread logs the outage and the recovery once
   each, not a traceback a second.
+* A store that lost its log (a Redis server restarted without persistence hands out sequence
+  numbers from 1 again) is noticed at the first append whose number is not beyond what the
+  layer learned: the next refresh relearns from what the store holds (serving the old boosts
+  until then), so new clicks are not ignored until the numbers catch up.
 """
 
 from __future__ import annotations
@@ -108,6 +112,7 @@ class FeedbackLayer:
         self._bad_events = 0
         self._bad_through = 0  # the highest bad row counted, so that none counts twice
         self._refresh_failure: str | None = None
+        self._log_restarted = False
         try:
             self._swept_at = self._clock()
             self._learner = self._new_learner()
@@ -164,7 +169,19 @@ class FeedbackLayer:
         if self._closed:
             raise RuntimeError("the feedback layer is closed")
         with self._store_call():
-            self._store.append(event)
+            recorded = self._store.append(event)
+        if recorded.seq <= self._learner.last_seq and not self._log_restarted:
+            # The store handed out a sequence number this layer has already learned from: its
+            # log started again (a Redis server restarted without persistence). The next
+            # refresh relearns from what the store holds now.
+            self._log_restarted = True
+            logger.warning(
+                "feedback store %r: new event seq %d is not after seq %d learned from; the "
+                "store lost its log, relearning from what it holds now",
+                self._store,
+                recorded.seq,
+                self._learner.last_seq,
+            )
 
     @contextmanager
     def _store_call(self) -> Iterator[None]:
@@ -207,6 +224,12 @@ class FeedbackLayer:
         slice_start = time.perf_counter()
         learner = self._learner
         rebuilt = False
+        if self._log_restarted:
+            self._log_restarted = False
+            learner = self._learner = self._new_learner()
+            self._sweep = []
+            self._bad_through = 0
+            rebuilt = True
         while True:
             scan = self._store.scan(learner.last_seq, REFRESH_BATCH)
             first = scan.first_seq
