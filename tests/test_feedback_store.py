@@ -8,6 +8,7 @@ import io
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from autocomplete.feedback import (
     Impression,
     MemoryStore,
     SqliteStore,
+    StoreUnavailableError,
     compact_store,
     export_jsonl,
     open_store,
@@ -498,3 +500,22 @@ def test_compaction_keeps_at_most_the_bound(store_factory: StoreFactory) -> None
     assert (result.folded, result.through_seq) == (6, recorded[5].seq)
     assert store.read() == recorded[6:] and store.count() == 4
     assert compact_store(store, before=day_ago, keep_at_most=4).folded == 0
+
+
+@pytest.mark.redis
+def test_an_unreachable_redis_is_reported_at_once(tmp_path: Path) -> None:
+    pytest.importorskip("redis")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # free once closed: nothing listens there
+    for url in (f"redis://127.0.0.1:{port}/0", f"unix://{tmp_path}/no.sock?namespace=x"):
+        store = open_store(url)
+        try:
+            start = time.perf_counter()
+            with pytest.raises(StoreUnavailableError, match=r"redis .*: could not read events"):
+                store.read()
+            with pytest.raises(StoreUnavailableError, match="could not append"):
+                store.append(GOOD)
+            assert time.perf_counter() - start < 1.0
+        finally:
+            store.close()

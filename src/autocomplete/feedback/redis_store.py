@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, cast
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import redis
 from redis.backoff import NoBackoff
@@ -113,7 +113,9 @@ class RedisStore:
                 namespace = value
             else:
                 kept.append((name, value))
-        client_url = urlunsplit(parts._replace(query=urlencode(kept)))
+        # Cut the query off the URL as written: urlunsplit would turn unix:///path into
+        # unix:/path, which redis-py refuses.
+        client_url = url.split("?", 1)[0] + (f"?{urlencode(kept)}" if kept else "")
         client = redis.Redis.from_url(
             client_url,  # options in the URL win over these
             socket_timeout=REDIS_TIMEOUT_S,
@@ -195,7 +197,9 @@ class RedisStore:
     def _unavailable_on_error(self, doing: str) -> Iterator[None]:
         try:
             yield
-        except (redis.ConnectionError, redis.TimeoutError) as error:
+        except redis.RedisError as error:
+            # Unreachable, too slow, or not answering as Redis does (a wrong port, a proxy, a
+            # key of another type under our namespace): in every case it cannot serve now.
             raise StoreUnavailableError(f"{self._where()}: could not {doing}: {error}") from error
 
     def _where(self) -> str:
