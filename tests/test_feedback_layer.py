@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -583,3 +584,28 @@ def test_an_unexpected_refresh_failure_is_logged_once(
         finally:
             layer.close()
     assert caplog.text.count("feedback refresh failed") == 1
+
+
+def test_a_request_does_not_wait_long_for_a_refresh_under_way(clock: FakeClock) -> None:
+    class Slow(MemoryStore):
+        delay = 0.0
+
+        def scan(self, after: int = 0, limit: int = 5_000) -> Scan:
+            time.sleep(self.delay)
+            return super().scan(after, limit)
+
+    store = Slow(clock=clock)
+    layer = FeedbackLayer(store, config=MANUAL)
+    try:
+        store.delay = 0.5
+        background = threading.Thread(target=layer.refresh)
+        background.start()
+        time.sleep(0.05)
+        start = time.perf_counter()
+        assert layer.refresh(wait_s=0.05) is False
+        assert time.perf_counter() - start < 0.3
+        background.join()
+        store.delay = 0.0
+        assert layer.refresh(wait_s=0.05) is True
+    finally:
+        layer.close()

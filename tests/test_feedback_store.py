@@ -426,6 +426,14 @@ class _Injector:
             fields = {"t": str(timestamp)} if body is None else {"t": str(timestamp), "e": body}
             self.client.xadd(f"{self.namespace}:events", fields, id=f"{seq}-0")  # type: ignore[arg-type]
 
+    def write_bad_aggregates(self) -> None:
+        if self.backend == "sqlite":
+            with sqlite3.connect(self.path) as database:
+                database.execute("INSERT INTO aggregates VALUES (1, 0, '{oops')")
+            database.close()
+        else:
+            self.client.set(f"{self.namespace}:aggregates", "{oops")
+
     def close(self) -> None:
         self.store.close()
         if self.backend == "redis":
@@ -519,3 +527,11 @@ def test_an_unreachable_redis_is_reported_at_once(tmp_path: Path) -> None:
             assert time.perf_counter() - start < 1.0
         finally:
             store.close()
+
+
+def test_unreadable_aggregates_are_refused_naming_the_store(injector: _Injector) -> None:
+    injector.write_bad_aggregates()
+    where = "bad.db (table aggregates)" if injector.backend == "sqlite" else "key bad:"
+    with pytest.raises(ValueError, match="compacted aggregates cannot be read") as refused:
+        injector.store.load_aggregates()
+    assert where in str(refused.value) and "JSONDecodeError" in str(refused.value)

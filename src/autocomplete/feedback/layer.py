@@ -210,6 +210,7 @@ class FeedbackLayer:
         ``StoreUnavailableError`` if the store is down (see the module docstring).
         """
         if not self._refresh_lock.acquire(timeout=-1 if wait_s is None else max(wait_s, 0.0)):
+            self._breaker.check()  # what is served is stale, and the store is known down
             return False
         try:
             if self._closed:

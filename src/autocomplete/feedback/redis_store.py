@@ -38,7 +38,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from autocomplete.feedback.aggregates import Aggregates
+from autocomplete.feedback.aggregates import Aggregates, stored_aggregates
 from autocomplete.feedback.events import Event, Recorded, encode
 from autocomplete.feedback.store import (
     READ_BATCH,
@@ -159,7 +159,9 @@ class RedisStore:
         self._check_open()
         with self._unavailable_on_error("read the aggregates"):
             body: Any = self._client.get(self._aggregates_key)
-        return None if body is None else Aggregates.from_json(body)
+        if body is None:
+            return None
+        return stored_aggregates(body, f"{self._where()} (key {self._aggregates_key})")
 
     def compact(self, aggregates: Aggregates) -> int:
         self._check_open()

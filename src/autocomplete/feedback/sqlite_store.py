@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from autocomplete.feedback.aggregates import Aggregates
+from autocomplete.feedback.aggregates import Aggregates, stored_aggregates
 from autocomplete.feedback.events import Event, Recorded, encode
 from autocomplete.feedback.store import (
     READ_BATCH,
@@ -128,7 +128,9 @@ class SqliteStore:
         with self._read_lock:
             self._check_open()
             row = self._reader.execute("SELECT body FROM aggregates WHERE slot = 1").fetchone()
-        return None if row is None else Aggregates.from_json(row[0])
+        return (
+            None if row is None else stored_aggregates(row[0], f"{self._path} (table aggregates)")
+        )
 
     def compact(self, aggregates: Aggregates) -> int:
         body = aggregates.to_json()
