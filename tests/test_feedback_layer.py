@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import random
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -12,14 +14,18 @@ import pytest
 
 from autocomplete.feedback import (
     Click,
+    Event,
     FeedbackConfig,
     FeedbackLayer,
     MemoryStore,
     Recorded,
+    Scan,
     SqliteStore,
+    StoreUnavailableError,
     compact_store,
     open_layer,
 )
+from autocomplete.feedback.health import StoreBreaker
 from autocomplete.feedback.layer import PUBLISH_EPSILON
 
 if TYPE_CHECKING:
@@ -447,3 +453,159 @@ def test_a_prefix_is_republished_only_when_its_lifts_move(clock: FakeClock) -> N
     assert layer.boosts(QUERY).get(IDS[6], 0.0) > kept.get(IDS[6], 0.0)
     for closing in (layer, fresh):
         closing.close()
+
+
+# Store outages ----------------------------------------------------------------------------------
+
+
+class Flaky(MemoryStore):
+    """A memory store that can be taken down: while ``down``, every call fails as an
+    unreachable back end does (the Redis and SQLite stores raise the same error)."""
+
+    def __init__(self, *, clock: FakeClock | None = None) -> None:
+        super().__init__(clock=clock)
+        self.down = False
+        self.calls = 0
+
+    def _maybe_fail(self) -> None:
+        self.calls += 1
+        if self.down:
+            raise StoreUnavailableError("flaky store: connection refused")
+
+    def append(self, event: Event) -> Recorded:
+        self._maybe_fail()
+        return super().append(event)
+
+    def scan(self, after: int = 0, limit: int = 5_000) -> Scan:
+        self._maybe_fail()
+        return super().scan(after, limit)
+
+
+def test_a_breaker_refuses_for_a_while_after_a_failure(caplog: pytest.LogCaptureFixture) -> None:
+    now = [100.0]
+    breaker = StoreBreaker("the store", retry_s=2.0, clock=lambda: now[0])
+    breaker.check()
+    assert breaker.state() == (True, None, 0.0, 0)
+    with caplog.at_level(logging.WARNING):
+        breaker.failed(StoreUnavailableError("refused"))
+        now[0] += 0.5
+        breaker.failed(StoreUnavailableError("refused again"))  # one outage, one warning
+    assert caplog.text.count("is unavailable") == 1
+    assert breaker.state() == (False, "refused again", 0.5, 2)
+    now[0] += 1.0
+    with pytest.raises(StoreUnavailableError, match="refused again"):
+        breaker.check()
+    now[0] += 1.0
+    breaker.check()  # due for a retry
+    with caplog.at_level(logging.WARNING):
+        breaker.succeeded()
+    assert "available again after 2.5 s" in caplog.text
+    assert breaker.state() == (True, None, 0.0, 0)
+    with pytest.raises(ValueError, match="retry_s"):
+        StoreBreaker("x", retry_s=0)
+
+
+def test_a_layer_refuses_at_once_while_its_store_is_down(clock: FakeClock) -> None:
+    store = Flaky(clock=clock)
+    layer = FeedbackLayer(store, config=FeedbackConfig(refresh_interval_s=0, store_retry_s=0.3))
+    try:
+        visit(layer, clock, "s1", TAIL)
+        layer.refresh()
+        learned = boost(layer, TAIL)
+        assert learned > 0 and layer.health().store_available
+        store.down = True
+        with pytest.raises(StoreUnavailableError, match="connection refused"):
+            layer.record_click(QUERY, TAIL, 10, "s2")
+        calls = store.calls
+        health = layer.health()
+        assert not health.store_available and health.retry_after_s == 1
+        assert "connection refused" in (health.store_error or "")
+        for _ in range(20):  # refused without calling the store again
+            with pytest.raises(StoreUnavailableError):
+                layer.record_click(QUERY, TAIL, 10, "s2")
+            with pytest.raises(StoreUnavailableError):
+                layer.refresh()
+        assert store.calls == calls
+        assert boost(layer, TAIL) == learned  # what was learned is still served
+        store.down = False
+        time.sleep(0.35)
+        visit(layer, clock, "s3", TAIL)  # the first call after retry_s tries the store
+        layer.refresh()
+        assert layer.health().store_available and layer.health().store_error is None
+        assert boost(layer, TAIL) > learned
+    finally:
+        layer.close()
+
+
+def test_the_refresh_thread_logs_an_outage_once(
+    clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = Flaky(clock=clock)
+    config = FeedbackConfig(refresh_interval_s=0.02, store_retry_s=0.05)
+    with caplog.at_level(logging.WARNING, logger="autocomplete.feedback"):
+        layer = FeedbackLayer(store, config=config)
+        try:
+            store.down = True
+            deadline = time.monotonic() + 5
+            while layer.health().store_available:
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            time.sleep(0.5)  # some twenty-five refreshes, about ten tries of the store
+            assert store.calls > 3
+            store.down = False
+            while not layer.health().store_available:
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+        finally:
+            layer.close()
+    messages = [record.getMessage() for record in caplog.records]
+    assert sum("is unavailable" in message for message in messages) == 1
+    assert sum("available again" in message for message in messages) == 1
+    assert not any(record.exc_info for record in caplog.records)  # no traceback a second
+
+
+def test_an_unexpected_refresh_failure_is_logged_once(
+    clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Broken(MemoryStore):
+        broken = False
+
+        def scan(self, after: int = 0, limit: int = 5_000) -> Scan:
+            if self.broken:
+                raise LookupError("a bug")
+            return super().scan(after, limit)
+
+    store = Broken(clock=clock)
+    with caplog.at_level(logging.ERROR, logger="autocomplete.feedback"):
+        layer = FeedbackLayer(store, config=FeedbackConfig(refresh_interval_s=0.02))
+        try:
+            store.broken = True
+            time.sleep(0.3)
+        finally:
+            layer.close()
+    assert caplog.text.count("feedback refresh failed") == 1
+
+
+def test_a_request_does_not_wait_long_for_a_refresh_under_way(clock: FakeClock) -> None:
+    class Slow(MemoryStore):
+        delay = 0.0
+
+        def scan(self, after: int = 0, limit: int = 5_000) -> Scan:
+            time.sleep(self.delay)
+            return super().scan(after, limit)
+
+    store = Slow(clock=clock)
+    layer = FeedbackLayer(store, config=MANUAL)
+    try:
+        store.delay = 0.5
+        background = threading.Thread(target=layer.refresh)
+        background.start()
+        time.sleep(0.05)
+        start = time.perf_counter()
+        assert layer.refresh(wait_s=0.05) is False
+        assert time.perf_counter() - start < 0.3
+        background.join()
+        store.delay = 0.0
+        assert layer.refresh(wait_s=0.05) is True
+    finally:
+        layer.close()

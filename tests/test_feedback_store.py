@@ -8,12 +8,14 @@ import io
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +31,7 @@ from autocomplete.feedback import (
     Impression,
     MemoryStore,
     SqliteStore,
+    StoreUnavailableError,
     compact_store,
     export_jsonl,
     open_store,
@@ -381,3 +384,154 @@ def test_feedback_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "folded 5 events" in capsys.readouterr().out
     assert run("export", "--store", url) == 0
     assert capsys.readouterr().out == ""
+    store = open_store(url)
+    for event in EVENTS:
+        store.append(event)
+    store.close()
+    assert run("compact", "--store", url, "--retention-days", "30", "--max-events", "2") == 0
+    assert "folded 3 events" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="--max-events"):
+        run("compact", "--store", url, "--max-events", "-1")
+
+
+# Bad rows: set aside, never raised ---------------------------------------------------------------
+
+GOOD = Click("the big l", "m5567", 1, "s1", dwell_ms=45_000)
+
+
+class _Injector:
+    """A store of one back end, and a way to write rows into it behind its back."""
+
+    def __init__(self, backend: str, tmp_path: Path, redis_url: str | None) -> None:
+        self.backend = backend
+        if backend == "sqlite":
+            self.path = tmp_path / "bad.db"
+            self.store: FeedbackStore = SqliteStore(self.path)
+        else:
+            import redis
+
+            assert redis_url is not None
+            self.namespace = f"bad:{tmp_path.name}"
+            self.client = redis.Redis.from_url(redis_url)
+            self.store = open_store(f"{redis_url}?namespace={self.namespace}")
+
+    def write_bad(self, body: str | None, timestamp: object = 1.0) -> None:
+        """A row with this body (None: the body missing, which only Redis can hold)."""
+        if self.backend == "sqlite":
+            with sqlite3.connect(self.path) as database:
+                database.execute("INSERT INTO events (ts, body) VALUES (?, ?)", (timestamp, body))
+            database.close()
+        else:
+            seq = self.client.incr(f"{self.namespace}:seq")
+            fields = {"t": str(timestamp)} if body is None else {"t": str(timestamp), "e": body}
+            self.client.xadd(f"{self.namespace}:events", fields, id=f"{seq}-0")  # type: ignore[arg-type]
+
+    def write_bad_aggregates(self) -> None:
+        if self.backend == "sqlite":
+            with sqlite3.connect(self.path) as database:
+                database.execute("INSERT INTO aggregates VALUES (1, 0, '{oops')")
+            database.close()
+        else:
+            self.client.set(f"{self.namespace}:aggregates", "{oops")
+
+    def close(self) -> None:
+        self.store.close()
+        if self.backend == "redis":
+            self.client.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+def injector(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[_Injector]:
+    url = request.getfixturevalue("redis_url") if request.param == "redis" else None
+    found = _Injector(request.param, tmp_path, url)
+    yield found
+    found.close()
+
+
+BAD_BODIES = [
+    "{not json",
+    '{"kind": "click", "query": 5, "id": "m1", "position": 1, "session_id": "s"}',
+    '{"kind": "click", "query": "q"}',
+    '{"kind": "wink", "id": "m1"}',
+    "[1, 2]",
+    '"just a string"',
+    "[" * 100_000,
+]
+
+
+def test_scan_sets_bad_rows_aside_and_read_skips_them(injector: _Injector) -> None:
+    store = injector.store
+    first = store.append(GOOD)
+    for body in BAD_BODIES:
+        injector.write_bad(body)
+    injector.write_bad('{"kind": "explicit", "id": "m1", "value": 1, "session_id": "s"}', "soon")
+    last = store.append(GOOD)
+    bad_seqs = list(range(first.seq + 1, last.seq))
+    scan = store.scan()
+    assert [item.seq for item in scan.events] == [first.seq, last.seq]
+    assert [bad.seq for bad in scan.bad] == bad_seqs
+    assert scan.rows == len(bad_seqs) + 2 and scan.last_seq == last.seq
+    reasons = [bad.reason for bad in scan.bad]
+    assert reasons[0].startswith("JSONDecodeError")
+    assert "query must be a str" in reasons[1]
+    assert reasons[2].startswith("KeyError") and "unknown event kind 'wink'" in reasons[3]
+    assert all("must be a JSON object" in reason for reason in reasons[4:7])
+    assert "could not convert string to float" in reasons[7]
+    assert all(len(reason) <= 200 for reason in reasons)
+    # read() scans on past bad rows: a short answer still means the end of the log.
+    assert store.read() == [first, last]
+    assert store.read(0, limit=1) == [first]
+    assert store.read(first.seq, limit=1) == [last]
+    assert store.scan(first.seq, limit=3).last_seq == first.seq + 3
+    assert store.count() == len(bad_seqs) + 2
+
+
+def test_compaction_folds_bad_rows_with_their_neighbours(injector: _Injector) -> None:
+    store = injector.store
+    store.append(GOOD)
+    injector.write_bad("{not json")
+    store.append(GOOD)
+    result = compact_store(store, before=store.now() + 1)
+    assert (result.folded, result.bad, result.through_seq) == (3, 1, 3)
+    assert store.count() == 0 and store.scan().rows == 0
+
+
+def test_compaction_keeps_at_most_the_bound(store_factory: StoreFactory) -> None:
+    store = store_factory()
+    recorded = [store.append(GOOD) for _ in range(10)]
+    assert store.count() == 10
+    day_ago = store.now() - 86_400
+    with pytest.raises(ValueError, match="keep_at_most"):
+        compact_store(store, before=day_ago, keep_at_most=-1)
+    # Nothing is old enough to go by time: the bound alone folds the oldest.
+    result = compact_store(store, before=day_ago, keep_at_most=4)
+    assert (result.folded, result.through_seq) == (6, recorded[5].seq)
+    assert store.read() == recorded[6:] and store.count() == 4
+    assert compact_store(store, before=day_ago, keep_at_most=4).folded == 0
+
+
+@pytest.mark.redis
+def test_an_unreachable_redis_is_reported_at_once(tmp_path: Path) -> None:
+    pytest.importorskip("redis")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # free once closed: nothing listens there
+    for url in (f"redis://127.0.0.1:{port}/0", f"unix://{tmp_path}/no.sock?namespace=x"):
+        store = open_store(url)
+        try:
+            start = time.perf_counter()
+            with pytest.raises(StoreUnavailableError, match=r"redis .*: could not read events"):
+                store.read()
+            with pytest.raises(StoreUnavailableError, match="could not append"):
+                store.append(GOOD)
+            assert time.perf_counter() - start < 1.0
+        finally:
+            store.close()
+
+
+def test_unreadable_aggregates_are_refused_naming_the_store(injector: _Injector) -> None:
+    injector.write_bad_aggregates()
+    where = "bad.db (table aggregates)" if injector.backend == "sqlite" else "key bad:"
+    with pytest.raises(ValueError, match="compacted aggregates cannot be read") as refused:
+        injector.store.load_aggregates()
+    assert where in str(refused.value) and "JSONDecodeError" in str(refused.value)

@@ -8,12 +8,14 @@ import inspect
 import math
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.datastructures import MultiDict
 
 from autocomplete import Autocomplete, Suggestion
+from autocomplete.feedback import FeedbackHealth, StoreUnavailableError
 from web.facets import ChosenFilter, Facets, catalog_facets
 from web.learned import learned_titles as learned
 from web.validation import (
@@ -180,6 +182,8 @@ def _record(method: str, *args: Any) -> None:
         record(*args, **extra)
     except (TypeError, ValueError, KeyError) as error:
         raise ApiError(400, str(error)) from None
+    except StoreUnavailableError:
+        raise  # a 503 with Retry-After (store_unavailable); the layer logged the outage once
     except Exception:
         # The store is a database or a Redis server; when it is down the click is lost, the
         # page carries on, and the log says why.
@@ -206,12 +210,43 @@ def learned_titles() -> Response:
     return jsonify(prefix=prefix, titles=learned(served, prefix, k))
 
 
+@bp.errorhandler(StoreUnavailableError)
+def store_unavailable(error: StoreUnavailableError) -> Response:
+    """What needs the click store while it is down: 503, and when to try again."""
+    layer = engine().feedback
+    retry_after = layer.health().retry_after_s if layer is not None else 0
+    if retry_after < 1:  # the store came back between the failure and now: try at once
+        retry_after = 1
+    response = jsonify(ApiError(503, "the click store is unavailable; try again later").payload())
+    response.status_code = 503
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
 @bp.get("/health")
 def health() -> Response:
+    """Always 200 while the process serves suggestions; ``status`` is "degraded" and
+    ``degraded`` names the parts (``"store"``) when something behind it fails."""
     served = engine()
-    return jsonify(
-        status="ok",
-        titles=len(served),
-        feedback=served.feedback is not None,
-        worker=os.getpid(),
-    )
+    body: dict[str, Any] = {
+        "status": "ok",
+        "degraded": [],
+        "titles": len(served),
+        "feedback": served.feedback is not None,
+        "worker": os.getpid(),
+    }
+    layer = served.feedback
+    if layer is not None:
+        state = layer.health()  # never waits for the store
+        body["store"] = store_health_json(state)
+        if not state.store_available:
+            body["status"] = "degraded"
+            body["degraded"].append("store")
+    return jsonify(body)
+
+
+def store_health_json(state: FeedbackHealth) -> dict[str, Any]:
+    """The click store's part of ``/api/health``."""
+    fields = asdict(state)
+    fields["unavailable_for_s"] = round(state.unavailable_for_s, 1)
+    return {"status": "ok" if state.store_available else "unavailable", **fields}

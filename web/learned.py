@@ -8,9 +8,16 @@ from typing import Any
 from autocomplete import Autocomplete
 from autocomplete.normalize import normalize_typed
 
+REFRESH_WAIT_S = 0.3
+"""Longest wait for the background refresh before answering from what it has published (the
+request then makes no store call of its own, so a hung store cannot hold it)."""
+
 
 def learned_titles(engine: Autocomplete, prefix: str, k: int) -> list[dict[str, Any]]:
     """The titles feedback moves most for ``prefix``, most lifted first.
+
+    Raises ``StoreUnavailableError`` while the click store is down (see
+    ``FeedbackLayer.health``).
 
     ``boost`` is the feedback term added to a title's score, in nats; ``lift`` is ``e ** boost``,
     the factor by which feedback multiplies the title's odds of being the one meant (above 1 for
@@ -21,7 +28,7 @@ def learned_titles(engine: Autocomplete, prefix: str, k: int) -> list[dict[str, 
         return []
     # Learning runs in the background about once a second; catching up first makes the panel
     # show a click the moment after it was recorded.
-    layer.refresh()
+    layer.refresh(wait_s=REFRESH_WAIT_S)
     normalized = normalize_typed(prefix)
     ranked = sorted(layer.boosts(normalized).items(), key=lambda item: item[1], reverse=True)
     titles: list[dict[str, Any]] = []

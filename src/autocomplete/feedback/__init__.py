@@ -24,25 +24,38 @@ from autocomplete.feedback.events import (
     Recorded,
     rating_value,
 )
+from autocomplete.feedback.health import FeedbackHealth
 from autocomplete.feedback.layer import FeedbackLayer
 from autocomplete.feedback.memory_store import MemoryStore
-from autocomplete.feedback.retention import compact_store, export_jsonl
+from autocomplete.feedback.retention import Compaction, compact_store, export_jsonl
 from autocomplete.feedback.sqlite_store import SqliteStore
-from autocomplete.feedback.store import Clock, FeedbackStore, open_store
+from autocomplete.feedback.store import (
+    BadEvent,
+    Clock,
+    FeedbackStore,
+    Scan,
+    StoreUnavailableError,
+    open_store,
+)
 
 __all__ = [
     "Aggregates",
+    "BadEvent",
     "Click",
     "Clock",
+    "Compaction",
     "Event",
     "Explicit",
     "FeedbackConfig",
+    "FeedbackHealth",
     "FeedbackLayer",
     "FeedbackStore",
     "Impression",
     "MemoryStore",
     "Recorded",
+    "Scan",
     "SqliteStore",
+    "StoreUnavailableError",
     "compact_store",
     "export_jsonl",
     "open_layer",

@@ -69,3 +69,16 @@ class Aggregates:
             for item, likes, dislikes in document["explicit"]
         }
         return cls(float(document["as_of"]), int(document["through_seq"]), keys, explicit)
+
+
+def stored_aggregates(text: str | bytes, where: str) -> Aggregates:
+    """``Aggregates.from_json`` for a document a store kept, failing with a message that names
+    the store (``where``) and what to do, rather than a bare decoder error."""
+    try:
+        return Aggregates.from_json(text)
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
+        raise ValueError(
+            f"{where}: the compacted aggregates cannot be read ({type(error).__name__}: "
+            f"{str(error)[:200]}); restore them from a backup, or delete them to learn again "
+            "from the raw events still in the store"
+        ) from None

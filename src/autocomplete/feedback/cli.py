@@ -2,8 +2,9 @@
 
 * ``autocomplete feedback export --store sqlite:///feedback.db -o events.jsonl`` writes every raw
   event still in the store as JSON lines (format in ``autocomplete.feedback.retention``);
-* ``autocomplete feedback compact --store ... --retention-days 7`` folds events older than the
-  retention window into the store's aggregates and deletes them;
+* ``autocomplete feedback compact --store ... --retention-days 7 [--max-events N]`` folds events
+  older than the retention window (and, with ``--max-events``, the oldest ones besides until at
+  most N remain) into the store's aggregates and deletes them;
 * ``autocomplete feedback stats --store ...`` replays the log and prints the guard's verdicts and
   the model's size.
 """
@@ -36,6 +37,9 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     compact.add_argument(
         "--retention-days", type=float, default=7.0, help="keep raw events this recent (7)"
     )
+    compact.add_argument(
+        "--max-events", type=int, default=None, help="keep at most this many raw events"
+    )
     compact.set_defaults(run=_cmd_compact)
 
     stats = actions.add_parser("stats", help="replay the log: verdicts and model size")
@@ -65,10 +69,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_compact(args: argparse.Namespace) -> int:
     if args.retention_days < 0:
         raise ValueError("--retention-days must not be negative")
+    if args.max_events is not None and args.max_events < 0:
+        raise ValueError("--max-events must not be negative")
     store = open_store(args.store)
     try:
         before = store.now() - args.retention_days * DAY_S
-        result = compact_store(store, before=before)
+        result = compact_store(store, before=before, keep_at_most=args.max_events)
     finally:
         store.close()
     print(f"folded {result.folded:,} events (aggregates through seq {result.through_seq})")

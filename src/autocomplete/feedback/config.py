@@ -131,6 +131,9 @@ class FeedbackConfig:
     """A background thread pulls new events this often; 0 means only explicit ``refresh()``."""
     sweep_prefixes_per_refresh: int = 2_000
     """At most this many prefixes re-scored per refresh for time decay alone."""
+    store_retry_s: float = 1.0
+    """After the store fails, what needs it is refused at once for this long (the ``Retry-After``
+    of the web API's 503), then the store is tried again."""
 
     def __post_init__(self) -> None:
         for item in fields(self):
@@ -157,7 +160,7 @@ class FeedbackConfig:
             "client_click_burst",
             "max_client_votes_per_key",
             "client_vote_window_s", "client_bot_sessions", "blocked_ttl_s",
-            "sweep_prefixes_per_refresh",
+            "sweep_prefixes_per_refresh", "store_retry_s",
         )  # fmt: skip
         for name in positive:
             if getattr(self, name) <= 0:

@@ -27,6 +27,21 @@ between which the thread yields the GIL, so a refresh does not stall a concurren
 for more than a fraction of a millisecond. ``compact`` is the exception: it replays the old
 events in the calling thread, so run it from a maintenance job (``autocomplete feedback
 compact``), not from a request handler.
+
+Faults (``health()`` reports both):
+
+* A stored row that is not a readable event is set aside: skipped, counted in
+  ``FeedbackHealth.bad_events`` and logged once with its sequence number; learning goes on
+  with the events after it, and opening a layer never fails on one.
+* A store that fails (``StoreUnavailableError``) is counted as down by a ``StoreBreaker``:
+  ``record_*`` and ``refresh`` raise ``StoreUnavailableError`` at once for
+  ``config.store_retry_s`` after each failure, then try the store again, while ``boosts``
+  keeps serving what was learned. The refresh thread logs the outage and the recovery once
+  each, not a traceback a second.
+* A store that lost its log (a Redis server restarted without persistence hands out sequence
+  numbers from 1 again) is noticed at the first append whose number is not beyond what the
+  layer learned: the next refresh relearns from what the store holds (serving the old boosts
+  until then), so new clicks are not ignored until the numbers catch up.
 """
 
 from __future__ import annotations
@@ -36,23 +51,29 @@ import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from types import MappingProxyType
 
 from autocomplete.feedback.click_model import select_served
 from autocomplete.feedback.config import FeedbackConfig
 from autocomplete.feedback.events import Click, Explicit, Impression
+from autocomplete.feedback.health import FeedbackHealth, StoreBreaker
 from autocomplete.feedback.learner import Learner
-from autocomplete.feedback.store import FeedbackStore
+from autocomplete.feedback.store import BadEvent, FeedbackStore, StoreUnavailableError
 
-__all__ = ["FeedbackConfig", "FeedbackLayer"]
+__all__ = ["FeedbackConfig", "FeedbackHealth", "FeedbackLayer"]
 
 REFRESH_BATCH = 32
+"""Events read from the store per round trip during a refresh (decoding them holds the GIL,
+so batches stay small)."""
 
 PUBLISH_EPSILON = 0.02
 """Nats by which some title's lift must move for a prefix's mapping to be republished."""
-"""Events read from the store per round trip during a refresh (decoding them holds the GIL,
-so batches stay small)."""
+
+BAD_EVENTS_LOGGED = 100
+"""Bad stored rows logged one by one; later ones are only counted (a flood must not flood the
+log too)."""
 
 SLICE_S = 0.000_05
 """Longest stretch of refresh work between two yields of the GIL."""
@@ -87,6 +108,11 @@ class FeedbackLayer:
         self._snapshot: dict[str, Mapping[str, float]] = {}
         self._sweep: list[str] = []
         self._closed = False
+        self._breaker = StoreBreaker(repr(store), self._config.store_retry_s)
+        self._bad_events = 0
+        self._bad_through = 0  # the highest bad row counted, so that none counts twice
+        self._refresh_failure: str | None = None
+        self._log_restarted = False
         try:
             self._swept_at = self._clock()
             self._learner = self._new_learner()
@@ -142,7 +168,31 @@ class FeedbackLayer:
     def _append(self, event: Impression | Click | Explicit) -> None:
         if self._closed:
             raise RuntimeError("the feedback layer is closed")
-        self._store.append(event)
+        with self._store_call():
+            recorded = self._store.append(event)
+        if recorded.seq <= self._learner.last_seq and not self._log_restarted:
+            # The store handed out a sequence number this layer has already learned from: its
+            # log started again (a Redis server restarted without persistence). The next
+            # refresh relearns from what the store holds now.
+            self._log_restarted = True
+            logger.warning(
+                "feedback store %r: new event seq %d is not after seq %d learned from; the "
+                "store lost its log, relearning from what it holds now",
+                self._store,
+                recorded.seq,
+                self._learner.last_seq,
+            )
+
+    @contextmanager
+    def _store_call(self) -> Iterator[None]:
+        """Refuse at once while the store is counted as down; count its failures."""
+        self._breaker.check()
+        try:
+            yield
+        except StoreUnavailableError as error:
+            self._breaker.failed(error)
+            raise
+        self._breaker.succeeded()
 
     # Serving -----------------------------------------------------------------------------------
 
@@ -152,37 +202,84 @@ class FeedbackLayer:
 
     # Learning ----------------------------------------------------------------------------------
 
-    def refresh(self) -> None:
-        """Learn from new events in the store and publish the changed boosts."""
-        with self._refresh_lock:
+    def refresh(self, *, wait_s: float | None = None) -> bool:
+        """Learn from new events in the store and publish the changed boosts.
+
+        With ``wait_s``, give up (returning False) if another refresh -- the background
+        thread's -- holds on for longer than that; otherwise return True once done. Raises
+        ``StoreUnavailableError`` if the store is down (see the module docstring).
+        """
+        if not self._refresh_lock.acquire(timeout=-1 if wait_s is None else max(wait_s, 0.0)):
+            self._breaker.check()  # what is served is stale, and the store is known down
+            return False
+        try:
             if self._closed:
-                return
-            slice_start = time.perf_counter()
-            learner = self._learner
-            rebuilt = False
-            while True:
-                batch = self._store.read(learner.last_seq, REFRESH_BATCH)
-                if batch and batch[0].seq > learner.last_seq + 1 and self._was_compacted():
-                    # Events this layer never saw were compacted away by another process:
-                    # start again from the aggregates. The old boosts stay served until the
-                    # new ones are complete.
-                    learner = self._learner = self._new_learner()
-                    self._sweep = []
-                    rebuilt = True
-                    continue
-                for recorded in batch:
-                    learner.apply(recorded)
-                    if time.perf_counter() - slice_start > SLICE_S:
-                        time.sleep(0)
-                        slice_start = time.perf_counter()
-                if len(batch) < REFRESH_BATCH:
-                    break
-            now = self._clock()
-            learner.expire(now)
-            snapshot: dict[str, Mapping[str, float]] = {} if rebuilt else self._snapshot
-            self._publish(learner, now, slice_start, snapshot)
-            if rebuilt:
-                self._snapshot = snapshot
+                return True
+            with self._store_call():
+                self._refresh()
+            return True
+        finally:
+            self._refresh_lock.release()
+
+    def _refresh(self) -> None:
+        slice_start = time.perf_counter()
+        learner = self._learner
+        rebuilt = False
+        if self._log_restarted:
+            self._log_restarted = False
+            learner = self._learner = self._new_learner()
+            self._sweep = []
+            self._bad_through = 0
+            rebuilt = True
+        while True:
+            scan = self._store.scan(learner.last_seq, REFRESH_BATCH)
+            first = scan.first_seq
+            if first is not None and first > learner.last_seq + 1 and self._was_compacted():
+                # Events this layer never saw were compacted away by another process: start
+                # again from the aggregates. The old boosts stay served until the new ones are
+                # complete.
+                learner = self._learner = self._new_learner()
+                self._sweep = []
+                rebuilt = True
+                continue
+            for recorded in scan.events:
+                learner.apply(recorded)
+                if time.perf_counter() - slice_start > SLICE_S:
+                    time.sleep(0)
+                    slice_start = time.perf_counter()
+            for bad in scan.bad:
+                self._set_aside(bad)
+            learner.skip_to(scan.last_seq)
+            if scan.rows < REFRESH_BATCH:
+                break
+        now = self._clock()
+        learner.expire(now)
+        snapshot: dict[str, Mapping[str, float]] = {} if rebuilt else self._snapshot
+        self._publish(learner, now, slice_start, snapshot)
+        if rebuilt:
+            self._snapshot = snapshot
+
+    def _set_aside(self, bad: BadEvent) -> None:
+        """Count (once) and log (once) a stored row that is not a readable event."""
+        if bad.seq <= self._bad_through:
+            return  # met again after a rebuild from the aggregates
+        self._bad_through = bad.seq
+        self._bad_events += 1
+        if self._bad_events <= BAD_EVENTS_LOGGED:
+            logger.warning(
+                "feedback store %r: event seq %d is not a readable event (%s); set aside, "
+                "learning goes on",
+                self._store,
+                bad.seq,
+                bad.reason,
+            )
+        if self._bad_events == BAD_EVENTS_LOGGED:
+            logger.warning(
+                "feedback store %r: %d bad events set aside; further ones are counted "
+                "(FeedbackLayer.health().bad_events) but not logged",
+                self._store,
+                BAD_EVENTS_LOGGED,
+            )
 
     def _was_compacted(self) -> bool:
         """Were events this layer has not seen deleted by a compaction (in another process)?"""
@@ -237,8 +334,15 @@ class FeedbackLayer:
         while not self._stop.wait(self._config.refresh_interval_s):
             try:
                 self.refresh()
-            except Exception:  # keep serving the last snapshot; the next refresh retries
-                logger.exception("feedback refresh failed")
+            except StoreUnavailableError:
+                pass  # the breaker logged the outage, health() reports it; the last boosts stay
+            except Exception as error:  # keep serving the last snapshot; the next refresh retries
+                failure = f"{type(error).__name__}: {error}"
+                if failure != self._refresh_failure:  # once, not every second
+                    self._refresh_failure = failure
+                    logger.exception("feedback refresh failed (logged once until it changes)")
+            else:
+                self._refresh_failure = None
 
     def compact(self, retention_s: float) -> int:
         """Fold events older than ``retention_s`` into the store's aggregates; see ``retention``."""
@@ -262,6 +366,19 @@ class FeedbackLayer:
                 "keys": len(learner.stats),
                 "served_prefixes": len(self._snapshot),
             }
+
+    def health(self) -> FeedbackHealth:
+        """Whether the store answers, and the bad rows set aside. Never waits for the store or
+        for a refresh, so a health check answers at once whatever the store does."""
+        available, error, down_for, retry_after = self._breaker.state()
+        return FeedbackHealth(
+            store_available=available,
+            store_error=error,
+            unavailable_for_s=down_for,
+            retry_after_s=retry_after,
+            bad_events=self._bad_events,
+            last_seq=self._learner.last_seq,
+        )
 
     @property
     def verdicts(self) -> Counter[str]:

@@ -84,6 +84,10 @@ class Learner:
         elif isinstance(event, Explicit):
             self._learn_explicit(event, stats.scale(now))
 
+    def skip_to(self, seq: int) -> None:
+        """Move on to after ``seq`` without learning (past rows the store set aside as bad)."""
+        self.last_seq = max(self.last_seq, seq)
+
     def expire(self, now: float) -> None:
         for session_id in self.guard.expire(now):
             self._ledgers.pop(session_id, None)

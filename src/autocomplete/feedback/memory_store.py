@@ -12,7 +12,13 @@ import time
 
 from autocomplete.feedback.aggregates import Aggregates
 from autocomplete.feedback.events import Event, Recorded
-from autocomplete.feedback.store import READ_BATCH, Clock, check_compaction, check_read_limit
+from autocomplete.feedback.store import (
+    READ_BATCH,
+    Clock,
+    Scan,
+    check_compaction,
+    check_read_limit,
+)
 
 
 class MemoryStore:
@@ -34,12 +40,22 @@ class MemoryStore:
             self._seqs.append(recorded.seq)
             return recorded
 
+    def scan(self, after: int = 0, limit: int = READ_BATCH) -> Scan:
+        # Events in memory were validated when made: this store never holds a bad row.
+        events = self.read(after, limit)
+        return Scan(events, [], len(events), events[-1].seq if events else after)
+
     def read(self, after: int = 0, limit: int = READ_BATCH) -> list[Recorded]:
         check_read_limit(limit)
         with self._lock:
             self._check_open()
             start = bisect.bisect_right(self._seqs, after)
             return self._events[start : start + limit]
+
+    def count(self) -> int:
+        with self._lock:
+            self._check_open()
+            return len(self._events)
 
     def load_aggregates(self) -> Aggregates | None:
         with self._lock:

@@ -19,20 +19,42 @@ Durability is Redis's: an event is acknowledged once Redis has applied it, and s
 restart only as far as its persistence is configured (``appendonly yes`` with
 ``appendfsync always`` makes every acknowledged event durable; the defaults lose up to a
 second). For a single host, the SQLite store gives that guarantee without a server.
+
+Faults: every command waits at most ``REDIS_TIMEOUT_S`` for its reply (and for a connection)
+and is not retried, so a stopped, hung or unreachable server raises ``StoreUnavailableError``
+within that time instead of blocking a request (redis-py's own defaults wait 5 s and retry).
+URL options (``?socket_timeout=2``) override these. A stream entry that is not a readable
+event is set aside by ``scan`` (see ``autocomplete.feedback.store``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, cast
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
-from autocomplete.feedback.aggregates import Aggregates
-from autocomplete.feedback.events import Event, Recorded, decode, encode
-from autocomplete.feedback.store import READ_BATCH, Clock, check_read_limit
+from autocomplete.feedback.aggregates import Aggregates, stored_aggregates
+from autocomplete.feedback.events import Event, Recorded, encode
+from autocomplete.feedback.store import (
+    READ_BATCH,
+    Clock,
+    Scan,
+    StoreUnavailableError,
+    check_read_limit,
+    decode_rows,
+    read_events,
+)
 
 DEFAULT_NAMESPACE = "autocomplete:feedback"
+"""Key prefix of the store's keys unless the URL names another (``?namespace=...``)."""
+
+REDIS_TIMEOUT_S = 0.5
+"""Longest wait for a connection to Redis, and for each reply, before the store is unavailable."""
 
 _APPEND = """
 local seq = redis.call('INCR', KEYS[1])
@@ -91,38 +113,63 @@ class RedisStore:
                 namespace = value
             else:
                 kept.append((name, value))
-        client_url = urlunsplit(parts._replace(query=urlencode(kept)))
-        return cls(redis.Redis.from_url(client_url), namespace=namespace, clock=clock)
+        # Cut the query off the URL as written: urlunsplit would turn unix:///path into
+        # unix:/path, which redis-py refuses.
+        client_url = url.split("?", 1)[0] + (f"?{urlencode(kept)}" if kept else "")
+        client = redis.Redis.from_url(
+            client_url,  # options in the URL win over these
+            socket_timeout=REDIS_TIMEOUT_S,
+            socket_connect_timeout=REDIS_TIMEOUT_S,
+            retry=Retry(NoBackoff(), 0),
+        )
+        return cls(client, namespace=namespace, clock=clock)
 
     def append(self, event: Event) -> Recorded:
         self._check_open()
         stamp = "" if self._clock is None else repr(float(self._clock()))
-        seq, timestamp = self._append(
-            keys=[self._seq_key, self._events_key], args=[encode(event), stamp]
-        )
+        with self._unavailable_on_error("append an event"):
+            seq, timestamp = self._append(
+                keys=[self._seq_key, self._events_key], args=[encode(event), stamp]
+            )
         return Recorded(int(seq), float(timestamp), event)
 
-    def read(self, after: int = 0, limit: int = READ_BATCH) -> list[Recorded]:
+    def scan(self, after: int = 0, limit: int = READ_BATCH) -> Scan:
         check_read_limit(limit)
         self._check_open()
-        entries = self._client.xrange(self._events_key, min=f"{after + 1}-0", max="+", count=limit)
-        found: list[Recorded] = []
-        for entry_id, fields in cast(list[tuple[bytes, dict[bytes, bytes]]], entries or []):
-            seq = int(_text(entry_id).split("-", 1)[0])
-            found.append(Recorded(seq, float(fields[b"t"]), decode(fields[b"e"])))
-        return found
+        with self._unavailable_on_error("read events"):
+            entries = self._client.xrange(
+                self._events_key, min=f"{after + 1}-0", max="+", count=limit
+            )
+        rows = (
+            (int(_text(entry_id).split("-", 1)[0]), fields.get(b"t"), fields.get(b"e"))
+            for entry_id, fields in cast(list[tuple[bytes, dict[bytes, bytes]]], entries or [])
+        )
+        return decode_rows(rows, after)
+
+    def read(self, after: int = 0, limit: int = READ_BATCH) -> list[Recorded]:
+        return read_events(self.scan, after, limit)
+
+    def count(self) -> int:
+        self._check_open()
+        with self._unavailable_on_error("count events"):
+            found: Any = self._client.xlen(self._events_key)
+        return int(found)
 
     def load_aggregates(self) -> Aggregates | None:
         self._check_open()
-        body: Any = self._client.get(self._aggregates_key)
-        return None if body is None else Aggregates.from_json(body)
+        with self._unavailable_on_error("read the aggregates"):
+            body: Any = self._client.get(self._aggregates_key)
+        if body is None:
+            return None
+        return stored_aggregates(body, f"{self._where()} (key {self._aggregates_key})")
 
     def compact(self, aggregates: Aggregates) -> int:
         self._check_open()
-        removed, kept = self._compact(
-            keys=[self._events_key, self._aggregates_seq_key, self._aggregates_key],
-            args=[aggregates.through_seq, aggregates.to_json()],
-        )
+        with self._unavailable_on_error("compact"):
+            removed, kept = self._compact(
+                keys=[self._events_key, self._aggregates_seq_key, self._aggregates_key],
+                args=[aggregates.through_seq, aggregates.to_json()],
+            )
         if int(removed) < 0:
             raise ValueError(
                 f"aggregates through seq {aggregates.through_seq} would go back before the "
@@ -134,7 +181,8 @@ class RedisStore:
         if self._clock is not None:
             return float(self._clock())
         self._check_open()
-        seconds, microseconds = self._client.time()
+        with self._unavailable_on_error("read the server's clock"):
+            seconds, microseconds = self._client.time()
         return seconds + microseconds / 1e6
 
     def close(self) -> None:
@@ -146,6 +194,21 @@ class RedisStore:
     def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError("the feedback store is closed")
+
+    @contextmanager
+    def _unavailable_on_error(self, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except redis.RedisError as error:
+            # Unreachable, too slow, or not answering as Redis does (a wrong port, a proxy, a
+            # key of another type under our namespace): in every case it cannot serve now.
+            raise StoreUnavailableError(f"{self._where()}: could not {doing}: {error}") from error
+
+    def _where(self) -> str:
+        """The server, for messages: ``redis host:port/db``."""
+        options = self._client.connection_pool.connection_kwargs
+        place = options.get("path") or f"{options.get('host')}:{options.get('port')}"
+        return f"redis {place}/{options.get('db', 0)}"
 
     def __repr__(self) -> str:
         return f"RedisStore({self._events_key!r})"

@@ -10,6 +10,11 @@ own lock, so a reader (the feedback layer's refresh) never waits for a writer's 
 other processes on the same host read and write the same file at the same time
 (``busy_timeout`` absorbs their brief write locks). Sequence numbers come from an
 ``AUTOINCREMENT`` key, so they only grow, even after compaction deletes old rows.
+
+Faults: a row of ``events`` that is not a readable event is set aside by ``scan`` (see
+``autocomplete.feedback.store``); SQLite's ``OperationalError`` on an append or a read (the
+file locked past ``BUSY_TIMEOUT_MS``, a disk I/O error, a full disk) is raised as
+``StoreUnavailableError`` naming the file.
 """
 
 from __future__ import annotations
@@ -18,11 +23,22 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from autocomplete.feedback.aggregates import Aggregates
-from autocomplete.feedback.events import Event, Recorded, decode, encode
-from autocomplete.feedback.store import READ_BATCH, Clock, check_compaction, check_read_limit
+from autocomplete.feedback.aggregates import Aggregates, stored_aggregates
+from autocomplete.feedback.events import Event, Recorded, encode
+from autocomplete.feedback.store import (
+    READ_BATCH,
+    Clock,
+    Scan,
+    StoreUnavailableError,
+    check_compaction,
+    check_read_limit,
+    decode_rows,
+    read_events,
+)
 
 SCHEMA_VERSION = 1
 
@@ -79,7 +95,7 @@ class SqliteStore:
 
     def append(self, event: Event) -> Recorded:
         body = encode(event)
-        with self._write_lock:
+        with self._write_lock, self._unavailable_on_error("append an event"):
             self._check_open()
             timestamp = float(self._clock())
             cursor = self._writer.execute(
@@ -89,21 +105,32 @@ class SqliteStore:
         assert seq is not None
         return Recorded(seq, timestamp, event)
 
-    def read(self, after: int = 0, limit: int = READ_BATCH) -> list[Recorded]:
+    def scan(self, after: int = 0, limit: int = READ_BATCH) -> Scan:
         check_read_limit(limit)
-        with self._read_lock:
+        with self._read_lock, self._unavailable_on_error("read events"):
             self._check_open()
             rows = self._reader.execute(
                 "SELECT seq, ts, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
                 (after, limit),
             ).fetchall()
-        return [Recorded(seq, ts, decode(body)) for seq, ts, body in rows]
+        return decode_rows(rows, after)
+
+    def read(self, after: int = 0, limit: int = READ_BATCH) -> list[Recorded]:
+        return read_events(self.scan, after, limit)
+
+    def count(self) -> int:
+        with self._read_lock, self._unavailable_on_error("count events"):
+            self._check_open()
+            found: int = self._reader.execute("SELECT count(*) FROM events").fetchone()[0]
+        return found
 
     def load_aggregates(self) -> Aggregates | None:
         with self._read_lock:
             self._check_open()
             row = self._reader.execute("SELECT body FROM aggregates WHERE slot = 1").fetchone()
-        return None if row is None else Aggregates.from_json(row[0])
+        return (
+            None if row is None else stored_aggregates(row[0], f"{self._path} (table aggregates)")
+        )
 
     def compact(self, aggregates: Aggregates) -> int:
         body = aggregates.to_json()
@@ -156,6 +183,13 @@ class SqliteStore:
     def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError("the feedback store is closed")
+
+    @contextmanager
+    def _unavailable_on_error(self, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.OperationalError as error:
+            raise StoreUnavailableError(f"{self._path}: could not {doing}: {error}") from error
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self._path)!r})"
