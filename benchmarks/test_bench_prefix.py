@@ -10,14 +10,26 @@ steadier than absolute times on a noisy machine.
 
 from __future__ import annotations
 
+import functools
 import gc
 import statistics
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from queries import ALL, BUCKETS, Served, latencies_ns, percentiles_us, slowest
+from autocomplete import Autocomplete
+from queries import (
+    ALL,
+    BUCKETS,
+    Served,
+    TrieBaseline,
+    engine_query_mix,
+    latencies_ns,
+    percentiles_us,
+    slowest,
+)
 
 ROUNDS = 5
 K = 10
@@ -106,3 +118,63 @@ def test_baseline_bundled(benchmark: Any, bundled: Served, bucket: str) -> None:
 @pytest.mark.parametrize("bucket", BUCKET_NAMES)
 def test_baseline_large(benchmark: Any, large: Served, bucket: str) -> None:
     _bench_baseline(benchmark, large, bucket)
+
+
+# Keystrokes never seen before ------------------------------------------------------------------
+
+UNSEEN_WARMUP = 50
+"""Queries (of another seed's mix) answered before timing: the process is up, the memos are not
+filled with the timed queries."""
+
+
+def _bench_unseen(benchmark: Any, index_dir: Path, name: str) -> None:
+    """Each distinct query of the mix asked once, on a freshly loaded engine: what a service
+    sees for the long tail of keystrokes it has not answered before (no memo can help)."""
+    queries = list(dict.fromkeys(engine_query_mix(Autocomplete.load(index_dir))[ALL]))
+    benchmark.group = f"prefix {name}"
+    benchmark.name = f"suggest[{name}, never seen before]"
+
+    def fresh() -> Autocomplete:
+        engine = Autocomplete.load(index_dir)
+        for query in engine_query_mix(engine, seed=1)[ALL][:UNSEEN_WARMUP]:
+            engine.suggest(query, K)
+        gc.collect()
+        return engine
+
+    passes = []
+    for _ in range(LATENCY_PASSES):
+        engine = fresh()
+        passes.append(
+            (
+                latencies_ns(functools.partial(engine.suggest, k=K), queries),
+                latencies_ns(TrieBaseline(engine).lookup, queries),
+            )
+        )
+    suggest = _median_percentiles([measured for measured, _ in passes])
+    baseline = _median_percentiles([walk for _, walk in passes])
+    benchmark.extra_info.update(
+        {
+            "queries": len(queries),
+            "p50_us": suggest["p50"],
+            "p90_us": suggest["p90"],
+            "p99_us": suggest["p99"],
+            "baseline_p50_us": baseline["p50"],
+            "baseline_p99_us": baseline["p99"],
+            "p50_ratio_to_baseline": round(suggest["p50"] / baseline["p50"], 1),
+            "p99_ratio_to_baseline": round(suggest["p99"] / baseline["p99"], 1),
+        }
+    )
+
+    def answer_all(engine: Autocomplete) -> None:
+        for query in queries:
+            engine.suggest(query, K)
+
+    benchmark.pedantic(answer_all, setup=lambda: ((fresh(),), {}), rounds=1, iterations=1)
+
+
+def test_suggest_unseen_bundled(benchmark: Any, saved_bundled_index: Path) -> None:
+    _bench_unseen(benchmark, saved_bundled_index, "bundled")
+
+
+def test_suggest_unseen_large(benchmark: Any, large_index_dir: Path) -> None:
+    _bench_unseen(benchmark, large_index_dir, "synthetic")
