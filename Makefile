@@ -42,7 +42,7 @@ eval: $(VENV)/.testing
 	$(BIN)/autocomplete eval --queries-per-category 300 --seed 0 --peers all --output-dir docs/eval
 
 bench: $(VENV)/.testing
-	$(BIN)/pytest benchmarks --benchmark-only --benchmark-columns=min,median,mean,max,rounds
+	$(BIN)/pytest --benchmark-only
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache build src/autocomplete/*.so

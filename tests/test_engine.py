@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -126,15 +125,14 @@ def test_bad_arguments_are_rejected_clearly(
 
 def test_huge_query_is_bounded(small_engine: Autocomplete) -> None:
     query = "the big " + "x" * 100_000
-    started = time.perf_counter()
     # The garbage last word matches nothing, so it is dropped (and the answer says so).
     found = small_engine.suggest(query)
     assert found[0].text == "The Big Lebowski"
     assert found[0].corrected and found[0].corrected_query == "the big"
     assert small_engine.suggest("qqqqqqqqqqqq " + "x" * 100_000) == []
     assert small_engine.suggest("the big lebowski" + " " * 100_000)[0].text == "The Big Lebowski"
-    # Generous bound: the work is capped at MAX_RAW_QUERY_CHARS characters, not 100,000.
-    assert time.perf_counter() - started < 1.0
+    # The work is capped at MAX_RAW_QUERY_CHARS characters read: the time it takes is measured
+    # in benchmarks/test_bench_bounds.py, not asserted here.
 
 
 def test_save_and_load(small_engine: Autocomplete, tmp_path: Path) -> None:

@@ -341,12 +341,7 @@ def test_boosts_are_an_in_memory_lookup(layer: FeedbackLayer, clock: FakeClock) 
     # The published mapping itself, not a copy: nothing is built per keystroke.
     assert layer.boosts(QUERY) is layer.boosts(QUERY)
     assert layer.boosts("never typed") == {}
-    lookups = 200_000
-    started = time.perf_counter()
-    for _ in range(lookups):
-        layer.boosts(QUERY)
-    per_lookup_us = (time.perf_counter() - started) / lookups * 1e6
-    assert per_lookup_us < 3.0, per_lookup_us
+    # What a lookup costs is measured in benchmarks/test_bench_bounds.py.
 
 
 def test_a_background_thread_refreshes(clock: FakeClock) -> None:
