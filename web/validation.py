@@ -79,6 +79,16 @@ def count_arg(args: Mapping[str, str], name: str, default: int, maximum: int) ->
     return in_range(int(text), name, 1, maximum)
 
 
+def flag_arg(args: Mapping[str, str], name: str, default: bool) -> bool:
+    """An optional on/off parameter, written ``true`` or ``false``."""
+    text = args.get(name)
+    if text is None:
+        return default
+    if text not in ("true", "false"):
+        raise ApiError(400, f"{name!r} must be 'true' or 'false', got {text!r}", name)
+    return text == "true"
+
+
 def in_range(value: int, name: str, low: int, high: int) -> int:
     if not low <= value <= high:
         raise ApiError(400, f"{name!r} must be between {low} and {high}, got {value}", name)
