@@ -21,7 +21,7 @@ from autocomplete import Suggestion
 from autocomplete.session_context import MAX_SESSION_CLICKS, MAX_SESSION_QUERIES
 from web.api import chosen_filter, engine, run_suggest, served_facets, setting
 from web.facets import ChosenFilter
-from web.validation import ApiError, flag_arg
+from web.validation import ApiError, flag_arg, page_arg
 
 bp = Blueprint("pages", __name__)
 
@@ -90,17 +90,6 @@ def index() -> tuple[str, int]:
         session_clicks=MAX_SESSION_CLICKS,
     )
     return rendered, status
-
-
-def page_arg(args: Mapping[str, str], most_results: int, per_page: int) -> int:
-    """The optional ``page`` parameter: 1 up to the last page ``most_results`` can fill."""
-    text = args.get("page")
-    if text is None:
-        return 1
-    last = max(1, math.ceil(most_results / per_page))
-    if not (text.isascii() and text.isdigit() and len(text) <= 6) or not 1 <= int(text) <= last:
-        raise ApiError(400, f"'page' must be a whole number between 1 and {last}", "page")
-    return int(text)
 
 
 def _results_args(args: MultiDict[str, str]) -> MultiDict[str, str]:

@@ -89,6 +89,17 @@ def flag_arg(args: Mapping[str, str], name: str, default: bool) -> bool:
     return text == "true"
 
 
+def page_arg(args: Mapping[str, str], most_results: int, per_page: int) -> int:
+    """The optional ``page`` parameter: 1 up to the last page ``most_results`` can fill."""
+    text = args.get("page")
+    if text is None:
+        return 1
+    last = max(1, math.ceil(most_results / per_page))
+    if not _WHOLE_NUMBER.fullmatch(text) or not 1 <= int(text) <= last:
+        raise ApiError(400, f"'page' must be a whole number between 1 and {last}", "page")
+    return int(text)
+
+
 def in_range(value: int, name: str, low: int, high: int) -> int:
     if not low <= value <= high:
         raise ApiError(400, f"{name!r} must be between {low} and {high}, got {value}", name)
