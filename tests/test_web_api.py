@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -184,6 +185,29 @@ def test_api_responses_are_not_cached(client: FlaskClient) -> None:
     assert client.get("/api/suggest?q=the").headers["Cache-Control"] == "no-store"
 
 
+def test_correct_false_takes_the_query_as_typed(client: FlaskClient) -> None:
+    read = _suggest(client, q="teh", k=8)
+    assert read["correct"] is True and read["corrected"] is True
+    assert read["did_you_mean"] == "the"
+    typed = _suggest(client, q="teh", k=8, correct="false")
+    assert typed["correct"] is False
+    assert typed["corrected"] is False and typed["did_you_mean"] is None
+    # Literally, "teh" reaches titles by their initials (The Electric Horseman) or their
+    # first letters (Tehzeeb), not "the".
+    assert typed["suggestions"][0]["text"] == "The Electric Horseman"
+    assert {item["match"] for item in typed["suggestions"]} == {"initials", "title"}
+    assert all(item["corrected_query"] is None for item in typed["suggestions"])
+    assert _suggest(client, q="sta wars", correct="false")["suggestions"] == []
+    same = _suggest(client, q="godfather", k=5, correct="false")["suggestions"]
+    assert same == _suggest(client, q="godfather", k=5, correct="true")["suggestions"]
+
+
+@pytest.mark.parametrize("value", ["", "no", "False", "0", "off", "true "])
+def test_correct_is_true_or_false(client: FlaskClient, value: str) -> None:
+    error = _error(client.get("/api/suggest", query_string={"q": "teh", "correct": value}), 400)
+    assert error["field"] == "correct" and "'true' or 'false'" in error["message"]
+
+
 # GET /api/suggest: filters and session context ----------------------------------------------
 
 FELLOWSHIP, TWO_TOWERS = "m30658", "m30660"
@@ -336,6 +360,62 @@ def test_filters_on_a_catalog_without_those_fields(make_app: MakeApp) -> None:
     assert client.test_client().get("/api/facets").get_json() == {"genres": [], "decades": []}
     page = client.test_client().get("/").get_data(as_text=True)
     assert "data-filters" not in page and 'role="toolbar"' not in page
+
+
+# GET /api/trending ----------------------------------------------------------------------------
+
+
+def _chosen_by(client: FlaskClient, query: str, title: str, people: int) -> None:
+    """``people`` visitors, each with its own session on its own network, are shown ``title``
+    first for ``query`` and choose it."""
+    for person in range(people):
+        session = f"trend-{len(query)}-{person:04d}"
+        network = {"REMOTE_ADDR": f"10.{person + 1}.{len(query)}.9"}
+        shown = _impression(query=query, ids=[title], session_id=session)
+        assert client.post("/api/impression", json=shown, environ_base=network).status_code == 204
+        clicked = _click(query=query, id=title, position=1, session_id=session, dwell_ms=60_000)
+        assert client.post("/api/click", json=clicked, environ_base=network).status_code == 204
+
+
+def test_trending_falls_back_to_the_most_popular(client: FlaskClient) -> None:
+    response = client.get("/api/trending?k=5")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    body = response.get_json()
+    assert body["source"] == "popular" and body["k"] == 5
+    assert body["suggestions"] == _suggest(client, q="", k=5)["suggestions"]
+
+
+def test_trending_names_what_people_choose_now(client: FlaskClient) -> None:
+    deep = _suggest(client, q="the big", k=60)["suggestions"][-1]
+    assert deep["id"] not in [item["id"] for item in _suggest(client, q="", k=10)["suggestions"]]
+    _chosen_by(client, "the big", deep["id"], 6)
+    client.get("/api/learned?prefix=the+big")  # learning catches up with the clicks
+    body = client.get("/api/trending?k=5").get_json()
+    assert body["source"] == "trending"
+    top = body["suggestions"][0]
+    assert (top["id"], top["text"], top["match"]) == (deep["id"], deep["text"], "feedback")
+    # The chips narrow it too: a genre the title is not in leaves only popular titles in it.
+    other = next(
+        g for g in ("Documentary", "Animation", "Short") if g not in deep["metadata"]["genres"]
+    )
+    narrowed = client.get("/api/trending", query_string={"k": 5, "genre": other}).get_json()
+    assert narrowed["source"] == "popular" and narrowed["filter"]["genre"] == [other]
+    assert all(other in item["metadata"]["genres"] for item in narrowed["suggestions"])
+
+
+def test_trending_without_feedback_is_the_most_popular(make_app: MakeApp) -> None:
+    body = make_app({"FEEDBACK": None}).test_client().get("/api/trending?k=3").get_json()
+    assert body["source"] == "popular" and len(body["suggestions"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("query_string", "field"),
+    [("k=0", "k"), ("k=x", "k"), ("genre=Anime", "genre"), ("decade=1995", "decade")],
+)
+def test_trending_rejects_bad_parameters(
+    client: FlaskClient, query_string: str, field: str
+) -> None:
+    assert _error(client.get("/api/trending?" + query_string), 400)["field"] == field
 
 
 # GET /api/facets ------------------------------------------------------------------------------
@@ -702,7 +782,8 @@ def test_the_page_has_no_inline_script_or_style(client: FlaskClient) -> None:
 def test_the_page_renders_results_without_javascript(client: FlaskClient) -> None:
     page = client.get("/?q=teh+big+leb").get_data(as_text=True)
     assert "<mark>The Big Leb</mark>owski" in page
-    assert "Showing results for <em data-corrected-query>the big leb" in page
+    assert "Showing results for <em>the big leb" in page
+    assert 'href="/?q=teh+big+leb&amp;correct=false" data-search-instead>' in page
 
 
 def test_the_page_shows_when_nothing_matches(client: FlaskClient) -> None:
@@ -713,6 +794,143 @@ def test_the_page_refuses_an_overlong_query_politely(client: FlaskClient) -> Non
     response = client.get("/?q=" + "a" * 500)
     assert response.status_code == 400
     assert "longer than 200 characters" in response.get_data(as_text=True)
+
+
+class _ResultParser(HTMLParser):
+    """The results page's links: (href, id, position), its pager links and its impression."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str, int]] = []
+        self.pager: dict[str, str] = {}
+        self.listed: list[str] | None = None
+        self.query: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {name: value or "" for name, value in attrs}
+        if tag == "a" and "data-id" in found:
+            self.links.append((found["href"], found["data-id"], int(found["data-position"])))
+        elif tag == "a" and found.get("rel") in {"prev", "next"}:
+            self.pager[found["rel"]] = found["href"]
+        elif "data-server-results" in found:
+            self.listed = json.loads(found["data-listed"])
+            self.query = found["data-query"]
+
+
+def _results(client: FlaskClient, url: str, status: int = 200) -> _ResultParser:
+    response = client.get(url)
+    assert response.status_code == status, response.data
+    parser = _ResultParser()
+    parser.feed(response.get_data(as_text=True))
+    return parser
+
+
+def test_the_results_page_links_each_title_and_pages_on(client: FlaskClient) -> None:
+    ranked = [item["id"] for item in _suggest(client, q="the", k=100)["suggestions"]]
+    first = _results(client, "/?q=the")
+    assert [(item_id, position) for _, item_id, position in first.links] == [
+        (item_id, number) for number, item_id in enumerate(ranked[:10], 1)
+    ]
+    assert first.links[0][0] == f"/title/{ranked[0]}?q=the"
+    assert first.pager == {"next": "/?q=the&page=2"}
+    assert first.listed == ranked[:10] and first.query == "the"
+
+    second = _results(client, "/?q=the&page=2")
+    assert [item_id for _, item_id, _ in second.links] == ranked[10:20]
+    assert [position for _, _, position in second.links] == list(range(11, 21))
+    assert second.links[0][0] == f"/title/{ranked[10]}?q=the&page=2"
+    assert second.pager == {"prev": "/?q=the", "next": "/?q=the&page=3"}
+    # A click on page 2 answers everything listed up to its end, in rank order.
+    assert second.listed == ranked[:20]
+    page = client.get("/?q=the&page=2").get_data(as_text=True)
+    assert '<ol class="result-list" start="11">' in page and "page 2 of 10" in page
+
+    last = _results(client, "/?q=the&page=10")
+    assert [item_id for _, item_id, _ in last.links] == ranked[90:100]
+    assert last.pager == {"prev": "/?q=the&page=9"}
+
+
+def test_results_pages_keep_the_filter_and_the_switch(client: FlaskClient) -> None:
+    chosen = _results(client, "/?q=the&genre=Animation&correct=false")
+    assert chosen.pager == {"next": "/?q=the&genre=Animation&correct=false&page=2"}
+    ranked = _suggest(client, q="the", k=10, genre="Animation", correct="false")["suggestions"]
+    assert [item_id for _, item_id, _ in chosen.links] == [item["id"] for item in ranked]
+    href = chosen.links[0][0]
+    assert href.endswith("?q=the&genre=Animation&correct=false")
+
+
+def test_a_short_list_has_one_page(client: FlaskClient) -> None:
+    found = _results(client, "/?q=sta+wars")
+    assert 0 < len(found.links) < 10 and found.pager == {}
+    page = client.get("/?q=sta+wars").get_data(as_text=True)
+    assert "page 1 of" not in page
+
+
+@pytest.mark.parametrize("page", ["0", "11", "x", "-1", "1.5", "٢", ""])
+def test_a_bad_page_number_is_refused_politely(client: FlaskClient, page: str) -> None:
+    response = client.get("/", query_string={"q": "the", "page": page})
+    assert response.status_code == 400 and response.mimetype == "text/html"
+    assert "&#39;page&#39; must be a whole number between 1 and 10" in response.get_data(
+        as_text=True
+    )
+
+
+def test_a_page_past_the_last_result_is_a_404_that_says_so(client: FlaskClient) -> None:
+    response = client.get("/?q=sta+wars&page=2")
+    assert response.status_code == 404 and response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert "There is no page 2 for this search: it has 1." in page
+    assert "data-server-results" not in page
+
+
+def test_the_results_page_offers_to_search_as_typed(client: FlaskClient) -> None:
+    page = client.get("/?q=teh&page=2").get_data(as_text=True)
+    assert "Showing results for <em>the</em>" in page
+    assert 'href="/?q=teh&amp;correct=false" data-search-instead>' in page
+    assert 'name="correct" value="false" data-literal-input disabled>' in page
+    typed = client.get("/?q=teh&correct=false").get_data(as_text=True)
+    assert "Showing results for exactly what you typed." in typed
+    assert "data-search-instead" not in typed
+    # A search from here stays as typed: the form's switch is on.
+    assert 'name="correct" value="false" data-literal-input>' in typed
+    assert "<mark>T</mark>he <mark>E</mark>lectric <mark>H</mark>orseman" in typed
+    nothing = client.get("/?q=sta+wars&correct=false").get_data(as_text=True)
+    assert "No titles match “sta wars” as typed." in nothing
+
+
+def _facts(page: str) -> dict[str, str]:
+    terms = re.findall(r"<dt>(.*?)</dt>\s*<dd>(.*?)</dd>", page)
+    return dict(terms)
+
+
+def test_a_title_page_shows_what_the_catalog_has(client: FlaskClient) -> None:
+    response = client.get("/title/m5567?q=the+big&page=2")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert '<h1 id="title-heading">The Big Lebowski</h1>' in page
+    facts = _facts(page)
+    assert list(facts)[:4] == ["Year", "Genres", "Rating", "Votes"]
+    assert facts["Year"] == "1998" and facts["Genres"] == "Comedy"
+    assert facts["Rating"] == "8.0 / 10" and re.fullmatch(r"\d{2},\d{3}", facts["Votes"])
+    assert facts["Budget"] == "15,000,000" and facts["Mpaa"] == "R"
+    assert 'href="/?q=the+big&amp;page=2" data-back>← Results for “the big”</a>' in page
+    assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert "<script" not in page
+
+
+def test_a_title_page_for_an_unknown_id_is_a_404(client: FlaskClient) -> None:
+    response = client.get("/title/no-such-title?q=x")
+    assert response.status_code == 404 and response.mimetype == "text/html"
+    assert "This catalog has no title with that id." in response.get_data(as_text=True)
+
+
+def test_a_hostile_title_page_stays_text(xss_client: FlaskClient) -> None:
+    found = _results(xss_client, "/?q=%3Cscr")
+    href, title_id, _ = found.links[0]
+    response = xss_client.get(href)
+    assert response.status_code == 200, (title_id, href)
+    page = response.get_data(as_text=True)
+    assert "<script>window" not in page and "&lt;script&gt;" in page
 
 
 class _ChipParser(HTMLParser):

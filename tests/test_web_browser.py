@@ -58,6 +58,8 @@ INPUT = "#search-input"
 LISTBOX = "#search-listbox"
 OPTIONS = "#search-listbox [role=option]"
 NOTICE = "[data-notice]"
+CORRECTION = "#search-listbox [data-correction]"
+INSTEAD = "#search-listbox [data-instead]"
 FORM = "form[data-typeahead]"
 
 
@@ -192,9 +194,9 @@ def test_type_a_typo_choose_with_the_keyboard_and_the_click_is_recorded(
     expect(first).to_have_text("The Big Lebowski")
     expect(first.locator("mark")).to_have_text("The Big Leb")
     expect(box).to_have_attribute("aria-expanded", "true")
-    expect(page.locator("[data-corrected]")).to_be_visible()
+    expect(page.locator(CORRECTION)).to_be_visible()
     # The engine may complete the half-typed word of its reading ("the big lebowski").
-    expect(page.locator("[data-corrected-query]")).to_have_text(re.compile(r"^the big leb"))
+    expect(page.locator(f"{CORRECTION} em")).to_have_text(re.compile(r"^the big leb"))
     expect(page.locator("[data-announcer]")).to_contain_text("suggestion")
     expect(page.locator("[data-announcer]")).to_contain_text("Showing results for the big leb")
     _shot(page, "web-typeahead.png")
@@ -421,10 +423,10 @@ def test_hostile_titles_render_as_text(hostile: Server, watched: Watched) -> Non
     assert "O'Brien's \"Quoted\" Scripture" in texts
     assert "<b>Scripted</b> & <i>Brave</i>" in texts
     assert any(text.startswith("Script Kiddies 🎬 <svg") for text in texts)
-    # Only <li>, <span> and <mark> elements were made; the emoji title is highlighted by
+    # Only <div>, <span> and <mark> elements were made; the emoji title is highlighted by
     # code point.
     tags = page.eval_on_selector_all(f"{LISTBOX} *", "nodes => nodes.map(n => n.localName)")
-    assert set(tags) <= {"li", "span", "mark"}
+    assert set(tags) <= {"div", "span", "mark"}
     kiddies = options.filter(has_text="Script Kiddies")
     expect(kiddies.locator("mark")).to_have_text("Scr")
     _shot(page, "web-xss.png")
@@ -470,6 +472,7 @@ def test_the_learned_panel_answers_for_any_prefix(movies: Server, watched: Watch
 # Filter chips and the session context ---------------------------------------------------------
 
 FELLOWSHIP = "The Lord of the Rings: The Fellowship of the Ring"
+FELLOWSHIP_ID = "m30658"
 TWO_TOWERS = "The Lord of the Rings: The Two Towers"
 
 
@@ -677,6 +680,289 @@ def test_a_stale_stored_session_is_dropped_not_fatal(movies: Server, watched: Wa
     expect(page.locator(OPTIONS).first).to_contain_text("Alien")
     expect(page.locator(NOTICE)).to_be_hidden()
     expect(page.locator("[data-session]")).to_be_hidden()
+
+
+# The correction line and "search instead" -----------------------------------------------------
+
+
+@pytest.fixture
+def fresh() -> Iterator[Server]:
+    """The bundled catalog with a click store of its own (no other test's clicks move its
+    lists), behind a trusted proxy so that posts can come from many networks."""
+    yield from _serve({"FEEDBACK": "memory://", "TRUSTED_PROXIES": 1})
+
+
+def test_the_correction_heads_the_open_list_and_search_instead_turns_it_off(
+    fresh: Server, watched: Watched
+) -> None:
+    page = watched.page
+    page.goto(fresh.base + "/")
+    box = page.locator(INPUT)
+    box.focus()
+    _type(page, "teh")
+    expect(page.locator(f"{OPTIONS}:not([data-instead])")).to_have_count(8)
+    line = page.locator(CORRECTION)
+    expect(line).to_have_text("Showing results for the")
+    # Not covered: what is on screen where the line is drawn is the line itself.
+    bounds = line.bounding_box()
+    assert bounds is not None and bounds["height"] > 0
+    for x in (bounds["x"] + 8, bounds["x"] + bounds["width"] / 2):
+        on_top = page.evaluate(
+            "([x, y]) => document.elementFromPoint(x, y).closest('[data-correction]') !== null",
+            [x, bounds["y"] + bounds["height"] / 2],
+        )
+        assert on_top
+    # It names the group of suggestions it explains, and is no option itself.
+    group = page.locator(f"{LISTBOX} [role=group]")
+    expect(group).to_have_attribute("aria-labelledby", line.get_attribute("id") or "")
+    expect(line).to_have_attribute("role", "presentation")
+    expect(page.locator("[data-announcer]")).to_contain_text("Showing results for the.")
+    instead = page.locator(INSTEAD)
+    expect(instead).to_have_text("Search instead for teh")
+    expect(instead).to_be_in_viewport()
+    _shot(page, "web-correction.png")
+
+    # The arrow keys reach the switch as the last option; Enter turns correction off.
+    box.press("ArrowUp")
+    expect(box).to_have_attribute("aria-activedescendant", instead.get_attribute("id") or "")
+    with page.expect_request(lambda request: "correct=false" in request.url) as sent:
+        box.press("Enter")
+    assert parse_qs(urlparse(sent.value.url).query)["q"] == ["teh"]
+    first = page.locator(OPTIONS).first
+    expect(first).to_have_text("The Electric Horseman")
+    expect(page.locator(CORRECTION)).to_have_count(0)
+    expect(page.locator(INSTEAD)).to_have_count(0)
+    expect(box).to_have_value("teh")
+    expect(page.locator("[data-announcer]")).to_contain_text("Spelling correction is off")
+
+    # Enter searches as typed too, and the results page keeps the switch.
+    with page.expect_navigation():
+        box.press("Enter")
+    assert parse_qs(urlparse(page.url).query) == {"correct": ["false"], "q": ["teh"]}
+    expect(page.locator("[data-server-results] li").first).to_contain_text("The Electric Horseman")
+
+    # Typing on turns correction back on; the mouse works the switch as well.
+    box = page.locator(INPUT)
+    box.focus()
+    box.press("End")
+    _type(page, " big")
+    expect(page.locator(CORRECTION)).to_be_visible()
+    with page.expect_request(lambda request: "correct=false" in request.url):
+        page.locator(INSTEAD).click()
+    expect(page.locator(NOTICE)).to_have_text("No titles match “teh big” as typed.")
+    expect(box).to_be_focused()
+
+
+# The empty box: recent searches and what people choose ----------------------------------------
+
+
+def _post_json(server: Server, path: str, body: dict[str, Any], client: str) -> None:
+    request = urllib.request.Request(
+        server.base + path,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "X-Forwarded-For": client},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status == 204
+
+
+def test_the_empty_box_shows_recent_searches_and_what_people_choose(
+    fresh: Server, watched: Watched
+) -> None:
+    server, page = fresh, watched.page
+    popular = server.get_json("/api/suggest", q="", k=8)["suggestions"]
+    page.goto(server.base + "/")
+    box = page.locator(INPUT)
+    box.focus()
+    listbox = page.locator(LISTBOX)
+    expect(listbox).to_have_attribute("data-mode", "empty")
+    expect(listbox).to_be_visible()
+    expect(box).to_have_attribute("aria-expanded", "true")
+    expect(page.locator(f"{LISTBOX} .list-heading")).to_have_text(["Popular titles"])
+    expect(page.locator(f"{OPTIONS} .title")).to_have_text([item["text"] for item in popular])
+
+    # Many people, each on their own network, choose a title from deep in the list.
+    deep = server.get_json("/api/suggest", q="the big", k=60)["suggestions"][-1]
+    for person in range(6):
+        session, network = f"people-{person:04d}", f"10.{person + 1}.0.9"
+        shown = {"query": "the big", "ids": [deep["id"]], "session_id": session}
+        _post_json(server, "/api/impression", shown, network)
+        clicked = {**shown, "id": deep["id"], "position": 1, "dwell_ms": 60_000}
+        del clicked["ids"]
+        _post_json(server, "/api/click", clicked, network)
+    server.get_json("/api/learned", prefix="the big")  # learning catches up
+
+    # This tab chooses a suggestion, then searches for something.
+    _type(page, "star w")
+    star_wars = page.locator(OPTIONS).first
+    expect(star_wars).to_have_text("Star Wars")
+    star_wars.click()
+    box.fill("")
+    _type(page, "alien", settle=False)
+    with page.expect_navigation():
+        box.press("Enter")
+    box = page.locator(INPUT)
+    box.fill("")
+    box.focus()
+    expect(listbox).to_have_attribute("data-mode", "empty")
+    headings = page.locator(f"{LISTBOX} .list-heading")
+    expect(headings).to_have_text(["Recent searches", "Chosen by people now"])
+    recent = page.locator(f"{LISTBOX} .group-recent [role=option]")
+    expect(recent.locator(".title")).to_have_text(["alien", "Star Wars"])  # newest first
+    picks = page.locator(f"{LISTBOX} .group-trending [role=option]")
+    expect(picks.first.locator(".title")).to_have_text(deep["text"])
+    expect(page.locator("[data-announcer]")).to_contain_text("2 recent searches and")
+    _shot(page, "web-empty-box.png")
+
+    # The keyboard removes the active recent search with Delete, and stays in the list.
+    box.press("ArrowDown")
+    expect(box).to_have_attribute("aria-activedescendant", recent.first.get_attribute("id") or "")
+    box.press("Delete")
+    expect(recent).to_have_count(1)
+    expect(recent.first.locator(".title")).to_have_text("Star Wars")
+    expect(recent.first).to_have_attribute("aria-selected", "true")
+    expect(page.locator("[data-announcer]")).to_have_text("Removed “alien” from recent searches.")
+    # The pointer removes the other one with its ×; the list stays open, without the group.
+    recent.first.locator("[data-remove]").click()
+    expect(recent).to_have_count(0)
+    expect(headings).to_have_text(["Chosen by people now"])
+    expect(listbox).to_be_visible()
+    expect(box).to_be_focused()
+    assert page.evaluate("() => sessionStorage.getItem('autocomplete.recent')") is None
+
+    # Picking what people choose fills the box and shows the title; an empty box teaches the
+    # ranking nothing, so no click is sent.
+    clicks_before = [url for url in watched.requests if url.endswith("/api/click")]
+    picks.first.click()
+    expect(box).to_have_value(deep["text"])
+    expect(page.locator("[data-choice-title]")).to_have_text(deep["label"])
+    expect(page.locator("[data-choice]")).to_have_attribute("data-click-status", "unrecorded")
+    page.wait_for_timeout(300)
+    assert [url for url in watched.requests if url.endswith("/api/click")] == clicks_before
+    # The pick is the newest recent search of this tab.
+    box.fill("")
+    expect(recent.first.locator(".title")).to_have_text(deep["text"])
+
+
+def test_a_recent_search_searches_again(movies: Server, watched: Watched) -> None:
+    page = watched.page
+    page.goto(movies.base + "/")
+    page.evaluate("() => sessionStorage.setItem('autocomplete.recent', '[\"jaws\"]')")
+    page.reload()
+    box = page.locator(INPUT)
+    box.focus()
+    recent = page.locator(f"{LISTBOX} .group-recent [role=option]")
+    expect(recent).to_have_count(1)
+    box.press("ArrowDown")
+    box.press("Enter")
+    expect(box).to_have_value("jaws")
+    expect(page.locator(LISTBOX)).to_have_attribute("data-query", "jaws")
+    expect(page.locator(OPTIONS).first.locator(".title")).to_have_text("Jaws")
+
+
+# The results pages and the title pages --------------------------------------------------------
+
+
+def test_a_result_links_to_its_title_and_the_click_is_recorded(
+    movies: Server, watched: Watched
+) -> None:
+    page = watched.page
+    page.goto(movies.base + "/?q=the")
+    results = page.locator("[data-server-results] a[data-id]")
+    expect(results).to_have_count(10)
+    page.get_by_role("link", name="Next →").click()
+    assert parse_qs(urlparse(page.url).query) == {"q": ["the"], "page": ["2"]}
+    expect(results).to_have_count(10)
+    expect(page.locator("[data-server-results] h2")).to_contain_text("page 2 of 10")
+    listed = json.loads(page.locator("[data-server-results]").get_attribute("data-listed") or "")
+    assert len(listed) == 20
+    twelfth = results.nth(1)
+    expect(twelfth).to_have_attribute("data-position", "12")
+    title_id = twelfth.get_attribute("data-id")
+    text = twelfth.inner_text()
+    with page.expect_request("**/api/click") as click_info, page.expect_navigation():
+        twelfth.click()
+    click = _posted(click_info.value)
+    assert click == {
+        "query": "the",
+        "id": title_id,
+        "position": 12,
+        "session_id": click["session_id"],
+    }
+    impressions = [url for url in watched.requests if url.endswith("/api/impression")]
+    assert impressions  # the list went first
+    assert urlparse(page.url).path == f"/title/{title_id}"
+    expect(page.locator("h1")).to_have_text(text)
+    facts = page.locator("[data-facts] dt")
+    expect(facts.first).to_have_text("Year")
+    expect(page.locator("[data-facts]")).to_contain_text("Votes")
+    _shot(page, "web-title.png")
+    # The store learned it like a chosen suggestion.
+    learned = movies.get_json("/api/learned", prefix="the", k=100)["titles"]
+    assert title_id in [title["id"] for title in learned]
+
+    page.locator("[data-back]").click()
+    assert parse_qs(urlparse(page.url).query) == {"q": ["the"], "page": ["2"]}
+    page.get_by_role("link", name="← Previous").click()
+    assert parse_qs(urlparse(page.url).query) == {"q": ["the"]}
+    expect(results.first).to_have_attribute("data-position", "1")
+
+
+# A failed answer drops the stored session ----------------------------------------------------
+
+
+def test_any_failed_answer_drops_the_stored_session(movies: Server, watched: Watched) -> None:
+    """Whatever the server does with a stored session (here it answers 500 whenever one is
+    sent, as it did for a session holding the title "$"), the page drops it and recovers,
+    and a reload stays recovered."""
+    page = watched.page
+    with_context: list[str] = []
+
+    def fail_with_context(route: Route) -> None:
+        if "context" in parse_qs(urlparse(route.request.url).query):
+            with_context.append(route.request.url)
+            route.fulfill(
+                status=500,
+                content_type="application/json",
+                body=json.dumps({"error": {"status": 500, "message": "internal error"}}),
+            )
+        else:
+            route.continue_()
+
+    page.route("**/api/suggest?*", fail_with_context)
+    page.goto(movies.base + "/")
+    stored = json.dumps({"queries": ["lord of the"], "clicked": [FELLOWSHIP_ID]})
+    page.evaluate("value => sessionStorage.setItem('autocomplete.context', value)", stored)
+    page.reload()
+    expect(page.locator("[data-session]")).to_be_visible()
+    page.locator(INPUT).focus()
+    _type(page, "alien")
+    expect(page.locator(OPTIONS).first).to_contain_text("Alien")
+    expect(page.locator(NOTICE)).to_be_hidden()
+    expect(page.locator("[data-session]")).to_be_hidden()
+    assert len(with_context) == 1
+    assert page.evaluate("() => sessionStorage.getItem('autocomplete.context')") is None
+
+    page.reload()
+    page.locator(INPUT).focus()
+    _type(page, "jaws")
+    expect(page.locator(OPTIONS).first).to_contain_text("Jaws")
+    assert len(with_context) == 1  # no session was sent again
+
+
+def test_a_server_that_is_down_keeps_the_session(movies: Server, watched: Watched) -> None:
+    """No answer at all is not the session's fault: it is kept for when the server is back."""
+    page = watched.page
+    page.goto(movies.base + "/")
+    stored = json.dumps({"queries": ["lord of the"], "clicked": [FELLOWSHIP_ID]})
+    page.evaluate("value => sessionStorage.setItem('autocomplete.context', value)", stored)
+    page.route("**/api/suggest?*", lambda route: route.abort("connectionrefused"))
+    page.reload()
+    page.locator(INPUT).focus()
+    _type(page, "alien", settle=False)
+    expect(page.locator(NOTICE)).to_contain_text("unavailable")
+    assert page.evaluate("() => sessionStorage.getItem('autocomplete.context')") == stored
+    expect(page.locator("[data-session]")).to_be_visible()
 
 
 def test_a_narrow_screen(movies: Server, browser: Browser) -> None:

@@ -28,6 +28,7 @@ from web.validation import (
     field_ids,
     field_int,
     field_string,
+    flag_arg,
     genre_args,
     json_object,
     optional_int,
@@ -53,13 +54,15 @@ def suggest() -> Response:
     k = count_arg(request.args, "k", setting("DEFAULT_K"), setting("MAX_K"))
     chosen = chosen_filter(request.args)
     context = context_arg(request.args, "context", setting("MAX_QUERY_CHARS"))
-    suggestions = run_suggest(query, k, chosen=chosen, context=context)
+    correct = flag_arg(request.args, "correct", True)
+    suggestions = run_suggest(query, k, chosen=chosen, context=context, correct=correct)
     top = suggestions[0] if suggestions else None
     corrected = top is not None and top.corrected
     return jsonify(
         query=query,
         k=k,
         filter=chosen.as_json(),
+        correct=correct,
         corrected=corrected,
         did_you_mean=top.corrected_query if top is not None and corrected else None,
         suggestions=[suggestion_json(item) for item in suggestions],
@@ -76,15 +79,42 @@ def run_suggest(
     *,
     chosen: ChosenFilter | None = None,
     context: Mapping[str, object] | None = None,
+    correct: bool = True,
 ) -> list[Suggestion]:
     """The engine's suggestions; what the engine refuses (an unknown genre, say) is a 400."""
     where = chosen.where(setting("GENRE_FIELD"), setting("YEAR_FIELD")) if chosen else None
     try:
-        suggestions: list[Suggestion] = engine().suggest(query, k, where=where, context=context)
+        suggestions: list[Suggestion] = engine().suggest(
+            query, k, where=where, context=context, correct=correct
+        )
     except ValueError as error:  # a TypeError would be a bug here: the input was checked
         message = str(error)
         raise ApiError(400, message, _blamed_parameter(message)) from None
     return suggestions
+
+
+@bp.get("/trending")
+def trending() -> Response:
+    """What to show in an empty, focused box: the titles people have been choosing lately
+    (``source`` "trending"), or the most popular ones while clicks have taught nothing yet
+    (``source`` "popular"); both honour the filter chips."""
+    k = count_arg(request.args, "k", setting("DEFAULT_K"), setting("MAX_K"))
+    chosen = chosen_filter(request.args)
+    where = chosen.where(setting("GENRE_FIELD"), setting("YEAR_FIELD")) if chosen else None
+    try:
+        suggestions = engine().trending(k, where=where)
+    except ValueError as error:
+        message = str(error)
+        raise ApiError(400, message, _blamed_parameter(message)) from None
+    source = "trending" if suggestions else "popular"
+    if not suggestions:
+        suggestions = run_suggest("", k, chosen=chosen)
+    return jsonify(
+        k=k,
+        filter=chosen.as_json(),
+        source=source,
+        suggestions=[suggestion_json(item) for item in suggestions],
+    )
 
 
 def _blamed_parameter(message: str) -> str | None:

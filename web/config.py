@@ -35,6 +35,9 @@ DEFAULTS: Mapping[str, Any] = {
     "YEAR_FIELD": "year",
     # Suggestions the page asks for, and how it paces its requests.
     "PAGE_K": 8,
+    # The results page (``/?q=...``): titles per page, and how deep its pages go in all.
+    "RESULTS_PER_PAGE": 10,
+    "RESULTS_MAX": MAX_K,
     "CLIENT_DEBOUNCE_MS": 90,
     "CLIENT_TIMEOUT_MS": 3000,
     # Request bodies are a few hundred bytes; anything much larger is refused (413).

@@ -79,6 +79,27 @@ def count_arg(args: Mapping[str, str], name: str, default: int, maximum: int) ->
     return in_range(int(text), name, 1, maximum)
 
 
+def flag_arg(args: Mapping[str, str], name: str, default: bool) -> bool:
+    """An optional on/off parameter, written ``true`` or ``false``."""
+    text = args.get(name)
+    if text is None:
+        return default
+    if text not in ("true", "false"):
+        raise ApiError(400, f"{name!r} must be 'true' or 'false', got {text!r}", name)
+    return text == "true"
+
+
+def page_arg(args: Mapping[str, str], most_results: int, per_page: int) -> int:
+    """The optional ``page`` parameter: 1 up to the last page ``most_results`` can fill."""
+    text = args.get("page")
+    if text is None:
+        return 1
+    last = max(1, math.ceil(most_results / per_page))
+    if not _WHOLE_NUMBER.fullmatch(text) or not 1 <= int(text) <= last:
+        raise ApiError(400, f"'page' must be a whole number between 1 and {last}", "page")
+    return int(text)
+
+
 def in_range(value: int, name: str, low: int, high: int) -> int:
     if not low <= value <= high:
         raise ApiError(400, f"{name!r} must be between {low} and {high}, got {value}", name)

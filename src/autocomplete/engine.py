@@ -29,7 +29,7 @@ from autocomplete.filters import (
     TitleFilter,
     filtered_top_entries,
 )
-from autocomplete.index import INITIALS_MARK, CatalogIndex, kind_name
+from autocomplete.index import INITIALS_MARK, CatalogIndex, TitleView, kind_name
 from autocomplete.index_build import Progress, build_index
 from autocomplete.limits import MAX_K, PRECOMPUTED_TOP
 from autocomplete.normalize import normalize_typed
@@ -149,6 +149,7 @@ class Autocomplete:
         self._presented: dict[tuple[int, float, int, str | None, float], Suggestion] = {}
         self._corrected: dict[tuple[object, ...], tuple[_Candidate, ...]] = {}
         self._anchored: dict[tuple[object, ...], tuple[_Candidate, ...]] = {}
+        self._title_initials: tuple[str, ...] | None = None  # see _first_characters
 
     @classmethod
     def from_catalog(
@@ -272,6 +273,7 @@ class Autocomplete:
         where: Mapping[str, object] | None = None,
         boost: Mapping[str, Mapping[object, object]] | None = None,
         context: Mapping[str, object] | SessionContext | None = None,
+        correct: bool = True,
     ) -> list[Suggestion]:
         """The ``k`` best suggestions for ``query`` as typed so far, best first.
 
@@ -284,6 +286,10 @@ class Autocomplete:
         * ``context`` is the session so far, ``{"queries": [...], "clicked": [ids]}``: titles
           related to it (same series, shared distinctive words, genres) get a bounded boost.
 
+        * ``correct=False`` takes the query as typed ("search instead for ..."): only what the
+          typed text itself reaches (prefixes, word starts, initials, aliases), no spelling
+          correction, and every ``corrected_query`` is None.
+
         An empty or blank query returns the ``k`` most popular titles (that pass ``where``).
         Queries longer than ``MAX_QUERY_CHARS`` (after normalization) are cut there, so any
         input costs bounded work. Unknown fields and malformed specs raise ``ValueError``.
@@ -292,12 +298,71 @@ class Autocomplete:
         request = self._request(normalized, k, where, boost, context)
         if not normalized.strip():
             return self._popular(request)
+        if not correct:
+            return self._present_ranked(self._literal(request), request)
         found = self._retrieve(request)
         if not found and " " in normalized.strip():
             found = self._retrieve_anchored(request) or self._retrieve_without_last_word(request)
         if request.adjusts:
             found = self._adjusted(found, request)
         return self._present_ranked(found, request)
+
+    def _literal(self, request: _Request) -> list[_Candidate]:
+        """What the typed text itself reaches, adjusted: no corrected or anchored readings,
+        and no clicked title its text does not reach. Not memoized with the prefix's lifts
+        (``_adjusted``): those lists were built from the corrected readings too."""
+        found = self._retrieve_exact(request)
+        if request.adjusts:
+            found = [candidate for candidate in self._adjust(found, request) if candidate[3]]
+        return found
+
+    def trending(
+        self, k: int = 10, *, where: Mapping[str, object] | None = None
+    ) -> list[Suggestion]:
+        """The titles people have been choosing lately, whatever they typed, most chosen first
+        (at most ``k``; none when feedback is off or has learned nothing yet).
+
+        A click teaches every prefix of what was typed down to its first character (with a
+        weight that decays with each character dropped), so the lifts of the one-character
+        prefixes, summed, say what is chosen across all queries; they fade with the click
+        model's half-life, so this follows what people choose now. ``match`` is "feedback".
+        """
+        _parse("", k)
+        layer = self._feedback
+        if layer is None:
+            return []
+        title_filter = self._filters.where(where)
+        index = self._index
+        lifted: dict[int, float] = {}
+        for first in self._first_characters():
+            for title_id, lift in layer.boosts(first).items():
+                title = index.title_of(title_id)
+                if lift > 0 and title is not None:
+                    lifted[title] = lifted.get(title, 0.0) + lift
+        if title_filter is not None:
+            lifted = {title: lift for title, lift in lifted.items() if title in title_filter}
+        ranked = sorted(lifted.items(), key=lambda item: item[1], reverse=True)[:k]
+        prior = index.hot.title_prior
+        return [
+            self._present(title, prior[title] + lift, "feedback", (), 0.0, None, None, lift)
+            for title, lift in ranked
+        ]
+
+    def _first_characters(self) -> tuple[str, ...]:
+        """The characters titles start with (normalized): the prefixes ``trending`` reads."""
+        if self._title_initials is None:
+            titles = self._index.normalized_titles
+            self._title_initials = tuple(
+                sorted({titles[title][:1] for title in range(len(titles))} - {"", " "})
+            )
+        return self._title_initials
+
+    def describe(self, id: str) -> TitleView | None:
+        """The title with catalog id ``id`` (its text, label and metadata), or None."""
+        if not isinstance(id, str):
+            raise TypeError(f"id must be a str, got {type(id).__name__}")
+        title = self._index.title_of(id)
+        return None if title is None else self._index.describe(title)
 
     # Phase: parse.
 

@@ -7,9 +7,19 @@
 //
 // Each request also carries the genre and decade chips that are on (`genre=`, `decade=`) and the
 // session so far (`context=`): the queries the user settled on and the titles chosen.
+//
+// The popup is a listbox of options, sometimes in labelled groups: the suggestions (under a
+// "Showing results for ..." heading when the engine read the query another way, with a last
+// option that searches for the text as typed), or, in an empty box, this tab's recent searches
+// and what people choose now. Nothing that is not an option can take the active descendant.
+//
+// On the results page (`/?q=...`) the same script records a click on a result as it records a
+// chosen suggestion: the list shown, then the click, through the same API.
 
 const SESSION_KEY = "autocomplete.session";
 const CONTEXT_KEY = "autocomplete.context";
+const RECENT_KEY = "autocomplete.recent";
+const RECENT_MAX = 5; // recent searches kept and shown
 const REASON_MIN_LIFT = 1; // a suggestion the session lifted by a factor e or more says why
 const SESSION_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 const IMPRESSION_DELAY_MS = 700; // a list on screen this long counts as seen
@@ -21,6 +31,13 @@ const MESSAGES = {
   slow: "Suggestions are taking longer than usual. Keep typing, or press Enter to search.",
   down: "Suggestions are unavailable right now. Press Enter to search, or try again shortly.",
   empty: (query) => `No titles match “${query}”.`,
+  emptyTyped: (query) => `No titles match “${query}” as typed.`,
+};
+
+const HEADINGS = {
+  recent: "Recent searches",
+  trending: "Chosen by people now",
+  popular: "Popular titles",
 };
 
 function positive(text, fallback) {
@@ -159,6 +176,28 @@ class SessionHistory {
   // The `context` parameter, or null when there is nothing to send.
   param() {
     return this.size ? JSON.stringify({ queries: this.queries, clicked: this.clicked }) : null;
+  }
+}
+
+// This tab's recent searches, newest first: what the box held when the user settled on it (a
+// chosen title, or a search). Kept in sessionStorage, so they end with the tab; each can be
+// removed on its own.
+class RecentSearches {
+  constructor(limit) {
+    this.limit = limit;
+    this.items = recentStrings(storedJson(RECENT_KEY), limit);
+  }
+
+  add(text) {
+    const typed = text.trim();
+    if (!typed) return;
+    this.items = [typed, ...this.items.filter((item) => item !== typed)].slice(0, this.limit);
+    storeJson(RECENT_KEY, this.items);
+  }
+
+  remove(text) {
+    this.items = this.items.filter((item) => item !== text);
+    storeJson(RECENT_KEY, this.items.length ? this.items : null);
   }
 }
 
@@ -346,10 +385,10 @@ class Typeahead {
     this.listbox = form.querySelector('[role="listbox"]');
     this.announcer = form.querySelector("[data-announcer]");
     this.notice = form.querySelector("[data-notice]");
-    this.corrected = form.querySelector("[data-corrected]");
-    this.correctedQuery = form.querySelector("[data-corrected-query]");
+    this.literalInput = form.querySelector("[data-literal-input]");
     this.urls = {
       suggest: data.suggestUrl,
+      trending: data.trendingUrl,
       impression: data.impressionUrl,
       click: data.clickUrl,
     };
@@ -362,11 +401,18 @@ class Typeahead {
     this.debounce = 0;
     this.announceTimer = 0;
     this.impressionTimer = 0;
-    this.shown = null; // {query, key, suggestions, impression: Promise | null}
+    // What the popup holds: {mode, query, key, rows, body, impression}. `rows` are the
+    // options in page order: {kind: "suggestion", item, position} | {kind: "instead", text}
+    // | {kind: "recent", text} | {kind: "pick", item}.
+    this.shown = null;
     this.active = -1;
     this.cache = new Map(); // request parameters -> answer
     this.history = new SessionHistory(
       positive(data.sessionQueries, 5), positive(data.sessionClicks, 5));
+    this.recent = new RecentSearches(RECENT_MAX);
+    // The query whose correction the user turned off ("search instead for"), or null. The
+    // results page of such a search comes with the switch on.
+    this.literal = this.literalInput && !this.literalInput.disabled ? this.input.value : null;
     this.sessionLine = form.querySelector("[data-session]");
     const filters = form.querySelector("[data-filters]");
     this.filters = filters
@@ -383,11 +429,12 @@ class Typeahead {
     this.input.addEventListener("input", () => this.onInput());
     this.input.addEventListener("keydown", (event) => this.onKeydown(event));
     this.input.addEventListener("blur", () => this.close());
-    this.input.addEventListener("focus", () => {
-      if (this.isCurrent() && this.shown.suggestions.length) this.open();
-    });
+    this.input.addEventListener("focus", () => this.onFocus());
     // A search submitted with Enter is a query the user settled on.
-    this.form.addEventListener("submit", () => this.history.settle(this.input.value));
+    this.form.addEventListener("submit", () => {
+      this.history.settle(this.input.value);
+      this.recent.add(this.input.value);
+    });
     this.sessionLine?.querySelector("[data-session-forget]")?.addEventListener("click", () => {
       this.history.forget();
       this.showSession();
@@ -397,10 +444,8 @@ class Typeahead {
     this.showSession();
     // Keep focus in the input while the pointer is pressed on an option (the click chooses).
     this.listbox.addEventListener("mousedown", (event) => event.preventDefault());
-    this.listbox.addEventListener("click", (event) => {
-      const option = event.target instanceof Element ? event.target.closest('[role="option"]') : null;
-      if (option) this.choose(Number(option.dataset.index));
-    });
+    this.listbox.addEventListener("click", (event) => this.onListClick(event));
+    this.watchResults();
     document.documentElement.classList.add("has-typeahead");
   }
 
@@ -409,14 +454,23 @@ class Typeahead {
   onInput() {
     this.dropServerResults();
     this.deactivate();
+    this.syncLiteral();
     clearTimeout(this.debounce);
     const query = this.input.value;
     if (!query.trim()) {
-      this.cancel();
-      this.clear();
+      this.showEmptyBox();
       return;
     }
+    if (this.shown?.mode === "empty") this.clear();
     this.debounce = setTimeout(() => this.request(query), this.debounceMs);
+  }
+
+  onFocus() {
+    if (!this.input.value.trim()) {
+      this.showEmptyBox();
+    } else if (this.isCurrent()) {
+      this.open();
+    }
   }
 
   // The chips changed: ask again for what the box holds. A click goes back to typing; the
@@ -432,24 +486,49 @@ class Typeahead {
     const query = this.input.value;
     if (query.trim()) {
       this.request(query);
+    } else if (document.activeElement === this.input) {
+      this.showEmptyBox();
     } else {
       this.cancel();
       this.clear();
     }
   }
 
+  // Whether correction is off for `query` (the user chose "search instead for" it).
+  isLiteral(query) {
+    return this.literal !== null && query === this.literal;
+  }
+
+  // The form's `correct=false` input follows the box, so Enter searches as the list answers.
+  syncLiteral() {
+    if (this.literalInput) this.literalInput.disabled = !this.isLiteral(this.input.value);
+  }
+
   // The parameters of a request for `query`: also its key in the answer cache.
   params(query) {
     const params = new URLSearchParams({ q: query, k: String(this.k) });
     for (const [name, value] of this.filters?.selected() ?? []) params.append(name, value);
+    if (this.isLiteral(query)) params.set("correct", "false");
     const context = this.history.param();
     if (context) params.set("context", context);
     return params;
   }
 
-  // Whether the list on show answers what the box holds, with the chips and session as they are.
+  emptyParams() {
+    const params = new URLSearchParams({ k: String(this.k) });
+    for (const [name, value] of this.filters?.selected() ?? []) params.append(name, value);
+    return params;
+  }
+
+  // The key of the list that answers what the box holds, with the chips and session as they are.
+  currentKey() {
+    const query = this.input.value;
+    return query.trim() ? this.params(query).toString() : `empty?${this.emptyParams()}`;
+  }
+
   isCurrent() {
-    return this.shown !== null && this.shown.key === this.params(this.input.value).toString();
+    return this.shown !== null && this.shown.rows.length > 0 &&
+      this.shown.key === this.currentKey();
   }
 
   cancel() {
@@ -488,9 +567,11 @@ class Typeahead {
       });
       const body = await response.json().catch(() => null);
       if (number !== this.latest) return;
-      if (response.status === 400 && body?.error?.field === "context" && params.has("context")) {
-        // A stored session the server no longer accepts (edited by hand, or limits changed):
-        // drop it rather than fail every request.
+      const answered = response.ok && body !== null && Array.isArray(body.suggestions);
+      if (!answered && params.has("context")) {
+        // Whatever went wrong, the stored session may be the cause (edited by hand, limits
+        // that changed, a title the server trips over), and it would be sent again with every
+        // request, after a reload too: drop it and ask once more without it.
         this.history.forget();
         this.showSession();
         this.request(query);
@@ -501,7 +582,7 @@ class Typeahead {
         this.fail(refused && body?.error?.message ? body.error.message : MESSAGES.down);
         return;
       }
-      if (!body || !Array.isArray(body.suggestions)) throw new TypeError("not a suggestion list");
+      if (!answered) throw new TypeError("not a suggestion list");
       this.remember(key, body);
       this.render(query, key, body);
     } catch {
@@ -515,6 +596,36 @@ class Typeahead {
         this.setBusy(false);
       }
     }
+  }
+
+  // The empty box: this tab's recent searches, and what people choose now (or, while clicks
+  // have taught nothing, the most popular titles). Without an answer from the server the
+  // recent searches still show.
+  async showEmptyBox() {
+    clearTimeout(this.debounce);
+    const number = ++this.latest;
+    if (this.inFlight) this.inFlight.abort();
+    this.inFlight = null;
+    this.setBusy(false);
+    const params = this.emptyParams();
+    const key = `empty?${params}`;
+    let body = this.cache.get(key) ?? null;
+    if (!body && this.urls.trending) {
+      try {
+        const response = await fetch(`${this.urls.trending}?${params}`, {
+          headers: { Accept: "application/json" },
+        });
+        const answer = await response.json().catch(() => null);
+        if (response.ok && answer && Array.isArray(answer.suggestions)) {
+          body = answer;
+          this.remember(key, answer);
+        }
+      } catch {
+        // The recent searches are worth showing on their own.
+      }
+    }
+    if (number !== this.latest || this.input.value.trim()) return;
+    this.renderEmpty(key, body);
   }
 
   remember(key, body) {
@@ -531,41 +642,126 @@ class Typeahead {
 
   render(query, key, body) {
     const suggestions = body.suggestions.filter(isSuggestion);
-    clearTimeout(this.impressionTimer);
-    const shown = { query, key, suggestions, impression: null };
-    this.shown = shown;
-    // Which query and filter the list answers (tests wait on them).
-    this.listbox.dataset.query = query;
-    this.listbox.dataset.filter = new URLSearchParams(this.filters?.selected() ?? []).toString();
-    this.active = -1;
-    this.input.removeAttribute("aria-activedescendant");
-    this.listbox.replaceChildren(...suggestions.map((item, index) => this.option(item, index)));
-    const didYouMean = body.corrected && typeof body.did_you_mean === "string"
-      ? body.did_you_mean : null;
-    this.correctedQuery.textContent = didYouMean ?? "";
-    this.corrected.hidden = didYouMean === null;
+    const rows = suggestions.map((item, index) => ({ kind: "suggestion", item, position: index + 1 }));
+    const options = suggestions.map((item, index) => this.option(item, index));
+    const didYouMean = body.corrected && typeof body.did_you_mean === "string" &&
+      body.did_you_mean ? body.did_you_mean : null;
+    let children = options;
+    if (didYouMean && suggestions.length) {
+      // The correction heads the list it explains, so the open list can never cover it; the
+      // last option takes the text as typed.
+      const group = this.group("correction");
+      const heading = group.firstElementChild;
+      heading.dataset.correction = "";
+      const reading = document.createElement("em");
+      reading.textContent = didYouMean;
+      heading.append("Showing results for ", reading);
+      rows.push({ kind: "instead", text: query });
+      group.append(...options, this.insteadOption(query, rows.length - 1));
+      children = [group];
+    }
+    this.show({ mode: "suggestions", query, key, rows, body, impression: null }, children);
     if (suggestions.length) {
       this.hideNotice();
       if (document.activeElement === this.input) this.open();
+      const shown = this.shown;
       this.impressionTimer = setTimeout(() => this.sendImpression(shown), IMPRESSION_DELAY_MS);
     } else {
       this.close();
-      this.showNotice(MESSAGES.empty(query), "empty");
+      const empty = this.isLiteral(query) ? MESSAGES.emptyTyped : MESSAGES.empty;
+      this.showNotice(empty(query), "empty");
     }
     const count = suggestions.length;
     let words = count === 0 ? "No suggestions."
-      : `${count} ${count === 1 ? "suggestion" : "suggestions"} available.`;
-    if (didYouMean) words += ` Showing results for ${didYouMean}.`;
+      : `${plural(count, "suggestion", "suggestions")} available.`;
+    if (didYouMean && count) {
+      words += ` Showing results for ${didYouMean}. The last option searches for ${query} instead.`;
+    } else if (this.isLiteral(query) && count) {
+      words += " Spelling correction is off for this search.";
+    }
     this.announce(words);
   }
 
-  option(item, index) {
-    const option = document.createElement("li");
-    option.id = `${this.listbox.id}-option-${index}`;
-    option.className = "option";
+  renderEmpty(key, body, { announce = true } = {}) {
+    const rows = [];
+    const children = [];
+    if (this.recent.items.length) {
+      const group = this.group("recent", HEADINGS.recent);
+      for (const text of this.recent.items) {
+        rows.push({ kind: "recent", text });
+        group.append(this.recentOption(text, rows.length - 1));
+      }
+      children.push(group);
+    }
+    const picks = body ? body.suggestions.filter(isSuggestion) : [];
+    const source = body?.source === "trending" ? "trending" : "popular";
+    if (picks.length) {
+      const group = this.group(source, HEADINGS[source]);
+      for (const item of picks) {
+        rows.push({ kind: "pick", item });
+        group.append(this.option(item, rows.length - 1));
+      }
+      children.push(group);
+    }
+    this.show({ mode: "empty", query: "", key, rows, body, impression: null }, children);
+    this.hideNotice();
+    if (!rows.length) {
+      this.close();
+      return;
+    }
+    if (document.activeElement === this.input) this.open();
+    if (announce) {
+      const parts = [];
+      if (this.recent.items.length) {
+        parts.push(plural(this.recent.items.length, "recent search", "recent searches"));
+      }
+      if (picks.length) {
+        parts.push(`${picks.length} ${source === "trending" ? "titles people choose now" : "popular titles"}`);
+      }
+      this.announce(`${parts.join(" and ")}. Use the arrow keys to pick one.` +
+        (this.recent.items.length ? " Press Delete to remove a recent search." : ""));
+    }
+  }
+
+  show(shown, children) {
+    clearTimeout(this.impressionTimer);
+    this.shown = shown;
+    // Which query and filter the list answers (tests wait on them).
+    this.listbox.dataset.mode = shown.mode;
+    this.listbox.dataset.query = shown.query;
+    this.listbox.dataset.filter = new URLSearchParams(this.filters?.selected() ?? []).toString();
+    this.active = -1;
+    this.input.removeAttribute("aria-activedescendant");
+    this.listbox.replaceChildren(...children);
+  }
+
+  // A group of options under a heading that names it (and that is never an option itself).
+  group(name, text = "") {
+    const group = document.createElement("div");
+    group.setAttribute("role", "group");
+    group.className = `option-group group-${name}`;
+    const heading = document.createElement("div");
+    heading.setAttribute("role", "presentation");
+    heading.id = `${this.listbox.id}-heading-${name}`;
+    heading.className = "list-heading";
+    heading.textContent = text;
+    group.setAttribute("aria-labelledby", heading.id);
+    group.append(heading);
+    return group;
+  }
+
+  newOption(row, className) {
+    const option = document.createElement("div");
+    option.id = `${this.listbox.id}-option-${row}`;
+    option.className = className;
     option.setAttribute("role", "option");
     option.setAttribute("aria-selected", "false");
-    option.dataset.index = String(index);
+    option.dataset.row = String(row);
+    return option;
+  }
+
+  option(item, row) {
+    const option = this.newOption(row, "option");
     option.dataset.id = item.id;
     const title = document.createElement("span");
     title.className = "title";
@@ -587,6 +783,33 @@ class Typeahead {
     return option;
   }
 
+  insteadOption(query, row) {
+    const option = this.newOption(row, "option instead");
+    option.dataset.instead = "";
+    const typed = document.createElement("em");
+    typed.textContent = query;
+    option.append("Search instead for ", typed);
+    return option;
+  }
+
+  recentOption(text, row) {
+    const option = this.newOption(row, "option recent");
+    option.dataset.recent = text;
+    const title = document.createElement("span");
+    title.className = "title";
+    title.textContent = text;
+    // For the pointer only: the keyboard removes the active option with Delete, and a button
+    // inside an option would be a control inside a control.
+    const remove = document.createElement("span");
+    remove.className = "remove";
+    remove.dataset.remove = "";
+    remove.title = `Remove “${text}” from recent searches`;
+    remove.setAttribute("aria-hidden", "true");
+    remove.textContent = "×";
+    option.append(title, remove);
+    return option;
+  }
+
   dropServerResults() {
     for (const node of document.querySelectorAll("[data-server-results], .empty")) node.remove();
   }
@@ -596,8 +819,8 @@ class Typeahead {
     this.shown = null;
     delete this.listbox.dataset.query;
     delete this.listbox.dataset.filter;
+    delete this.listbox.dataset.mode;
     this.listbox.replaceChildren();
-    this.corrected.hidden = true;
     this.hideNotice();
     this.close();
   }
@@ -637,7 +860,7 @@ class Typeahead {
   }
 
   open() {
-    if (!this.shown || !this.shown.suggestions.length) return;
+    if (!this.shown || !this.shown.rows.length) return;
     this.listbox.hidden = false;
     this.input.setAttribute("aria-expanded", "true");
   }
@@ -648,8 +871,12 @@ class Typeahead {
     this.input.setAttribute("aria-expanded", "false");
   }
 
+  options() {
+    return this.listbox.querySelectorAll('[role="option"]');
+  }
+
   activate(index) {
-    const options = this.listbox.querySelectorAll('[role="option"]');
+    const options = this.options();
     if (!options.length) return;
     this.active = (index + options.length) % options.length;
     options.forEach((option, position) => {
@@ -675,7 +902,7 @@ class Typeahead {
 
   onKeydown(event) {
     if (event.isComposing) return; // an input method is composing a character
-    const count = this.shown ? this.shown.suggestions.length : 0;
+    const count = this.shown ? this.shown.rows.length : 0;
     switch (event.key) {
       case "ArrowDown":
       case "ArrowUp": {
@@ -683,6 +910,7 @@ class Typeahead {
         const down = event.key === "ArrowDown";
         if (!count || !this.isCurrent()) {
           if (this.input.value.trim()) this.request(this.input.value);
+          else this.showEmptyBox();
           return;
         }
         if (!this.isOpen()) {
@@ -700,15 +928,24 @@ class Typeahead {
       case "Enter":
         if (this.isOpen() && this.active >= 0) {
           event.preventDefault();
-          this.choose(this.active);
+          this.chooseRow(this.active);
         }
         return; // otherwise the form submits and the server renders the results page
+      case "Delete":
+        // Removes the active recent search (Shift+Delete, as browsers remove their own
+        // remembered entries, does too); elsewhere Delete edits the text as usual.
+        if (this.isOpen() && this.shown?.rows[this.active]?.kind === "recent") {
+          event.preventDefault();
+          this.removeRecent(this.active);
+        }
+        return;
       case "Escape":
         event.preventDefault();
         if (this.isOpen()) {
           this.close();
         } else if (this.input.value) {
           this.input.value = "";
+          this.syncLiteral();
           this.cancel();
           this.clear();
         }
@@ -728,15 +965,34 @@ class Typeahead {
 
   // Choosing, and telling the server ---------------------------------------------------------
 
-  choose(index) {
+  onListClick(event) {
+    const target = event.target instanceof Element ? event.target : null;
+    const option = target?.closest('[role="option"]');
+    if (!option) return;
+    const row = Number(option.dataset.row);
+    if (target.closest("[data-remove]")) this.removeRecent(row);
+    else this.chooseRow(row);
+  }
+
+  chooseRow(row) {
+    const entry = this.shown?.rows[row];
+    if (!entry) return;
+    if (entry.kind === "suggestion") this.choose(entry);
+    else if (entry.kind === "instead") this.searchAsTyped(entry.text);
+    else if (entry.kind === "recent") this.searchAgain(entry.text);
+    else if (entry.kind === "pick") this.choosePick(entry.item);
+  }
+
+  choose(entry) {
     const shown = this.shown;
-    const item = shown ? shown.suggestions[index] : undefined;
-    if (!item) return;
+    const { item, position } = entry;
     this.cancel();
     this.input.value = item.text;
+    this.syncLiteral();
     this.clear();
     this.cache.clear(); // the click may change the ranking
     this.history.settle(shown.query, item.id);
+    this.recent.add(item.text);
     this.showSession();
     this.announce(`${item.label || item.text} chosen.`);
     if (this.choice) this.choice.show(item);
@@ -745,7 +1001,7 @@ class Typeahead {
       .then(() => postJson(this.urls.click, {
         query: shown.query,
         id: item.id,
-        position: index + 1,
+        position,
         session_id: this.session,
       }))
       .then((response) => {
@@ -760,6 +1016,52 @@ class Typeahead {
       });
   }
 
+  // "Search instead for ...": correction off for this query until the box changes.
+  searchAsTyped(query) {
+    this.literal = query;
+    this.input.value = query;
+    this.syncLiteral();
+    this.request(query);
+  }
+
+  searchAgain(text) {
+    this.input.value = text;
+    this.recent.add(text); // most recent again
+    this.syncLiteral();
+    this.request(text);
+  }
+
+  // A title picked from the empty box. Nothing was typed, so there is no query for the click
+  // to teach: it is not recorded, only remembered by this tab.
+  choosePick(item) {
+    this.cancel();
+    this.input.value = item.text;
+    this.syncLiteral();
+    this.clear();
+    this.history.settle("", item.id);
+    this.recent.add(item.text);
+    this.showSession();
+    this.announce(`${item.label || item.text} chosen.`);
+    if (this.choice) {
+      this.choice.show(item);
+      this.choice.setStatus(
+        "unrecorded", "Picked from the empty box: only a choice made while typing teaches the ranking.");
+    }
+  }
+
+  removeRecent(row) {
+    const entry = this.shown?.rows[row];
+    if (!entry || entry.kind !== "recent" || this.shown.mode !== "empty") return;
+    this.recent.remove(entry.text);
+    const active = this.active;
+    this.renderEmpty(this.shown.key, this.shown.body, { announce: false });
+    this.announce(`Removed “${entry.text}” from recent searches.`);
+    // The keyboard stays where it was: on the next option, or the last.
+    if (active >= 0 && this.shown.rows.length) {
+      this.activate(Math.min(active, this.shown.rows.length - 1));
+    }
+  }
+
   showSession() {
     if (!this.sessionLine) return;
     const { queries, clicked } = this.history;
@@ -770,16 +1072,65 @@ class Typeahead {
       `${plural(queries.length, "search", "searches")}.`;
   }
 
+  // `shown` is any list on screen: {query, rows: [{item: {id}}...], impression}.
   sendImpression(shown) {
-    clearTimeout(this.impressionTimer);
     if (!shown.impression) {
+      const ids = shown.rows.filter((row) => row.item).map((row) => row.item.id);
       shown.impression = postJson(this.urls.impression, {
         query: shown.query,
-        ids: shown.suggestions.map((item) => item.id),
+        ids,
         session_id: this.session,
       }).catch(() => null); // a lost impression is not worth a retry or a message
     }
     return shown.impression;
+  }
+
+  // The results page: a click on a result counts as a chosen suggestion, at its position in
+  // the whole ranking (page 2 starts at 11). The impression lists every title up to the end of
+  // the page, in rank order, so the click answers a list the store has seen.
+  watchResults() {
+    const section = document.querySelector("[data-server-results]");
+    if (!section || typeof section.dataset.query !== "string") return;
+    const query = section.dataset.query;
+    let listed = [];
+    try {
+      listed = JSON.parse(section.dataset.listed ?? "[]");
+    } catch {
+      return;
+    }
+    if (!Array.isArray(listed) || !listed.every((id) => typeof id === "string")) return;
+    if (!listed.length) return;
+    const shown = { query, rows: listed.map((id) => ({ item: { id } })), impression: null };
+    const timer = setTimeout(() => this.sendImpression(shown), IMPRESSION_DELAY_MS);
+    section.addEventListener("click", (event) => {
+      const link = event.target instanceof Element ? event.target.closest("a[data-id]") : null;
+      if (!link) return;
+      const position = Number(link.dataset.position);
+      const id = link.dataset.id;
+      if (listed[position - 1] !== id) return;
+      clearTimeout(timer);
+      this.history.settle(query, id);
+      this.recent.add(link.querySelector(".title")?.textContent ?? "");
+      const recorded = this.sendImpression(shown).then(() => {
+        postJson(this.urls.click, { query, id, position, session_id: this.session })
+          .catch(() => null);
+      });
+      // A click that opens another tab leaves this page as it is.
+      if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) {
+        return;
+      }
+      // Otherwise leave once the impression is stored (keepalive carries the click on past the
+      // page's end), and within a second whatever happens.
+      event.preventDefault();
+      let left = false;
+      const leave = () => {
+        if (left) return;
+        left = true;
+        window.location.assign(link.href);
+      };
+      recorded.then(leave, leave);
+      setTimeout(leave, 1000);
+    });
   }
 }
 
