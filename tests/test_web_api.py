@@ -1299,3 +1299,26 @@ def test_the_serve_command_starts_the_demo(tmp_path: Path) -> None:
     finally:
         _stop(process)
     assert (tmp_path / "var" / "clicks.db").is_file()
+
+
+def test_an_alias_match_names_the_alias_and_highlights_shared_words(client: FlaskClient) -> None:
+    body = client.get("/api/suggest", query_string={"q": "spirited aw", "k": 3}).get_json()
+    top = body["suggestions"][0]
+    assert top["text"] == "Sen to Chihiro no kamikakushi"
+    assert top["match"] == "alias" and top["matched_alias"] == "spirited away"
+    assert top["spans"] == []
+    godfather = {
+        item["text"]: item
+        for item in client.get("/api/suggest", query_string={"q": "godfather"}).get_json()[
+            "suggestions"
+        ]
+    }
+    part_two = godfather["The Godfather: Part II"]
+    assert part_two["matched_alias"] == "godfather 2"
+    assert [part_two["text"][start:end] for start, end in part_two["spans"]] == ["Godfather"]
+
+
+def test_the_results_page_names_the_alias_that_matched(client: FlaskClient) -> None:
+    page = client.get("/", query_string={"q": "spirited away"}).get_data(as_text=True)
+    assert "Sen to Chihiro no kamikakushi" in page
+    assert '<span class="aka">— spirited away</span>' in page

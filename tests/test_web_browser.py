@@ -999,3 +999,18 @@ def test_a_narrow_screen(movies: Server, browser: Browser) -> None:
         assert bounds is not None and bounds["x"] >= 0 and bounds["x"] + bounds["width"] <= 375
     finally:
         context.close()
+
+
+def test_an_alias_match_shows_the_alias(movies: Server, watched: Watched) -> None:
+    page = watched.page
+    page.goto(movies.base + "/")
+    page.locator(INPUT).focus()
+    _type(page, "spirited aw")
+    first = page.locator(OPTIONS).first
+    expect(first.locator(".title")).to_have_text("Sen to Chihiro no kamikakushi")
+    expect(first.locator(".aka")).to_have_text(" — spirited away")
+    page.locator(INPUT).fill("")
+    _type(page, "godfather")
+    part_two = page.locator(OPTIONS).filter(has_text="Part II").first
+    expect(part_two.locator("mark")).to_have_text("Godfather")
+    expect(part_two.locator(".aka")).to_have_count(0)

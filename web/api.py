@@ -158,6 +158,7 @@ def suggestion_json(item: Suggestion) -> dict[str, Any]:
         "remake": item.label != item.text,
         "spans": [[start, end] for start, end in item.spans],
         "match": item.match,
+        "matched_alias": item.matched_alias,
         "corrected": item.corrected,
         "corrected_query": item.corrected_query,
         "score": round(float(item.score), 4),

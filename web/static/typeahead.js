@@ -773,6 +773,14 @@ class Typeahead {
       year.textContent = ` (${item.year})`;
       option.append(year);
     }
+    // Reached by another name with no word of the title in common ("spirited away" for
+    // "Sen to Chihiro no kamikakushi"): say which, or the bold-less row looks unrelated.
+    if (item.matched_alias && !(Array.isArray(item.spans) && item.spans.length)) {
+      const aka = document.createElement("span");
+      aka.className = "aka";
+      aka.textContent = ` — ${item.matched_alias}`;
+      option.append(aka);
+    }
     const reason = sessionReason(item);
     if (reason) {
       const note = document.createElement("span");
