@@ -23,6 +23,9 @@ const RECENT_MAX = 5; // recent searches kept and shown
 const REASON_MIN_LIFT = 1; // a suggestion the session lifted by a factor e or more says why
 const SESSION_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 const IMPRESSION_DELAY_MS = 700; // a list on screen this long counts as seen
+// A result click waits for its impression to be stored (so the click answers a list the store
+// has seen) at most this long before leaving: a loaded server may take over a second.
+const LEAVE_AFTER_MS = 3000;
 const ANNOUNCE_DELAY_MS = 350; // screen readers hear the count once typing pauses
 const CACHE_SIZE = 64;
 const LEARNED_K = 5;
@@ -1128,7 +1131,7 @@ class Typeahead {
         return;
       }
       // Otherwise leave once the impression is stored (keepalive carries the click on past the
-      // page's end), and within a second whatever happens.
+      // page's end), and within LEAVE_AFTER_MS whatever happens.
       event.preventDefault();
       let left = false;
       const leave = () => {
@@ -1137,7 +1140,7 @@ class Typeahead {
         window.location.assign(link.href);
       };
       recorded.then(leave, leave);
-      setTimeout(leave, 1000);
+      setTimeout(leave, LEAVE_AFTER_MS);
     });
   }
 }
