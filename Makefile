@@ -17,11 +17,11 @@ $(BIN)/python:
 
 # The C extensions (src/autocomplete/*.c) are compiled by the install: rebuild when they change.
 EXTENSIONS := $(wildcard src/autocomplete/*.c)
-$(VENV)/.runtime: pyproject.toml $(EXTENSIONS) | $(BIN)/python
+$(VENV)/.runtime: pyproject.toml setup.py $(EXTENSIONS) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.testing: pyproject.toml $(EXTENSIONS) | $(BIN)/python
+$(VENV)/.testing: pyproject.toml setup.py $(EXTENSIONS) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.runtime
 

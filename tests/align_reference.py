@@ -1,98 +1,15 @@
-"""Plain-Python statements of what the C module ``autocomplete._align`` computes.
+"""The error model's single-edit pricing stated on the model itself, for the kernels' tests.
 
-The error model's alignment and single-edit pricing run in C (``src/autocomplete/_align.c``);
-these are the same algorithms written for reading, and ``test_align.py`` holds the two equal,
-to the bit, on many pairs.
+The pricing runs in a kernel (``_align.c``, or its plain-Python twin ``_align_python``) over
+dense tables built from the model. These statements price the same alignments through the
+model's own ``edit_key`` and ``edit_cost``, so ``test_align.py`` can hold both kernels to them,
+to the bit, on many pairs. The alignment itself is stated once, in ``_align_python``.
 """
 
 from __future__ import annotations
 
+from autocomplete._align_python import align, far_apart_substitutions, mirror_align
 from autocomplete.errormodel import MAX_SEARCH_EDITS, Edit, ErrorModel, edit_key, span_ends
-
-
-def align(typed: str, intended: str) -> list[Edit]:
-    """An optimal string alignment (OSA) of ``typed`` with ``intended``, as edits in order.
-
-    Among equally short alignments the backtrace prefers transpositions over two edits, and
-    puts an extra or dropped letter on the second of a doubled pair.
-    """
-    rows, cols = len(typed) + 1, len(intended) + 1
-    dist = [[0] * cols for _ in range(rows)]
-    for i in range(rows):
-        dist[i][0] = i
-    for j in range(cols):
-        dist[0][j] = j
-    for i in range(1, rows):
-        for j in range(1, cols):
-            best = min(
-                dist[i - 1][j - 1] + (typed[i - 1] != intended[j - 1]),
-                dist[i - 1][j] + 1,
-                dist[i][j - 1] + 1,
-            )
-            if _swapped(typed, intended, i, j):
-                best = min(best, dist[i - 2][j - 2] + 1)
-            dist[i][j] = best
-    edits: list[Edit] = []
-    i, j = rows - 1, cols - 1
-    while i > 0 or j > 0:
-        here = dist[i][j]
-        if _swapped(typed, intended, i, j) and here == dist[i - 2][j - 2] + 1:
-            edits.append(("trans", i - 2, j - 2))
-            i, j = i - 2, j - 2
-        elif j > 1 and intended[j - 1] == intended[j - 2] and here == dist[i][j - 1] + 1:
-            edits.append(("del", i, j - 1))
-            j -= 1
-        elif i > 1 and typed[i - 1] == typed[i - 2] and here == dist[i - 1][j] + 1:
-            edits.append(("ins", i - 1, j))
-            i -= 1
-        elif i > 0 and j > 0 and here == dist[i - 1][j - 1] + (typed[i - 1] != intended[j - 1]):
-            if typed[i - 1] != intended[j - 1]:
-                edits.append(("sub", i - 1, j - 1))
-            i, j = i - 1, j - 1
-        elif j > 0 and here == dist[i][j - 1] + 1:
-            edits.append(("del", i, j - 1))
-            j -= 1
-        else:
-            edits.append(("ins", i - 1, j))
-            i -= 1
-    edits.reverse()
-    return edits
-
-
-def _swapped(typed: str, intended: str, i: int, j: int) -> bool:
-    """Whether ``typed[i-2:i]`` is ``intended[j-2:j]`` with its two letters swapped."""
-    return (
-        i > 1
-        and j > 1
-        and typed[i - 1] == intended[j - 2]
-        and typed[i - 2] == intended[j - 1]
-        and typed[i - 1] != intended[j - 1]
-    )
-
-
-def mirror_align(typed: str, intended: str) -> list[Edit]:
-    """The alignment of the reversed strings, mapped back onto ``typed`` and ``intended``."""
-    n, m = len(typed), len(intended)
-    mapped: list[Edit] = []
-    for op, i, j in reversed(align(typed[::-1], intended[::-1])):
-        if op == "sub":
-            mapped.append((op, n - 1 - i, m - 1 - j))
-        elif op == "del":
-            mapped.append((op, n - i, m - 1 - j))
-        elif op == "ins":
-            mapped.append((op, n - 1 - i, m - j))
-        else:
-            mapped.append((op, n - 2 - i, m - 2 - j))
-    return mapped
-
-
-def far_apart_substitutions(edits: list[Edit]) -> bool:
-    previous = -2
-    for op, _, j in edits:
-        if op != "sub" or j - previous < 2:
-            return False
-        previous = j
-    return True
 
 
 def edits_cost(model: ErrorModel, typed: str, intended: str, edits: list[Edit]) -> float:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from autocomplete import CatalogError, load_catalog
+from autocomplete import Autocomplete, CatalogError, load_catalog
+from autocomplete.catalog import CatalogNotFoundError
 
 
 def _write(path: Path, text: str | bytes) -> Path:
@@ -128,6 +129,157 @@ def test_file_level_problems(tmp_path: Path) -> None:
         load_catalog(truncated)
     with pytest.raises(ValueError, match="on_error"):
         load_catalog([], on_error="ignore")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        ("empty.csv", "", "no records: the file is empty (not even a header)"),
+        ("blank.csv", "\n \n", "no records: the file is empty (not even a header)"),
+        (
+            "header.csv",
+            "title,votes\n",
+            "no records: the file has only its header ('title', 'votes')",
+        ),
+        ("empty.jsonl", "", "no records: the catalog is empty"),
+        ("blank.jsonl.gz", "\n\n", "no records: the catalog is empty"),
+    ],
+)
+def test_a_catalog_without_records_is_refused_by_name(
+    tmp_path: Path, name: str, content: str, problem: str
+) -> None:
+    # Before: these loaded as nothing and the priors failed with "math domain error".
+    path = _write(tmp_path / name, content)
+    for on_error in ("raise", "skip"):
+        with pytest.raises(CatalogError) as caught:
+            load_catalog(path, on_error=on_error)  # type: ignore[arg-type]
+        assert str(caught.value) == f"{path}: {problem}"
+    with pytest.raises(CatalogError, match="no records"):
+        Autocomplete.from_catalog(path)
+    with pytest.raises(CatalogError, match=r"^<records>: no records"):
+        load_catalog([])
+
+
+def test_a_catalog_whose_every_record_is_bad_says_so_after_skipping(tmp_path: Path) -> None:
+    path = _write(tmp_path / "bad.csv", "title,votes\nAlien,lots\nHeat,-1\n")
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(path, weight_field="votes", on_error="skip")
+    assert str(caught.value) == (
+        f"{path}: no usable records: every record was bad (2 skipped); the first: "
+        f"{path}, line 2, field 'votes': weight must be a number, got 'lots'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "options", "field", "problem"),
+    [
+        (
+            "name,votes\nAlien,5\n",
+            {},
+            "title",
+            "the header has no column 'title'; its columns are 'name', 'votes'; "
+            "name the title column with --text-field (text_field in Python)",
+        ),
+        (
+            "title;votes\nAlien;5\n",
+            {},
+            "title",
+            "the header has no column 'title'; its columns are 'title;votes' "
+            "(the file looks ';'-separated; a CSV catalog uses commas)",
+        ),
+        (
+            "name\tvotes\nAlien\t5\n",
+            {"text_field": "name"},
+            "name",
+            "the header has no column 'name'; its columns are 'name\\tvotes' "
+            "(the file looks tab-separated; a CSV catalog uses commas)",
+        ),
+        (
+            "title,votes\nAlien,5\n",
+            {"weight_field": "count"},
+            "count",
+            "the header has no column 'count'; its columns are 'title', 'votes'",
+        ),
+        (
+            "title,votes\nAlien,5\n",
+            {"id_field": "isbn"},
+            "isbn",
+            "the header has no column 'isbn'; its columns are 'title', 'votes'",
+        ),
+        (
+            "\n" + ",".join(f"c{n}" for n in range(25)) + "\n" + ",".join("x" * 25) + "\n",
+            {},
+            "title",
+            "its columns are " + ", ".join(f"'c{n}'" for n in range(20)) + " and 5 more;",
+        ),
+    ],
+)
+def test_a_header_without_a_named_column_lists_the_columns_it_has(
+    tmp_path: Path, content: str, options: dict[str, str], field: str, problem: str
+) -> None:
+    # Before: every row failed alone, "line 2, field 'title': missing title", even when skipping.
+    path = _write(tmp_path / "h.csv", content)
+    header_line = 2 if content.startswith("\n") else 1  # a blank first line counts
+    for on_error in ("raise", "skip"):
+        with pytest.raises(CatalogError) as caught:
+            load_catalog(path, on_error=on_error, **options)  # type: ignore[arg-type]
+        error = caught.value
+        assert (error.source, error.line, error.field) == (str(path), header_line, field)
+        assert problem in error.problem
+    # The alias column is optional per record, so a header without it is fine.
+    records, _ = load_catalog(_write(tmp_path / "ok.csv", "title\nAlien\n"), alias_field="aka")
+    assert records[0].aliases == ()
+
+
+def test_a_jsonl_record_without_its_title_lists_the_fields_it_has(tmp_path: Path) -> None:
+    path = _write(tmp_path / "n.jsonl", '{"name": "Alien", "votes": 5}\n')
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(path)
+    assert caught.value.problem == "missing title (the record's fields: 'name', 'votes')"
+
+
+def test_a_missing_catalog_is_not_found_whatever_its_suffix(tmp_path: Path) -> None:
+    # Before: "nope.idx" was "unknown catalog format", as if the file existed.
+    for name in ("nope.idx", "nope.csv", "nope.jsonl.gz", "nope"):
+        with pytest.raises(CatalogNotFoundError) as caught:
+            load_catalog(tmp_path / name)
+        assert str(caught.value) == f"{tmp_path / name}: catalog file not found"
+        assert isinstance(caught.value, FileNotFoundError)
+    with pytest.raises(CatalogError, match="is a directory, not a catalog file"):
+        load_catalog(tmp_path)
+
+
+def test_a_lone_surrogate_is_a_bad_line_and_skipping_skips_it(tmp_path: Path) -> None:
+    # JSON may escape half of a UTF-16 pair; the string then is not text and cannot be encoded.
+    # Before: UnicodeEncodeError from the index build, with on_error="skip" too.
+    path = _write(
+        tmp_path / "s.jsonl",
+        '{"title": "Alien"}\n'
+        '{"title": "Casa\\ud800blanca"}\n'
+        '{"title": "Heat", "tags": ["ok", {"n\\udfffote": 1}]}\n'
+        '{"title": "Clapperboard \\ud83c\\udfac"}\n',  # a whole pair is one character: fine
+    )
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(path)
+    error = caught.value
+    assert (error.line, error.field) == (2, "title")
+    assert error.problem.startswith(
+        "lone surrogate '\\ud800' at character 5 of 'Casa\\ud800blanca'"
+    )
+    str(error).encode("utf-8")  # the message itself prints anywhere
+
+    records, report = load_catalog(path, on_error="skip")
+    assert [r.text for r in records] == ["Alien", "Clapperboard 🎬"]
+    assert report.skipped == 2
+    assert [reason.split(": ", 1)[0] for reason in report.skipped_reasons] == [
+        f"{path}, line 2, field 'title'",
+        f"{path}, line 3, field 'tags'",
+    ]
+    engine = Autocomplete.from_catalog(path, on_error="skip")
+    assert [s.text for s in engine.suggest("cla")] == ["Clapperboard 🎬"]
+
+    with pytest.raises(CatalogError, match=r"^<records>, line 2, field 'year': lone surrogate"):
+        load_catalog([{"title": "Alien"}, {"title": "Heat", "year": "19\udc0095"}])
 
 
 def test_bundled_catalog_file_is_complete() -> None:

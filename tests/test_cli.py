@@ -106,3 +106,88 @@ def test_progress_bar_draws_stages_and_finishes_lines(tmp_path: Path) -> None:
     assert "entries        [----------]   0%" in drawn
     assert "entries        [##########] 100%\n" in drawn
     assert drawn.count("\n") == 2
+
+
+# The installed command, run as a user types it: the error must be one line, with no traceback.
+COMMAND = str(Path(sys.executable).with_name("autocomplete"))
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.csv", "", "{path}: no records: the file is empty (not even a header)"),
+        (
+            "header.csv",
+            "title,votes\n",
+            "{path}: no records: the file has only its header ('title', 'votes')",
+        ),
+        (
+            "books.csv",
+            "name;votes\nDune;5\n",
+            "{path}, line 1, field 'title': the header has no column 'title'; its columns are "
+            "'name;votes' (the file looks ';'-separated; a CSV catalog uses commas)",
+        ),
+        (
+            "books.csv",
+            "name,votes\nDune,5\n",
+            "{path}, line 1, field 'title': the header has no column 'title'; its columns are "
+            "'name', 'votes'; name the title column with --text-field (text_field in Python)",
+        ),
+        (
+            "films.jsonl",
+            '{"title": "Casa\\ud800blanca"}\n',
+            "{path}, line 1, field 'title': lone surrogate '\\ud800' at character 5 of "
+            "'Casa\\ud800blanca': not Unicode text (a broken \\u escape?)",
+        ),
+        (
+            "nope.idx",
+            None,
+            "{path}: not found (neither a catalog file nor a saved index directory)",
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", ["suggest", "build", "serve"])
+def test_catalog_mistakes_are_one_line_and_exit_2(
+    tmp_path: Path,
+    command: str,
+    name: str,
+    content: str | None,
+    message: str,
+) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content)
+    argv = {
+        "suggest": ["suggest", "casa", "--catalog", str(path)],
+        "build": ["build", str(path), "-o", str(tmp_path / "idx")],
+        "serve": ["serve", "--catalog", str(path), "--port", "0", "--feedback", "off"],
+    }[command]
+    result = subprocess.run(
+        [COMMAND, *argv], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    expected = message.format(path=path)
+    if command == "serve" and name == "nope.idx":
+        expected = f"{path}: catalog file not found"  # the web app's loader says it its way
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2,
+        "",
+        f"autocomplete: error: {expected}\n",
+    )
+
+
+def test_skip_bad_records_skips_a_lone_surrogate(tmp_path: Path) -> None:
+    path = tmp_path / "films.jsonl"
+    path.write_text('{"title": "Casa\\udc00blanca"}\n{"title": "Casablanca"}\n')
+    result = subprocess.run(
+        [COMMAND, "suggest", "casa", "--catalog", str(path), "--skip-bad-records"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[0].startswith(" 1. Casablanca")
+    assert result.stderr.splitlines() == [
+        f"skipped 1 bad record(s) in {path}",
+        f"  {path}, line 1, field 'title': lone surrogate '\\udc00' at character 5 of "
+        "'Casa\\udc00blanca': not Unicode text (a broken \\u escape?)",
+    ]

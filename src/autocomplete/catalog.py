@@ -13,10 +13,14 @@ aliases, and any other fields, which are kept as metadata. The loader's contract
 * Other fields become metadata. In CSV files, cells that look like integers or decimals become
   numbers and empty cells are left out, so ``{"year": 1998}`` means the same from either format.
 * Blank lines are skipped (they are not records). Everything else that breaks the contract,
-  undecodable bytes and malformed JSON included, raises ``CatalogError`` naming the file, the line
+  undecodable bytes, malformed JSON and strings that are not Unicode text (a lone surrogate
+  written as a ``\\ud800`` escape) included, raises ``CatalogError`` naming the file, the line
   and the field; with ``on_error="skip"`` the record is skipped instead, counted in the returned
   ``LoadReport``, and the first ``MAX_REPORTED_REASONS`` reasons are kept for display. Nothing is
   ever dropped silently.
+* Mistakes about the whole file are a ``CatalogError`` in either mode: a file that is missing
+  (``CatalogNotFoundError``, also a ``FileNotFoundError``), of an unknown format, empty or
+  header-only, a CSV header without a named column, or a catalog whose every record was bad.
 """
 
 from __future__ import annotations
@@ -37,8 +41,15 @@ from typing import IO, Literal
 MAX_REPORTED_REASONS = 100
 """Skipped-record reasons kept in a ``LoadReport``; the count covers all of them."""
 
+MAX_LISTED_COLUMNS = 20
+"""Columns of a CSV header listed when a named column is missing; the rest are counted."""
+
 _INTEGER = re.compile(r"[+-]?\d+")
 _DECIMAL = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?")
+# A JSON escape of a UTF-16 surrogate: the only way a lone surrogate gets into a decoded line,
+# so lines without one skip the walk over their strings.
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 OnError = Literal["raise", "skip"]
 
@@ -55,6 +66,10 @@ class CatalogError(ValueError):
         if field_name is not None:
             where += f", field {field_name!r}"
         super().__init__(f"{where}: {problem}")
+
+
+class CatalogNotFoundError(CatalogError, FileNotFoundError):
+    """The catalog file does not exist; a ``FileNotFoundError`` too, for callers that catch it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +120,12 @@ def load_catalog(
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         label = str(path)
-        rows = _read_file(path)
+        _check_exists(path)
         from_csv = _format_of(path) == "csv"
+        rows = _read_file(path, fields)
     else:
         label = "<records>"
-        rows = enumerate(source, start=1)
+        rows = _checked_records(source)
         from_csv = False
 
     records: list[Record] = []
@@ -119,7 +135,7 @@ def load_catalog(
     for line, row in rows:
         try:
             if isinstance(row, _BadLine):
-                raise CatalogError(label, line, None, row.problem)
+                raise CatalogError(label, line, row.field, row.problem)
             record = _validate(row, fields, line, from_csv, label)
             first_line = seen_ids.get(record.id)
             if first_line is not None:
@@ -138,6 +154,17 @@ def load_catalog(
             continue
         seen_ids[record.id] = line
         records.append(record)
+    if not records:
+        # An index of nothing cannot rank anything; say so here, not as a math error later.
+        if skipped:
+            raise CatalogError(
+                label,
+                None,
+                None,
+                f"no usable records: every record was bad ({skipped} skipped); the first: "
+                f"{reasons[0]}",
+            )
+        raise CatalogError(label, None, None, "no records: the catalog is empty")
     return records, LoadReport(label, len(records), skipped, tuple(reasons))
 
 
@@ -150,6 +177,7 @@ class _BadLine:
     """
 
     problem: str
+    field: str | None = None
 
 
 _Row = Mapping[str, object] | _BadLine
@@ -169,9 +197,20 @@ def _format_of(path: Path) -> str:
     )
 
 
-def _open_binary(path: Path) -> IO[bytes]:
+def _check_exists(path: Path) -> None:
+    # Checked before the format, so that a mistyped name is "not found", whatever its suffix.
+    if path.is_dir():
+        raise CatalogError(
+            str(path),
+            None,
+            None,
+            "is a directory, not a catalog file (a saved index is opened with Autocomplete.load)",
+        )
     if not path.is_file():
-        raise FileNotFoundError(f"catalog file not found: {path}")
+        raise CatalogNotFoundError(str(path), None, None, "catalog file not found")
+
+
+def _open_binary(path: Path) -> IO[bytes]:
     if path.suffix.lower() == ".gz":
         return gzip.open(path, "rb")  # type: ignore[return-value]
     return path.open("rb")
@@ -194,12 +233,12 @@ def _decoded_lines(handle: IO[bytes]) -> Iterator[tuple[int, str | _BadLine]]:
             )
 
 
-def _read_file(path: Path) -> Iterator[tuple[int, _Row]]:
+def _read_file(path: Path, fields: _Fields) -> Iterator[tuple[int, _Row]]:
     kind = _format_of(path)
     handle = _open_binary(path)
     try:
         if kind == "csv":
-            yield from _read_csv(handle, str(path))
+            yield from _read_csv(handle, str(path), fields)
         else:
             yield from _read_jsonl(handle)
     except (OSError, EOFError) as error:  # unreadable, truncated or corrupt gzip stream
@@ -223,10 +262,55 @@ def _read_jsonl(handle: IO[bytes]) -> Iterator[tuple[int, _Row]]:
         if not isinstance(value, dict):
             yield number, _BadLine(f"expected a JSON object, got {type(value).__name__}")
             continue
+        if _ESCAPED_SURROGATE.search(text):
+            bad = _lone_surrogate(value)
+            if bad is not None:
+                yield number, bad
+                continue
         yield number, value
 
 
-def _read_csv(handle: IO[bytes], label: str) -> Iterator[tuple[int, _Row]]:
+def _checked_records(
+    source: Iterable[Mapping[str, object]],
+) -> Iterator[tuple[int, object]]:
+    """In-memory records numbered from 1, each with a lone surrogate replaced by a ``_BadLine``."""
+    for number, row in enumerate(source, start=1):
+        bad = _lone_surrogate(row) if isinstance(row, Mapping) else None
+        yield number, row if bad is None else bad
+
+
+def _lone_surrogate(row: Mapping[str, object]) -> _BadLine | None:
+    """A ``_BadLine`` naming the field whose key or value holds a lone surrogate, else None.
+
+    A surrogate alone is not a character: it cannot be encoded as UTF-8, so it would fail later
+    and far away (in the index build) instead of at its line.
+    """
+    for name, value in row.items():
+        for text in _strings_in(name, value):
+            found = _SURROGATE.search(text)
+            if found is not None:
+                return _BadLine(
+                    f"lone surrogate {found.group()!r} at character {found.start() + 1} of "
+                    f"{text!r}: not Unicode text (a broken \\u escape?)",
+                    name if isinstance(name, str) else None,
+                )
+    return None
+
+
+def _strings_in(*values: object) -> Iterator[str]:
+    """Every string in ``values`` (nested lists and mappings too), ASCII ones left out."""
+    for value in values:
+        if isinstance(value, str):
+            if not value.isascii():
+                yield value
+        elif isinstance(value, (list, tuple)):
+            yield from _strings_in(*value)
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                yield from _strings_in(key, item)
+
+
+def _read_csv(handle: IO[bytes], label: str, fields: _Fields) -> Iterator[tuple[int, _Row]]:
     # csv reads text; line numbers come from the decoder so that a record is reported at the
     # line where it ends (a quoted newline makes one record span several lines).
     position = [0]
@@ -242,6 +326,7 @@ def _read_csv(handle: IO[bytes], label: str) -> Iterator[tuple[int, _Row]]:
                 yield text
 
     header: list[str] | None = None
+    rows_seen = 0
     for cells in csv.reader(texts()):
         line = position[0]
         if bad_bytes:
@@ -254,7 +339,9 @@ def _read_csv(handle: IO[bytes], label: str) -> Iterator[tuple[int, _Row]]:
             duplicates = sorted({name for name in header if header.count(name) > 1})
             if duplicates:
                 raise CatalogError(label, line, None, f"duplicate column names {duplicates}")
+            _check_header(header, fields, label, line)
             continue
+        rows_seen += 1
         if len(cells) != len(header):
             yield line, _BadLine(f"{len(cells)} cells where the header has {len(header)} columns")
             continue
@@ -266,6 +353,33 @@ def _read_csv(handle: IO[bytes], label: str) -> Iterator[tuple[int, _Row]]:
         yield line, row
     if bad_bytes:  # the bad line was the last one, read as an empty record
         yield position[0], bad_bytes.pop()
+        rows_seen += 1
+    if header is None:
+        raise CatalogError(label, None, None, "no records: the file is empty (not even a header)")
+    if not rows_seen:
+        raise CatalogError(
+            label, None, None, f"no records: the file has only its header ({_columns(header)})"
+        )
+
+
+def _check_header(header: list[str], fields: _Fields, label: str, line: int) -> None:
+    """Refuse a header that lacks a column every record must have (aliases are optional)."""
+    for name in (fields.text, fields.weight, fields.id):
+        if name is None or name in header:
+            continue
+        problem = f"the header has no column {name!r}; its columns are {_columns(header)}"
+        if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
+            separator = "';'" if ";" in header[0] else "tab"
+            problem += f" (the file looks {separator}-separated; a CSV catalog uses commas)"
+        elif name == fields.text:
+            problem += "; name the title column with --text-field (text_field in Python)"
+        raise CatalogError(label, line, name, problem)
+
+
+def _columns(header: list[str]) -> str:
+    listed = ", ".join(repr(name) for name in header[:MAX_LISTED_COLUMNS])
+    hidden = len(header) - MAX_LISTED_COLUMNS
+    return listed + (f" and {hidden} more" if hidden > 0 else "")
 
 
 def _csv_value(cell: str) -> object:
@@ -288,7 +402,11 @@ def _validate(row: object, fields: _Fields, line: int, from_csv: bool, label: st
 
     text = row.get(fields.text)
     if text is None:
-        raise fail(fields.text, "missing title")
+        if from_csv:
+            raise fail(fields.text, "missing title")
+        # A misnamed field shows here first in JSON: list the names the record does have.
+        names = ", ".join(repr(name) for name in list(row)[:MAX_LISTED_COLUMNS])
+        raise fail(fields.text, f"missing title (the record's fields: {names or 'none'})")
     if not isinstance(text, str):
         if from_csv:
             text = str(text)  # a CSV title that happens to look numeric ("1941")

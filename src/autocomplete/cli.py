@@ -60,6 +60,11 @@ def _open_engine(args: argparse.Namespace, progress: bool = False) -> Autocomple
     path = Path(catalog)
     if path.is_dir():
         return Autocomplete.load(path)
+    if not path.exists():
+        # --catalog takes either kind; a mistyped index name must not read as a bad format.
+        raise CatalogError(
+            catalog, None, None, "not found (neither a catalog file nor a saved index directory)"
+        )
     engine = Autocomplete.from_catalog(
         path,
         text_field=args.text_field,

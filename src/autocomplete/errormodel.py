@@ -98,12 +98,18 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from rapidfuzz.distance import OSA
 
-from autocomplete._align import SYMBOLS, Pricer
-from autocomplete._align import align as align
+from autocomplete._kernels import python_kernels
+
+if TYPE_CHECKING or "_align" not in python_kernels():
+    from autocomplete._align import SYMBOLS, Pricer
+    from autocomplete._align import align as align
+else:  # built without a C compiler: the same statements, in Python (slower)
+    from autocomplete._align_python import SYMBOLS, Pricer
+    from autocomplete._align_python import align as align
 
 FORMAT = "autocomplete-error-model"
 FORMAT_VERSION = 1

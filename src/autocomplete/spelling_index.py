@@ -29,12 +29,18 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import marisa_trie
 import numpy as np
 import numpy.typing as npt
 
-from autocomplete._nearby import DeletionProbe
+from autocomplete._kernels import python_kernels
+
+if TYPE_CHECKING or "_nearby" not in python_kernels():
+    from autocomplete._nearby import DeletionProbe
+else:  # built without a C compiler: the same statements, in Python (slower)
+    from autocomplete._nearby_python import DeletionProbe
 
 MIN_INDEXED_CHARS = 3
 MAX_INDEXED_CHARS = 8

@@ -1,0 +1,21 @@
+"""The C extensions, the one part of the build that pyproject.toml cannot declare yet.
+
+setuptools reads everything else (name, dependencies, packages, package data) from
+pyproject.toml; its ``[tool.setuptools.ext-modules]`` table is still experimental and warns on
+every install, so the extensions are declared here, in the stable way.
+
+The typo path's two hottest steps are in C (see each module's header): the error model's
+alignment and pricing (``_align``) and the spelling index's deletion probe (``_nearby``). They
+need a C compiler and the Python headers. Both are optional: without a compiler the install
+still succeeds, and the package runs their plain-Python twins (``_align_python``,
+``_nearby_python``), with the same answers, slower, saying so once through ``logging``.
+"""
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension("autocomplete._align", sources=["src/autocomplete/_align.c"], optional=True),
+        Extension("autocomplete._nearby", sources=["src/autocomplete/_nearby.c"], optional=True),
+    ]
+)
