@@ -15,8 +15,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# The C extensions (src/autocomplete/*.c) are compiled by the install: rebuild when they change.
-EXTENSIONS := $(wildcard src/autocomplete/*.c)
+# The C extensions (src/autocomplete/*/*.c) are compiled by the install: rebuild when they change.
+EXTENSIONS := $(wildcard src/autocomplete/*/*.c)
 $(VENV)/.runtime: pyproject.toml setup.py $(EXTENSIONS) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
@@ -45,4 +45,4 @@ bench: $(VENV)/.testing
 	$(BIN)/pytest --benchmark-only
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache build src/autocomplete/*.so
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache build src/autocomplete/*/*.so

@@ -15,7 +15,11 @@ from setuptools import Extension, setup
 
 setup(
     ext_modules=[
-        Extension("autocomplete._align", sources=["src/autocomplete/_align.c"], optional=True),
-        Extension("autocomplete._nearby", sources=["src/autocomplete/_nearby.c"], optional=True),
+        Extension(
+            "autocomplete.spell._align", sources=["src/autocomplete/spell/_align.c"], optional=True
+        ),
+        Extension(
+            "autocomplete.index._nearby", sources=["src/autocomplete/index/_nearby.c"], optional=True
+        ),
     ]
 )

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from autocomplete import CatalogIndex, IndexFormatError, Record, load_catalog
-from autocomplete.bundled import cache_directory
-from autocomplete.index import FORMAT_VERSION
-from autocomplete.index_build import Progress, build_index
-from autocomplete.synthetic import GENERATOR_VERSION, generate_titles
+from autocomplete.index.build import Progress, build_index
+from autocomplete.index.catalog_index import FORMAT_VERSION
+from autocomplete.paths import cache_directory
+from autocomplete.tools.synthetic import GENERATOR_VERSION, generate_titles
 
 BENCH_TITLES_ENV = "AUTOCOMPLETE_BENCH_TITLES"
 DEFAULT_BENCH_TITLES = 1_000_000

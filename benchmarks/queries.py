@@ -20,9 +20,9 @@ import marisa_trie
 import numpy as np
 
 from autocomplete import Autocomplete, Record
-from autocomplete.evaluation.queries import ONE_SLIP, TWO_SLIPS, generate_queries, typed_form
-from autocomplete.normalize import normalize_query
-from autocomplete.titles import split_leading_article
+from autocomplete.text.normalize import normalize_query
+from autocomplete.text.titles import split_leading_article
+from autocomplete.tools.evaluation.queries import ONE_SLIP, TWO_SLIPS, generate_queries, typed_form
 
 MAX_PREFIX = 20
 """Longest prefix typed, in characters."""
@@ -208,7 +208,7 @@ def typo_sessions(
     """Keystrokes of people typing titles with one or two slips, each session in order.
 
     Targets come from ``draw_targets`` (by popularity, a share from the tail); the slips
-    and cut points come from the evaluation's generator (``autocomplete.evaluation.queries``:
+    and cut points come from the evaluation's generator (``autocomplete.tools.evaluation.queries``:
     keyboard substitutions, dropped, extra, doubled and swapped letters), half the sessions with
     one slip and half with two. A session is every keystroke from the first one that carries an
     error (is no longer a prefix of the title as typed) to the finished query: the keystrokes

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from autocomplete import Autocomplete, CatalogIndex
-from autocomplete.bundled import bundled_records
-from autocomplete.index_build import build_index
+from autocomplete.index.build import build_index
+from autocomplete.index.bundled import bundled_records
 from catalogs import (
     bench_titles,
     directory_bytes,

@@ -37,7 +37,7 @@ import pytest
 
 from autocomplete import Autocomplete
 from autocomplete.feedback import FeedbackLayer, SqliteStore
-from autocomplete.normalize import normalize_query
+from autocomplete.text.normalize import normalize_query
 from queries import ALL, Served
 
 RATE = 1_000

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run the tests that exercise the C extensions (src/autocomplete/*.c) against builds with
+# Run the tests that exercise the C extensions (src/autocomplete/*/_*.c) against builds with
 # AddressSanitizer and UndefinedBehaviorSanitizer, to catch memory errors the ordinary build
 # would survive silently; then the same tests on the extensions' plain-Python twins (what an
 # install without a C compiler runs). Needs gcc; about a minute.
@@ -15,7 +15,7 @@ tests=(tests/test_align.py tests/test_kernels.py tests/test_spelling_index.py te
     tests/test_candidates.py tests/test_anchored.py tests/test_engine.py
     --deselect tests/test_kernels.py::test_the_engine_answers_the_same_on_the_twins)
 # The extensions are optional to the install, so check that this one did compile them.
-"$python" -c "import autocomplete._align, autocomplete._nearby" || {
+"$python" -c "import autocomplete.spell._align, autocomplete.index._nearby" || {
     echo "check_extensions: the install has no compiled kernels (is a C compiler missing?)" >&2
     exit 1
 }
@@ -27,18 +27,19 @@ tests=(tests/test_align.py tests/test_kernels.py tests/test_spelling_index.py te
 suffix="$("$python" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')"
 include="$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
 cp -r "$root/src" "$work/src"
-rm -f "$work"/src/autocomplete/*.so
-for source in "$root"/src/autocomplete/*.c; do
+rm -f "$work"/src/autocomplete/*/*.so
+for source in "$root"/src/autocomplete/*/*.c; do
     name="$(basename "$source" .c)"
+    package="$(basename "$(dirname "$source")")"
     gcc -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
         -fno-omit-frame-pointer -shared -fPIC -I"$include" "$source" \
-        -o "$work/src/autocomplete/$name$suffix"
+        -o "$work/src/autocomplete/$package/$name$suffix"
 done
 preload="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)"
 cd "$root"
 export ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD="$preload" PYTHONPATH="$work/src"
 # The sanitized builds must be the ones imported, not the installed ones.
-"$python" -c "import autocomplete._align as a, autocomplete._nearby as n, sys
+"$python" -c "import autocomplete.spell._align as a, autocomplete.index._nearby as n, sys
 sys.exit(not all(m.__file__.startswith('$work') for m in (a, n)))"
 AUTOCOMPLETE_DATA_DIR="$root/data" XDG_CACHE_HOME="$work/cache" \
     "$python" -m pytest -q -p no:cacheprovider "${tests[@]}"

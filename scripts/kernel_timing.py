@@ -15,7 +15,7 @@ import random
 import time
 
 from autocomplete import Autocomplete
-from autocomplete.bundled import bundled_records
+from autocomplete.index.bundled import bundled_records
 
 SAMPLED_TITLES = 300
 """Titles drawn (seed 0); those shorter than 6 characters are left out."""

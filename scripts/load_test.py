@@ -60,7 +60,7 @@ class Sample:
 
 def typed_queries(count: int, seed: int) -> list[str]:
     """``count`` queries as a crowd typing popular titles would send them."""
-    from autocomplete.bundled import bundled_records
+    from autocomplete.index.bundled import bundled_records
 
     records = bundled_records()
     popular = sorted(records, key=lambda record: record.weight, reverse=True)[:5_000]
@@ -112,7 +112,7 @@ def start_gunicorn(port: int, workers: int, store: Path) -> subprocess.Popen[byt
         "AUTOCOMPLETE_FEEDBACK": f"sqlite:///{store}",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "python:web.gunicorn_conf"],
+        [sys.executable, "-m", "gunicorn", "-c", "python:autocomplete.web.gunicorn_conf"],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,

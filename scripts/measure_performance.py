@@ -17,7 +17,7 @@ What is measured (medians over ``--repeats`` repetitions unless said otherwise):
 * the saved index's size on disk.
 
 Catalogs: the bundled movies (58,788 titles) and seeded synthetic catalogs
-(``autocomplete.synthetic``) of ``--sizes`` titles. A synthetic index built here is also saved
+(``autocomplete.tools.synthetic``) of ``--sizes`` titles. A synthetic index built here is also saved
 into the benchmarks' cache, so ``pytest benchmarks`` can reuse it.
 
 With ``--write PATH`` the generated part of the document at PATH (between the
@@ -47,8 +47,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import numpy as np  # noqa: E402
 
 from autocomplete import Autocomplete, CatalogIndex, Record  # noqa: E402
-from autocomplete.bundled import bundled_records  # noqa: E402
-from autocomplete.index_build import build_index  # noqa: E402
+from autocomplete.index.build import build_index  # noqa: E402
+from autocomplete.index.bundled import bundled_records  # noqa: E402
 from catalogs import (  # noqa: E402
     SYNTHETIC_SEED,
     cached_synthetic_index,

@@ -25,8 +25,8 @@ K = 10
 
 def record(output: Path) -> None:
     from autocomplete import Autocomplete
-    from autocomplete.bundled import bundled_records
-    from autocomplete.evaluation.queries import CATEGORIES, generate_queries
+    from autocomplete.index.bundled import bundled_records
+    from autocomplete.tools.evaluation.queries import CATEGORIES, generate_queries
 
     engine = Autocomplete()
     records = bundled_records()

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from autocomplete import Autocomplete
-from autocomplete.spelling_index import SpellingIndex
+from autocomplete.index.spelling import SpellingIndex
 
 PROBES = 2_000
 PSEUDO_WORD_LOG_PRIOR = -15.0

@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from autocomplete import Autocomplete  # noqa: E402
-from autocomplete.candidates import ChannelModel  # noqa: E402
-from autocomplete.errormodel import ErrorModel  # noqa: E402
+from autocomplete.spell.candidates import ChannelModel  # noqa: E402
+from autocomplete.spell.errormodel import ErrorModel  # noqa: E402
 from queries import latencies_ns, percentiles_us, typo_sessions  # noqa: E402
 
 K = 10

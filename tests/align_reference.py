@@ -8,8 +8,8 @@ to the bit, on many pairs. The alignment itself is stated once, in ``_align_pyth
 
 from __future__ import annotations
 
-from autocomplete._align_python import align, far_apart_substitutions, mirror_align
-from autocomplete.errormodel import MAX_SEARCH_EDITS, Edit, ErrorModel, edit_key, span_ends
+from autocomplete.spell._align_python import align, far_apart_substitutions, mirror_align
+from autocomplete.spell.errormodel import MAX_SEARCH_EDITS, Edit, ErrorModel, edit_key, span_ends
 
 
 def edits_cost(model: ErrorModel, typed: str, intended: str, edits: list[Edit]) -> float:

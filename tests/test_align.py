@@ -1,7 +1,7 @@
 """The alignment and pricing kernels against their statements, both ways.
 
-Every test runs on the C module (``autocomplete._align``) and on its plain-Python twin
-(``autocomplete._align_python``, what an install without a C compiler runs): the two give the
+Every test runs on the C module (``autocomplete.spell._align``) and on its plain-Python twin
+(``autocomplete.spell._align_python``, what an install without a C compiler runs): the two give the
 same alignments and the same costs, to the bit, as the model-level statements in
 ``align_reference``.
 """
@@ -16,12 +16,12 @@ from types import ModuleType
 import pytest
 from rapidfuzz.distance import OSA
 
-import autocomplete._align
-import autocomplete._align_python
+import autocomplete.spell._align
+import autocomplete.spell._align_python
 from align_reference import align as reference_align
 from align_reference import settle as reference_settle
 from align_reference import single_edit_cost as reference_single_edit_cost
-from autocomplete.errormodel import ALPHABET, MAX_SEARCH_EDITS, WORD_START, ErrorModel
+from autocomplete.spell.errormodel import ALPHABET, MAX_SEARCH_EDITS, WORD_START, ErrorModel
 
 # Letters of the model's alphabet, and some outside it (priced through the Python fallback).
 LETTERS = "etaoinshrdlu" + "xqz19 " + "éßж^"
@@ -33,14 +33,14 @@ def model() -> ErrorModel:
 
 
 @pytest.fixture(
-    params=[autocomplete._align, autocomplete._align_python], ids=["compiled", "python"]
+    params=[autocomplete.spell._align, autocomplete.spell._align_python], ids=["compiled", "python"]
 )
 def kernel(request: pytest.FixtureRequest) -> ModuleType:
     module: ModuleType = request.param
     return module
 
 
-def _pricer(kernel: ModuleType, model: ErrorModel) -> autocomplete._align.Pricer:
+def _pricer(kernel: ModuleType, model: ErrorModel) -> autocomplete.spell._align.Pricer:
     """The kernel's pricer for ``model``, made as ``ErrorModel`` makes its own."""
     dense = array(
         "d",
@@ -51,7 +51,7 @@ def _pricer(kernel: ModuleType, model: ErrorModel) -> autocomplete._align.Pricer
             for second in kernel.SYMBOLS
         ),
     )
-    pricer: autocomplete._align.Pricer = kernel.Pricer(
+    pricer: autocomplete.spell._align.Pricer = kernel.Pricer(
         dense,
         model.parameters.first_letter_penalty,
         model.parameters.prefix_pending_cost,

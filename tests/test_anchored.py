@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from autocomplete import Autocomplete
-from autocomplete.anchored import anchored_readings, max_anchored_edits
-from autocomplete.errormodel import ErrorModel
+from autocomplete.spell.anchored import anchored_readings, max_anchored_edits
+from autocomplete.spell.errormodel import ErrorModel
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from autocomplete.bundled import bundled_index, cache_directory
+from autocomplete.index.bundled import bundled_index, cache_directory
 
 
 def test_bundled_index_is_cached_and_stale_copies_go(

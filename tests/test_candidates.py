@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from autocomplete.candidates import COST, LIKELY_SLIP_COST, TEXT, Speller
-from autocomplete.errormodel import ErrorModel
-from autocomplete.spelling_index import SpellingIndex
+from autocomplete.index.spelling import SpellingIndex
+from autocomplete.spell.candidates import COST, LIKELY_SLIP_COST, TEXT, Speller
+from autocomplete.spell.errormodel import ErrorModel
 
 TITLES = [
     (["the", "big", "lebowski"], math.log(0.4)),

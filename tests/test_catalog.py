@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from autocomplete import Autocomplete, CatalogError, load_catalog
-from autocomplete.catalog import CatalogNotFoundError
+from autocomplete.catalog.loader import CatalogNotFoundError
 
 
 def _write(path: Path, text: str | bytes) -> Path:

@@ -8,10 +8,8 @@ from types import MappingProxyType
 import numpy as np
 import pytest
 
-from autocomplete import columns as columns_module
-from autocomplete.bundled import bundled_catalog_path
-from autocomplete.catalog import Record, load_catalog
-from autocomplete.columns import (
+from autocomplete.catalog import columns as columns_module
+from autocomplete.catalog.columns import (
     MAX_TAGS,
     CategoryColumn,
     ColumnsFormatError,
@@ -21,6 +19,8 @@ from autocomplete.columns import (
     NumberColumn,
     TagsColumn,
 )
+from autocomplete.catalog.loader import Record, load_catalog
+from autocomplete.index.bundled import bundled_catalog_path
 
 
 def record(number: int, **metadata: object) -> Record:

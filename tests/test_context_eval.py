@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from autocomplete.bundled import bundled_index
-from autocomplete.columns import MetadataColumns
-from autocomplete.context_eval import (
+from autocomplete.catalog.columns import MetadataColumns
+from autocomplete.index.bundled import bundled_index
+from autocomplete.index.catalog_index import CatalogIndex
+from autocomplete.tools.context_eval import (
     Session,
     add_command,
     engine_suggest,
@@ -18,7 +19,6 @@ from autocomplete.context_eval import (
     records_of,
     reference_suggest,
 )
-from autocomplete.index import CatalogIndex
 
 
 @pytest.fixture(scope="module")

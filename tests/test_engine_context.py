@@ -7,7 +7,7 @@ import math
 import pytest
 
 from autocomplete import Autocomplete
-from autocomplete.session_context import GENRE_NUDGE, MAX_CONTEXT_BOOST
+from autocomplete.rank.session_context import GENRE_NUDGE, MAX_CONTEXT_BOOST
 
 FELLOWSHIP = "m30658"
 TWO_TOWERS = "m30660"

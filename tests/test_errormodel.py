@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from autocomplete import errormodel_train
-from autocomplete.errormodel import (
+from autocomplete.index.spelling import deletion_depth
+from autocomplete.spell.errormodel import (
     ALTERNATIONS,
     MAX_RESPELLING_COST,
     MODEL_FILE,
@@ -23,8 +23,8 @@ from autocomplete.errormodel import (
     count_alternations,
     edit_key,
 )
-from autocomplete.errormodel_train import parse_line, train
-from autocomplete.spelling_index import deletion_depth
+from autocomplete.tools import errormodel_train
+from autocomplete.tools.errormodel_train import parse_line, train
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +160,7 @@ def test_save_and_load_round_trip(model: ErrorModel, tmp_path: Path) -> None:
 
 
 def test_bundled_model_is_small_and_says_where_it_came_from(model: ErrorModel) -> None:
-    from autocomplete.bundled import data_directory
+    from autocomplete.paths import data_directory
 
     path = data_directory() / MODEL_FILE
     assert path.stat().st_size < 200_000
@@ -253,7 +253,7 @@ def test_train_errors_without_codespell_says_how_to_install(
 def test_runtime_does_not_import_codespell() -> None:
     script = (
         "import sys\n"
-        "from autocomplete.errormodel import ErrorModel\n"
+        "from autocomplete.spell.errormodel import ErrorModel\n"
         "ErrorModel.load().cost('teh', 'the')\n"
         "assert 'codespell_lib' not in sys.modules\n"
     )

@@ -8,10 +8,10 @@ import pytest
 from rapidfuzz.distance import OSA
 
 from autocomplete import Autocomplete
-from autocomplete.bundled import bundled_catalog_path
-from autocomplete.catalog import Record, load_catalog
-from autocomplete.evaluation import add_command, run_system, run_systems
-from autocomplete.evaluation.metrics import (
+from autocomplete.catalog.loader import Record, load_catalog
+from autocomplete.index.bundled import bundled_catalog_path
+from autocomplete.tools.evaluation import add_command, run_system, run_systems
+from autocomplete.tools.evaluation.metrics import (
     OVERALL,
     Outcome,
     first_hit,
@@ -19,7 +19,7 @@ from autocomplete.evaluation.metrics import (
     summarize,
     summarize_by_category,
 )
-from autocomplete.evaluation.peers import (
+from autocomplete.tools.evaluation.peers import (
     PEERS,
     ExactPrefix,
     Ours,
@@ -27,7 +27,7 @@ from autocomplete.evaluation.peers import (
     RapidFuzzWRatio,
     build_peers,
 )
-from autocomplete.evaluation.queries import (
+from autocomplete.tools.evaluation.queries import (
     CATEGORIES,
     CLEAN,
     DIACRITICS,
@@ -49,7 +49,7 @@ from autocomplete.evaluation.queries import (
     phonetic_variants,
     typed_form,
 )
-from autocomplete.evaluation.report import RunInfo, markdown, targets
+from autocomplete.tools.evaluation.report import RunInfo, markdown, targets
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_CATALOG = FIXTURES / "engine_catalog.jsonl"
@@ -373,7 +373,7 @@ def _info() -> RunInfo:
 
 def test_bar_chart(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
-    from autocomplete.evaluation.report import bar_chart
+    from autocomplete.tools.evaluation.report import bar_chart
 
     table = {
         "ours": summarize_by_category([Outcome("clean", 1, 0.001)]),

@@ -10,7 +10,7 @@ import pytest
 
 from autocomplete import Autocomplete
 from autocomplete.feedback import FeedbackConfig, FeedbackLayer, MemoryStore
-from autocomplete.normalize import normalize_query
+from autocomplete.text.normalize import normalize_query
 
 if TYPE_CHECKING:
     from feedback_fixtures import FakeClock

@@ -32,7 +32,7 @@ from autocomplete.feedback import (
     compact_store,
     open_store,
 )
-from web import create_app
+from autocomplete.web import create_app
 
 pytest_plugins = ["feedback_fixtures"]
 

@@ -11,7 +11,7 @@ import pytest
 
 from autocomplete import Autocomplete
 from autocomplete.feedback import simulate
-from autocomplete.feedback.simulate import (
+from autocomplete.tools.feedback_simulation import (
     SimulationConfig,
     choose_trending,
     mean_reciprocal_rank,

@@ -7,11 +7,12 @@ from types import MappingProxyType
 import numpy as np
 import pytest
 
-from autocomplete.bundled import bundled_index
-from autocomplete.catalog import Record
-from autocomplete.columns import MetadataColumns
-from autocomplete.context_eval import records_of
-from autocomplete.filters import (
+from autocomplete.catalog.columns import MetadataColumns
+from autocomplete.catalog.loader import Record
+from autocomplete.index.build import build_index
+from autocomplete.index.bundled import bundled_index
+from autocomplete.index.catalog_index import CatalogIndex
+from autocomplete.rank.filters import (
     BoostRule,
     FilterCache,
     LruCache,
@@ -22,8 +23,7 @@ from autocomplete.filters import (
     filtered_top_entries,
     where_key,
 )
-from autocomplete.index import CatalogIndex
-from autocomplete.index_build import build_index
+from autocomplete.tools.context_eval import records_of
 
 # (text, votes, metadata); titles are numbered in this order.
 FILMS: list[tuple[str, float, dict[str, object]]] = [

@@ -6,11 +6,11 @@ from types import MappingProxyType
 
 import pytest
 
-from autocomplete.catalog import Record
-from autocomplete.index import CatalogIndex, IndexFormatError
-from autocomplete.index_build import build_index
+from autocomplete.catalog.loader import Record
+from autocomplete.index.build import build_index
+from autocomplete.index.catalog_index import CatalogIndex, IndexFormatError
 from autocomplete.limits import PRECOMPUTED_TOP, WIDE_PREFIX_ENTRIES
-from autocomplete.normalize import normalize
+from autocomplete.text.normalize import normalize
 
 WORDS = ["red", "blue", "green", "big", "small", "night", "day", "star", "war", "love"]
 

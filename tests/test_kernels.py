@@ -15,16 +15,16 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-import autocomplete._align
-import autocomplete._align_python
-import autocomplete._nearby
-import autocomplete._nearby_python
+import autocomplete.index._nearby
+import autocomplete.index._nearby_python
+import autocomplete.spell._align
+import autocomplete.spell._align_python
 from autocomplete import errormodel, spelling_index
 from autocomplete._kernels import KERNELS_VARIABLE
-from autocomplete.spelling_index import MAX_INDEXED_CHARS, SpellingIndex
+from autocomplete.index.spelling import MAX_INDEXED_CHARS, SpellingIndex
 from kernel_answers import QUERIES, engine_answers
 
-PROBES = [autocomplete._nearby, autocomplete._nearby_python]
+PROBES = [autocomplete.index._nearby, autocomplete.index._nearby_python]
 
 
 def _python_asked() -> bool:
@@ -35,9 +35,9 @@ def test_the_import_sites_run_the_kernels_the_install_built() -> None:
     # A normal install compiles both kernels, and the library uses them; the twins run only
     # when asked (the tests' second way) or when a compiled module is missing, which fails here.
     align, nearby = (
-        (autocomplete._align_python, autocomplete._nearby_python)
+        (autocomplete.spell._align_python, autocomplete.index._nearby_python)
         if _python_asked()
-        else (autocomplete._align, autocomplete._nearby)
+        else (autocomplete.spell._align, autocomplete.index._nearby)
     )
     assert errormodel.Pricer is align.Pricer and errormodel.align is align.align
     assert spelling_index.DeletionProbe is nearby.DeletionProbe
@@ -72,8 +72,8 @@ def _arrays(index: SpellingIndex) -> list[np.ndarray]:
 
 def test_the_probes_give_the_same_answers_in_the_same_order() -> None:
     index, typed_words = _random_index(seed=11)
-    compiled = autocomplete._nearby.DeletionProbe(index.deletions.get, *_arrays(index))
-    twin = autocomplete._nearby_python.DeletionProbe(index.deletions.get, *_arrays(index))
+    compiled = autocomplete.index._nearby.DeletionProbe(index.deletions.get, *_arrays(index))
+    twin = autocomplete.index._nearby_python.DeletionProbe(index.deletions.get, *_arrays(index))
     answered = 0
     for typed in [*typed_words, "x" * 100, ""]:
         for depth in (0, 1, 2):

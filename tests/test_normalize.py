@@ -2,7 +2,12 @@ from __future__ import annotations
 
 import pytest
 
-from autocomplete.normalize import display_spans, normalize, normalize_query, normalize_with_offsets
+from autocomplete.text.normalize import (
+    display_spans,
+    normalize,
+    normalize_query,
+    normalize_with_offsets,
+)
 
 
 @pytest.mark.parametrize(

@@ -98,6 +98,6 @@ def test_without_a_c_compiler_the_install_succeeds_and_answers_the_same(tmp_path
     assert twins == compiled
     # Said once, through logging, naming both kernels; the compiled build says nothing.
     assert said.count("compiled kernels are missing") == 1, said
-    assert "No module named 'autocomplete._align'" in said
-    assert "No module named 'autocomplete._nearby'" in said
+    assert "No module named 'autocomplete.spell._align'" in said
+    assert "No module named 'autocomplete.index._nearby'" in said
     assert "compiled kernels" not in quiet

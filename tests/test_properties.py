@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autocomplete import Autocomplete, CatalogError, load_catalog
-from autocomplete.errormodel import ErrorModel
-from autocomplete.index_build import build_index
-from web import create_app
+from autocomplete.index.build import build_index
+from autocomplete.spell.errormodel import ErrorModel
+from autocomplete.web import create_app
 
 GENRES = ("Drama", "Comedy", "Animation", "Documentary")
 PUNCTUATION = "!$%&*()-.,:;'\"?/#@+=~"

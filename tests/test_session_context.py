@@ -4,14 +4,13 @@ from types import MappingProxyType
 
 import pytest
 
-from autocomplete.bundled import bundled_index
-from autocomplete.catalog import Record
-from autocomplete.columns import MetadataColumns
-from autocomplete.context_eval import records_of, reference_suggest
-from autocomplete.filters import FilterCache
-from autocomplete.index import CatalogIndex
-from autocomplete.index_build import build_index
-from autocomplete.session_context import (
+from autocomplete.catalog.columns import MetadataColumns
+from autocomplete.catalog.loader import Record
+from autocomplete.index.build import build_index
+from autocomplete.index.bundled import bundled_index
+from autocomplete.index.catalog_index import CatalogIndex
+from autocomplete.rank.filters import FilterCache
+from autocomplete.rank.session_context import (
     GENRE_NUDGE,
     MAX_CONTEXT_BOOST,
     MAX_SESSION_CLICKS,
@@ -21,6 +20,7 @@ from autocomplete.session_context import (
     genre_nudge,
     related_titles,
 )
+from autocomplete.tools.context_eval import records_of, reference_suggest
 
 # Parsing ----------------------------------------------------------------------------------------
 

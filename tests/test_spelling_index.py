@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from rapidfuzz.distance import OSA
 
-from autocomplete._nearby import DeletionProbe
-from autocomplete.spelling_index import (
+from autocomplete.index._nearby import DeletionProbe
+from autocomplete.index.spelling import (
     MAX_INDEXED_CHARS,
     SpellingIndex,
     deletion_depth,

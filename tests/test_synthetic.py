@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from autocomplete import load_catalog, synthetic
-from autocomplete.synthetic import bundled_source_records, generate_titles, write_catalog
+from autocomplete.tools.synthetic import bundled_source_records, generate_titles, write_catalog
 
 COUNT = 5_000
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from autocomplete.titles import restore_inverted_title, split_leading_article
+from autocomplete.text.titles import restore_inverted_title, split_leading_article
 
 
 @pytest.mark.parametrize(

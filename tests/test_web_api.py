@@ -29,10 +29,10 @@ from flask.testing import FlaskClient
 
 from autocomplete import Autocomplete, Suggestion
 from autocomplete.serve import add_command, app_config
-from web import CONTENT_SECURITY_POLICY, create_app
-from web.config import config_from_env
-from web.pages import highlight_segments
-from web.service import prepare_index
+from autocomplete.web import CONTENT_SECURITY_POLICY, create_app
+from autocomplete.web.config import config_from_env
+from autocomplete.web.pages import highlight_segments
+from autocomplete.web.service import prepare_index
 
 REPO = Path(__file__).resolve().parents[1]
 XSS_CATALOG = Path(__file__).parent / "web_fixtures" / "xss_catalog.jsonl"
@@ -1216,7 +1216,7 @@ def gunicorn_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[byte
         "AUTOCOMPLETE_FEEDBACK": f"sqlite:///{tmp_path / 'clicks.db'}",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "python:web.gunicorn_conf"],
+        [sys.executable, "-m", "gunicorn", "-c", "python:autocomplete.web.gunicorn_conf"],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -35,7 +35,7 @@ from playwright.sync_api import (
 from playwright.sync_api import Error as PlaywrightError
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from web import create_app
+from autocomplete.web import create_app
 
 pytestmark = pytest.mark.browser
 

@@ -15,9 +15,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response as BaseResponse
 
-from web.config import DEFAULTS
-from web.service import open_engine
-from web.validation import ApiError
+from .config import DEFAULTS
+from .service import open_engine
+from .validation import ApiError
 
 __all__ = ["CONTENT_SECURITY_POLICY", "create_app"]
 
@@ -70,7 +70,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
         )
 
-    from web import api, opensearch, pages
+    from . import api, opensearch, pages
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)

@@ -16,9 +16,10 @@ from werkzeug.datastructures import MultiDict
 
 from autocomplete import Autocomplete, Suggestion
 from autocomplete.feedback import FeedbackHealth, StoreUnavailableError
-from web.facets import ChosenFilter, Facets, catalog_facets
-from web.learned import learned_titles as learned
-from web.validation import (
+
+from .facets import ChosenFilter, Facets, catalog_facets
+from .learned import learned_titles as learned
+from .validation import (
     MAX_DWELL_MS,
     ApiError,
     context_arg,

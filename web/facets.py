@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autocomplete.columns import MetadataColumns, NumberColumn, TagsColumn
+from autocomplete.catalog.columns import MetadataColumns, NumberColumn, TagsColumn
 
 MAX_DECADES = 24
 """Decade chips at most: the most recent ones (a year field far outside history is no year)."""

@@ -15,9 +15,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from web.config import ENV_PREFIX, config_from_env
+from .config import ENV_PREFIX, config_from_env
 
-wsgi_app = "web.wsgi:app"
+wsgi_app = "autocomplete.web.wsgi:app"
 bind = os.environ.get(ENV_PREFIX + "BIND", "127.0.0.1:8000")
 workers = int(os.environ.get(ENV_PREFIX + "WORKERS", "2"))
 # Threads keep connections alive for browsers; a suggestion costs about a millisecond of CPU.
@@ -32,7 +32,7 @@ loglevel = "info"
 
 def on_starting(server: Any) -> None:
     """Build or find the saved index once, and point every worker at that directory."""
-    from web.service import prepare_index
+    from .service import prepare_index
 
     config = config_from_env()
     directory = prepare_index(config.get("CATALOG"), config.get("CATALOG_FIELDS"))

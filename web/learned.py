@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from autocomplete import Autocomplete
-from autocomplete.normalize import normalize_typed
+from autocomplete.text.normalize import normalize_typed
 
 REFRESH_WAIT_S = 0.3
 """Longest wait for the background refresh before answering from what it has published (the

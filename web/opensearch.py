@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, render_template, request, url_for
 
-from web.api import run_suggest, setting
-from web.validation import query_arg
+from .api import run_suggest, setting
+from .validation import query_arg
 
 bp = Blueprint("opensearch", __name__)
 

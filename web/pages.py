@@ -18,10 +18,11 @@ from flask import Blueprint, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from autocomplete import Suggestion
-from autocomplete.session_context import MAX_SESSION_CLICKS, MAX_SESSION_QUERIES
-from web.api import chosen_filter, engine, run_suggest, served_facets, setting
-from web.facets import ChosenFilter
-from web.validation import ApiError, flag_arg, page_arg
+from autocomplete.rank.session_context import MAX_SESSION_CLICKS, MAX_SESSION_QUERIES
+
+from .api import chosen_filter, engine, run_suggest, served_facets, setting
+from .facets import ChosenFilter
+from .validation import ApiError, flag_arg, page_arg
 
 bp = Blueprint("pages", __name__)
 

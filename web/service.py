@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from autocomplete import Autocomplete
-from autocomplete.bundled import bundled_index, cache_directory
-from autocomplete.index import FORMAT_VERSION
+from autocomplete.index.bundled import bundled_index
+from autocomplete.index.catalog_index import FORMAT_VERSION
+from autocomplete.paths import cache_directory
 
 
 def open_engine(config: Mapping[str, Any]) -> Autocomplete:
@@ -42,7 +43,7 @@ def open_engine(config: Mapping[str, Any]) -> Autocomplete:
 def prepare_index(catalog: str | None, fields: Mapping[str, Any] | None = None) -> str | None:
     """Make sure the index for ``catalog`` is saved on disk; return the directory to load.
 
-    The bundled catalog is cached by ``autocomplete.bundled`` (None is returned: workers find
+    The bundled catalog is cached by ``autocomplete.index.bundled`` (None is returned: workers find
     it there). A saved index directory is returned as is. A catalog file is built once and
     saved under the cache directory, keyed by its content, the field names and the index
     format, so a restart only memory-maps it.

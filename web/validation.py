@@ -15,7 +15,7 @@ from typing import Any
 from flask import Request
 from werkzeug.datastructures import MultiDict
 
-from autocomplete.session_context import MAX_SESSION_CLICKS, MAX_SESSION_QUERIES
+from autocomplete.rank.session_context import MAX_SESSION_CLICKS, MAX_SESSION_QUERIES
 
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 """Session ids are opaque random tokens (the page makes 32 hex digits)."""

@@ -1,4 +1,4 @@
-"""The WSGI entry point for production servers: ``gunicorn web.wsgi:app``.
+"""The WSGI entry point for production servers: ``gunicorn autocomplete.web.wsgi:app``.
 
 Settings come from the environment (see ``web.config.config_from_env``): ``AUTOCOMPLETE_CATALOG``
 (a saved index directory, or a catalog file), ``AUTOCOMPLETE_FEEDBACK`` (a click-store URL, or
@@ -7,7 +7,7 @@ Settings come from the environment (see ``web.config.config_from_env``): ``AUTOC
 
 from __future__ import annotations
 
-from web import create_app
-from web.config import config_from_env
+from . import create_app
+from .config import config_from_env
 
 app = create_app(config_from_env())

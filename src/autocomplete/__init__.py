@@ -7,10 +7,10 @@
 
 from __future__ import annotations
 
-from autocomplete.catalog import CatalogError, LoadReport, Record, load_catalog
-from autocomplete.engine import Autocomplete
-from autocomplete.index import CatalogIndex, IndexFormatError
-from autocomplete.suggestion import Suggestion
+from autocomplete.catalog.loader import CatalogError, LoadReport, Record, load_catalog
+from autocomplete.engine.facade import Autocomplete
+from autocomplete.engine.suggestion import Suggestion
+from autocomplete.index.catalog_index import CatalogIndex, IndexFormatError
 
 __all__ = [
     "Autocomplete",

@@ -18,8 +18,8 @@ from functools import cache
 KERNELS_VARIABLE = "AUTOCOMPLETE_KERNELS"
 """Environment variable: ``python`` runs the plain-Python twins even where the C ones exist."""
 
-COMPILED_KERNELS = ("_align", "_nearby")
-"""The C extensions of the package, by module name under ``autocomplete``."""
+COMPILED_KERNELS = {"_align": "autocomplete.spell._align", "_nearby": "autocomplete.index._nearby"}
+"""The C extensions of the package: short name -> module."""
 
 logger = logging.getLogger("autocomplete")
 
@@ -38,9 +38,9 @@ def python_kernels() -> frozenset[str]:
         )
         return frozenset(COMPILED_KERNELS)
     missing: dict[str, str] = {}
-    for name in COMPILED_KERNELS:
+    for name, module in COMPILED_KERNELS.items():
         try:
-            importlib.import_module(f"autocomplete.{name}")
+            importlib.import_module(module)
         except ImportError as error:
             missing[name] = str(error)
     if missing:

@@ -10,9 +10,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from autocomplete.catalog import CatalogError
-from autocomplete.engine import Autocomplete
-from autocomplete.index import IndexFormatError
+from autocomplete.catalog.loader import CatalogError
+from autocomplete.engine.facade import Autocomplete
+from autocomplete.index.catalog_index import IndexFormatError
 from autocomplete.limits import DEFAULT_K, MAX_K
 
 
@@ -165,9 +165,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _tool_commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
-    from autocomplete import context_eval, errormodel_train, evaluation, serve, synthetic
+    from autocomplete import serve
     from autocomplete.feedback import cli as feedback_cli
-    from autocomplete.feedback import simulate
+    from autocomplete.tools import context_eval, errormodel_train, evaluation, synthetic
+    from autocomplete.tools import feedback_simulation as simulate
 
     return [
         serve.add_command,

@@ -15,6 +15,7 @@ ends (where it is kept) -> ``guard`` (what counts) -> ``click_model`` (what it m
 from __future__ import annotations
 
 from autocomplete.feedback.aggregates import Aggregates
+from autocomplete.feedback.backends import open_store
 from autocomplete.feedback.config import FeedbackConfig
 from autocomplete.feedback.events import (
     Click,
@@ -35,7 +36,6 @@ from autocomplete.feedback.store import (
     FeedbackStore,
     Scan,
     StoreUnavailableError,
-    open_store,
 )
 
 __all__ = [

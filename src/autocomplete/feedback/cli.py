@@ -16,10 +16,10 @@ import json
 import sys
 from pathlib import Path
 
+from autocomplete.feedback.backends import open_store
 from autocomplete.feedback.config import DAY_S, FeedbackConfig
 from autocomplete.feedback.layer import FeedbackLayer
 from autocomplete.feedback.retention import compact_store, export_jsonl
-from autocomplete.feedback.store import open_store
 
 
 def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

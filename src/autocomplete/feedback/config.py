@@ -1,6 +1,6 @@
 """``FeedbackConfig``: every tunable weight and limit of the feedback layer, in one place.
 
-The feedback term of a suggestion's score (see ``autocomplete.scoring``) for a normalized query
+The feedback term of a suggestion's score (see ``autocomplete.rank.scoring``) for a normalized query
 ``P`` and a title ``d`` is, in nats::
 
     feedback(P, d) = clip(click(P, d) + explicit(d), -max_demotion, max_boost)

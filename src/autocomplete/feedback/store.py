@@ -1,4 +1,5 @@
-"""The ``FeedbackStore`` interface, and ``open_store`` to open one from a URL.
+"""The ``FeedbackStore`` interface, and what its back ends share (``backends.open_store``
+opens one from a URL).
 
 A store owns every feedback event: it appends them durably, stamps each with a sequence number
 and a timestamp taken from its own clock, and hands them back in sequence order to every reader
@@ -32,7 +33,6 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
-from urllib.parse import urlsplit
 
 from autocomplete.feedback.aggregates import Aggregates
 from autocomplete.feedback.events import Event, Recorded, decode
@@ -120,43 +120,6 @@ class FeedbackStore(Protocol):
     def close(self) -> None:
         """Release connections; the store cannot be used afterwards. Idempotent."""
         ...
-
-
-def open_store(url_or_store: str | FeedbackStore, *, clock: Clock | None = None) -> FeedbackStore:
-    """A store for ``url_or_store``: a URL (see the module docstring) or a ready store.
-
-    ``clock`` replaces the back end's clock (tests); it cannot be given with a ready store.
-    """
-    if not isinstance(url_or_store, str):
-        if not isinstance(url_or_store, FeedbackStore):
-            raise TypeError(
-                "feedback must be a store URL or a FeedbackStore, "
-                f"got {type(url_or_store).__name__}"
-            )
-        if clock is not None:
-            raise ValueError("a clock can only be given when opening a store from a URL")
-        return url_or_store
-    parts = urlsplit(url_or_store)
-    scheme = parts.scheme.lower()
-    if scheme == "memory":
-        from autocomplete.feedback.memory_store import MemoryStore
-
-        return MemoryStore(clock=clock)
-    if scheme == "sqlite":
-        from autocomplete.feedback.sqlite_store import SqliteStore
-
-        path = url_or_store.split(":///", 1)[1] if ":///" in url_or_store else ""
-        if not path:
-            raise ValueError(f"a SQLite store URL needs a file path: {url_or_store!r}")
-        return SqliteStore(path, clock=clock)
-    if scheme in ("redis", "rediss", "unix"):
-        from autocomplete.feedback.redis_store import RedisStore
-
-        return RedisStore.from_url(url_or_store, clock=clock)
-    raise ValueError(
-        f"unknown feedback store URL {url_or_store!r}: "
-        "use memory://, sqlite:///path.db or redis://host:port/db"
-    )
 
 
 def read_events(scan: Callable[[int, int], Scan], after: int, limit: int) -> list[Recorded]:

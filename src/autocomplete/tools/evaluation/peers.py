@@ -2,7 +2,7 @@
 
 Every system answers ``suggest(query, k)`` with the ids of its ``k`` best titles, best first.
 All of them see the same catalog and the same text folding: titles and queries go through
-``autocomplete.normalize`` (lower case, accents and punctuation gone), so differences come from
+``autocomplete.text.normalize`` (lower case, accents and punctuation gone), so differences come from
 retrieval and correction, not from case or punctuation handling. The peers are used the way their
 documentation shows, with popularity (the catalog weight) wherever they can take it:
 
@@ -50,9 +50,9 @@ from typing import Any, Protocol
 import marisa_trie
 import numpy as np
 
-from autocomplete.catalog import Record
-from autocomplete.engine import Autocomplete
-from autocomplete.normalize import normalize, normalize_query
+from autocomplete.catalog.loader import Record
+from autocomplete.engine.facade import Autocomplete
+from autocomplete.text.normalize import normalize, normalize_query
 
 INSTALL_HINT = "pip install -e '.[eval]'"
 

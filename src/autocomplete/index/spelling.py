@@ -38,9 +38,9 @@ import numpy.typing as npt
 from autocomplete._kernels import python_kernels
 
 if TYPE_CHECKING or "_nearby" not in python_kernels():
-    from autocomplete._nearby import DeletionProbe
+    from autocomplete.index._nearby import DeletionProbe
 else:  # built without a C compiler: the same statements, in Python (slower)
-    from autocomplete._nearby_python import DeletionProbe
+    from autocomplete.index._nearby_python import DeletionProbe
 
 MIN_INDEXED_CHARS = 3
 MAX_INDEXED_CHARS = 8

@@ -21,26 +21,26 @@ from types import MappingProxyType
 import marisa_trie
 import numpy as np
 
-from autocomplete.catalog import Record
-from autocomplete.columns import MetadataColumns
-from autocomplete.index import (
+from autocomplete.catalog.columns import MetadataColumns
+from autocomplete.catalog.loader import Record
+from autocomplete.index.catalog_index import (
     INITIALS_MARK,
     CatalogIndex,
     IndexArrays,
     StringColumn,
     best_distinct,
 )
-from autocomplete.limits import PRECOMPUTED_TOP, WIDE_PREFIX_ENTRIES
-from autocomplete.normalize import normalize
-from autocomplete.scoring import (
+from autocomplete.index.spelling import SpellingIndex
+from autocomplete.index.static_score import (
     EXACT_KIND_CODES,
     MIN_INITIALS,
     MatchKind,
     log_priors,
     match_weights,
 )
-from autocomplete.spelling_index import SpellingIndex
-from autocomplete.titles import split_leading_article
+from autocomplete.limits import PRECOMPUTED_TOP, WIDE_PREFIX_ENTRIES
+from autocomplete.text.normalize import normalize
+from autocomplete.text.titles import split_leading_article
 
 MAX_WORD_STARTS = 12
 """Word-start entries per title; later words of very long titles are reachable only by prefix."""

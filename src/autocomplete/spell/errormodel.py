@@ -105,11 +105,11 @@ from rapidfuzz.distance import OSA
 from autocomplete._kernels import python_kernels
 
 if TYPE_CHECKING or "_align" not in python_kernels():
-    from autocomplete._align import SYMBOLS, Pricer
-    from autocomplete._align import align as align
+    from autocomplete.spell._align import SYMBOLS, Pricer
+    from autocomplete.spell._align import align as align
 else:  # built without a C compiler: the same statements, in Python (slower)
-    from autocomplete._align_python import SYMBOLS, Pricer
-    from autocomplete._align_python import align as align
+    from autocomplete.spell._align_python import SYMBOLS, Pricer
+    from autocomplete.spell._align_python import align as align
 
 FORMAT = "autocomplete-error-model"
 FORMAT_VERSION = 1
@@ -1206,7 +1206,7 @@ class ErrorModel:
         if path is None:
             # Imported here: bundled pulls in the catalog and index modules, which a model
             # loaded from an explicit path has no use for.
-            from autocomplete.bundled import data_directory
+            from autocomplete.paths import data_directory
 
             path = data_directory() / MODEL_FILE
         source = Path(path)

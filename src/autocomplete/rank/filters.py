@@ -36,7 +36,7 @@ from typing import Generic, NamedTuple, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from autocomplete.columns import (
+from autocomplete.catalog.columns import (
     CategoryColumn,
     Column,
     FlagColumn,
@@ -44,7 +44,7 @@ from autocomplete.columns import (
     NumberColumn,
     TagsColumn,
 )
-from autocomplete.index import CatalogIndex, best_distinct
+from autocomplete.index.catalog_index import CatalogIndex, best_distinct
 
 DEFAULT_FILTER_CACHE_SIZE = 64
 """Compiled filters and boosts an engine keeps. Each holds a byte per title (plus, once used for

@@ -315,7 +315,7 @@ def _rank_curve(votes: list[float]) -> tuple[FloatArray, FloatArray, float]:
 
 def bundled_source_records() -> Iterator[dict[str, object]]:
     """The records of the bundled movie catalog, read as plain dicts."""
-    from autocomplete.bundled import bundled_catalog_path
+    from autocomplete.index.bundled import bundled_catalog_path
 
     with gzip.open(bundled_catalog_path(), "rt", encoding="utf-8") as handle:
         for line in handle:
@@ -456,7 +456,7 @@ def _run_synthesize(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     source: Iterable[Mapping[str, object]] | None = None
     if args.source is not None:
-        from autocomplete.catalog import load_catalog
+        from autocomplete.catalog.loader import load_catalog
 
         records, _ = load_catalog(args.source, text_field="title")
         source = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from autocomplete.normalize import display_spans
+from autocomplete.text.normalize import display_spans
 
 Span = tuple[int, int]
 
@@ -14,7 +14,7 @@ Span = tuple[int, int]
 class Suggestion:
     """One ranked suggestion, with the parts of its score so a ranking can be explained.
 
-    ``score = prior + match + channel + feedback + context`` (see ``autocomplete.scoring``).
+    ``score = prior + match + channel + feedback + context`` (see ``autocomplete.rank.scoring``).
     """
 
     text: str

@@ -41,7 +41,7 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
-from autocomplete.catalog import Record
+from autocomplete.catalog.loader import Record
 
 FORMAT_VERSION = 1
 MANIFEST = "columns.json"

@@ -56,7 +56,7 @@ from autocomplete.feedback.layer import FeedbackLayer
 from autocomplete.feedback.memory_store import MemoryStore
 
 if TYPE_CHECKING:
-    from autocomplete.engine import Autocomplete
+    from autocomplete.engine.facade import Autocomplete
 
 K = 10
 """Suggestions shown per keystroke."""
@@ -462,7 +462,7 @@ def learning_run(
     with_bots: bool,
 ) -> Run:
     """Simulate ``config.sessions`` human sessions (and bots), measuring MRR as they go."""
-    from autocomplete.engine import Autocomplete
+    from autocomplete.engine.facade import Autocomplete
 
     clock = Clock()
     layer = FeedbackLayer(MemoryStore(clock=clock), config=config.feedback, clock=clock)
@@ -575,7 +575,7 @@ def run_simulation(
     progress: Callable[[str], None] | None = None,
 ) -> Report:
     """The whole experiment: trending set, clean and bot learning curves, interleaving."""
-    from autocomplete.engine import Autocomplete
+    from autocomplete.engine.facade import Autocomplete
 
     started = time.perf_counter()
     say = progress if progress is not None else (lambda message: None)

@@ -30,7 +30,7 @@ from typing import Any
 
 from rapidfuzz.distance import OSA
 
-from autocomplete.errormodel import (
+from autocomplete.spell.errormodel import (
     ALTERNATIONS,
     MODEL_FILE,
     ErrorCounts,
@@ -183,7 +183,7 @@ def train_from_codespell(files: Sequence[str] = CODESPELL_FILES) -> ErrorModel:
 
 
 def _default_output() -> Path:
-    from autocomplete.bundled import data_directory
+    from autocomplete.paths import data_directory
 
     return data_directory() / MODEL_FILE
 

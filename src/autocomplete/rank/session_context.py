@@ -65,18 +65,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autocomplete.columns import MetadataColumns, NumberColumn, TagsColumn
-from autocomplete.filters import (
+from autocomplete.catalog.columns import MetadataColumns, NumberColumn, TagsColumn
+from autocomplete.index.catalog_index import CatalogIndex
+from autocomplete.rank.filters import (
     DEFAULT_FILTER_CACHE_SIZE,
     BoostClause,
     FilterCache,
     LruCache,
     TitleFilter,
 )
-from autocomplete.index import CatalogIndex
-from autocomplete.normalize import normalize, normalize_typed
-from autocomplete.scoring import MatchKind
-from autocomplete.titles import split_leading_article
+from autocomplete.rank.scoring import MatchKind
+from autocomplete.text.normalize import normalize, normalize_typed
+from autocomplete.text.titles import split_leading_article
 
 MAX_SESSION_QUERIES = 5
 """Previous queries a context keeps (the most recent)."""

@@ -24,9 +24,9 @@ import math
 
 from rapidfuzz.distance import OSA
 
-from autocomplete.candidates import ChannelModel, Correction
-from autocomplete.index import CatalogIndex
-from autocomplete.titles import split_leading_article
+from autocomplete.index.catalog_index import CatalogIndex
+from autocomplete.spell.candidates import ChannelModel, Correction
+from autocomplete.text.titles import split_leading_article
 
 ANCHORS = 2
 """Typed words, and pairs of neighbouring words, used to gather titles: this many of each, the

@@ -88,7 +88,7 @@ import numpy as np
 import numpy.typing as npt
 from rapidfuzz.distance import OSA
 
-from autocomplete.catalog import Record
+from autocomplete.catalog.loader import Record
 
 CLEAN = "clean"
 NO_ARTICLE = "no_article"

@@ -43,9 +43,9 @@ import marisa_trie
 import numpy as np
 import numpy.typing as npt
 
-from autocomplete.columns import MetadataColumns
-from autocomplete.scoring import MatchKind
-from autocomplete.spelling_index import SpellingIndex
+from autocomplete.catalog.columns import MetadataColumns
+from autocomplete.index.spelling import SpellingIndex
+from autocomplete.index.static_score import MatchKind
 
 FORMAT_VERSION = 7
 

@@ -8,37 +8,20 @@ catalog's content hash and the index format, so later starts only memory-map it.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 from pathlib import Path
 
-from autocomplete.catalog import Record, load_catalog
-from autocomplete.index import FORMAT_VERSION, CatalogIndex, IndexFormatError
-from autocomplete.index_build import build_index
+from autocomplete.catalog.loader import Record, load_catalog
+from autocomplete.index.build import build_index
+from autocomplete.index.catalog_index import FORMAT_VERSION, CatalogIndex, IndexFormatError
 from autocomplete.limits import PRECOMPUTED_TOP, WIDE_PREFIX_ENTRIES
+from autocomplete.paths import cache_directory, data_directory
 
 CATALOG_FILE = "movies.jsonl.gz"
 TEXT_FIELD = "title"
 WEIGHT_FIELD = "votes"
 ID_FIELD = "id"
 ALIAS_FIELD = "aliases"
-
-
-def data_directory() -> Path:
-    """Where the committed data files live (``AUTOCOMPLETE_DATA_DIR`` overrides)."""
-    override = os.environ.get("AUTOCOMPLETE_DATA_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[2] / "data"
-
-
-def cache_directory() -> Path:
-    """Where built indexes are cached (``AUTOCOMPLETE_CACHE_DIR`` overrides)."""
-    override = os.environ.get("AUTOCOMPLETE_CACHE_DIR")
-    if override:
-        return Path(override)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "autocomplete"
 
 
 def bundled_catalog_path() -> Path:

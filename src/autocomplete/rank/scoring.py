@@ -22,51 +22,41 @@ Every suggestion's score is a log-probability-like sum, so terms from different 
 * ``exact_bonus`` lifts a title whose whole text is the query ("Alien" for "alien") above longer
   titles that merely start with it ("Aliens"), unless they are far more popular.
 
-The static part (prior + match weight) is computed once per index entry at build time; the
-engine adds the query-dependent terms.
+The static part (prior + match weight, ``autocomplete.index.static_score``) is computed once
+per index entry at build time; the engine adds the query-dependent terms defined here.
 """
 
 from __future__ import annotations
 
 import math
-from enum import IntEnum
 
-import numpy as np
-import numpy.typing as npt
+from autocomplete.index.static_score import (
+    EXACT_KIND_CODES,
+    EXACT_KINDS,
+    MATCH_WEIGHT,
+    MIN_INITIALS,
+    PRIOR_SMOOTHING,
+    MatchKind,
+    log_priors,
+    match_weights,
+)
 
-PRIOR_SMOOTHING = 1.0
-"""Pseudo-count added to every weight before taking the log prior."""
-
-
-class MatchKind(IntEnum):
-    """How an index entry relates to its title; stored as one byte per entry."""
-
-    TITLE = 0
-    NO_ARTICLE = 1
-    ALIAS = 2
-    WORD = 3
-    INITIALS = 4
-
-
-MATCH_WEIGHT: dict[MatchKind, float] = {
-    MatchKind.TITLE: 0.0,
-    MatchKind.NO_ARTICLE: math.log(0.8),
-    MatchKind.ALIAS: math.log(0.8),
-    MatchKind.WORD: math.log(0.12),
-    MatchKind.INITIALS: math.log(0.5),
-}
+__all__ = [
+    "CHANNEL_WEIGHT",
+    "CORRECTION_MARGIN",
+    "EXACT_BONUS",
+    "EXACT_KINDS",
+    "EXACT_KIND_CODES",
+    "MATCH_WEIGHT",
+    "MIN_INITIALS",
+    "PRIOR_SMOOTHING",
+    "MatchKind",
+    "log_priors",
+    "match_weights",
+]
 
 EXACT_BONUS = math.log(3.0)
 """Added when the query is the entire title, alias or title-without-article."""
-
-EXACT_KINDS = frozenset(
-    {MatchKind.TITLE, MatchKind.NO_ARTICLE, MatchKind.ALIAS, MatchKind.INITIALS}
-)
-EXACT_KIND_CODES = frozenset(int(kind) for kind in EXACT_KINDS)
-"""``EXACT_KINDS`` as the byte codes the index stores."""
-
-MIN_INITIALS = 3
-"""Shortest one-word query also read as the initials of a title's words."""
 
 CHANNEL_WEIGHT = 1.0
 """Multiplies the channel cost; 1.0 is the plain noisy channel."""
@@ -78,17 +68,3 @@ When the typed text already completes to titles, a reading of it as a typo must 
 ``exp(-CORRECTION_MARGIN)`` (about 1/20) as likely as the best of them to be shown; otherwise
 a specific, correctly typed title would be padded with far-fetched neighbours.
 """
-
-
-def log_priors(weights: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """log P(title) for every title, from non-negative popularity weights."""
-    smoothed = weights.astype(np.float64) + PRIOR_SMOOTHING
-    return np.log(smoothed) - math.log(float(smoothed.sum()))
-
-
-def match_weights() -> npt.NDArray[np.float32]:
-    """``MATCH_WEIGHT`` as an array indexed by ``MatchKind``."""
-    table = np.zeros(len(MatchKind), dtype=np.float32)
-    for kind, weight in MATCH_WEIGHT.items():
-        table[kind] = weight
-    return table

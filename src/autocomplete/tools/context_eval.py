@@ -57,13 +57,12 @@ from types import MappingProxyType
 
 import numpy as np
 
-from autocomplete.catalog import Record
-from autocomplete.columns import MetadataColumns, TagsColumn
-from autocomplete.filters import FilterCache, filtered_top_entries
-from autocomplete.index import CatalogIndex
-from autocomplete.normalize import normalize, normalize_query
-from autocomplete.scoring import EXACT_BONUS, EXACT_KIND_CODES
-from autocomplete.session_context import (
+from autocomplete.catalog.columns import MetadataColumns, TagsColumn
+from autocomplete.catalog.loader import Record
+from autocomplete.index.catalog_index import CatalogIndex
+from autocomplete.rank.filters import FilterCache, filtered_top_entries
+from autocomplete.rank.scoring import EXACT_BONUS, EXACT_KIND_CODES
+from autocomplete.rank.session_context import (
     GENRE_NUDGE,
     GENRE_SHARPNESS,
     MAX_CONTEXT_BOOST,
@@ -73,7 +72,8 @@ from autocomplete.session_context import (
     genre_nudge,
     related_titles,
 )
-from autocomplete.titles import split_leading_article
+from autocomplete.text.normalize import normalize, normalize_query
+from autocomplete.text.titles import split_leading_article
 
 SESSIONS = 400
 """Sessions per pair kind in the published run."""
@@ -493,7 +493,7 @@ def records_of(index: CatalogIndex) -> list[Record]:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from autocomplete.engine import Autocomplete
+    from autocomplete.engine.facade import Autocomplete
 
     started = time.perf_counter()
     engine = Autocomplete()

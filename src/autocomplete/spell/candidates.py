@@ -28,7 +28,7 @@ from typing import Final, Protocol, TypeAlias, TypeVar
 
 from rapidfuzz.distance import OSA
 
-from autocomplete.spelling_index import MAX_INDEXED_CHARS, SpellingIndex
+from autocomplete.index.spelling import MAX_INDEXED_CHARS, SpellingIndex
 
 WORD_OPTIONS = 12
 """Candidates kept per typed word (the word itself included)."""

@@ -29,17 +29,23 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from autocomplete.evaluation.metrics import (
+from autocomplete.tools.evaluation.metrics import (
     DEPTH,
     Outcome,
     Summary,
     first_hit,
     summarize_by_category,
 )
-from autocomplete.evaluation.queries import DIACRITICS, ONE_SLIP, PHONETIC, TWO_SLIPS, EvalQuery
+from autocomplete.tools.evaluation.queries import (
+    DIACRITICS,
+    ONE_SLIP,
+    PHONETIC,
+    TWO_SLIPS,
+    EvalQuery,
+)
 
 if TYPE_CHECKING:
-    from autocomplete.evaluation.peers import System
+    from autocomplete.tools.evaluation.peers import System
 
 DEFAULT_QUERIES = 300
 """Queries per category in the published run."""
@@ -162,7 +168,7 @@ def _machine() -> str:
 
 def _revision() -> str | None:
     """The checkout's commit (with "+changes" when the working tree differs), if in git."""
-    root = Path(__file__).resolve().parents[3]
+    root = Path(__file__).resolve().parents[4]
 
     def git(*args: str) -> str:
         found = subprocess.run(
@@ -199,7 +205,7 @@ def _versions() -> dict[str, str]:
 
 
 def _peer_names(text: str) -> list[str]:
-    from autocomplete.evaluation.peers import PEERS
+    from autocomplete.tools.evaluation.peers import PEERS
 
     text = text.strip()
     if text == "all":
@@ -215,7 +221,7 @@ def _peer_names(text: str) -> list[str]:
 
 def default_diacritics_catalog() -> Path:
     """The fixture catalog with accented titles, in a checkout of the project."""
-    return Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "engine_catalog.jsonl"
+    return Path(__file__).resolve().parents[4] / "tests" / "fixtures" / "engine_catalog.jsonl"
 
 
 @dataclass(slots=True)
@@ -242,16 +248,20 @@ def evaluate(
 ) -> Evaluation:
     """Generate the queries, run ours and ``peers`` on them, and summarize."""
     from autocomplete import Autocomplete
-    from autocomplete.bundled import (
+    from autocomplete.catalog.loader import load_catalog
+    from autocomplete.index.bundled import (
         ALIAS_FIELD,
         ID_FIELD,
         TEXT_FIELD,
         WEIGHT_FIELD,
         bundled_records,
     )
-    from autocomplete.catalog import load_catalog
-    from autocomplete.evaluation.peers import Ours, build_peers
-    from autocomplete.evaluation.queries import CATEGORIES, diacritic_queries, generate_queries
+    from autocomplete.tools.evaluation.peers import Ours, build_peers
+    from autocomplete.tools.evaluation.queries import (
+        CATEGORIES,
+        diacritic_queries,
+        generate_queries,
+    )
 
     notes: list[str] = []
 
@@ -346,7 +356,7 @@ def write_report(
     chart: bool = True,
 ) -> Path:
     """Write ``results.md`` (and the chart) into ``output_dir``; return the report's path."""
-    from autocomplete.evaluation.report import RunInfo, bar_chart, markdown, misses
+    from autocomplete.tools.evaluation.report import RunInfo, bar_chart, markdown, misses
 
     # The versions first: the commit is marked "+changes" for a dirty working tree, and the
     # chart written below would make it so.

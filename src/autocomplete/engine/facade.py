@@ -17,23 +17,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Concatenate, Generic, Literal, ParamSpec, TypeVar
 
-from autocomplete.anchored import anchored_readings
-from autocomplete.bundled import bundled_index
-from autocomplete.candidates import ChannelModel, Speller
-from autocomplete.catalog import LoadReport, load_catalog
-from autocomplete.errormodel import ErrorModel
-from autocomplete.filters import (
+from autocomplete.catalog.loader import LoadReport, load_catalog
+from autocomplete.engine.suggestion import Suggestion
+from autocomplete.index.build import Progress, build_index
+from autocomplete.index.bundled import bundled_index
+from autocomplete.index.catalog_index import INITIALS_MARK, CatalogIndex, TitleView, kind_name
+from autocomplete.limits import MAX_K, PRECOMPUTED_TOP
+from autocomplete.rank.filters import (
     BoostRule,
     FilterCache,
     LruCache,
     TitleFilter,
     filtered_top_entries,
 )
-from autocomplete.index import INITIALS_MARK, CatalogIndex, TitleView, kind_name
-from autocomplete.index_build import Progress, build_index
-from autocomplete.limits import MAX_K, PRECOMPUTED_TOP
-from autocomplete.normalize import normalize_typed
-from autocomplete.scoring import (
+from autocomplete.rank.scoring import (
     CHANNEL_WEIGHT,
     CORRECTION_MARGIN,
     EXACT_BONUS,
@@ -41,8 +38,16 @@ from autocomplete.scoring import (
     MIN_INITIALS,
     MatchKind,
 )
-from autocomplete.session_context import GenreNudge, SessionContext, genre_nudge, related_titles
-from autocomplete.suggestion import Suggestion
+from autocomplete.rank.session_context import (
+    GenreNudge,
+    SessionContext,
+    genre_nudge,
+    related_titles,
+)
+from autocomplete.spell.anchored import anchored_readings
+from autocomplete.spell.candidates import ChannelModel, Speller
+from autocomplete.spell.errormodel import ErrorModel
+from autocomplete.text.normalize import normalize_typed
 
 if TYPE_CHECKING:
     from autocomplete.feedback.layer import FeedbackLayer
@@ -914,8 +919,8 @@ def _feedback_layer(
     if feedback is None:
         return None
     # Imported here: an engine without feedback never loads the store drivers.
+    from autocomplete.feedback.backends import open_store
     from autocomplete.feedback.layer import FeedbackLayer
-    from autocomplete.feedback.store import open_store
 
     if isinstance(feedback, FeedbackLayer):
         return feedback
