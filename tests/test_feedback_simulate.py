@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from autocomplete import Autocomplete
-from autocomplete.feedback import simulate
+from autocomplete.tools import feedback_simulation as simulate
 from autocomplete.tools.feedback_simulation import (
     SimulationConfig,
     choose_trending,

@@ -19,9 +19,10 @@ import autocomplete.index._nearby
 import autocomplete.index._nearby_python
 import autocomplete.spell._align
 import autocomplete.spell._align_python
-from autocomplete import errormodel, spelling_index
 from autocomplete._kernels import KERNELS_VARIABLE
+from autocomplete.index import spelling as spelling_index
 from autocomplete.index.spelling import MAX_INDEXED_CHARS, SpellingIndex
+from autocomplete.spell import errormodel
 from kernel_answers import QUERIES, engine_answers
 
 PROBES = [autocomplete.index._nearby, autocomplete.index._nearby_python]

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autocomplete import load_catalog, synthetic
+from autocomplete import load_catalog
+from autocomplete.tools import synthetic
 from autocomplete.tools.synthetic import bundled_source_records, generate_titles, write_catalog
 
 COUNT = 5_000
