@@ -81,6 +81,7 @@ class DamageCase:
     file: str  # relative to the index directory
     kind: str
     directory: Path
+    changed: bool  # False when the damage left every byte as it was (zeros over zeros)
 
     def describe(self) -> str:
         return f"case {self.number}: {self.kind} of {self.file}"
@@ -102,10 +103,10 @@ def make_cases(
         for kind in kinds:
             repeats = 1 if kind in ("remove", "garbage_all", "garbage_body") else per_kind
             for _ in range(repeats):
-                case = DamageCase(len(cases), file, kind, root / f"case{len(cases)}")
-                _link_copy(index, case.directory)
-                _damage(case.directory / file, kind, rng)
-                cases.append(case)
+                directory = root / f"case{len(cases)}"
+                _link_copy(index, directory)
+                changed = _damage(directory / file, kind, rng)
+                cases.append(DamageCase(len(cases), file, kind, directory, changed))
     return cases
 
 
@@ -119,11 +120,13 @@ def _link_copy(source: Path, target: Path) -> None:
             os.link(path, destination)
 
 
-def _damage(path: Path, kind: str, rng: random.Random) -> None:
-    data = bytearray(path.read_bytes())
+def _damage(path: Path, kind: str, rng: random.Random) -> bool:
+    """Damage the file at ``path`` in one way; whether that changed it."""
+    original = path.read_bytes()
+    data = bytearray(original)
     path.unlink()  # break the hard link: the undamaged index must stay as it was
     if kind == "remove":
-        return
+        return True
     size = len(data)
     if kind in ("flip", "flip_head") and size:
         limit = min(size, 128) if kind == "flip_head" else size
@@ -146,6 +149,7 @@ def _damage(path: Path, kind: str, rng: random.Random) -> None:
     elif kind == "append":
         data += rng.randbytes(rng.randint(1, 64))
     path.write_bytes(bytes(data))
+    return bytes(data) != original
 
 
 def reference_answers(index: Path) -> list[Any]:
@@ -249,13 +253,16 @@ def _work(spec: Path) -> Iterator[dict[str, Any]]:
 def classify(
     cases: list[DamageCase], outcomes: dict[int, dict[str, Any]], reference: list[Any]
 ) -> dict[str, list[str]]:
-    """Cases grouped by outcome: refused, identical, wrong, load_error, query_error, crash."""
+    """Cases grouped by outcome: refused, identical (answers of a changed copy, as the
+    undamaged index), unchanged (answers of a copy the damage left byte-identical, as the
+    undamaged index), wrong, load_error, query_error, crash."""
     groups: dict[str, list[str]] = {}
     for case in cases:
         report = outcomes[case.number]
         outcome = report["outcome"]
         if outcome == "answered":
-            outcome = "identical" if report["answers"] == reference else "wrong"
+            same = report["answers"] == reference
+            outcome = "wrong" if not same else "identical" if case.changed else "unchanged"
         detail = case.describe()
         if "message" in report:
             detail += f": {report['message'][:200]}"
