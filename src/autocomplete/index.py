@@ -392,26 +392,26 @@ class CatalogIndex:
             raise IndexFormatError(f"{source}: damaged index: {error}; {REBUILD_HINT}") from None
 
 
-_TITLE_FIELDS = ("title_prior", "title_duplicate", "title_of_id_key")
-_ENTRY_FIELDS = ("entry_title", "entry_score", "entry_kind", "entry_offset", "title_entries")
-_DTYPES: dict[str, type[np.generic]] = {
-    "title_prior": np.float32,
-    "title_duplicate": np.bool_,
-    "key_first": np.int32,
-    "key_end": np.int32,
-    "entry_title": np.int32,
-    "entry_score": np.float32,
-    "entry_kind": np.int8,
-    "entry_offset": np.int16,
-    "wide_first": np.int32,
-    "wide_end": np.int32,
-    "wide_top": np.int32,
-    "top_titles": np.int32,
-    "title_of_id_key": np.int32,
-    "title_entry_first": np.int32,
-    "title_entries": np.int32,
-}
-"""The element type of each saved array."""
+_ELEMENT_TYPES: Mapping[str, type[np.generic]] = MappingProxyType(
+    {
+        "title_prior": np.float32,
+        "title_duplicate": np.bool_,
+        "key_first": np.int32,
+        "key_end": np.int32,
+        "entry_title": np.int32,
+        "entry_score": np.float32,
+        "entry_kind": np.int8,
+        "entry_offset": np.int16,
+        "wide_first": np.int32,
+        "wide_end": np.int32,
+        "wide_top": np.int32,
+        "top_titles": np.int32,
+        "title_of_id_key": np.int32,
+        "title_entry_first": np.int32,
+        "title_entries": np.int32,
+    }
+)
+"""The element type of each saved array of ``IndexArrays``."""
 
 
 def _check_structure(arrays: IndexArrays, keys: int, wide: int, id_keys: int) -> None:
@@ -420,21 +420,30 @@ def _check_structure(arrays: IndexArrays, keys: int, wide: int, id_keys: int) ->
     The query path indexes memoryviews and NumPy arrays with these values; out of bounds
     they would raise at query time or, worse, select the wrong rows silently.
     """
-    for name, dtype in _DTYPES.items():
-        dimensions = 2 if name == "wide_top" else 1
-        check_array(getattr(arrays, name), f"{name}.npy", dtype, dimensions=dimensions)
     titles = len(arrays.title_prior)
     entries = len(arrays.entry_title)
-    for name in _TITLE_FIELDS:
-        check_array(getattr(arrays, name), f"{name}.npy", _DTYPES[name], titles)
-    for name in _ENTRY_FIELDS:
-        check_array(getattr(arrays, name), f"{name}.npy", _DTYPES[name], entries)
+    # The rows each array must have (title_prior and entry_title set the counts).
+    rows = {
+        "title_duplicate": titles,
+        "title_of_id_key": titles,
+        "title_entry_first": titles + 1,
+        "key_first": keys,
+        "key_end": keys,
+        "entry_score": entries,
+        "entry_kind": entries,
+        "entry_offset": entries,
+        "title_entries": entries,
+        "wide_first": wide,
+        "wide_end": wide,
+        "wide_top": wide,
+    }
+    for name, element in _ELEMENT_TYPES.items():
+        dimensions = 2 if name == "wide_top" else 1
+        check_array(
+            getattr(arrays, name), f"{name}.npy", element, rows.get(name), dimensions=dimensions
+        )
     if id_keys != titles:
         raise IndexFormatError(f"ids.marisa: {id_keys} ids for {titles} titles")
-    for name, rows in (("key_first", keys), ("key_end", keys), ("wide_first", wide)):
-        check_array(getattr(arrays, name), f"{name}.npy", np.int32, rows)
-    check_array(arrays.wide_end, "wide_end.npy", np.int32, wide)
-    check_array(arrays.wide_top, "wide_top.npy", np.int32, wide, dimensions=2)
     check_ranges(arrays.key_first, arrays.key_end, ("key_first.npy", "key_end.npy"), entries)
     check_ranges(arrays.wide_first, arrays.wide_end, ("wide_first.npy", "wide_end.npy"), entries)
     check_within(arrays.wide_top, "wide_top.npy", -1, entries)

@@ -188,7 +188,7 @@ def check_within(array: npt.NDArray[Any], file: str, low: int, high: int) -> Non
     """Every value of ``array`` lies in ``[low, high)``."""
     if not array.size:
         return
-    if low == 0 and array.dtype.kind == "i":
+    if low == 0 and array.dtype.kind in "iu":
         # Read as unsigned, a negative value is larger than any ``high``: one pass, not two.
         within = int(array.view(array.dtype.str.replace("i", "u")).max()) < high
     else:

@@ -261,8 +261,8 @@ class SpellingIndex:
 
     @classmethod
     def load(cls, directory: str | os.PathLike[str]) -> SpellingIndex:
-        """Memory-map a spelling index written by ``save``, once its offsets are checked:
-        the probe in ``_nearby.c`` follows them without bounds checks of its own."""
+        """Memory-map a spelling index written by ``save``, once its offsets are checked: the
+        probe in ``_nearby.c`` follows them (checking only each range it reads)."""
         source = Path(directory)
         tries = {name: load_trie(source / f"{name}.marisa") for name in _TRIES}
         arrays = {name: load_array(source / f"{name}.npy").view(np.ndarray) for name in _ARRAYS}
