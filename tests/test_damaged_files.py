@@ -4,7 +4,6 @@ crashes. See docs/reliability.md, "Damaged files"."""
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import signal
@@ -50,6 +49,10 @@ def reference(saved_index: Path) -> list[Any]:
     return answers
 
 
+_ALLOWED = ("refused", "identical", "unchanged")
+"""The outcomes a damaged copy may have: refused at load, or answers as the undamaged index."""
+
+
 def _assert_refused_or_identical(
     cases: list[DamageCase], reference: list[Any], note: str = ""
 ) -> dict[str, list[str]]:
@@ -57,9 +60,6 @@ def _assert_refused_or_identical(
     bad = {outcome: found for outcome, found in groups.items() if outcome not in _ALLOWED}
     assert not bad, f"{note}{sum(map(len, bad.values()))} of {len(cases)} cases: {bad}"
     return groups
-
-
-_ALLOWED = ("refused", "identical", "unchanged")
 
 
 # The saved index ------------------------------------------------------------------------------
@@ -186,17 +186,9 @@ def test_cli_and_serve_refuse_a_damaged_store_in_one_line(
     ):
         if command[0] == "serve":
             command[-1] += str(damaged_store)
-        result = subprocess.run(
-            [*CLI, *command], capture_output=True, text=True, timeout=120, env=_quiet_env()
-        )
+        result = subprocess.run([*CLI, *command], capture_output=True, text=True, timeout=120)
         assert result.returncode == 2, (command, result.stderr)
         assert result.stderr.count("\n") == 1, result.stderr
         assert result.stderr.startswith(
             f"autocomplete: error: {damaged_store}: damaged SQLite click store"
         )
-
-
-def _quiet_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("PYTHONWARNINGS", None)
-    return env
