@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 from types import MappingProxyType
 
 import pytest
+import xxhash
 
 from autocomplete.catalog.loader import Record
 from autocomplete.index.build import build_index
@@ -137,12 +139,60 @@ def test_load_rejects_missing_and_foreign_directories(tmp_path: Path) -> None:
         CatalogIndex.load(tmp_path)
 
 
-def test_load_reports_a_damaged_index(tmp_path: Path) -> None:
+def test_load_names_a_missing_file(tmp_path: Path) -> None:
     index = build_index(_records(50))
     index.save(tmp_path)
     (tmp_path / "entry_score.npy").unlink()
-    with pytest.raises(IndexFormatError, match="damaged"):
+    with pytest.raises(IndexFormatError, match=r"entry_score\.npy: missing from the saved index"):
         CatalogIndex.load(tmp_path)
+
+
+def test_load_refuses_a_file_whose_checksum_does_not_match(tmp_path: Path) -> None:
+    index = build_index(_records(50))
+    index.save(tmp_path)
+    path = tmp_path / "spelling" / "postings_first.npy"
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 0x10  # same size, one bit changed
+    path.write_bytes(bytes(data))
+    with pytest.raises(IndexFormatError, match=r"postings_first\.npy: damaged .*checksum"):
+        CatalogIndex.load(tmp_path)
+
+
+def test_load_refuses_an_edited_manifest_but_not_a_reformatted_one(tmp_path: Path) -> None:
+    index = build_index(_records(50))
+    index.save(tmp_path)
+    manifest_path = tmp_path / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    # The same content laid out differently reads the same.
+    manifest_path.write_text(json.dumps(manifest))
+    assert CatalogIndex.load(tmp_path).title_count == 50
+    manifest["info"]["titles"] = 51
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexFormatError, match=r"manifest\.json: damaged"):
+        CatalogIndex.load(tmp_path)
+    manifest["info"]["titles"] = 50
+    manifest["files"]["keys.marisa"]["bytes"] += 1
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexFormatError, match=r"manifest\.json: damaged"):
+        CatalogIndex.load(tmp_path)
+
+
+def test_the_manifest_lists_every_file_with_its_checksum(tmp_path: Path) -> None:
+    index = build_index(_records(50))
+    index.save(tmp_path)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    on_disk = {
+        path.relative_to(tmp_path).as_posix()
+        for path in tmp_path.rglob("*")
+        if path.is_file() and path.name != "manifest.json"
+    }
+    assert set(manifest["files"]) == on_disk
+    assert manifest["checksum"] == "xxh3_64"
+    facts = manifest["files"]["spelling/postings.npy"]
+    assert facts["bytes"] == (tmp_path / "spelling" / "postings.npy").stat().st_size
+    assert facts["xxh3_64"] == xxhash.xxh3_64_hexdigest(
+        (tmp_path / "spelling" / "postings.npy").read_bytes()
+    )
 
 
 def test_remakes_get_the_year_in_their_label() -> None:

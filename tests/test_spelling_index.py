@@ -10,6 +10,7 @@ import pytest
 from rapidfuzz.distance import OSA
 
 from autocomplete.index._nearby import DeletionProbe
+from autocomplete.index.catalog_index import IndexFormatError
 from autocomplete.index.spelling import (
     MAX_INDEXED_CHARS,
     SpellingIndex,
@@ -175,6 +176,82 @@ def test_probe_rejects_bad_arrays_and_arguments() -> None:
         probe.near("slep", 8, 3, 1, 0)
     with pytest.raises(TypeError, match="near"):
         probe.near(b"slep", 8, 1, 1, 0)  # type: ignore[arg-type]
+
+
+def _probe_arrays(index: SpellingIndex) -> list[np.ndarray]:
+    return [
+        np.array(getattr(index, name))
+        for name in (
+            "postings_first",
+            "postings",
+            "prefix_starts",
+            "prefix_chars",
+            "prefix_log_weight",
+            "prefix_best_prior",
+        )
+    ]
+
+
+def test_probe_refuses_offsets_outside_its_arrays() -> None:
+    # Arrays that never went through load's checks: the probe still reads nothing outside them
+    # (under AddressSanitizer, scripts/check_extensions.sh, a stray read would abort).
+    index = SpellingIndex.build(TITLES)
+    deletion = index.deletions.get("slep")
+    assert deletion is not None
+    postings_first, postings, starts, chars, weights, bests = _probe_arrays(index)
+    for low, high in ((len(postings) + 1000, len(postings) + 1004), (5, 2), (-8, 1)):
+        first = postings_first.copy()
+        first[deletion], first[deletion + 1] = low, high
+        probe = DeletionProbe(index.deletions.get, first, postings, starts, chars, weights, bests)
+        with pytest.raises(IndexError, match="outside the postings"):
+            probe.near("slep", 8, 1, 1, 0)
+    near = index.prefixes.get("sleep")
+    assert near is not None
+    for low, high in ((len(chars) + 1000, len(chars) + 1006), (4, 1), (-3, 2)):
+        bad_starts = starts.copy()
+        bad_starts[near], bad_starts[near + 1] = low, high
+        probe = DeletionProbe(
+            index.deletions.get, postings_first, postings, bad_starts, chars, weights, bests
+        )
+        with pytest.raises(IndexError, match="characters"):
+            probe.near("slep", 8, 1, 1, 0)
+
+
+@pytest.mark.parametrize(
+    ("name", "damage", "message"),
+    [
+        ("postings_first", lambda a: a.__setitem__(3, a[-1] + 7), "offsets decrease"),
+        ("postings_first", lambda a: a.__setitem__(-1, a[-1] + 1), "expected 0.."),
+        ("postings", lambda a: a.__setitem__(0, 10**6), "outside"),
+        ("postings", lambda a: a.__setitem__(0, -1), "outside"),
+        ("prefix_starts", lambda a: a.__setitem__(2, 10**6), "offsets decrease"),
+        ("prefix_chars", lambda a: a.__setitem__(0, 0x110000), "outside"),
+    ],
+)
+def test_load_checks_offsets_before_the_probe_sees_them(
+    tmp_path: Path, name: str, damage: object, message: str
+) -> None:
+    index = SpellingIndex.build(TITLES)
+    index.save(tmp_path)
+    array = np.load(tmp_path / f"{name}.npy")
+    damage(array)  # type: ignore[operator]
+    np.save(tmp_path / f"{name}.npy", array)
+    with pytest.raises(IndexFormatError, match=rf"{name}\.npy: .*{message}"):
+        SpellingIndex.load(tmp_path)
+
+
+def test_load_checks_lengths_and_types(tmp_path: Path) -> None:
+    index = SpellingIndex.build(TITLES)
+    index.save(tmp_path)
+    np.save(tmp_path / "prefix_best_prior.npy", index.prefix_best_prior[:-1])
+    with pytest.raises(IndexFormatError, match=r"prefix_best_prior\.npy: .* rows"):
+        SpellingIndex.load(tmp_path)
+    np.save(tmp_path / "prefix_best_prior.npy", index.prefix_best_prior.astype(np.float64))
+    with pytest.raises(IndexFormatError, match=r"prefix_best_prior\.npy: holds float64"):
+        SpellingIndex.load(tmp_path)
+    (tmp_path / "deletions.marisa").unlink()
+    with pytest.raises(IndexFormatError, match=r"deletions\.marisa: not a readable trie"):
+        SpellingIndex.load(tmp_path)
 
 
 def test_probe_gathers_long_postings() -> None:

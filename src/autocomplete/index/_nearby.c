@@ -105,6 +105,15 @@ static int add_postings(DeletionProbe *self, const Py_UCS4 *chars, Py_ssize_t le
         return -1;
     }
     Py_ssize_t low = first[deletion], high = first[deletion + 1];
+    /* The offsets come from a file: load checks them all (spelling_index.py), and this keeps
+     * the copy below inside the postings even for arrays that did not pass that way. */
+    Py_ssize_t postings = self->postings.len / (Py_ssize_t)sizeof(int32_t);
+    if (low < 0 || low > high || high > postings) {
+        PyErr_Format(PyExc_IndexError,
+                     "postings %zd..%zd of deletion %zd outside the postings (%zd)", low, high,
+                     deletion, postings);
+        return -1;
+    }
     if (*count + (high - low) > *room) {
         Py_ssize_t grown = 2 * (*room + (high - low));
         int32_t *bigger = PyMem_Realloc(*ids, grown * sizeof(int32_t));
@@ -192,11 +201,20 @@ static PyObject *DeletionProbe_near(DeletionProbe *self, PyObject *const *args, 
     const int32_t *starts = self->prefix_starts.buf;
     const uint32_t *chars = self->prefix_chars.buf;
     Py_ssize_t prefixes = self->prefix_starts.len / (Py_ssize_t)sizeof(int32_t) - 1;
+    Py_ssize_t char_count = self->prefix_chars.len / (Py_ssize_t)sizeof(uint32_t);
     Py_ssize_t longest = 0;
     for (Py_ssize_t k = 0; k < count; k++) {
         if (ids[k] < 0 || ids[k] >= prefixes) {
             PyErr_Format(PyExc_IndexError, "prefix id %d outside the index (%zd)", ids[k],
                          prefixes);
+            goto done;
+        }
+        /* As for the postings: every prefix read below must lie inside prefix_chars. */
+        if (starts[ids[k]] < 0 || starts[ids[k]] > starts[ids[k] + 1] ||
+            starts[ids[k] + 1] > char_count) {
+            PyErr_Format(PyExc_IndexError,
+                         "prefix %d's characters %d..%d outside the index (%zd)", ids[k],
+                         starts[ids[k]], starts[ids[k] + 1], char_count);
             goto done;
         }
         Py_ssize_t length = starts[ids[k] + 1] - starts[ids[k]];
@@ -343,7 +361,7 @@ static PyMethodDef DeletionProbe_methods[] = {
 };
 
 static PyTypeObject DeletionProbeType = {
-    .ob_base = PyVarObject_HEAD_INIT(NULL, 0).tp_name = "autocomplete._nearby.DeletionProbe",
+    .ob_base = PyVarObject_HEAD_INIT(NULL, 0).tp_name = "autocomplete.index._nearby.DeletionProbe",
     .tp_basicsize = sizeof(DeletionProbe),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "The deletion index's probe over a spelling index's arrays.",
@@ -357,7 +375,7 @@ static PyTypeObject DeletionProbeType = {
 
 static struct PyModuleDef module_definition = {
     .m_base = PyModuleDef_HEAD_INIT,
-    .m_name = "autocomplete._nearby",
+    .m_name = "autocomplete.index._nearby",
     .m_doc = "The spelling index's deletion probe and edit filter, in C.",
     .m_size = -1,
 };

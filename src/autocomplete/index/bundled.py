@@ -50,13 +50,19 @@ def build_bundled_index() -> CatalogIndex:
     return build_index(bundled_records(), source=CATALOG_FILE)
 
 
-def bundled_index() -> CatalogIndex:
-    """The bundled catalog's index, from the cache when it is there, else built and cached."""
-    path = bundled_catalog_path()
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+def bundled_index_path() -> Path:
+    """Where the bundled catalog's index is cached (whether or not it is there yet)."""
+    digest = hashlib.sha256(bundled_catalog_path().read_bytes()).hexdigest()[:16]
     # The build's limits shape the index as much as its format does, so both key the cache.
     layout = f"v{FORMAT_VERSION}-w{WIDE_PREFIX_ENTRIES}-t{PRECOMPUTED_TOP}"
-    cached = cache_directory() / f"movies-{digest}-{layout}"
+    return cache_directory() / f"movies-{digest}-{layout}"
+
+
+def bundled_index() -> CatalogIndex:
+    """The bundled catalog's index, from the cache when it is there, else built and cached.
+
+    A cached copy that fails its checks at load (damaged, or cut short) is rebuilt."""
+    cached = bundled_index_path()
     if cached.is_dir():
         try:
             return CatalogIndex.load(cached)

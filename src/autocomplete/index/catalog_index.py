@@ -44,10 +44,24 @@ import numpy as np
 import numpy.typing as npt
 
 from autocomplete.catalog.columns import MetadataColumns
+from autocomplete.index.integrity import (
+    REBUILD_HINT,
+    check_array,
+    check_offsets,
+    check_ranges,
+    check_strings,
+    check_within,
+    load_array,
+    load_trie,
+    read_manifest,
+    write_manifest,
+)
+from autocomplete.index.integrity import IndexFormatError as IndexFormatError
 from autocomplete.index.spelling import SpellingIndex
 from autocomplete.index.static_score import MatchKind
 
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
+"""Saved indexes of another version are refused (8: the manifest carries file checksums)."""
 
 INITIALS_MARK = "\x01"
 """Keys of initials entries start with this, a character no normalized text contains."""
@@ -104,10 +118,6 @@ class HotColumns:
         )
 
 
-class IndexFormatError(ValueError):
-    """A saved index directory is missing, incomplete or from another format version."""
-
-
 @dataclass(frozen=True)
 class StringColumn:
     """Many strings in one UTF-8 blob with offsets: compact, and memory-mappable."""
@@ -134,13 +144,16 @@ class StringColumn:
         np.save(directory / f"{name}.offsets.npy", self.offsets)
 
     @classmethod
-    def load(cls, directory: Path, name: str) -> StringColumn:
+    def load(cls, directory: Path, name: str, count: int) -> StringColumn:
+        """Map a column saved by ``save``, once its ``count`` + 1 offsets fit its blob."""
         path = directory / f"{name}.bin"
         offsets = _load_array(directory / f"{name}.offsets.npy")
         if path.stat().st_size == 0:
-            return cls(b"", offsets)
-        with path.open("rb") as handle:
-            blob = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            blob: bytes | mmap.mmap = b""
+        else:
+            with path.open("rb") as handle:
+                blob = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        check_strings(offsets, len(blob), name, count)
         return cls(blob, offsets)
 
 
@@ -338,9 +351,9 @@ class CatalogIndex:
         self.metadata_json.save(target, "metadata")
         self.spelling.save(target / "spelling")
         self.columns.save(target / "columns")
-        # The manifest goes last: a directory without one is an interrupted save.
-        manifest = {"format_version": FORMAT_VERSION, "info": dict(self.info)}
-        (target / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        # The manifest goes last: a directory without one is an interrupted save. It lists
+        # every file written above with its checksum.
+        write_manifest(target, {"format_version": FORMAT_VERSION, "info": dict(self.info)})
         return target
 
     def save_atomically(self, directory: str | os.PathLike[str]) -> Path:
@@ -361,20 +374,10 @@ class CatalogIndex:
 
     @classmethod
     def load(cls, directory: str | os.PathLike[str]) -> CatalogIndex:
-        """Memory-map an index written by ``save``."""
+        """Memory-map an index written by ``save``, once its files pass their checksums and
+        its arrays their bounds (``index_integrity``); ``IndexFormatError`` otherwise."""
         source = Path(directory)
-        manifest_path = source / "manifest.json"
-        if not manifest_path.is_file():
-            raise IndexFormatError(f"{source}: not a saved index (no manifest.json)")
-        try:
-            manifest = json.loads(manifest_path.read_text())
-        except (OSError, ValueError) as error:
-            raise IndexFormatError(f"{manifest_path}: unreadable manifest: {error}") from None
-        if manifest.get("format_version") != FORMAT_VERSION:
-            raise IndexFormatError(
-                f"{source}: index format {manifest.get('format_version')!r}, "
-                f"this version reads {FORMAT_VERSION}; rebuild it"
-            )
+        manifest = read_manifest(source, FORMAT_VERSION)
         try:
             arrays = IndexArrays(
                 **{
@@ -382,30 +385,96 @@ class CatalogIndex:
                     for name in IndexArrays.__dataclass_fields__
                 }
             )
-            keys = marisa_trie.Trie().mmap(str(source / "keys.marisa"))
-            wide = marisa_trie.Trie().mmap(str(source / "wide_prefixes.marisa"))
-            id_keys = marisa_trie.Trie().mmap(str(source / "ids.marisa"))
+            keys = load_trie(source / "keys.marisa")
+            wide = load_trie(source / "wide_prefixes.marisa")
+            id_keys = load_trie(source / "ids.marisa")
+            _check_structure(arrays, len(keys), len(wide), len(id_keys))
+            count = len(arrays.title_prior)
             return cls(
                 keys=keys,
                 wide_prefixes=wide,
                 id_keys=id_keys,
                 arrays=arrays,
-                titles=StringColumn.load(source, "titles"),
-                normalized_titles=StringColumn.load(source, "normalized_titles"),
-                ids=StringColumn.load(source, "ids"),
-                metadata_json=StringColumn.load(source, "metadata"),
+                titles=StringColumn.load(source, "titles", count),
+                normalized_titles=StringColumn.load(source, "normalized_titles", count),
+                ids=StringColumn.load(source, "ids", count),
+                metadata_json=StringColumn.load(source, "metadata", count),
                 spelling=SpellingIndex.load(source / "spelling"),
                 columns=MetadataColumns.load(source / "columns"),
                 info=MappingProxyType(manifest.get("info", {})),
             )
         except (OSError, ValueError) as error:
-            raise IndexFormatError(f"{source}: damaged index: {error}") from None
+            # Checks name the file (IndexFormatError is a ValueError); say which index it is in.
+            raise IndexFormatError(f"{source}: damaged index: {error}; {REBUILD_HINT}") from None
+
+
+_ELEMENT_TYPES: Mapping[str, type[np.generic]] = MappingProxyType(
+    {
+        "title_prior": np.float32,
+        "title_duplicate": np.bool_,
+        "key_first": np.int32,
+        "key_end": np.int32,
+        "entry_title": np.int32,
+        "entry_score": np.float32,
+        "entry_kind": np.int8,
+        "entry_offset": np.int16,
+        "wide_first": np.int32,
+        "wide_end": np.int32,
+        "wide_top": np.int32,
+        "top_titles": np.int32,
+        "title_of_id_key": np.int32,
+        "title_entry_first": np.int32,
+        "title_entries": np.int32,
+    }
+)
+"""The element type of each saved array of ``IndexArrays``."""
+
+
+def _check_structure(arrays: IndexArrays, keys: int, wide: int, id_keys: int) -> None:
+    """Types, lengths and bounds of the index arrays, against each other and the tries.
+
+    The query path indexes memoryviews and NumPy arrays with these values; out of bounds
+    they would raise at query time or, worse, select the wrong rows silently.
+    """
+    titles = len(arrays.title_prior)
+    entries = len(arrays.entry_title)
+    # The rows each array must have (title_prior and entry_title set the counts).
+    rows = {
+        "title_duplicate": titles,
+        "title_of_id_key": titles,
+        "title_entry_first": titles + 1,
+        "key_first": keys,
+        "key_end": keys,
+        "entry_score": entries,
+        "entry_kind": entries,
+        "entry_offset": entries,
+        "title_entries": entries,
+        "wide_first": wide,
+        "wide_end": wide,
+        "wide_top": wide,
+    }
+    for name, element in _ELEMENT_TYPES.items():
+        dimensions = 2 if name == "wide_top" else 1
+        check_array(
+            getattr(arrays, name), f"{name}.npy", element, rows.get(name), dimensions=dimensions
+        )
+    if id_keys != titles:
+        raise IndexFormatError(f"ids.marisa: {id_keys} ids for {titles} titles")
+    check_ranges(arrays.key_first, arrays.key_end, ("key_first.npy", "key_end.npy"), entries)
+    check_ranges(arrays.wide_first, arrays.wide_end, ("wide_first.npy", "wide_end.npy"), entries)
+    check_within(arrays.wide_top, "wide_top.npy", -1, entries)
+    check_within(arrays.entry_title, "entry_title.npy", 0, titles)
+    check_within(arrays.entry_kind, "entry_kind.npy", min(MatchKind), max(MatchKind) + 1)
+    check_within(arrays.entry_offset, "entry_offset.npy", -1, np.iinfo(np.int16).max + 1)
+    check_within(arrays.top_titles, "top_titles.npy", 0, titles)
+    check_within(arrays.title_of_id_key, "title_of_id_key.npy", 0, titles)
+    check_offsets(arrays.title_entry_first, "title_entry_first.npy", titles, entries)
+    check_within(arrays.title_entries, "title_entries.npy", 0, entries)
 
 
 def _load_array(path: Path) -> Any:
-    mapped = np.load(path, mmap_mode="r", allow_pickle=False)
     # A plain ndarray view over the map: slicing an np.memmap costs a Python-level hook each time.
-    return mapped.view(np.ndarray)
+    return load_array(path).view(np.ndarray)
 
 
 def best_distinct(scores: FloatArray, titles: IntArray, lo: int, hi: int, k: int) -> list[int]:

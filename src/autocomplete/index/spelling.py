@@ -26,16 +26,24 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import marisa_trie
 import numpy as np
 import numpy.typing as npt
 
 from autocomplete._kernels import python_kernels
+from autocomplete.index.integrity import (
+    check_array,
+    check_offsets,
+    check_within,
+    load_array,
+    load_trie,
+)
 
 if TYPE_CHECKING or "_nearby" not in python_kernels():
     from autocomplete.index._nearby import DeletionProbe
@@ -247,7 +255,7 @@ class SpellingIndex:
     def save(self, directory: str | os.PathLike[str]) -> None:
         target = Path(directory)
         target.mkdir(parents=True, exist_ok=True)
-        for name in ("words", "prefixes", "deletions"):
+        for name in _TRIES:
             getattr(self, name).save(str(target / f"{name}.marisa"))
         for name in _ARRAYS:
             np.save(target / f"{name}.npy", getattr(self, name))
@@ -258,23 +266,38 @@ class SpellingIndex:
 
     @classmethod
     def load(cls, directory: str | os.PathLike[str]) -> SpellingIndex:
+        """Memory-map a spelling index written by ``save``, once its offsets are checked: the
+        probe in ``_nearby.c`` follows them (checking only each range it reads)."""
         source = Path(directory)
+        tries = {name: load_trie(source / f"{name}.marisa") for name in _TRIES}
+        arrays = {name: load_array(source / f"{name}.npy").view(np.ndarray) for name in _ARRAYS}
+        _check_structure(source.name, tries, arrays)
+        return cls(**tries, **arrays)
 
-        def trie(name: str) -> marisa_trie.Trie:
-            return marisa_trie.Trie().mmap(str(source / f"{name}.marisa"))
 
-        def array(name: str) -> npt.NDArray[np.generic]:
-            loaded: npt.NDArray[np.generic] = np.load(
-                source / f"{name}.npy", mmap_mode="r", allow_pickle=False
-            ).view(np.ndarray)
-            return loaded
+def _check_structure(
+    folder: str, tries: dict[str, marisa_trie.Trie], arrays: dict[str, npt.NDArray[Any]]
+) -> None:
+    """Every array has the length its trie implies, and every offset and id stays inside what
+    it points into (``folder`` prefixes the file names in messages)."""
 
-        return cls(
-            words=trie("words"),
-            prefixes=trie("prefixes"),
-            deletions=trie("deletions"),
-            **{name: array(name) for name in _ARRAYS},  # type: ignore[arg-type]
-        )
+    def file(name: str) -> str:
+        return f"{folder}/{name}.npy"
+
+    words, prefixes, deletions = (len(tries[name]) for name in _TRIES)
+    for name in ("word_log_weight", "word_best_prior"):
+        check_array(arrays[name], file(name), np.float32, words)
+    for name in ("prefix_log_weight", "prefix_best_prior"):
+        check_array(arrays[name], file(name), np.float32, prefixes)
+    for name in ("postings_first", "postings", "prefix_starts"):
+        check_array(arrays[name], file(name), np.int32)
+    check_array(arrays["prefix_chars"], file("prefix_chars"), np.uint32)
+    chars = len(arrays["prefix_chars"])
+    check_offsets(arrays["prefix_starts"], file("prefix_starts"), prefixes, chars)
+    check_within(arrays["prefix_chars"], file("prefix_chars"), 0, sys.maxunicode + 1)
+    postings = len(arrays["postings"])
+    check_offsets(arrays["postings_first"], file("postings_first"), deletions, postings)
+    check_within(arrays["postings"], file("postings"), 0, prefixes)
 
 
 def _keys_in_id_order(trie: marisa_trie.Trie) -> list[str]:
@@ -287,6 +310,8 @@ def _keys_in_id_order(trie: marisa_trie.Trie) -> list[str]:
 def _column(values: list[float]) -> npt.NDArray[np.float32]:
     return np.asarray(values, dtype=np.float32)
 
+
+_TRIES = ("words", "prefixes", "deletions")
 
 _ARRAYS = (
     "word_log_weight",

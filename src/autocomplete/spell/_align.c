@@ -552,7 +552,7 @@ static PyMethodDef Pricer_methods[] = {
 };
 
 static PyTypeObject PricerType = {
-    .ob_base = PyVarObject_HEAD_INIT(NULL, 0).tp_name = "autocomplete._align.Pricer",
+    .ob_base = PyVarObject_HEAD_INIT(NULL, 0).tp_name = "autocomplete.spell._align.Pricer",
     .tp_basicsize = sizeof(Pricer),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "An error model's single-edit pricing over its dense cost tables.",
@@ -600,7 +600,7 @@ static PyMethodDef module_methods[] = {
 
 static struct PyModuleDef module_definition = {
     .m_base = PyModuleDef_HEAD_INIT,
-    .m_name = "autocomplete._align",
+    .m_name = "autocomplete.spell._align",
     .m_doc = "String alignment and single-edit pricing for the error model, in C.",
     .m_size = -1,
     .m_methods = module_methods,
