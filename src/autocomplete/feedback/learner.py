@@ -5,7 +5,12 @@ It owns the per-session *ledgers*: what each open session has contributed to eve
 session's influence bounded and revocable: a session's repeated clicks on one key keep only
 its strongest (or latest negative) contribution instead of adding up, and when the guard judges
 a session a bot, its ledger is subtracted from the sums. A ledger is dropped (its
-contributions kept) when its session closes.
+contributions kept) when its session closes, idle or evicted to keep the open sessions within
+``max_open_sessions``.
+
+It also counts the breadth of support (``autocomplete.feedback.breadth``): the client network
+of every accepted event is counted among the prefix's traffic, and that of every click among
+the supporters of each (prefix, title) it gave evidence to.
 
 Replaying the same log always gives the same sums, so every process or host that reads one
 store learns the same model.
@@ -14,8 +19,10 @@ store learns the same model.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 from autocomplete.feedback.aggregates import Aggregates
+from autocomplete.feedback.breadth import client_unit, unit_hash
 from autocomplete.feedback.click_model import (
     ClickStats,
     click_credit,
@@ -23,7 +30,7 @@ from autocomplete.feedback.click_model import (
     prefix_weights,
 )
 from autocomplete.feedback.config import FeedbackConfig
-from autocomplete.feedback.events import Click, Explicit, Recorded
+from autocomplete.feedback.events import Click, Explicit, Impression, Recorded
 from autocomplete.feedback.guard import Guard, Verdict
 
 KEY = "\x00"
@@ -42,6 +49,15 @@ class _Ledger:
         self.credit: dict[str, float] = {}  # "prefix\0title" -> signed click credit
         self.views: dict[str, float] = {}  # "prefix\0title" -> views
         self.explicit: dict[str, float] = {}  # title -> signed explicit value
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """Who an event came from, for the breadth counts, and when."""
+
+    unit: int
+    """The hash of the client's network (or of the session, without a client)."""
+    timestamp: float
 
 
 class Learner:
@@ -79,8 +95,12 @@ class Learner:
             self._revoke(session_id)
         if decision.verdict is not Verdict.ACCEPTED:
             return
-        if isinstance(event, Click):
-            self._learn_click(event, decision.listed, stats.scale(now))
+        source = _Source(unit_hash(client_unit(event.client, event.session_id)), now)
+        if isinstance(event, Impression):
+            self._count_traffic(event.query, source)
+        elif isinstance(event, Click):
+            self._count_traffic(event.query, source)
+            self._learn_click(event, decision.listed, stats.scale(now), source)
         elif isinstance(event, Explicit):
             self._learn_explicit(event, stats.scale(now))
 
@@ -94,7 +114,15 @@ class Learner:
 
     # Contributions ---------------------------------------------------------------------------
 
-    def _learn_click(self, click: Click, listed: tuple[str, ...], scale: float) -> None:
+    def _count_traffic(self, query: str, source: _Source) -> None:
+        # Traffic generalizes to shorter prefixes as clicks do, so that support and traffic
+        # are counted over the same prefixes.
+        for prefix, _ in prefix_weights(query, self._config):
+            self.stats.add_traffic(prefix, source.unit, source.timestamp)
+
+    def _learn_click(
+        self, click: Click, listed: tuple[str, ...], scale: float, source: _Source
+    ) -> None:
         config = self._config
         weights = prefix_weights(click.query, config)
         if not weights:
@@ -104,8 +132,8 @@ class Learner:
         credit = click_credit(click.position, click.dwell_ms, config)
         for item in listed:
             if item != click.id:
-                self._contribute(ledger, query, item, 0.0, scale)
-        self._contribute(ledger, query, click.id, credit * scale, scale)
+                self._contribute(ledger, query, item, 0.0, scale, source)
+        self._contribute(ledger, query, click.id, credit * scale, scale, source)
         # Shorter prefixes learn that someone who typed them wanted this title, and that the
         # titles the session was shown there were passed over; the position weight stays with
         # the list it was earned in.
@@ -116,11 +144,19 @@ class Learner:
             if earlier is not None:
                 for item in earlier:
                     if item != click.id:
-                        self._contribute(ledger, prefix, item, 0.0, weight * scale)
-            self._contribute(ledger, prefix, click.id, dwell * weight * scale, weight * scale)
+                        self._contribute(ledger, prefix, item, 0.0, weight * scale, source)
+            self._contribute(
+                ledger, prefix, click.id, dwell * weight * scale, weight * scale, source
+            )
 
     def _contribute(
-        self, ledger: _Ledger, prefix: str, item: str, credit: float, views: float
+        self,
+        ledger: _Ledger,
+        prefix: str,
+        item: str,
+        credit: float,
+        views: float,
+        source: _Source,
     ) -> None:
         key = prefix + KEY + item
         old_credit = ledger.credit.get(key, 0.0)
@@ -143,6 +179,9 @@ class Learner:
             max(-new_credit, 0.0) - max(-old_credit, 0.0),
             new_views - old_views,
         )
+        # Breadth is not revoked with a bot's ledger: it only scales evidence, and the bot's
+        # own evidence is revoked; its network counts once anyway.
+        self.stats.add_support(prefix, item, source.unit, source.timestamp)
 
     def _learn_explicit(self, judged: Explicit, scale: float) -> None:
         ledger = self._ledger(judged.session_id)
