@@ -151,13 +151,13 @@ class FeedbackConfig:
     """A client with this many bot sessions is blocked for ``blocked_ttl_s``."""
     blocked_ttl_s: float = DAY_S
     """How long a bot session or blocked client stays ignored."""
-    max_open_sessions: int = 10_000
+    max_open_sessions: int = 5_000
     """Open sessions kept; the least recently seen one beyond it is closed early, as if idle
     (its contributions become permanent), so memory does not grow with invented session ids."""
-    max_clients: int = 20_000
+    max_clients: int = 10_000
     """Clients (addresses, API keys) whose budgets are kept; the least recently seen one beyond
     it is forgotten (and starts afresh if it returns)."""
-    max_blocked_sessions: int = 20_000
+    max_blocked_sessions: int = 10_000
     """Bot session ids remembered as blocked; the oldest beyond it are forgotten."""
 
     # Refresh.

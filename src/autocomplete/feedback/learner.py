@@ -18,6 +18,7 @@ store learns the same model.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from dataclasses import dataclass
 
@@ -40,14 +41,16 @@ KEY = "\x00"
 class _Ledger:
     """One open session's contributions, in reference units.
 
-    Floats in string-keyed dicts: never tracked by the cycle collector (see ``ClickStats``).
+    Each key's (credit, views) pair is one ``complex`` (credit the real part, views the
+    imaginary): one untracked object and one dict slot per key instead of two, which matters
+    when ``max_open_sessions`` ledgers are held. Keys are interned, so sessions voting on the
+    same (prefix, title) share one string.
     """
 
-    __slots__ = ("credit", "explicit", "views")
+    __slots__ = ("explicit", "votes")
 
     def __init__(self) -> None:
-        self.credit: dict[str, float] = {}  # "prefix\0title" -> signed click credit
-        self.views: dict[str, float] = {}  # "prefix\0title" -> views
+        self.votes: dict[str, complex] = {}  # "prefix\0title" -> complex(credit, views)
         self.explicit: dict[str, float] = {}  # title -> signed explicit value
 
 
@@ -158,9 +161,9 @@ class Learner:
         views: float,
         source: _Source,
     ) -> None:
-        key = prefix + KEY + item
-        old_credit = ledger.credit.get(key, 0.0)
-        old_views = ledger.views.get(key, 0.0)
+        key = sys.intern(prefix + KEY + item)
+        old = ledger.votes.get(key, 0j)
+        old_credit, old_views = old.real, old.imag
         # One session, one vote per key: the strongest positive credit, or the latest negative
         # one (a bounce overrides an earlier click and is overridden by a later one).
         if credit >= 0 and old_credit >= 0:
@@ -170,8 +173,7 @@ class Learner:
         else:
             new_credit = credit
         new_views = max(old_views, views)
-        ledger.credit[key] = new_credit
-        ledger.views[key] = new_views
+        ledger.votes[key] = complex(new_credit, new_views)
         self.stats.add_key(
             prefix,
             item,
@@ -197,10 +199,9 @@ class Learner:
         if ledger is None:
             return
         stats = self.stats
-        credits = ledger.credit
-        for key, views in ledger.views.items():
+        for key, vote in ledger.votes.items():
             prefix, item = key.split(KEY)
-            credit = credits[key]
+            credit, views = vote.real, vote.imag
             stats.add_key(prefix, item, -max(credit, 0.0), -max(-credit, 0.0), -views)
         for item, value in ledger.explicit.items():
             stats.add_explicit(item, -max(value, 0.0), -max(-value, 0.0))
@@ -214,6 +215,9 @@ class Learner:
     def _rebase(self, now: float) -> None:
         factor = self.stats.rebase(now)
         for ledger in self._ledgers.values():
-            for table in (ledger.credit, ledger.views, ledger.explicit):
-                for key, value in table.items():
-                    table[key] = value * factor
+            votes = ledger.votes
+            for key, vote in votes.items():
+                votes[key] = vote * factor
+            explicit = ledger.explicit
+            for item, value in explicit.items():
+                explicit[item] = value * factor
