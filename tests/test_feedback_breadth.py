@@ -100,6 +100,26 @@ def test_sessions_from_one_network_count_as_one_supporter(clock: FakeClock) -> N
     assert crowded > 3 * farmed
 
 
+def test_evicting_sessions_does_not_lift_a_network_past_its_bound(clock: FakeClock) -> None:
+    """Tiny caps: every session and bot id is evicted before it returns; the network that keeps
+    coming back still counts as one supporter."""
+    config = FeedbackConfig(
+        refresh_interval_s=0, max_open_sessions=2, max_blocked_sessions=1, max_clients=2
+    )
+    with FeedbackLayer(MemoryStore(clock=clock), config=config, clock=clock) as layer:
+        for round_ in range(30):
+            for number in range(10):  # the same ten ids, evicted in between
+                _visit(layer, clock, f"farm-{number}", f"198.51.100.{number + 1}")
+            # Blind clicks make bots of throwaway ids, pushing earlier ones out of the list.
+            for number in range(3):
+                for _ in range(config.max_unmatched_clicks):
+                    layer.record_click(QUERY, TARGET, 10, f"blind-{round_}-{number}", 60_000)
+        lift = _lift(layer)
+        verdicts = layer.verdicts
+    assert verdicts["evicted_sessions"] > 200 and verdicts["evicted_blocked"] > 10
+    assert 0 < lift <= config.max_boost * breadth_factor(1, 1, config) + 1e-9
+
+
 def test_a_popular_prefix_needs_a_broader_following(clock: FakeClock) -> None:
     config = FeedbackConfig(refresh_interval_s=0)
     lifts = []
