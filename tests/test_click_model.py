@@ -101,7 +101,8 @@ def test_select_served_keeps_the_strongest_both_ways() -> None:
 
 
 def test_stats_decay_with_the_half_life() -> None:
-    config = FeedbackConfig(half_life_s=100.0, min_abs_boost=0.0)
+    # Breadth off (no minimum following): this is the click term alone.
+    config = FeedbackConfig(half_life_s=100.0, min_abs_boost=0.0, breadth_min_clients=0.0)
     stats = ClickStats(config, origin=0.0)
     stats.add_key("amel", "m1", 50.0 * stats.scale(0.0), 0.0, 50.0 * stats.scale(0.0))
     fresh = stats.prefix_boosts("amel", now=0.0)["m1"]
@@ -115,7 +116,7 @@ def test_stats_decay_with_the_half_life() -> None:
 
 
 def test_rebase_keeps_every_boost() -> None:
-    config = FeedbackConfig(half_life_s=10.0)
+    config = FeedbackConfig(half_life_s=10.0, breadth_min_clients=0.0)
     stats = ClickStats(config, origin=0.0)
     now = 10.0 * 300
     assert stats.needs_rebase(now)

@@ -206,3 +206,54 @@ def test_counts_every_verdict() -> None:
     log.browse_and_click("s1")
     log.feed(Click("nope", "m1", 1, "s2"))
     assert log.guard.counts == {"accepted": 2, "unmatched": 1}
+
+
+# Bounded memory: invented session ids and addresses ------------------------------------------
+
+
+def test_open_sessions_are_capped_and_the_oldest_is_closed_early() -> None:
+    log = Log(FeedbackConfig(max_open_sessions=3))
+    for number in range(3):
+        assert log.decide(Impression("star", IDS, f"s{number}")).closed == ()
+    log.feed(Impression("star", IDS, "s0"))  # s0 seen again: s1 is now the least recent
+    decision = log.decide(Impression("star", IDS, "s3"))
+    assert decision.verdict is Verdict.ACCEPTED and decision.closed == ("s1",)
+    assert log.guard.open_sessions == 3
+    assert log.guard.shown("s1", "star") is None and log.guard.shown("s0", "star") == IDS
+    for number in range(4, 1_000):
+        log.feed(Impression("star", IDS, f"s{number}"), after=0.01)
+    assert log.guard.open_sessions == 3
+    assert log.guard.counts["evicted_sessions"] == 1_000 - 3
+
+
+def test_clients_and_blocked_ids_are_capped() -> None:
+    config = FeedbackConfig(max_clients=5, max_blocked_sessions=4, max_unmatched_clicks=1)
+    log = Log(config)
+    for number in range(50):
+        log.feed(Impression("star", IDS, f"s{number}", f"10.0.{number}.1"), after=0.01)
+        log.feed(Click("x", "m9", 1, f"bot{number}"), after=0.01)  # unmatched: a bot at once
+    assert log.guard.known_clients == 5
+    assert log.guard.blocked_sessions == 4
+    assert log.guard.is_blocked("bot49", log.now) and not log.guard.is_blocked("bot0", log.now)
+
+
+def test_a_returning_evicted_bot_id_gets_only_a_new_sessions_bounds() -> None:
+    config = FeedbackConfig(
+        max_blocked_sessions=2, max_unmatched_clicks=1, max_clicks_per_session=2
+    )
+    log = Log(config)
+    bot = log.decide(Click("x", "m9", 1, "bot"))
+    assert bot.verdict is Verdict.BLOCKED and bot.revoke == ("bot",)
+    for number in range(2):  # two more bots push the first one out of the blocked list
+        log.feed(Click("x", "m9", 1, f"other{number}"))
+    assert not log.guard.is_blocked("bot", log.now)
+    # Back, it is a new session: its first wrong click makes it a bot again, and a well-behaved
+    # return votes for at most max_clicks_per_session keys, as any session does.
+    assert log.decide(Click("x", "m9", 1, "bot")).verdict is Verdict.BLOCKED
+    for number in range(2):
+        log.feed(Click("x", "m9", 1, f"more{number}"))
+    verdicts = []
+    for query in ("a", "b", "c", "d"):
+        log.feed(Impression(query, IDS, "bot"))
+        verdicts.append(log.feed(Click(query, "m1", 1, "bot")))
+    assert verdicts == [Verdict.ACCEPTED] * 2 + [Verdict.SESSION_CAP] * 2

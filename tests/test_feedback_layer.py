@@ -126,11 +126,14 @@ def test_short_dwell_is_evidence_against_a_title(layer: FeedbackLayer, clock: Fa
     assert boost(layer, IDS[2], "star") < boost(layer, IDS[4], "star") < 0  # worse than unclicked
 
 
-def test_a_bounce_overrides_the_same_sessions_click(layer: FeedbackLayer, clock: FakeClock) -> None:
-    visit(layer, clock, "s1", IDS[1], dwell_ms=60_000)
-    layer.record_click(QUERY, IDS[1], 2, "s1", dwell_ms=300)
-    layer.refresh()
-    assert boost(layer, IDS[1]) < 0
+def test_a_bounce_overrides_the_same_sessions_click(clock: FakeClock) -> None:
+    # One session's evidence: the breadth bound (tested in test_feedback_breadth) is off.
+    config = FeedbackConfig(refresh_interval_s=0, breadth_min_clients=0)
+    with FeedbackLayer(MemoryStore(clock=clock), config=config, clock=clock) as layer:
+        visit(layer, clock, "s1", IDS[1], dwell_ms=60_000)
+        layer.record_click(QUERY, IDS[1], 2, "s1", dwell_ms=300)
+        layer.refresh()
+        assert boost(layer, IDS[1]) < 0
 
 
 def test_explicit_likes_promote_and_dislikes_demote(layer: FeedbackLayer, clock: FakeClock) -> None:
@@ -197,7 +200,7 @@ def test_boosts_stay_within_their_bounds(layer: FeedbackLayer, clock: FakeClock)
 
 
 def test_each_prefix_serves_a_bounded_number_of_titles(clock: FakeClock) -> None:
-    config = FeedbackConfig(refresh_interval_s=0, max_boosted_per_prefix=3)
+    config = FeedbackConfig(refresh_interval_s=0, max_boosted_per_prefix=3, breadth_min_clients=0)
     with FeedbackLayer(MemoryStore(clock=clock), config=config, clock=clock) as layer:
         for n in range(10):
             visit(layer, clock, f"s{n}", f"x{n}", query=f"star {n}", shown=[f"x{n}"])

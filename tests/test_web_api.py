@@ -474,9 +474,10 @@ def test_impression_and_click_are_accepted(client: FlaskClient) -> None:
 
 
 def _choose(client: FlaskClient, query: str, ids: list[str], position: int, number: int) -> None:
-    """One visitor (own session, own address) sees ``ids`` for ``query`` and clicks one."""
+    """One visitor (own session, own network) sees ``ids`` for ``query`` and clicks one."""
     session = f"visitor-{number:04d}"
-    address = {"REMOTE_ADDR": f"10.0.{number // 250}.{number % 250 + 1}"}
+    # A /24 each: addresses of one network count once towards a title's support.
+    address = {"REMOTE_ADDR": f"10.{number // 250}.{number % 250}.1"}
     shown = _impression(query=query, ids=ids, session_id=session)
     assert client.post("/api/impression", json=shown, environ_base=address).status_code == 204
     clicked = _click(query=query, id=ids[position - 1], position=position, session_id=session)

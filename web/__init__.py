@@ -12,10 +12,11 @@ from typing import Any
 
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
-from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response as BaseResponse
 
-from .config import DEFAULTS
+from . import ratelimit
+from .clients import TrustedProxyFix, parse_networks
+from .config import DEFAULTS, public_url
 from .service import open_engine
 from .validation import ApiError
 
@@ -56,6 +57,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config is not None:
         app.config.from_mapping(config)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # responses keep the documented order
+    # Settings are checked before the engine opens, so a typo fails fast and leaks nothing.
+    app.config["PUBLIC_URL"] = public_url(app.config["PUBLIC_URL"])
+    networks = parse_networks(app.config["TRUSTED_PROXY_NETWORKS"], "TRUSTED_PROXY_NETWORKS")
+    ratelimit.install(app)
     engine = open_engine(app.config)
     app.extensions["autocomplete"] = engine
     bundled = app.config["CATALOG"] is None and app.config["ENGINE"] is None
@@ -66,8 +71,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config["SITE_DESCRIPTION"] = f"Search {len(engine):,} {things}, typos welcome."
     proxies = int(app.config["TRUSTED_PROXIES"])
     if proxies > 0:
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, proxies, networks
         )
 
     from . import api, opensearch, pages

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from autocomplete.limits import DEFAULT_K, MAX_K, MAX_QUERY_CHARS
 
@@ -48,6 +49,20 @@ DEFAULTS: Mapping[str, Any] = {
     # Proxies in front of the app whose X-Forwarded-For/-Proto/-Host headers are trusted
     # (1 behind one nginx); 0 trusts none, so a client cannot forge its address.
     "TRUSTED_PROXIES": 0,
+    # ...and the addresses those proxies connect from (addresses or CIDR networks): a request
+    # from any other peer keeps its own address whatever X-Forwarded-For it sends.
+    "TRUSTED_PROXY_NETWORKS": ("127.0.0.0/8", "::1/128"),
+    # The site's public base URL ("https://search.example.com/"), used for the absolute URLs
+    # of the OpenSearch documents. None builds them from the request's Host header, and then
+    # they are only cached privately (Vary: Host), so a forged Host cannot poison a shared cache.
+    "PUBLIC_URL": None,
+    # Per-client limits on the write endpoints (POST /api/...): a burst of WRITE_RATE_BURST
+    # requests, refilled at WRITE_RATE_PER_MINUTE; beyond it 429 with Retry-After. A person
+    # typing sends an impression per list shown, a few a second at most.
+    "WRITE_RATE_PER_MINUTE": 240,
+    "WRITE_RATE_BURST": 120,
+    # Clients whose buckets are kept (least recently seen forgotten first).
+    "WRITE_RATE_CLIENTS": 100_000,
 }
 
 ENV_PREFIX = "AUTOCOMPLETE_"
@@ -63,8 +78,11 @@ def config_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Settings from ``AUTOCOMPLETE_CATALOG``, ``_FEEDBACK``, ``_TRUSTED_PROXIES`` and the fields.
 
     ``AUTOCOMPLETE_FEEDBACK=off`` turns click feedback off; ``AUTOCOMPLETE_TRUSTED_PROXIES`` is
-    the number of reverse proxies in front of the app; ``AUTOCOMPLETE_GENRE_FIELD`` and
-    ``_YEAR_FIELD`` name the filter chips' fields.
+    the number of reverse proxies in front of the app and ``_TRUSTED_PROXY_NETWORKS`` the
+    comma-separated addresses they connect from; ``_PUBLIC_URL`` is the site's public base URL;
+    ``_WRITE_RATE_PER_MINUTE``, ``_WRITE_RATE_BURST`` and ``_WRITE_RATE_CLIENTS`` tune the
+    write rate limits; ``AUTOCOMPLETE_GENRE_FIELD`` and ``_YEAR_FIELD`` name the filter chips'
+    fields.
     """
     env = os.environ if environ is None else environ
     config: dict[str, Any] = {}
@@ -76,7 +94,19 @@ def config_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         config["FEEDBACK"] = None if feedback.lower() == "off" else feedback
     proxies = env.get(ENV_PREFIX + "TRUSTED_PROXIES")
     if proxies:
-        config["TRUSTED_PROXIES"] = int(proxies)
+        config["TRUSTED_PROXIES"] = _int(proxies, "TRUSTED_PROXIES")
+    networks = env.get(ENV_PREFIX + "TRUSTED_PROXY_NETWORKS")
+    if networks is not None:
+        config["TRUSTED_PROXY_NETWORKS"] = tuple(
+            value.strip() for value in networks.split(",") if value.strip()
+        )
+    public_url = env.get(ENV_PREFIX + "PUBLIC_URL")
+    if public_url:
+        config["PUBLIC_URL"] = public_url
+    for setting in ("WRITE_RATE_PER_MINUTE", "WRITE_RATE_BURST", "WRITE_RATE_CLIENTS"):
+        value = env.get(ENV_PREFIX + setting)
+        if value:
+            config[setting] = _int(value, setting)
     for setting in ("GENRE_FIELD", "YEAR_FIELD"):
         value = env.get(ENV_PREFIX + setting)
         if value:
@@ -89,3 +119,22 @@ def config_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     if fields:
         config["CATALOG_FIELDS"] = fields
     return config
+
+
+def _int(text: str, setting: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{ENV_PREFIX}{setting}: not a whole number: {text!r}") from None
+
+
+def public_url(value: object) -> str | None:
+    """``PUBLIC_URL`` checked (an absolute http(s) URL) and ending with one slash."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"PUBLIC_URL must be a string, got {type(value).__name__}")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f"PUBLIC_URL must be an absolute http(s) URL without query, got {value!r}")
+    return value.rstrip("/") + "/"

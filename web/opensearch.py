@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request
 
 from .api import run_suggest, setting
 from .validation import query_arg
@@ -22,17 +22,44 @@ SUGGESTIONS_TYPE = "application/x-suggestions+json"
 DESCRIPTION_TYPE = "application/opensearchdescription+xml"
 
 
+DESCRIPTION_MAX_AGE_S = 3600
+"""How long the description document may be cached."""
+
+
+def site_root() -> str:
+    """The base of every absolute URL: ``PUBLIC_URL`` if configured, else the request's own."""
+    configured: str | None = setting("PUBLIC_URL")
+    return configured if configured is not None else request.url_root
+
+
+def _cache_by_host(response: Response, max_age_s: int | None) -> Response:
+    """Cache headers for a body built from the site root.
+
+    With a configured ``PUBLIC_URL`` the body is the same for everyone. Without it, it echoes
+    the request's ``Host`` (which any client can forge): then no shared cache may keep it, and a
+    private one keys it by ``Host``.
+    """
+    if setting("PUBLIC_URL") is not None:
+        if max_age_s is not None:
+            response.headers["Cache-Control"] = f"public, max-age={max_age_s}"
+        return response
+    response.vary.add("Host")
+    if setting("TRUSTED_PROXIES") > 0:
+        response.vary.add("X-Forwarded-Host")
+    age = f", max-age={max_age_s}" if max_age_s is not None else ""
+    response.headers["Cache-Control"] = "private" + age
+    return response
+
+
 @bp.get("/opensearch.xml")
 def description() -> Response:
     body = render_template(
         "opensearch.xml",
-        root=request.url_root,
+        root=site_root(),
         name=setting("SITE_NAME"),
         description=setting("SITE_DESCRIPTION"),
     )
-    response = Response(body, mimetype=DESCRIPTION_TYPE)
-    response.headers["Cache-Control"] = "public, max-age=3600"
-    return response
+    return _cache_by_host(Response(body, mimetype=DESCRIPTION_TYPE), DESCRIPTION_MAX_AGE_S)
 
 
 @bp.get("/opensearch/suggest")
@@ -42,11 +69,11 @@ def suggest() -> Response:
     suggestions = run_suggest(query, setting("DEFAULT_K")) if query.strip() else []
     completions = [item.text for item in suggestions]
     descriptions = [_describe(item.metadata) for item in suggestions]
-    page = url_for("pages.index", _external=True)
+    page = site_root()
     urls = [f"{page}?{urlencode({'q': item.text})}" for item in suggestions]
     # ensure_ascii keeps the body ASCII, so no client can misread its encoding.
     body = json.dumps([query, completions, descriptions, urls])
-    return Response(body, mimetype=SUGGESTIONS_TYPE)
+    return _cache_by_host(Response(body, mimetype=SUGGESTIONS_TYPE), None)
 
 
 def _describe(metadata: Mapping[str, object]) -> str:

@@ -44,6 +44,12 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="click store: sqlite:///PATH, redis://HOST:PORT/DB, memory:// or off "
         f"(default {DEFAULT_FEEDBACK})",
     )
+    serve.add_argument(
+        "--public-url",
+        default=None,
+        help="the site's public base URL (https://search.example.com/) for the absolute URLs "
+        "of the OpenSearch documents; without it they follow the request's Host header",
+    )
     serve.add_argument("--text-field", default="title", help="catalog field with the title")
     serve.add_argument("--weight-field", default=None, help="numeric popularity field")
     serve.add_argument("--id-field", default=None, help="unique id field")
@@ -70,11 +76,14 @@ def app_config(args: argparse.Namespace) -> dict[str, Any]:
         "id_field": args.id_field,
         "alias_field": args.alias_field,
     }
-    return {
+    config: dict[str, Any] = {
         "CATALOG": args.catalog,
         "CATALOG_FIELDS": {name: value for name, value in fields.items() if value is not None},
         "FEEDBACK": feedback,
     }
+    if args.public_url is not None:
+        config["PUBLIC_URL"] = args.public_url
+    return config
 
 
 def run(args: argparse.Namespace) -> int:

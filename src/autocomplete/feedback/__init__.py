@@ -6,8 +6,9 @@ decayed boosts from them behind an abuse guard, and serves ``boosts(query)`` fro
 scoring formula is documented in ``autocomplete.feedback.config``.
 
 Modules, in the order the data flows: ``events`` (what is recorded) -> ``store`` and its back
-ends (where it is kept) -> ``guard`` (what counts) -> ``click_model`` (what it means) ->
-``learner`` (replay with per-session bounds) -> ``layer`` (what the engine calls);
+ends (where it is kept) -> ``guard`` (what counts) -> ``breadth`` (how many networks stand
+behind it) -> ``click_model`` (what it means) -> ``learner`` (replay with per-session bounds)
+-> ``layer`` (what the engine calls);
 ``retention`` compacts and exports (``cli``: ``autocomplete feedback export|compact|stats``);
 ``simulate`` (``autocomplete simulate``) and ``interleave`` evaluate.
 """

@@ -11,7 +11,11 @@ The document is JSON (``to_json``/``from_json``) so that every back end keeps it
 
     {"version": 1, "as_of": 1700000000.0, "through_seq": 1234,
      "keys": [["the big l", "m5567", 3.2, 0.0, 4.0], ...],
-     "explicit": [["m5567", 2.0, 0.5], ...]}
+     "explicit": [["m5567", 2.0, 0.5], ...],
+     "support": [["the big l", "m5567", 12.0], ...], "traffic": [["the big l", 40.0], ...]}
+
+(``support`` and ``traffic``, the distinct client networks behind each key and each prefix,
+are absent from documents written before they were counted.)
 
 The sums depend on the ``FeedbackConfig`` in force when they were made (half-life, position
 weights, guard); raw events, exported before compaction, are the record to re-learn from.
@@ -39,6 +43,11 @@ class Aggregates:
     through_seq: int
     keys: Mapping[tuple[str, str], KeyStats] = field(default_factory=dict)
     explicit: Mapping[str, ExplicitStats] = field(default_factory=dict)
+    support: Mapping[tuple[str, str], float] | None = None
+    """Distinct client networks behind each key's evidence (None in documents written before
+    breadth was counted)."""
+    traffic: Mapping[str, float] | None = None
+    """Distinct client networks that used each prefix."""
 
     def __post_init__(self) -> None:
         if self.through_seq < 0:
@@ -52,6 +61,10 @@ class Aggregates:
             "keys": [[prefix, item, *stats] for (prefix, item), stats in self.keys.items()],
             "explicit": [[item, *stats] for item, stats in self.explicit.items()],
         }
+        if self.support is not None:
+            document["support"] = [[p, item, count] for (p, item), count in self.support.items()]
+        if self.traffic is not None:
+            document["traffic"] = [[prefix, count] for prefix, count in self.traffic.items()]
         return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
@@ -68,7 +81,23 @@ class Aggregates:
             str(item): (float(likes), float(dislikes))
             for item, likes, dislikes in document["explicit"]
         }
-        return cls(float(document["as_of"]), int(document["through_seq"]), keys, explicit)
+        support = None
+        if "support" in document:
+            support = {
+                (str(prefix), str(item)): float(count)
+                for prefix, item, count in document["support"]
+            }
+        traffic = None
+        if "traffic" in document:
+            traffic = {str(prefix): float(count) for prefix, count in document["traffic"]}
+        return cls(
+            float(document["as_of"]),
+            int(document["through_seq"]),
+            keys,
+            explicit,
+            support,
+            traffic,
+        )
 
 
 def stored_aggregates(text: str | bytes, where: str) -> Aggregates:

@@ -23,7 +23,9 @@ import heapq
 import math
 from collections.abc import Mapping
 
+from autocomplete.feedback import breadth
 from autocomplete.feedback.aggregates import Aggregates, ExplicitStats, KeyStats
+from autocomplete.feedback.breadth import Sketch
 from autocomplete.feedback.config import FeedbackConfig
 
 REBASE_HALF_LIVES = 256.0
@@ -96,6 +98,15 @@ def feedback_boost(click: float, explicit: float, config: FeedbackConfig) -> flo
     return min(max(click + explicit, -config.max_demotion), config.max_boost)
 
 
+def breadth_factor(support: float, traffic: float, config: FeedbackConfig) -> float:
+    """The share of its full feedback term a (prefix, title) may have: ``support`` distinct
+    networks gave it evidence, ``traffic`` distinct networks used the prefix."""
+    needed = config.breadth_min_clients + config.breadth_share * traffic
+    if needed <= 0 or support >= needed:
+        return 1.0
+    return support / needed
+
+
 def select_served(boosts: Mapping[str, float], limit: int) -> dict[str, float]:
     """The ``limit`` strongest promotions and ``limit`` strongest demotions of ``boosts``."""
     promoted = [(boost, item) for item, boost in boosts.items() if boost > 0]
@@ -137,6 +148,9 @@ class ClickStats:
         self._dislikes: dict[str, float] = {}
         self._prefixes_of: dict[str, str] = {}
         self._touched: set[str] = set()
+        # Breadth sketches: prefix -> title -> units with evidence; prefix -> units with traffic.
+        self._support: dict[str, dict[str, Sketch]] = {}
+        self._traffic: dict[str, Sketch] = {}
 
     @property
     def origin(self) -> float:
@@ -197,6 +211,61 @@ class ClickStats:
         if links is not None:
             self._touched.update(links.split(LINK))
 
+    def epoch(self, timestamp: float) -> int:
+        """The breadth generation ``timestamp`` falls in."""
+        return math.floor(timestamp / self._config.breadth_window_s)
+
+    def add_support(self, prefix: str, item: str, unit: int, timestamp: float) -> None:
+        """Count unit (hashed) among the networks that gave (``prefix``, ``item``) evidence."""
+        supported = self._support.get(prefix)
+        if supported is None:
+            supported = self._support[prefix] = {}
+        old = supported.get(item, breadth.EMPTY)
+        new = breadth.add(old, unit, self.epoch(timestamp), self._config.breadth_sketch_size)
+        if new is not old:
+            supported[item] = new
+            self._touched.add(prefix)
+
+    def add_traffic(self, prefix: str, unit: int, timestamp: float) -> None:
+        """Count unit (hashed) among the networks that used ``prefix``."""
+        traffic = self._traffic
+        old = traffic.get(prefix, breadth.EMPTY)
+        new = breadth.add(old, unit, self.epoch(timestamp), self._config.breadth_sketch_size)
+        if new is old:
+            return
+        traffic[prefix] = new
+        if prefix in self._views:
+            self._touched.add(prefix)
+        if len(traffic) > self._config.max_traffic_prefixes:
+            self._forget_weak_traffic(timestamp)
+
+    def _forget_weak_traffic(self, now: float) -> None:
+        """Keep the busier half of the prefixes' traffic sketches (the ones the bound needs)."""
+        epoch, k = self.epoch(now), self._config.breadth_sketch_size
+        ranked = sorted(
+            self._traffic, key=lambda prefix: breadth.estimate(self._traffic[prefix], epoch, k)
+        )
+        for prefix in ranked[: len(ranked) // 2]:
+            del self._traffic[prefix]
+
+    def support(self, prefix: str, item: str, now: float) -> float:
+        """Distinct networks (estimated) that gave (``prefix``, ``item``) evidence lately."""
+        sketch = self._support.get(prefix, {}).get(item)
+        if sketch is None:
+            return 0.0
+        return breadth.estimate(sketch, self.epoch(now), self._config.breadth_sketch_size)
+
+    def traffic(self, prefix: str, now: float) -> float:
+        """Distinct networks (estimated) that used ``prefix`` lately."""
+        sketch = self._traffic.get(prefix)
+        if sketch is None:
+            return 0.0
+        return breadth.estimate(sketch, self.epoch(now), self._config.breadth_sketch_size)
+
+    @property
+    def traffic_prefixes(self) -> int:
+        return len(self._traffic)
+
     def take_touched(self) -> set[str]:
         """The prefixes whose evidence changed since the last call."""
         touched, self._touched = self._touched, set()
@@ -218,6 +287,7 @@ class ClickStats:
     def prefix_boosts(self, prefix: str, now: float) -> dict[str, float]:
         """Every title with evidence under ``prefix`` and its feedback term at ``now``.
 
+        Each term is scaled by ``breadth_factor`` of its support and the prefix's traffic.
         Terms smaller than ``min_abs_boost`` are left out; evidence decayed to nothing is
         forgotten on the way.
         """
@@ -230,6 +300,9 @@ class ClickStats:
         decay = 1.0 / self.scale(now)
         prune_below = PRUNE_BELOW / decay
         likes, dislikes = self._likes, self._dislikes
+        supported = self._support.get(prefix, {})
+        epoch, k = self.epoch(now), config.breadth_sketch_size
+        traffic = self.traffic(prefix, now)
         boosts: dict[str, float] = {}
         forgotten: list[str] = []
         for item, views in viewed.items():
@@ -246,18 +319,25 @@ class ClickStats:
                 else explicit_boost(liked * decay, dislikes[item] * decay, config)
             )
             boost = feedback_boost(click, judged, config)
+            sketch = supported.get(item)
+            support = 0.0 if sketch is None else breadth.estimate(sketch, epoch, k)
+            boost *= breadth_factor(support, traffic, config)
             if abs(boost) >= config.min_abs_boost:
                 boosts[item] = boost
         for item in forgotten:
             self._forget(prefix, item)
         if not viewed:
             del self._views[prefix], self._positive[prefix], self._negative[prefix]
+            self._support.pop(prefix, None)
         return boosts
 
     def _forget(self, prefix: str, item: str) -> None:
         del self._views[prefix][item]
         self._positive[prefix].pop(item, None)
         self._negative[prefix].pop(item, None)
+        supported = self._support.get(prefix)
+        if supported is not None:
+            supported.pop(item, None)
         links = self._prefixes_of.get(item)
         if links is not None:
             kept = [other for other in links.split(LINK) if other != prefix]
@@ -284,7 +364,9 @@ class ClickStats:
             item: (liked * decay, self._dislikes[item] * decay)
             for item, liked in self._likes.items()
         }
-        return Aggregates(now, through_seq, keys, explicit)
+        support = {key: self.support(*key, now) for key in keys}
+        traffic = {prefix: self.traffic(prefix, now) for prefix in self._traffic}
+        return Aggregates(now, through_seq, keys, explicit, support, traffic)
 
     def add_aggregates(self, aggregates: Aggregates) -> None:
         """Fold compacted sums in (they were decayed to ``aggregates.as_of``)."""
@@ -293,3 +375,14 @@ class ClickStats:
             self.add_key(prefix, item, positive * scale, negative * scale, views * scale)
         for item, (likes, dislikes) in aggregates.explicit.items():
             self.add_explicit(item, likes * scale, dislikes * scale)
+        # The units behind compacted evidence are gone: sketches of the same counts stand in.
+        # Aggregates from before breadth was counted carry none; their views (one per session
+        # in that model) stand in for support.
+        epoch, k = self.epoch(aggregates.as_of), self._config.breadth_sketch_size
+        support = aggregates.support
+        if support is None:
+            support = {key: views for key, (_, _, views) in aggregates.keys.items()}
+        for (prefix, item), count in support.items():
+            self._support.setdefault(prefix, {})[item] = breadth.synthetic(count, epoch, k)
+        for prefix, count in (aggregates.traffic or {}).items():
+            self._traffic[prefix] = breadth.synthetic(count, epoch, k)

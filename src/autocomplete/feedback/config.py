@@ -39,6 +39,16 @@ where every contribution below is decayed by ``2 ** (-age / half_life_s)``:
   ``d``, each session's latest judgement counting once. They apply at every prefix where ``d``
   has click-model evidence (i.e. wherever it has been shown and chosen among).
 
+The served term is then bounded by the *breadth* of its support (``s`` distinct client networks
+gave ``(P, d)`` evidence, ``T`` distinct networks sent ``P`` any traffic, both over the last
+one to two ``breadth_window_s``; see ``autocomplete.feedback.breadth``)::
+
+    |feedback(P, d)| <= limit * min(1, s / (breadth_min_clients + breadth_share * T))
+
+with ``limit`` = ``max_boost`` for a lift and ``max_demotion`` for a penalty. So however many
+sessions a few networks invent, they move a title by a bounded amount, and the more popular
+the prefix the less.
+
 The guard (``autocomplete.feedback.guard``) decides which events count at all, and bounds what
 one session can contribute to any (prefix, title): at most one click's credit
 (``max_click_weight``) and one view, so one session moves any boost by at most
@@ -94,6 +104,22 @@ class FeedbackConfig:
     max_boosted_per_prefix: int = 32
     """Titles served per prefix: this many promoted and this many demoted, strongest first."""
 
+    # Breadth of support (see ``autocomplete.feedback.breadth``).
+    breadth_min_clients: float = 10.0
+    """Distinct client networks a (prefix, title) needs, at the least, for its full feedback
+    term; with fewer the term is scaled down in proportion."""
+    breadth_share: float = 0.2
+    """...and this share of the distinct networks that sent the prefix any traffic: a popular
+    prefix needs a proportionally broader following before a title moves there."""
+    breadth_window_s: float = 3 * DAY_S
+    """Support counts for two windows of this length (the current and the previous one)."""
+    breadth_sketch_size: int = 32
+    """Smallest unit hashes a breadth sketch keeps: exact counts below it, about
+    ``1 / sqrt(k - 2)`` relative error above (18% at 32)."""
+    max_traffic_prefixes: int = 20_000
+    """Prefixes whose traffic breadth is kept; beyond it the weaker half is forgotten (a
+    forgotten prefix counts as one with little traffic)."""
+
     # The guard.
     session_ttl_s: float = 1_800.0
     """A session idle this long is closed: its contributions can no longer be revoked."""
@@ -125,6 +151,14 @@ class FeedbackConfig:
     """A client with this many bot sessions is blocked for ``blocked_ttl_s``."""
     blocked_ttl_s: float = DAY_S
     """How long a bot session or blocked client stays ignored."""
+    max_open_sessions: int = 5_000
+    """Open sessions kept; the least recently seen one beyond it is closed early, as if idle
+    (its contributions become permanent), so memory does not grow with invented session ids."""
+    max_clients: int = 10_000
+    """Clients (addresses, API keys) whose budgets are kept; the least recently seen one beyond
+    it is forgotten (and starts afresh if it returns)."""
+    max_blocked_sessions: int = 10_000
+    """Bot session ids remembered as blocked; the oldest beyond it are forgotten."""
 
     # Refresh.
     refresh_interval_s: float = 1.0
@@ -160,14 +194,17 @@ class FeedbackConfig:
             "client_click_burst",
             "max_client_votes_per_key",
             "client_vote_window_s", "client_bot_sessions", "blocked_ttl_s",
-            "sweep_prefixes_per_refresh", "store_retry_s",
+            "sweep_prefixes_per_refresh", "store_retry_s", "breadth_window_s",
+            "breadth_sketch_size", "max_traffic_prefixes", "max_open_sessions", "max_clients",
+            "max_blocked_sessions",
         )  # fmt: skip
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         non_negative = (
             "propensity_exponent", "short_dwell_ms", "explicit_weight", "max_demotion",
-            "min_abs_boost", "regular_max_cv", "refresh_interval_s",
+            "min_abs_boost", "regular_max_cv", "refresh_interval_s", "breadth_min_clients",
+            "breadth_share",
         )  # fmt: skip
         for name in non_negative:
             if getattr(self, name) < 0:
@@ -186,6 +223,8 @@ class FeedbackConfig:
             raise ValueError(
                 f"short_dwell_weight must be in [-1, 1], got {self.short_dwell_weight}"
             )
+        if self.breadth_sketch_size < 3:
+            raise ValueError("breadth_sketch_size must be at least 3")
         if self.regular_min_clicks < 3:
             raise ValueError("regular_min_clicks must be at least 3 (two intervals)")
 

@@ -24,8 +24,25 @@ click model learns from. Its rules, all tuned in ``FeedbackConfig``:
   office, are then counted together: the price of that bound.)
 
 Sessions idle for ``session_ttl_s`` are closed: their contributions become permanent (they can
-no longer be revoked) and their state is freed, which bounds the guard's memory by the traffic
-of one session lifetime.
+no longer be revoked) and their state is freed.
+
+**Bounded memory.** Session ids are chosen by clients, so the guard's state must not grow with
+how many arrive: at most ``max_open_sessions`` sessions are open (beyond it the least recently
+seen is closed early, exactly as if it had gone idle), at most ``max_clients`` clients keep
+budgets and at most ``max_blocked_sessions`` bot ids are remembered (the least recently seen or
+oldest go first). What eviction costs, and what it does not:
+
+* an evicted session's contributions can no longer be revoked, and bot rules that need its
+  history (its click count, its rhythm) start again if the id returns;
+* an evicted bot id (or client) that returns starts as a new one, with a new session's bounds:
+  at most ``max_clicks_per_session`` keys, one click's credit each, within its client's budget;
+* none of this touches the breadth bound (``autocomplete.feedback.breadth``), which is kept per
+  (prefix, title) and per prefix, not per session: however often ids are evicted and reinvented,
+  a network counts once towards a title's support, so the lift a few networks can buy stays
+  bounded.
+
+To evict a session an attacker must send ``max_open_sessions`` fresh ids, which the
+per-client rate limits (here and in front of the web app) make slow from a few addresses.
 """
 
 from __future__ import annotations
@@ -181,6 +198,14 @@ class Guard:
     def open_sessions(self) -> int:
         return len(self._sessions)
 
+    @property
+    def known_clients(self) -> int:
+        return len(self._clients)
+
+    @property
+    def blocked_sessions(self) -> int:
+        return len(self._blocked)
+
     # Judging -----------------------------------------------------------------------------------
 
     def _judge(self, recorded: Recorded) -> Decision:
@@ -192,8 +217,7 @@ class Guard:
         client = self._client(event.client, now)
         if client is not None and client.blocked_until > now:
             return Decision(Verdict.BLOCKED)
-        session, closed = self._session(session_id, event.client, now)
-        closed_ids = (session_id,) if closed else ()
+        session, closed_ids = self._session(session_id, event.client, now)
 
         if isinstance(event, Click):
             bot = self._watch_click(session, now)
@@ -290,6 +314,9 @@ class Guard:
         config = self._config
         self._blocked[session_id] = now + config.blocked_ttl_s
         self._blocked.move_to_end(session_id)
+        while len(self._blocked) > config.max_blocked_sessions:
+            self._blocked.popitem(last=False)
+            self.counts["evicted_blocked"] += 1
         self._sessions.pop(session_id, None)
         self.counts["bot_sessions"] += 1
         if session.client is not None:
@@ -302,18 +329,26 @@ class Guard:
                     client.blocked_until = now + config.blocked_ttl_s
         return (session_id,)
 
-    def _session(self, session_id: str, client: str | None, now: float) -> tuple[_Session, bool]:
-        """The open session (a new one if absent or idle past its TTL), and whether one closed."""
+    def _session(
+        self, session_id: str, client: str | None, now: float
+    ) -> tuple[_Session, tuple[str, ...]]:
+        """The open session (a new one if absent or idle past its TTL), and the sessions this
+        closed (itself if it had gone idle, the least recently seen one if over the cap)."""
         config = self._config
-        session = self._sessions.get(session_id)
-        closed = False
+        sessions = self._sessions
+        session = sessions.get(session_id)
+        closed: tuple[str, ...] = ()
         if session is not None and session.last_seen + config.session_ttl_s <= now:
-            del self._sessions[session_id]
-            session, closed = None, True
+            del sessions[session_id]
+            session, closed = None, (session_id,)
         if session is None:
             bucket = _Bucket.full(config.session_events_per_minute, 60.0, now)
             session = _Session(client, bucket, now)
-            self._sessions[session_id] = session
+            sessions[session_id] = session
+            if len(sessions) > config.max_open_sessions:
+                evicted, _ = sessions.popitem(last=False)
+                closed = (*closed, evicted)
+                self.counts["evicted_sessions"] += 1
         else:
             session.last_seen = max(session.last_seen, now)
             self._sessions.move_to_end(session_id)
@@ -325,6 +360,9 @@ class Guard:
         client = self._clients.get(name)
         if client is None:
             config = self._config
+            if len(self._clients) >= config.max_clients:
+                self._clients.popitem(last=False)
+                self.counts["evicted_clients"] += 1
             client = self._clients[name] = _Client(
                 _Bucket.full(config.client_events_per_minute, 60.0, now),
                 _Bucket(

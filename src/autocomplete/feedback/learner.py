@@ -5,7 +5,12 @@ It owns the per-session *ledgers*: what each open session has contributed to eve
 session's influence bounded and revocable: a session's repeated clicks on one key keep only
 its strongest (or latest negative) contribution instead of adding up, and when the guard judges
 a session a bot, its ledger is subtracted from the sums. A ledger is dropped (its
-contributions kept) when its session closes.
+contributions kept) when its session closes, idle or evicted to keep the open sessions within
+``max_open_sessions``.
+
+It also counts the breadth of support (``autocomplete.feedback.breadth``): the client network
+of every accepted event is counted among the prefix's traffic, and that of every click among
+the supporters of each (prefix, title) it gave evidence to.
 
 Replaying the same log always gives the same sums, so every process or host that reads one
 store learns the same model.
@@ -13,9 +18,12 @@ store learns the same model.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
+from dataclasses import dataclass
 
 from autocomplete.feedback.aggregates import Aggregates
+from autocomplete.feedback.breadth import client_unit, unit_hash
 from autocomplete.feedback.click_model import (
     ClickStats,
     click_credit,
@@ -23,7 +31,7 @@ from autocomplete.feedback.click_model import (
     prefix_weights,
 )
 from autocomplete.feedback.config import FeedbackConfig
-from autocomplete.feedback.events import Click, Explicit, Recorded
+from autocomplete.feedback.events import Click, Explicit, Impression, Recorded
 from autocomplete.feedback.guard import Guard, Verdict
 
 KEY = "\x00"
@@ -33,15 +41,26 @@ KEY = "\x00"
 class _Ledger:
     """One open session's contributions, in reference units.
 
-    Floats in string-keyed dicts: never tracked by the cycle collector (see ``ClickStats``).
+    Each key's (credit, views) pair is one ``complex`` (credit the real part, views the
+    imaginary): one untracked object and one dict slot per key instead of two, which matters
+    when ``max_open_sessions`` ledgers are held. Keys are interned, so sessions voting on the
+    same (prefix, title) share one string.
     """
 
-    __slots__ = ("credit", "explicit", "views")
+    __slots__ = ("explicit", "votes")
 
     def __init__(self) -> None:
-        self.credit: dict[str, float] = {}  # "prefix\0title" -> signed click credit
-        self.views: dict[str, float] = {}  # "prefix\0title" -> views
+        self.votes: dict[str, complex] = {}  # "prefix\0title" -> complex(credit, views)
         self.explicit: dict[str, float] = {}  # title -> signed explicit value
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """Who an event came from, for the breadth counts, and when."""
+
+    unit: int
+    """The hash of the client's network (or of the session, without a client)."""
+    timestamp: float
 
 
 class Learner:
@@ -79,8 +98,12 @@ class Learner:
             self._revoke(session_id)
         if decision.verdict is not Verdict.ACCEPTED:
             return
-        if isinstance(event, Click):
-            self._learn_click(event, decision.listed, stats.scale(now))
+        source = _Source(unit_hash(client_unit(event.client, event.session_id)), now)
+        if isinstance(event, Impression):
+            self._count_traffic(event.query, source)
+        elif isinstance(event, Click):
+            self._count_traffic(event.query, source)
+            self._learn_click(event, decision.listed, stats.scale(now), source)
         elif isinstance(event, Explicit):
             self._learn_explicit(event, stats.scale(now))
 
@@ -98,7 +121,15 @@ class Learner:
 
     # Contributions ---------------------------------------------------------------------------
 
-    def _learn_click(self, click: Click, listed: tuple[str, ...], scale: float) -> None:
+    def _count_traffic(self, query: str, source: _Source) -> None:
+        # Traffic generalizes to shorter prefixes as clicks do, so that support and traffic
+        # are counted over the same prefixes.
+        for prefix, _ in prefix_weights(query, self._config):
+            self.stats.add_traffic(prefix, source.unit, source.timestamp)
+
+    def _learn_click(
+        self, click: Click, listed: tuple[str, ...], scale: float, source: _Source
+    ) -> None:
         config = self._config
         weights = prefix_weights(click.query, config)
         if not weights:
@@ -108,8 +139,8 @@ class Learner:
         credit = click_credit(click.position, click.dwell_ms, config)
         for item in listed:
             if item != click.id:
-                self._contribute(ledger, query, item, 0.0, scale)
-        self._contribute(ledger, query, click.id, credit * scale, scale)
+                self._contribute(ledger, query, item, 0.0, scale, source)
+        self._contribute(ledger, query, click.id, credit * scale, scale, source)
         # Shorter prefixes learn that someone who typed them wanted this title, and that the
         # titles the session was shown there were passed over; the position weight stays with
         # the list it was earned in.
@@ -120,15 +151,23 @@ class Learner:
             if earlier is not None:
                 for item in earlier:
                     if item != click.id:
-                        self._contribute(ledger, prefix, item, 0.0, weight * scale)
-            self._contribute(ledger, prefix, click.id, dwell * weight * scale, weight * scale)
+                        self._contribute(ledger, prefix, item, 0.0, weight * scale, source)
+            self._contribute(
+                ledger, prefix, click.id, dwell * weight * scale, weight * scale, source
+            )
 
     def _contribute(
-        self, ledger: _Ledger, prefix: str, item: str, credit: float, views: float
+        self,
+        ledger: _Ledger,
+        prefix: str,
+        item: str,
+        credit: float,
+        views: float,
+        source: _Source,
     ) -> None:
-        key = prefix + KEY + item
-        old_credit = ledger.credit.get(key, 0.0)
-        old_views = ledger.views.get(key, 0.0)
+        key = sys.intern(prefix + KEY + item)
+        old = ledger.votes.get(key, 0j)
+        old_credit, old_views = old.real, old.imag
         # One session, one vote per key: the strongest positive credit, or the latest negative
         # one (a bounce overrides an earlier click and is overridden by a later one).
         if credit >= 0 and old_credit >= 0:
@@ -138,8 +177,7 @@ class Learner:
         else:
             new_credit = credit
         new_views = max(old_views, views)
-        ledger.credit[key] = new_credit
-        ledger.views[key] = new_views
+        ledger.votes[key] = complex(new_credit, new_views)
         self.stats.add_key(
             prefix,
             item,
@@ -147,6 +185,9 @@ class Learner:
             max(-new_credit, 0.0) - max(-old_credit, 0.0),
             new_views - old_views,
         )
+        # Breadth is not revoked with a bot's ledger: it only scales evidence, and the bot's
+        # own evidence is revoked; its network counts once anyway.
+        self.stats.add_support(prefix, item, source.unit, source.timestamp)
 
     def _learn_explicit(self, judged: Explicit, scale: float) -> None:
         ledger = self._ledger(judged.session_id)
@@ -162,10 +203,9 @@ class Learner:
         if ledger is None:
             return
         stats = self.stats
-        credits = ledger.credit
-        for key, views in ledger.views.items():
+        for key, vote in ledger.votes.items():
             prefix, item = key.split(KEY)
-            credit = credits[key]
+            credit, views = vote.real, vote.imag
             stats.add_key(prefix, item, -max(credit, 0.0), -max(-credit, 0.0), -views)
         for item, value in ledger.explicit.items():
             stats.add_explicit(item, -max(value, 0.0), -max(-value, 0.0))
@@ -179,6 +219,9 @@ class Learner:
     def _rebase(self, now: float) -> None:
         factor = self.stats.rebase(now)
         for ledger in self._ledgers.values():
-            for table in (ledger.credit, ledger.views, ledger.explicit):
-                for key, value in table.items():
-                    table[key] = value * factor
+            votes = ledger.votes
+            for key, vote in votes.items():
+                votes[key] = vote * factor
+            explicit = ledger.explicit
+            for item, value in explicit.items():
+                explicit[item] = value * factor

@@ -23,8 +23,8 @@ Method
   ``rotator_burst`` sessions, one impression and one click each, a second or two apart, from a
   few client addresses that rotate session ids). The human sessions are the
   same with and without bots (their behaviour is seeded per session), so the difference between
-  the curves is the bots' effect; the bot run is repeated with the guard's rules switched off
-  to show what they are worth.
+  the curves is the bots' effect; the bot run is repeated with the guard's rules and the
+  breadth bound switched off to show what they are worth.
 * **Metric.** MRR@10 of the intended title over its prefixes at 25%, 50% and 75% of its
   length (the "percentage typed" cut of the benchmarks), on the trending titles, and on a
   seeded sample of popular intents to show what the feedback costs the world's taste.
@@ -172,7 +172,7 @@ class Report:
     clean: list[CurvePoint]
     with_bots: list[CurvePoint]
     without_guard: list[CurvePoint]
-    """The bot run again, with the guard's rules switched off."""
+    """The bot run again, with the guard's rules and the breadth bound switched off."""
     clean_verdicts: dict[str, int]
     bot_verdicts: dict[str, int]
     interleaving: Comparison | None
@@ -629,7 +629,7 @@ def run_simulation(
 
 
 def without_guard(config: FeedbackConfig) -> FeedbackConfig:
-    """``config`` with every guard rule switched off (limits out of reach)."""
+    """``config`` with every guard rule and the breadth bound switched off."""
     never = 10**9
     return replace(
         config,
@@ -644,6 +644,8 @@ def without_guard(config: FeedbackConfig) -> FeedbackConfig:
         client_click_budget=never,
         client_click_burst=never,
         client_bot_sessions=never,
+        breadth_min_clients=0.0,
+        breadth_share=0.0,
     )
 
 
@@ -686,7 +688,7 @@ def render_markdown(report: Report) -> str:
         )
     if report.without_guard:
         lines.append(
-            f"| (for scale) the same bots against a guard with its rules off | "
+            f"| (for scale) the same bots against a guard with its rules and breadth bound off | "
             f"{report.without_guard[-1].mrr_trending:.3f} ({report.unguarded_bot_effect:+.3f}) "
             "| – |"
         )
