@@ -143,6 +143,8 @@ def test_the_install_lists_every_package() -> None:
         tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
     )
     on_disk = {_module_name(path) for path in PACKAGE.rglob("__init__.py")} | {"autocomplete.web"}
+    # The demo's templates and static files install as data folders of autocomplete.web.
+    on_disk |= {"autocomplete.web.static", "autocomplete.web.templates"}
     assert listed == on_disk
 
 

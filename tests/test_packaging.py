@@ -54,11 +54,12 @@ def test_a_wheel_builds_the_extensions_without_setuptools_warnings(tmp_path: Pat
     assert "experimental" not in output.lower()
     assert "BuildBackendWarning" not in output and "SetuptoolsDeprecationWarning" not in output
     names = zipfile.ZipFile(wheel).namelist()
-    for module in ("_align", "_nearby"):
+    for module in ("spell/_align", "index/_nearby"):
         assert any(
             name.startswith(f"autocomplete/{module}.") and name.endswith(".so") for name in names
         )
-    assert {"autocomplete/py.typed", "web/templates/index.html"} <= set(names)
+    assert {"autocomplete/py.typed", "autocomplete/web/templates/index.html"} <= set(names)
+    assert not any(name.startswith("web/") for name in names)  # nothing installs as `web`
 
 
 @pytest.mark.slow

@@ -114,15 +114,9 @@ def _url_host(host: str) -> str:
 
 
 def _app_factory() -> Callable[[Mapping[str, Any]], Any]:
-    # Imported by name: ``web`` is a sibling package, and only this command needs Flask's app.
-    try:
-        module = importlib.import_module("web")
-    except ModuleNotFoundError as error:
-        if error.name != "web":
-            raise
-        raise SystemExit(
-            "autocomplete serve: the 'web' package is not installed; "
-            "run `pip install -e .` in the project checkout"
-        ) from None
-    factory: Callable[[Mapping[str, Any]], Any] = module.create_app
+    # Imported by name, here: only this command needs Flask's app, and web/ (installed as
+    # autocomplete.web through a package-dir mapping) is type-checked as its own tree.
+    factory: Callable[[Mapping[str, Any]], Any] = importlib.import_module(
+        "autocomplete.web"
+    ).create_app
     return factory
