@@ -9,7 +9,8 @@ to the bit, on many pairs. The alignment itself is stated once, in ``_align_pyth
 from __future__ import annotations
 
 from autocomplete.spell._align_python import align, far_apart_substitutions, mirror_align
-from autocomplete.spell.errormodel import MAX_SEARCH_EDITS, Edit, ErrorModel, edit_key, span_ends
+from autocomplete.spell.alignment import Edit, edit_key, span_ends
+from autocomplete.spell.errormodel import MAX_SEARCH_EDITS, ErrorModel
 
 
 def edits_cost(model: ErrorModel, typed: str, intended: str, edits: list[Edit]) -> float:

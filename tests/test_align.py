@@ -21,7 +21,9 @@ import autocomplete.spell._align_python
 from align_reference import align as reference_align
 from align_reference import settle as reference_settle
 from align_reference import single_edit_cost as reference_single_edit_cost
-from autocomplete.spell.errormodel import ALPHABET, MAX_SEARCH_EDITS, WORD_START, ErrorModel
+from autocomplete.spell.alignment import WORD_START
+from autocomplete.spell.errormodel import MAX_SEARCH_EDITS, ErrorModel
+from autocomplete.spell.keyboard import ALPHABET
 
 # Letters of the model's alphabet, and some outside it (priced through the Python fallback).
 LETTERS = "etaoinshrdlu" + "xqz19 " + "éßж^"

@@ -13,18 +13,11 @@ from pathlib import Path
 import pytest
 
 from autocomplete.index.spelling import deletion_depth
-from autocomplete.spell.errormodel import (
-    ALTERNATIONS,
-    MAX_RESPELLING_COST,
-    MODEL_FILE,
-    Alternation,
-    ErrorModel,
-    align,
-    count_alternations,
-    edit_key,
-)
+from autocomplete.spell.alignment import align, edit_key
+from autocomplete.spell.alternations import ALTERNATIONS, Alternation
+from autocomplete.spell.errormodel import MAX_RESPELLING_COST, MODEL_FILE, ErrorModel
 from autocomplete.tools import errormodel_train
-from autocomplete.tools.errormodel_train import parse_line, train
+from autocomplete.tools.errormodel_train import count_alternations, parse_line, train
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ import autocomplete.spell._align_python
 from autocomplete._kernels import KERNELS_VARIABLE
 from autocomplete.index import spelling as spelling_index
 from autocomplete.index.spelling import MAX_INDEXED_CHARS, SpellingIndex
-from autocomplete.spell import errormodel
+from autocomplete.spell import alignment
 from kernel_answers import QUERIES, engine_answers
 
 PROBES = [autocomplete.index._nearby, autocomplete.index._nearby_python]
@@ -40,7 +40,7 @@ def test_the_import_sites_run_the_kernels_the_install_built() -> None:
         if _python_asked()
         else (autocomplete.spell._align, autocomplete.index._nearby)
     )
-    assert errormodel.Pricer is align.Pricer and errormodel.align is align.align
+    assert alignment.Pricer is align.Pricer and alignment.align is align.align
     assert spelling_index.DeletionProbe is nearby.DeletionProbe
 
 

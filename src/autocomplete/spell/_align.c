@@ -7,7 +7,7 @@
  * equal to the plain-Python statement in tests/align_reference.py on many pairs:
  *
  *   align(typed, intended)       the optimal string alignment, with its backtrace preferences;
- *   the edit's count-table key   errormodel.edit_key (which the trainer uses);
+ *   the edit's count-table key   alignment.edit_key (which the trainer uses);
  *   Pricer.single_edit_cost      ErrorModel's single-edit cost: the alignment priced, a
  *                                mirror-image alignment as a second opinion, and a word still
  *                                being typed compared with a prefix of the intended word;
@@ -25,8 +25,8 @@
 
 enum { OP_SUB = 0, OP_DEL = 1, OP_INS = 2, OP_TRANS = 3, OPS = 4 };
 
-/* "^" (the word-start context) followed by the model's alphabet: errormodel.WORD_START +
- * errormodel.ALPHABET. Keys index the tables by these positions. */
+/* "^" (the word-start context) followed by the model's alphabet: alignment.WORD_START +
+ * keyboard.ALPHABET. Keys index the tables by these positions. */
 #define SYMBOLS 38
 static const char SYMBOL_CHARS[SYMBOLS + 1] = "^1234567890qwertyuiopasdfghjklzxcvbnm ";
 static signed char symbol_of_ascii[128];
@@ -221,7 +221,7 @@ static int symbol_of(Py_UCS4 char_) {
     return char_ < 128 ? symbol_of_ascii[char_] : -1;
 }
 
-/* One edit's cost, errormodel.edit_key's key looked up, and whether it touches the first letter
+/* One edit's cost, alignment.edit_key's key looked up, and whether it touches the first letter
  * of a word (which costs the first-letter penalty on top). */
 static int edit_cost(Pricer *self, const Py_UCS4 *typed, Py_ssize_t n, const Py_UCS4 *intended,
                      Py_ssize_t m, Edit edit, double *cost, int *touches_start) {

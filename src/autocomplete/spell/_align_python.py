@@ -2,7 +2,7 @@
 
 The same algorithms as the C module, written for reading, with the same interface and, to the
 bit, the same results (``tests/test_align.py`` holds the three equal: C, this module and the
-model-level statement in ``tests/align_reference.py``). ``errormodel`` imports it only when the
+model-level statement in ``tests/align_reference.py``). ``alignment`` imports it only when the
 compiled module is missing (see ``_kernels``); it is several times slower.
 """
 
@@ -219,7 +219,7 @@ class Pricer:
         return total
 
     def _edit_cost(self, typed: str, intended: str, edit: _Edit) -> tuple[float, bool]:
-        """One edit's cost (its ``errormodel.edit_key`` looked up) and whether it touches the
+        """One edit's cost (its ``alignment.edit_key`` looked up) and whether it touches the
         first letter of a word."""
         op, i, j = edit
         if op == "sub" or op == "trans":

@@ -1,20 +1,8 @@
 """Training the error model from codespell's misspelling lists (``autocomplete train-errors``).
 
-codespell (https://github.com/codespell-project/codespell) ships lists of common misspellings
-with their corrections, one per line: ``abandonned->abandoned`` or ``wrod->word, wrong,``. Each
-entry whose misspelling and first correction are single words of lowercase letters becomes a
-(typed, intended) pair; pairs more than ``MAX_PAIR_EDITS`` edits apart are rewrites rather than
-slips and would blur the counts, so they are left out. The pairs are aligned and counted by
-``errormodel.count_edits`` (KCG counts and denominators), and the counts saved with the model
-parameters to ``data/error_model.json``.
-
-The multi-character alternations of ``errormodel.ALTERNATIONS`` (Brill & Moore 2000: "ph" typed
-as "f") are counted by ``errormodel.count_alternations`` over all the usable pairs, without the
-distance limit, since "fotografer" is three edits from "photographer" but one alternation plus
-one edit; a pair only counts for an alternation it explains with at most one other edit.
-
-Only this module needs codespell, and it locates the dictionaries without importing it, so
-the runtime (``ErrorModel.load``) never depends on it.
+Reads the (typed, intended) pairs, counts their single-character edits (``count_edits``) and
+the alternations they show (``count_alternations``), and saves the counts with the model's
+parameters; only this offline tool needs codespell. See docs/spelling.md and data/ERROR_MODEL.md.
 """
 
 from __future__ import annotations
@@ -30,15 +18,9 @@ from typing import Any
 
 from rapidfuzz.distance import OSA
 
-from autocomplete.spell.errormodel import (
-    ALTERNATIONS,
-    MODEL_FILE,
-    ErrorCounts,
-    ErrorModel,
-    Parameters,
-    count_alternations,
-    count_edits,
-)
+from autocomplete.spell.alignment import WORD_START, Op, align, edit_key
+from autocomplete.spell.alternations import ALTERNATIONS, Alternation, SiteFinder
+from autocomplete.spell.errormodel import MODEL_FILE, ErrorCounts, ErrorModel, Parameters
 
 CODESPELL_FILES = (
     "dictionary.txt",
@@ -50,14 +32,100 @@ CODESPELL_FILES = (
 informal phrases or wording advice, which are not typing or spelling errors."""
 
 MAX_PAIR_EDITS = 2
+"""Pairs further apart are rewrites rather than slips and would blur the single-edit counts."""
 
 MAX_FIRST_LETTER_PENALTY = 3.0
+"""Cap, in nats, on the measured first-letter penalty, so that a small sample cannot make it
+extreme."""
 
 INSTALL_HINT = "codespell is needed to train the error model: pip install codespell"
 
 
 class CodespellMissingError(RuntimeError):
     pass
+
+
+def _one_edit_beside(typed: str, left: str, replacement: str, right: str) -> bool:
+    """Whether ``typed`` is ``left + replacement + right`` with one edit in ``left`` or in
+    ``right``, away from the replacement (its neighbours are kept), so that the other edit is
+    not part of the alternation: "eat" for "est" is one substitution, not e>ea ("east") with
+    the s dropped."""
+    head = left + replacement
+    if right and typed.startswith(head + right[0]):
+        return OSA.distance(typed[len(head) :], right, score_cutoff=1) == 1
+    tail = replacement + right
+    if left and typed.endswith(left[-1] + tail):
+        return OSA.distance(typed[: len(typed) - len(tail)], left, score_cutoff=1) == 1
+    return False
+
+
+def count_alternations(
+    pairs: Iterable[tuple[str, str]], inventory: Iterable[str] = ALTERNATIONS
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Count, for each alternation, the (typed, intended) pairs it explains, and the contexts.
+
+    A pair is explained when ``typed`` is ``intended`` with one occurrence of the alternation's
+    intended sequence replaced by its typed one, exactly or with one more single-character edit
+    away from it; a pair explained exactly by some alternation counts only for those. Each
+    counts once per alternation and position (word start or not). The contexts count every
+    occurrence of the intended sequences in the intended strings (the KCG denominators).
+    The typed sequences' occurrences are counted too (for ``ErrorModel.respellings``).
+    Returns ``(alternations, alternation_contexts)``, the former with every key of the
+    inventory, zeros included.
+    """
+    rules = [Alternation.parse(label) for label in inventory]
+    finder, backwards = SiteFinder(rules), SiteFinder(rule.reversed() for rule in rules)
+    seen = {key: 0 for rule in rules for key in rule.count_keys()}
+    contexts: dict[str, int] = {}
+    for typed, intended in pairs:
+        # The typed sides' contexts too ("f" for "ph>f"): respellings weigh the two.
+        occurrences: set[tuple[int, str]] = set()  # rules may share a context ("c>k", "c>s")
+        for start, _, _, index, at_start in backwards.sites(intended):
+            occurrences.add((start, rules[index].reversed().context(at_start)))
+        exact: set[str] = set()
+        near: set[str] = set()
+        for start, end, replacement, index, at_start in finder.sites(intended):
+            rule = rules[index]
+            occurrences.add((start, rule.context(at_start)))
+            left, right = intended[:start], intended[end:]
+            if typed == left + replacement + right:
+                exact.add(rule.key(at_start))
+            elif not exact and _one_edit_beside(typed, left, replacement, right):
+                near.add(rule.key(at_start))
+        for key in exact or near:
+            seen[key] += 1
+        for _, context in occurrences:
+            contexts[context] = contexts.get(context, 0) + 1
+    return seen, contexts
+
+
+def count_edits(pairs: Iterable[tuple[str, str]]) -> ErrorCounts:
+    """Align each (typed, intended) pair and count its edits and the intended contexts."""
+    tables: dict[Op, dict[str, int]] = {"sub": {}, "del": {}, "ins": {}, "trans": {}}
+    unigrams: dict[str, int] = {}
+    bigrams: dict[str, int] = {}
+    words = first_letter_edits = 0
+    for typed, intended in pairs:
+        words += 1 + intended.count(" ")
+        for index, char in enumerate(intended):
+            unigrams[char] = unigrams.get(char, 0) + 1
+            before = WORD_START if index == 0 or intended[index - 1] == " " else intended[index - 1]
+            bigram = before + char
+            bigrams[bigram] = bigrams.get(bigram, 0) + 1
+        for edit in align(typed, intended):
+            op, key, at_start = edit_key(typed, intended, edit)
+            tables[op][key] = tables[op].get(key, 0) + 1
+            first_letter_edits += at_start
+    return ErrorCounts(
+        sub=tables["sub"],
+        dels=tables["del"],
+        ins=tables["ins"],
+        trans=tables["trans"],
+        unigrams=unigrams,
+        bigrams=bigrams,
+        words=words,
+        first_letter_edits=first_letter_edits,
+    )
 
 
 def parse_line(line: str) -> tuple[str, str] | None:
@@ -148,7 +216,8 @@ def first_letter_penalty(counts: ErrorCounts) -> float:
 
 
 def codespell_data() -> tuple[str, Path]:
-    """codespell's version and the folder of its dictionaries."""
+    """codespell's version and the folder of its dictionaries, found without importing it (so
+    the runtime never depends on codespell)."""
     spec = importlib.util.find_spec("codespell_lib")
     if spec is None or not spec.submodule_search_locations:
         raise CodespellMissingError(INSTALL_HINT)
@@ -169,6 +238,9 @@ def train_from_codespell(files: Sequence[str] = CODESPELL_FILES) -> ErrorModel:
             f"codespell {version} lacks {', '.join(missing)}; pip install --upgrade codespell"
         )
     pairs = read_pairs(paths)
+    # Alternations are counted without the distance limit: "fotografer" is three edits from
+    # "photographer" but one alternation and one edit (a pair counts for an alternation only
+    # when it needs at most one other edit).
     alternation_pairs = read_pairs(paths, max_edits=None)
     provenance = {
         "source": "codespell misspelling dictionaries (https://github.com/codespell-project/codespell)",
