@@ -254,3 +254,46 @@ def test_an_alias_with_no_word_in_common_is_named(movies: Autocomplete) -> None:
     top = movies.suggest("spirited aw")[0]
     assert top.text == "Sen to Chihiro no kamikakushi"
     assert top.spans == () and top.matched_alias == "spirited away"
+
+
+# Structured errors and what the web app asks the facade ---------------------------------------
+
+
+def test_filter_errors_name_their_field(movies: Autocomplete) -> None:
+    from autocomplete import FilterError
+
+    with pytest.raises(FilterError) as unknown_value:
+        movies.suggest("the", where={"genres": "Anime"})
+    assert unknown_value.value.field == "genres"
+    with pytest.raises(FilterError) as unknown_field:
+        movies.suggest("the", where={"colour": "red"})
+    assert unknown_field.value.field == "colour"
+    with pytest.raises(FilterError) as malformed:
+        movies.suggest("the", where=["genres"])  # type: ignore[arg-type]
+    assert malformed.value.field is None
+    assert isinstance(malformed.value, ValueError)  # callers catching ValueError still do
+
+
+def test_context_errors_say_they_are_about_the_context(movies: Autocomplete) -> None:
+    from autocomplete import ContextError
+
+    with pytest.raises(ContextError) as error:
+        movies.suggest("the", context={"clicked": "m1"})
+    assert error.value.field == "context"
+
+
+def test_learned_lists_what_clicks_moved_through_the_facade() -> None:
+    engine = Autocomplete(Autocomplete.shared().index, feedback="memory://")
+    try:
+        assert engine.learned("the big") == []
+        for session in range(12):
+            shown = [s.id for s in engine.suggest("the big", 10)]
+            engine.record_impression("the big", shown, f"s{session}", client=f"10.0.{session}.1")
+            engine.record_click(
+                "the big", shown[6], 7, f"s{session}", dwell_ms=60_000, client=f"10.0.{session}.1"
+            )
+        learned = engine.learned("the big", 5, refresh_wait_s=1.0)
+        assert learned and learned[0][0].id == shown[6] and learned[0][1] > 0
+        assert engine.metadata_columns is engine.index.columns
+    finally:
+        engine.close()

@@ -156,3 +156,17 @@ def test_the_architecture_page_lists_every_module() -> None:
         if path.name != "__init__.py" and f"`{path.relative_to(ROOT)}`" not in page
     ]
     assert not missing, f"docs/architecture.md's module table lacks {missing}"
+
+
+def test_the_web_app_uses_the_facade_not_its_insides() -> None:
+    # The engine's index, its private attributes and its error texts are not the app's to read:
+    # it asks the facade (suggest, trending, learned, describe, metadata_columns) and reads the
+    # field of a FilterError / ContextError.
+    reaching = []
+    for path in WEB.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and (
+                node.attr in {"index", "_index", "_feedback", "_speller"}
+            ):
+                reaching.append(f"{path.name}:{node.lineno} .{node.attr}")
+    assert not reaching, reaching

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.datastructures import MultiDict
 
-from autocomplete import Autocomplete, Suggestion
+from autocomplete import Autocomplete, ContextError, FilterError, Suggestion
 from autocomplete.feedback import FeedbackHealth, StoreUnavailableError
 
 from .facets import ChosenFilter, Facets, catalog_facets
@@ -88,9 +88,8 @@ def run_suggest(
         suggestions: list[Suggestion] = engine().suggest(
             query, k, where=where, context=context, correct=correct
         )
-    except ValueError as error:  # a TypeError would be a bug here: the input was checked
-        message = str(error)
-        raise ApiError(400, message, _blamed_parameter(message)) from None
+    except (FilterError, ContextError) as error:  # the input's shape was checked: its content
+        raise ApiError(400, str(error), _blamed_parameter(error)) from None
     return suggestions
 
 
@@ -104,9 +103,8 @@ def trending() -> Response:
     where = chosen.where(setting("GENRE_FIELD"), setting("YEAR_FIELD")) if chosen else None
     try:
         suggestions = engine().trending(k, where=where)
-    except ValueError as error:
-        message = str(error)
-        raise ApiError(400, message, _blamed_parameter(message)) from None
+    except FilterError as error:
+        raise ApiError(400, str(error), _blamed_parameter(error)) from None
     source = "trending" if suggestions else "popular"
     if not suggestions:
         suggestions = run_suggest("", k, chosen=chosen)
@@ -118,18 +116,13 @@ def trending() -> Response:
     )
 
 
-def _blamed_parameter(message: str) -> str | None:
-    """The request parameter an engine error is about, if it names one.
-
-    The engine's filter errors start with, or quote, the field at fault ("genres: no title has
-    'Anime'", "unknown field 'genres'"), and its context errors start with "context".
-    """
-    if message.startswith("context"):
+def _blamed_parameter(error: FilterError | ContextError) -> str | None:
+    """The request parameter an engine error is about: the engine names the field at fault
+    (``FilterError.field``), and this app knows which of its parameters fills which field."""
+    if isinstance(error, ContextError):
         return "context"
-    for parameter, name in (("genre", setting("GENRE_FIELD")), ("decade", setting("YEAR_FIELD"))):
-        if message.startswith(f"{name}:") or f"field {name!r}" in message:
-            return parameter
-    return None
+    parameters = {setting("GENRE_FIELD"): "genre", setting("YEAR_FIELD"): "decade"}
+    return parameters.get(error.field) if error.field is not None else None
 
 
 @bp.get("/facets")
@@ -142,7 +135,7 @@ def served_facets() -> Facets:
     # The index is read-only, so the facets are worked out once and kept with the app.
     found: Facets | None = current_app.extensions.get("autocomplete.facets")
     if found is None:
-        columns = engine().index.columns
+        columns = engine().metadata_columns
         found = catalog_facets(columns, setting("GENRE_FIELD"), setting("YEAR_FIELD"))
         current_app.extensions["autocomplete.facets"] = found
     return found

@@ -6,7 +6,6 @@ import math
 from typing import Any
 
 from autocomplete import Autocomplete
-from autocomplete.text.normalize import normalize_typed
 
 REFRESH_WAIT_S = 0.3
 """Longest wait for the background refresh before answering from what it has published (the
@@ -23,20 +22,8 @@ def learned_titles(engine: Autocomplete, prefix: str, k: int) -> list[dict[str, 
     the factor by which feedback multiplies the title's odds of being the one meant (above 1 for
     a title people chose, below 1 for one they passed over).
     """
-    layer = engine.feedback
-    if layer is None:
-        return []
-    # Learning runs in the background about once a second; catching up first makes the panel
-    # show a click the moment after it was recorded.
-    layer.refresh(wait_s=REFRESH_WAIT_S)
-    normalized = normalize_typed(prefix)
-    ranked = sorted(layer.boosts(normalized).items(), key=lambda item: item[1], reverse=True)
     titles: list[dict[str, Any]] = []
-    for title_id, boost in ranked:
-        title = engine.index.title_of(title_id)
-        if title is None:  # clicked in another catalog sharing the store
-            continue
-        view = engine.index.describe(title)
+    for view, boost in engine.learned(prefix, k, refresh_wait_s=REFRESH_WAIT_S):
         titles.append(
             {
                 "text": view.text,
@@ -46,6 +33,4 @@ def learned_titles(engine: Autocomplete, prefix: str, k: int) -> list[dict[str, 
                 "lift": round(math.exp(boost), 2),
             }
         )
-        if len(titles) == k:
-            break
     return titles

@@ -34,10 +34,9 @@ def open_engine(config: Mapping[str, Any]) -> Autocomplete:
     path = Path(catalog)
     if path.is_dir():
         return Autocomplete.load(path, feedback=feedback)
-    built = Autocomplete.from_catalog(path, **dict(config.get("CATALOG_FIELDS") or {}))
-    served = Autocomplete(built.index, feedback=feedback)
-    served.load_report = built.load_report
-    return served
+    return Autocomplete.from_catalog(
+        path, **dict(config.get("CATALOG_FIELDS") or {}), feedback=feedback
+    )
 
 
 def prepare_index(catalog: str | None, fields: Mapping[str, Any] | None = None) -> str | None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Concatenate, Generic, Literal, ParamSpec, TypeVar
 
+from autocomplete.catalog.columns import MetadataColumns
 from autocomplete.catalog.loader import LoadReport, load_catalog
 from autocomplete.engine.suggestion import Suggestion
 from autocomplete.index.build import Progress, build_index
@@ -167,8 +168,10 @@ class Autocomplete:
         alias_field: str | None = None,
         on_error: Literal["raise", "skip"] = "raise",
         progress: Progress | None = None,
+        feedback: str | FeedbackStore | FeedbackLayer | None = None,
     ) -> Autocomplete:
-        """Load a catalog (file or records) and build its index."""
+        """Load a catalog (file or records) and build its index (``feedback`` as for
+        ``Autocomplete``)."""
         records, report = load_catalog(
             source,
             text_field=text_field,
@@ -178,7 +181,7 @@ class Autocomplete:
             on_error=on_error,
         )
         label = str(source) if isinstance(source, (str, os.PathLike)) else None
-        engine = cls(build_index(records, source=label, progress=progress))
+        engine = cls(build_index(records, source=label, progress=progress), feedback=feedback)
         engine.load_report = report
         return engine
 
@@ -361,6 +364,40 @@ class Autocomplete:
                 sorted({titles[title][:1] for title in range(len(titles))} - {"", " "})
             )
         return self._title_initials
+
+    @property
+    def metadata_columns(self) -> MetadataColumns:
+        """The catalog's metadata as typed columns (read-only): which fields ``where`` and
+        ``boost`` accept, and their values (for filter chips and facets)."""
+        return self._index.columns
+
+    def learned(
+        self, prefix: str, k: int = 10, *, refresh_wait_s: float = 0.0
+    ) -> list[tuple[TitleView, float]]:
+        """The titles click feedback moves most for ``prefix``, most lifted first, each with
+        its feedback term in nats (positive: chosen more than its position explains).
+
+        ``refresh_wait_s`` lets learning catch up first (a click then shows the moment after
+        it was recorded). Empty when feedback is off; raises ``StoreUnavailableError`` while
+        the click store is down.
+        """
+        _parse_feedback_query(prefix)
+        _parse("", k)
+        layer = self._feedback
+        if layer is None:
+            return []
+        if refresh_wait_s > 0:
+            layer.refresh(wait_s=refresh_wait_s)
+        boosts = layer.boosts(normalize_typed(prefix))
+        found: list[tuple[TitleView, float]] = []
+        for title_id, boost in sorted(boosts.items(), key=lambda item: item[1], reverse=True):
+            view = self.describe(title_id)
+            if view is None:  # clicked in another catalog sharing the store
+                continue
+            found.append((view, boost))
+            if len(found) == k:
+                break
+        return found
 
     def describe(self, id: str) -> TitleView | None:
         """The title with catalog id ``id`` (its text, label and metadata), or None."""

@@ -92,6 +92,16 @@ BoostKey = tuple[tuple[str, ValueKey, float], ...]
 # Canonical keys -------------------------------------------------------------------------------
 
 
+class FilterError(ValueError):
+    """A ``where`` or ``boost`` the catalog cannot apply, with the field at fault (None when the
+    spec as a whole is malformed), so a caller can point at its own parameter without parsing
+    the message."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def where_key(where: Mapping[str, object] | None) -> WhereKey:
     """The canonical, hashable form of a ``where`` spec; ``()`` for no filter.
 
@@ -101,7 +111,9 @@ def where_key(where: Mapping[str, object] | None) -> WhereKey:
     if where is None:
         return ()
     if not isinstance(where, Mapping):
-        raise ValueError(f"where must be a mapping of field -> value, got {type(where).__name__}")
+        raise FilterError(
+            f"where must be a mapping of field -> value, got {type(where).__name__}", field=None
+        )
     clauses = [(_field_name(name), _value_key(name, value)) for name, value in where.items()]
     return tuple(sorted(clauses, key=lambda clause: clause[0]))
 
@@ -111,26 +123,30 @@ def boost_key(boost: Mapping[str, Mapping[object, object]] | None) -> BoostKey:
     if boost is None:
         return ()
     if not isinstance(boost, Mapping):
-        raise ValueError(
-            f"boost must be a mapping of field -> {{value: factor}}, got {type(boost).__name__}"
+        raise FilterError(
+            f"boost must be a mapping of field -> {{value: factor}}, got {type(boost).__name__}",
+            field=None,
         )
     clauses: list[tuple[str, ValueKey, float]] = []
     for name, factors in boost.items():
         field_name = _field_name(name)
         if not isinstance(factors, Mapping) or not factors:
-            raise ValueError(
+            raise FilterError(
                 f"boost for field {field_name!r} must be a non-empty mapping of value -> factor, "
-                f'e.g. {{"{field_name}": {{value: 2.0}}}}; got {factors!r}'
+                f'e.g. {{"{field_name}": {{value: 2.0}}}}; got {factors!r}',
+                field=field_name,
             )
         for value, factor in factors.items():
             if isinstance(factor, bool) or not isinstance(factor, int | float):
-                raise ValueError(
-                    f"boost factor for {field_name}={value!r} must be a number, got {factor!r}"
+                raise FilterError(
+                    f"boost factor for {field_name}={value!r} must be a number, got {factor!r}",
+                    field=field_name,
                 )
             if not math.isfinite(factor) or factor <= 0:
-                raise ValueError(
+                raise FilterError(
                     f"boost factor for {field_name}={value!r} must be finite and > 0 "
-                    f"(1.0 leaves a title unchanged), got {factor!r}"
+                    f"(1.0 leaves a title unchanged), got {factor!r}",
+                    field=field_name,
                 )
             clauses.append((field_name, _value_key(field_name, value), float(factor)))
     # repr orders clauses deterministically: keys hold only tuples, strings and numbers.
@@ -139,7 +155,7 @@ def boost_key(boost: Mapping[str, Mapping[object, object]] | None) -> BoostKey:
 
 def _field_name(name: object) -> str:
     if not isinstance(name, str) or not name:
-        raise ValueError(f"field names must be non-empty strings, got {name!r}")
+        raise FilterError(f"field names must be non-empty strings, got {name!r}", field=None)
     return name
 
 
@@ -148,32 +164,40 @@ def _scalar(name: str, value: object) -> Scalar:
         return ("bool", value)
     if isinstance(value, int | float):
         if math.isnan(value):
-            raise ValueError(f"{name}: NaN matches nothing; give a number")
+            raise FilterError(f"{name}: NaN matches nothing; give a number", field=name)
         return ("num", value)
     if isinstance(value, str):
         return ("str", value)
-    raise ValueError(
+    raise FilterError(
         f"{name}: unsupported value {value!r} ({type(value).__name__}); use a string, a number, "
-        "a bool, a list of those (any of), or a (low, high) tuple (range)"
+        "a bool, a list of those (any of), or a (low, high) tuple (range)",
+        field=name,
     )
 
 
 def _value_key(name: str, value: object) -> ValueKey:
     if isinstance(value, tuple):
         if len(value) != 2:
-            raise ValueError(
+            raise FilterError(
                 f"{name}: a range is a (low, high) tuple, got {len(value)} items; "
-                "use a list for any of several values"
+                "use a list for any of several values",
+                field=name,
             )
         low, high = (_bound(name, bound) for bound in value)
         if low is None and high is None:
-            raise ValueError(f"{name}: a range needs at least one bound, got (None, None)")
+            raise FilterError(
+                f"{name}: a range needs at least one bound, got (None, None)", field=name
+            )
         if low is not None and high is not None and low > high:
-            raise ValueError(f"{name}: empty range, low {low!r} is above high {high!r}")
+            raise FilterError(
+                f"{name}: empty range, low {low!r} is above high {high!r}", field=name
+            )
         return Range(low, high)
     if isinstance(value, list | set | frozenset):
         if not value:
-            raise ValueError(f"{name}: an empty list matches nothing; leave the field out instead")
+            raise FilterError(
+                f"{name}: an empty list matches nothing; leave the field out instead", field=name
+            )
         # Sorted and deduplicated, so the same values in any order give the same key.
         values = tuple(sorted({_scalar(name, item) for item in value}))
         return AnyOf(values) if len(values) > 1 else Equals(values[0])
@@ -184,7 +208,9 @@ def _bound(name: str, bound: object) -> float | None:
     if bound is None:
         return None
     if isinstance(bound, bool) or not isinstance(bound, int | float) or math.isnan(bound):
-        raise ValueError(f"{name}: range bounds must be numbers or None, got {bound!r}")
+        raise FilterError(
+            f"{name}: range bounds must be numbers or None, got {bound!r}", field=name
+        )
     return bound
 
 
@@ -325,7 +351,10 @@ def _compile_filter(key: WhereKey, columns: MetadataColumns, priors: FloatArray)
     mask = np.ones(columns.title_count, dtype=np.bool_)
     parts: list[str] = []
     for name, value in key:
-        column = columns.column(name)
+        try:
+            column = columns.column(name)
+        except ValueError as error:  # unknown or unfilterable: the field is the caller's
+            raise FilterError(str(error), field=name) from None
         mask &= _clause_mask(column, value)
         parts.append(_describe(name, value))
     return TitleFilter(key, mask, int(np.count_nonzero(mask)), " & ".join(parts), priors)
@@ -346,9 +375,10 @@ def _clause_mask(column: Column, value: ValueKey) -> BoolArray:
     name = column.name
     if isinstance(value, Range):
         if not isinstance(column, NumberColumn):
-            raise ValueError(
+            raise FilterError(
                 f"{name}: a (low, high) range needs a number field, but {name!r} holds "
-                f"{column.kind} values; use a value or a list of values"
+                f"{column.kind} values; use a value or a list of values",
+                field=name,
             )
         low, high = value
         values = column.values
@@ -388,14 +418,15 @@ def _clause_mask(column: Column, value: ValueKey) -> BoolArray:
 def _expect(column: Column, wanted: list[Scalar], kind: str, what: str) -> list[Scalar]:
     for found_kind, item in wanted:
         if found_kind != kind:
-            raise ValueError(
+            raise FilterError(
                 f"{column.name}: expected {what} ({column.name!r} holds {column.kind} values), "
-                f"got {item!r}"
+                f"got {item!r}",
+                field=column.name,
             )
     return wanted
 
 
-def _unknown_value(name: str, value: str, known: list[str]) -> ValueError:
+def _unknown_value(name: str, value: str, known: list[str]) -> FilterError:
     close = difflib.get_close_matches(value, known, n=1) or difflib.get_close_matches(
         value.casefold(), [item.casefold() for item in known], n=1
     )
@@ -404,7 +435,9 @@ def _unknown_value(name: str, value: str, known: list[str]) -> ValueError:
         match = next((item for item in known if item.casefold() == close[0].casefold()), close[0])
         hint = f" (did you mean {match!r}?)"
     listed = ", ".join(known[:SHOWN_VALUES]) + (", ..." if len(known) > SHOWN_VALUES else "")
-    return ValueError(f"{name}: no title has {value!r}{hint}; known values include: {listed}")
+    return FilterError(
+        f"{name}: no title has {value!r}{hint}; known values include: {listed}", field=name
+    )
 
 
 def _number_text(value: float) -> str:

@@ -150,6 +150,13 @@ _BYTE_BITS = np.array([bin(value).count("1") for value in range(256)], dtype=np.
 _CONTEXT_KEYS = {"queries": "queries", "clicked": "clicked_ids", "clicked_ids": "clicked_ids"}
 
 
+class ContextError(ValueError):
+    """A session context that is not ``{"queries": [...], "clicked": [...]}`` as it must be;
+    ``field`` is always ``"context"``, the argument at fault."""
+
+    field = "context"
+
+
 @dataclass(frozen=True, slots=True)
 class SessionContext:
     """A session's recent queries (normalized) and clicked ids, oldest first; hashable."""
@@ -163,9 +170,9 @@ class SessionContext:
             ("clicked_ids", self.clicked_ids, MAX_SESSION_CLICKS),
         ):
             if not isinstance(values, tuple) or not all(isinstance(v, str) for v in values):
-                raise ValueError(f"SessionContext.{name} must be a tuple of strings")
+                raise ContextError(f"SessionContext.{name} must be a tuple of strings")
             if len(values) > limit:
-                raise ValueError(f"SessionContext.{name} holds at most {limit} items")
+                raise ContextError(f"SessionContext.{name} holds at most {limit} items")
 
     def __bool__(self) -> bool:
         return bool(self.queries or self.clicked_ids)
@@ -182,7 +189,7 @@ class SessionContext:
         if isinstance(value, SessionContext):
             return value or None
         if not isinstance(value, Mapping):
-            raise ValueError(
+            raise ContextError(
                 'context must be a mapping like {"queries": [...], "clicked": [...]}, '
                 f"got {type(value).__name__}"
             )
@@ -190,7 +197,7 @@ class SessionContext:
         for key, items in value.items():
             target = _CONTEXT_KEYS.get(key) if isinstance(key, str) else None
             if target is None:
-                raise ValueError(
+                raise ContextError(
                     f"unknown context key {key!r}; expected 'queries' and/or 'clicked'"
                 )
             found[target] = _strings(key, items)
@@ -198,7 +205,7 @@ class SessionContext:
         clicks = [click.strip() for click in found["clicked_ids"]]
         for click in clicks:
             if not click or len(click) > MAX_ID_CHARS:
-                raise ValueError(
+                raise ContextError(
                     f"context: clicked ids must be non-blank catalog ids, got {click!r}"
                 )
         context = cls(
@@ -210,10 +217,10 @@ class SessionContext:
 
 def _strings(key: str, items: object) -> tuple[str, ...]:
     if isinstance(items, str) or not isinstance(items, Sequence):
-        raise ValueError(f"context[{key!r}] must be a list of strings, got {items!r}")
+        raise ContextError(f"context[{key!r}] must be a list of strings, got {items!r}")
     for item in items:
         if not isinstance(item, str):
-            raise ValueError(f"context[{key!r}] must hold strings, got {item!r}")
+            raise ContextError(f"context[{key!r}] must hold strings, got {item!r}")
     return tuple(items)
 
 
