@@ -127,3 +127,20 @@ def test_the_engine_answers_the_same_on_the_twins() -> None:
     assert any(answer and answer[0][5] for answer in compiled.values())  # corrections made
     # Said once, through logging (the last-resort handler prints it to stderr), and only then.
     assert said.count("plain-Python twins") == 1 and "plain-Python" not in quiet
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [("autocomplete.spell._align", "Pricer"), ("autocomplete.index._nearby", "DeletionProbe")],
+)
+def test_the_compiled_kernels_use_multi_phase_init(module: str, name: str) -> None:
+    # PEP 489: the import system creates the module and the extension fills it in a separate
+    # step; a single-phase module would arrive already filled.
+    import importlib.util
+
+    spec = importlib.util.find_spec(module)
+    assert spec is not None and spec.loader is not None
+    created = importlib.util.module_from_spec(spec)
+    assert not hasattr(created, name)
+    spec.loader.exec_module(created)
+    assert hasattr(created, name)

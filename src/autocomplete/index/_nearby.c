@@ -373,22 +373,29 @@ static PyTypeObject DeletionProbeType = {
     .tp_methods = DeletionProbe_methods,
 };
 
+/* Multi-phase initialisation (PEP 489): the import system makes the module object and this
+ * fills it. The type is static and immutable once ready, so sharing it is safe. */
+static int exec_module(PyObject *module) {
+    if (PyType_Ready(&DeletionProbeType) < 0) return -1;
+    Py_INCREF(&DeletionProbeType);
+    if (PyModule_AddObject(module, "DeletionProbe", (PyObject *)&DeletionProbeType) < 0) {
+        Py_DECREF(&DeletionProbeType);
+        return -1;
+    }
+    return 0;
+}
+
+static PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, exec_module},
+    {0, NULL},
+};
+
 static struct PyModuleDef module_definition = {
     .m_base = PyModuleDef_HEAD_INIT,
     .m_name = "autocomplete.index._nearby",
     .m_doc = "The spelling index's deletion probe and edit filter, in C.",
-    .m_size = -1,
+    .m_size = 0,
+    .m_slots = module_slots,
 };
 
-PyMODINIT_FUNC PyInit__nearby(void) {
-    if (PyType_Ready(&DeletionProbeType) < 0) return NULL;
-    PyObject *module = PyModule_Create(&module_definition);
-    if (module == NULL) return NULL;
-    Py_INCREF(&DeletionProbeType);
-    if (PyModule_AddObject(module, "DeletionProbe", (PyObject *)&DeletionProbeType) < 0) {
-        Py_DECREF(&DeletionProbeType);
-        Py_DECREF(module);
-        return NULL;
-    }
-    return module;
-}
+PyMODINIT_FUNC PyInit__nearby(void) { return PyModuleDef_Init(&module_definition); }

@@ -598,36 +598,46 @@ static PyMethodDef module_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module_definition = {
-    .m_base = PyModuleDef_HEAD_INIT,
-    .m_name = "autocomplete.spell._align",
-    .m_doc = "String alignment and single-edit pricing for the error model, in C.",
-    .m_size = -1,
-    .m_methods = module_methods,
-};
-
-PyMODINIT_FUNC PyInit__align(void) {
+/* Multi-phase initialisation (PEP 489): the module object is made by the import system and
+ * filled here, so that it behaves like a Python module (reloadable, per-interpreter). The
+ * lookup tables and interned names below are immutable once built, so sharing them is safe. */
+static int exec_module(PyObject *module) {
     memset(symbol_of_ascii, -1, sizeof(symbol_of_ascii));
     for (int k = 0; k < SYMBOLS; k++) symbol_of_ascii[(unsigned char)SYMBOL_CHARS[k]] = (signed char)k;
     static const char *names[OPS] = {"sub", "del", "ins", "trans"};
     for (int k = 0; k < OPS; k++) {
         if (op_names[k] == NULL) {
             op_names[k] = PyUnicode_InternFromString(names[k]);
-            if (op_names[k] == NULL) return NULL;
+            if (op_names[k] == NULL) return -1;
         }
     }
-    if (PyType_Ready(&PricerType) < 0) return NULL;
-    PyObject *module = PyModule_Create(&module_definition);
-    if (module == NULL) return NULL;
-    if (PyModule_AddObject(module, "SYMBOLS", PyUnicode_FromString(SYMBOL_CHARS)) < 0) {
-        Py_DECREF(module);
-        return NULL;
+    if (PyType_Ready(&PricerType) < 0) return -1;
+    PyObject *symbols = PyUnicode_FromString(SYMBOL_CHARS);
+    if (symbols == NULL) return -1;
+    if (PyModule_AddObject(module, "SYMBOLS", symbols) < 0) {
+        Py_DECREF(symbols);
+        return -1;
     }
     Py_INCREF(&PricerType);
     if (PyModule_AddObject(module, "Pricer", (PyObject *)&PricerType) < 0) {
         Py_DECREF(&PricerType);
-        Py_DECREF(module);
-        return NULL;
+        return -1;
     }
-    return module;
+    return 0;
 }
+
+static PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, exec_module},
+    {0, NULL},
+};
+
+static struct PyModuleDef module_definition = {
+    .m_base = PyModuleDef_HEAD_INIT,
+    .m_name = "autocomplete.spell._align",
+    .m_doc = "String alignment and single-edit pricing for the error model, in C.",
+    .m_size = 0,
+    .m_methods = module_methods,
+    .m_slots = module_slots,
+};
+
+PyMODINIT_FUNC PyInit__align(void) { return PyModuleDef_Init(&module_definition); }
