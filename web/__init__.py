@@ -2,7 +2,8 @@
 
     app = create_app({"CATALOG": "books.idx", "FEEDBACK": "sqlite:///var/clicks.db"})
 
-Settings and their defaults are in ``web.config``; ``web.wsgi`` is the gunicorn entry point.
+Settings and their defaults are in ``autocomplete.web.config``; ``autocomplete.web.wsgi`` is
+the gunicorn entry point.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ _JSON_PATHS = ("/api/", "/opensearch/")
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """The app for ``config`` (see ``web.config.DEFAULTS``); opens the engine right away."""
+    """The app for ``config`` (see ``autocomplete.web.config.DEFAULTS``); opens the engine
+    right away."""
     app = Flask(__name__)
     app.config.from_mapping(DEFAULTS)
     if config is not None:

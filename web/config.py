@@ -1,7 +1,7 @@
 """The web app's settings: defaults, and the environment variables a WSGI server reads.
 
 ``create_app`` takes a plain mapping, so tests and ``autocomplete serve`` pass settings directly
-and ``web.wsgi`` (gunicorn) builds the same mapping from ``AUTOCOMPLETE_*`` variables.
+and ``autocomplete.web.wsgi`` (gunicorn) builds the same mapping from ``AUTOCOMPLETE_*`` variables.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""gunicorn settings: ``gunicorn -c python:web.gunicorn_conf`` (or ``-c web/gunicorn_conf.py``).
+"""gunicorn settings: ``gunicorn -c python:autocomplete.web.gunicorn_conf``.
 
 Several workers share one memory-mapped index: the master prepares the saved index once, before
 forking (``on_starting``), and every worker then opens it with ``Autocomplete.load``, mapping the
@@ -11,7 +11,7 @@ the app sees the request (414 for an over-long request line, 431, 400 for a malf
 workers are ``SecureThreadWorker``, gunicorn's threaded worker whose error writer adds them.
 
 Environment: ``AUTOCOMPLETE_BIND`` (default 127.0.0.1:8000), ``AUTOCOMPLETE_WORKERS`` (2),
-``AUTOCOMPLETE_THREADS`` (4), plus the app's settings read by ``web.wsgi``.
+``AUTOCOMPLETE_THREADS`` (4), plus the app's settings read by ``autocomplete.web.wsgi``.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Several gunicorn workers share one index by memory-mapping the same saved files, so the page
 cache holds one copy whatever the number of workers. ``prepare_index`` runs once in the gunicorn
-master (``web.gunicorn_conf``): it makes sure the saved index exists (building it if needed) and
-names the directory every worker then opens with ``Autocomplete.load``.
+master (``autocomplete.web.gunicorn_conf``): it makes sure the saved index exists (building it if
+needed) and names the directory every worker then opens with ``Autocomplete.load``.
 """
 
 from __future__ import annotations
