@@ -1305,7 +1305,7 @@ def test_an_alias_match_names_the_alias_and_highlights_shared_words(client: Flas
     body = client.get("/api/suggest", query_string={"q": "spirited aw", "k": 3}).get_json()
     top = body["suggestions"][0]
     assert top["text"] == "Sen to Chihiro no kamikakushi"
-    assert top["match"] == "alias" and top["matched_alias"] == "spirited away"
+    assert top["match"] == "alias" and top["matched_alias"] == "Spirited Away"
     assert top["spans"] == []
     godfather = {
         item["text"]: item
@@ -1321,4 +1321,16 @@ def test_an_alias_match_names_the_alias_and_highlights_shared_words(client: Flas
 def test_the_results_page_names_the_alias_that_matched(client: FlaskClient) -> None:
     page = client.get("/", query_string={"q": "spirited away"}).get_data(as_text=True)
     assert "Sen to Chihiro no kamikakushi" in page
-    assert '<span class="aka">— spirited away</span>' in page
+    assert '<span class="aka">— Spirited Away</span>' in page
+
+
+def test_an_english_title_names_the_foreign_film_as_written(client: FlaskClient) -> None:
+    body = client.get("/api/suggest", query_string={"q": "the good the bad", "k": 3}).get_json()
+    top = body["suggestions"][0]
+    assert (top["text"], top["match"]) == ("Il Buono, il brutto, il cattivo", "alias")
+    assert top["matched_alias"] == "The Good, the Bad and the Ugly"
+    page = client.get("/", query_string={"q": "the good the bad"}).get_data(as_text=True)
+    assert '<span class="aka">— The Good, the Bad and the Ugly</span>' in page
+    # An alias match that also marks a word of the title is named on the page too.
+    page = client.get("/", query_string={"q": "godfather"}).get_data(as_text=True)
+    assert '<span class="aka">— godfather 2</span>' in page

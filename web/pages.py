@@ -122,7 +122,7 @@ def _result(item: Suggestion, position: int, args: MultiDict[str, str]) -> dict[
     year = item.metadata.get("year")
     return {
         "segments": highlight_segments(item.text, item.spans),
-        "aka": item.matched_alias if item.matched_alias and not item.spans else None,
+        "aka": item.matched_alias,  # shown whenever the query came through another name
         "year": year if item.label != item.text else None,
         "id": item.id,
         "position": position,

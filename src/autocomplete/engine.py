@@ -729,7 +729,9 @@ class Autocomplete:
             return self._present(title, score, "feedback", (), 0.0, None, request, lift, context)
         matched_alias = None
         if kind == _ALIAS:
-            matched_alias = index.key_of_entry(entry, reading.rstrip())
+            # The alias as the catalog writes it, for display ("The Good, the Bad and the Ugly").
+            key = index.key_of_entry(entry, reading.rstrip())
+            matched_alias = index.alias_as_written(title, key or reading.rstrip())
             spans = _corresponding_words(index.normalized_titles[title], reading)
         elif kind == _INITIALS:
             words = index.normalized_titles[title][offset:].split(" ")

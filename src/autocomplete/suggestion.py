@@ -44,9 +44,10 @@ class Suggestion:
     explanation: tuple[str, ...] = ()
     """Why ``feedback`` and ``context`` are what they are ("genres=Animation x2", ...)."""
     matched_alias: str | None = None
-    """The other name (normalized) the query matched when it reached the title through an
-    alias ("godfather 2" for The Godfather: Part II); ``spans`` then mark the title's words
-    that correspond to the typed ones, if any do."""
+    """The other name the query matched when it reached the title through an alias, as the
+    catalog writes it ("The Good, the Bad and the Ugly" for "Il Buono, il brutto, il cattivo",
+    "godfather 2" for The Godfather: Part II); ``spans`` then mark the title's words that
+    correspond to the typed ones, if any do."""
 
     @property
     def spans(self) -> tuple[Span, ...]:

@@ -776,9 +776,9 @@ class Typeahead {
       year.textContent = ` (${item.year})`;
       option.append(year);
     }
-    // Reached by another name with no word of the title in common ("spirited away" for
-    // "Sen to Chihiro no kamikakushi"): say which, or the bold-less row looks unrelated.
-    if (item.matched_alias && !(Array.isArray(item.spans) && item.spans.length)) {
+    // Reached by another name ("the good the" for "Il Buono, il brutto, il cattivo"): say
+    // which, as the catalog writes it, or the row looks unrelated to what was typed.
+    if (item.matched_alias) {
       const aka = document.createElement("span");
       aka.className = "aka";
       aka.textContent = ` — ${item.matched_alias}`;
