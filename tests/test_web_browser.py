@@ -753,6 +753,27 @@ def test_the_correction_heads_the_open_list_and_search_instead_turns_it_off(
     expect(box).to_be_focused()
 
 
+def test_a_far_fetched_correction_lists_the_closest_titles_without_announcing_it(
+    fresh: Server, watched: Watched
+) -> None:
+    page = watched.page
+    page.goto(fresh.base + "/")
+    page.locator(INPUT).focus()
+    _type(page, "amelie")
+    expect(page.locator(OPTIONS).first).to_have_text("American Beauty")
+    expect(page.locator(CORRECTION)).to_have_count(0)
+    expect(page.locator(f"{LISTBOX} [data-closest]")).to_have_text(
+        "No title matches “amelie” as typed; the closest:"
+    )
+    expect(page.locator(INSTEAD)).to_have_text("Search instead for amelie")
+    expect(page.locator("[data-announcer]")).to_contain_text("these are the closest")
+    # A real slip is still announced.
+    page.locator(INPUT).fill("")
+    _type(page, "teh big leb")
+    expect(page.locator(CORRECTION)).to_have_text("Showing results for the big lebowski")
+    expect(page.locator(f"{LISTBOX} [data-closest]")).to_have_count(0)
+
+
 # The empty box: recent searches and what people choose ----------------------------------------
 
 

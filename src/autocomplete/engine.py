@@ -40,6 +40,7 @@ from autocomplete.scoring import (
     EXACT_KIND_CODES,
     MIN_INITIALS,
     MatchKind,
+    correction_is_confident,
 )
 from autocomplete.session_context import GenreNudge, SessionContext, genre_nudge, related_titles
 from autocomplete.suggestion import Suggestion
@@ -756,6 +757,7 @@ class Autocomplete:
             lift,
             context,
             matched_alias,
+            corrected is not None and correction_is_confident(channel, reading),
         )
 
     def _present(
@@ -770,6 +772,7 @@ class Autocomplete:
         feedback: float = 0.0,
         context: float = 0.0,
         matched_alias: str | None = None,
+        corrected_confidently: bool = False,
     ) -> Suggestion:
         view = self._index.describe(title)
         return Suggestion(
@@ -786,6 +789,7 @@ class Autocomplete:
             context=context,
             corrected=corrected_query is not None,
             corrected_query=corrected_query,
+            corrected_confidently=corrected_confidently,
             explanation=request.explain(title) if request is not None else (),
             matched_alias=matched_alias,
         )

@@ -41,6 +41,11 @@ class Suggestion:
     """True when the query was spelled differently from the title."""
     corrected_query: str | None = None
     """The query as the engine understood it ("the big lebowski"), for "did you mean"."""
+    corrected_confidently: bool = False
+    """True when ``corrected`` and the correction is likely enough to announce ("Showing
+    results for ..."): its channel cost per character is within
+    ``scoring.CONFIDENT_CORRECTION_COST``. "amelie" read as "american" is corrected, not
+    confidently: American Beauty is then one of the closest titles, not what was meant."""
     explanation: tuple[str, ...] = ()
     """Why ``feedback`` and ``context`` are what they are ("genres=Animation x2", ...)."""
     matched_alias: str | None = None
