@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Concatenate, Generic, Literal, ParamSpec, TypeVar
 
 from autocomplete.anchored import anchored_readings
-from autocomplete.bundled import bundled_index
+from autocomplete.bundled import bundled_index, data_directory
 from autocomplete.candidates import ChannelModel, Speller
 from autocomplete.catalog import LoadReport, load_catalog
 from autocomplete.errormodel import ErrorModel
@@ -39,11 +39,13 @@ from autocomplete.scoring import (
     EXACT_BONUS,
     EXACT_KIND_CODES,
     MIN_INITIALS,
+    TRANSLATION_MATCH_WEIGHT,
     MatchKind,
     correction_is_confident,
 )
 from autocomplete.session_context import GenreNudge, SessionContext, genre_nudge, related_titles
 from autocomplete.suggestion import Suggestion
+from autocomplete.translation import LEXICON_FILE, LazyTranslations
 
 if TYPE_CHECKING:
     from autocomplete.feedback.layer import FeedbackLayer
@@ -151,6 +153,7 @@ class Autocomplete:
         self._corrected: dict[tuple[object, ...], tuple[_Candidate, ...]] = {}
         self._anchored: dict[tuple[object, ...], tuple[_Candidate, ...]] = {}
         self._title_initials: tuple[str, ...] | None = None  # see _first_characters
+        self._translations = LazyTranslations(self._index, data_directory() / LEXICON_FILE)
 
     @classmethod
     def from_catalog(
@@ -306,7 +309,30 @@ class Autocomplete:
             found = self._retrieve_anchored(request) or self._retrieve_without_last_word(request)
         if request.adjusts:
             found = self._adjusted(found, request)
-        return self._present_ranked(found, request)
+        return self._with_translations(self._present_ranked(found, request), request)
+
+    def _with_translations(self, results: list[Suggestion], request: _Request) -> list[Suggestion]:
+        """``results`` with the foreign titles the typed English words reach through the
+        lexicon merged in by score (see ``autocomplete.translation``)."""
+        translations = self._translations.get()
+        if translations is None:
+            return results
+        prior = self._index.hot.title_prior
+        found = translations.candidates(request.typed, prior, request.k)
+        merged = list(results)
+        shown = {suggestion.id for suggestion in merged}
+        for title, cost, whole in found:
+            if request.title_filter is not None and title not in request.title_filter:
+                continue
+            score = prior[title] + TRANSLATION_MATCH_WEIGHT - CHANNEL_WEIGHT * cost
+            score += EXACT_BONUS if whole else 0.0
+            suggestion = self._present(title, score, "translation", (), -cost, None, request)
+            if suggestion.id in shown:
+                continue
+            shown.add(suggestion.id)
+            place = next((at for at, s in enumerate(merged) if s.score < score), len(merged))
+            merged.insert(place, suggestion)
+        return merged[: request.k]
 
     def _literal(self, request: _Request) -> list[_Candidate]:
         """What the typed text itself reaches, adjusted: no corrected or anchored readings,

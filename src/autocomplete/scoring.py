@@ -56,6 +56,10 @@ MATCH_WEIGHT: dict[MatchKind, float] = {
     MatchKind.INITIALS: math.log(0.5),
 }
 
+TRANSLATION_MATCH_WEIGHT = math.log(0.8)
+"""Match weight of a title reached through the translation channel, as for an alias (the
+per-word translation costs are its channel cost; see ``autocomplete.translation``)."""
+
 EXACT_BONUS = math.log(3.0)
 """Added when the query is the entire title, alias or title-without-article."""
 
