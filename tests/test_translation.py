@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,14 @@ def test_the_name_of_the_rose_reaches_der_name_der_rose_without_its_alias() -> N
     assert engine.suggest("the name of the rose")[0].text == "Der Name der Rose"
     assert engine.suggest("whispers and cries")[0].text == "Viskningar och rop"
     assert [item.text for item in engine.suggest("die hard")] == ["Die Hard"]
+
+
+def test_a_malformed_lexicon_fails_the_query_with_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / LEXICON_FILE).write_text("language,word,english\nes,hola\n", encoding="utf-8")
+    shutil.copy(data_directory() / "error_model.json", tmp_path)
+    monkeypatch.setenv("AUTOCOMPLETE_DATA_DIR", str(tmp_path))
+    engine = Autocomplete.from_catalog([{"title": "Hola", "language": "es"}])
+    with pytest.raises(LexiconError, match=r"line 2: 2 fields, expected 3"):
+        engine.suggest("hello")

@@ -412,8 +412,13 @@ def _cognate(
 
 
 class LazyTranslations:
-    """A catalog index's ``TranslationIndex``, built on first use (once, whichever thread asks
-    first) from its normalized titles and its ``language`` field; None without a lexicon."""
+    """A catalog index's ``TranslationIndex``, built once from its normalized titles and its
+    ``language`` field (None without a lexicon).
+
+    The build (under a second for the bundled catalog) starts in a background thread as soon as
+    the engine is made, so a server's first keystroke rarely waits for it; ``get`` waits for it
+    when it has not finished, so answers never depend on timing.
+    """
 
     def __init__(self, index: CatalogIndex, lexicon_path: Path | None) -> None:
         self._index = index
@@ -421,6 +426,13 @@ class LazyTranslations:
         self._lock = threading.Lock()
         self._built: TranslationIndex | None = None
         self._done = False
+        threading.Thread(target=self._warm, name="translation-index", daemon=True).start()
+
+    def _warm(self) -> None:
+        try:
+            self.get()
+        except Exception:  # raised again, to the caller, by the query's own get()
+            return
 
     def get(self) -> TranslationIndex | None:
         if not self._done:
