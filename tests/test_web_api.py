@@ -1306,7 +1306,7 @@ def test_an_alias_match_names_the_alias_and_highlights_shared_words(client: Flas
     body = client.get("/api/suggest", query_string={"q": "spirited aw", "k": 3}).get_json()
     top = body["suggestions"][0]
     assert top["text"] == "Sen to Chihiro no kamikakushi"
-    assert top["match"] == "alias" and top["matched_alias"] == "spirited away"
+    assert top["match"] == "alias" and top["matched_alias"] == "Spirited Away"
     assert top["spans"] == []
     godfather = {
         item["text"]: item
@@ -1322,4 +1322,38 @@ def test_an_alias_match_names_the_alias_and_highlights_shared_words(client: Flas
 def test_the_results_page_names_the_alias_that_matched(client: FlaskClient) -> None:
     page = client.get("/", query_string={"q": "spirited away"}).get_data(as_text=True)
     assert "Sen to Chihiro no kamikakushi" in page
-    assert '<span class="aka">— spirited away</span>' in page
+    assert '<span class="aka">— Spirited Away</span>' in page
+
+
+def test_a_far_fetched_correction_is_not_announced(client: FlaskClient) -> None:
+    body = client.get("/api/suggest", query_string={"q": "amelie", "k": 3}).get_json()
+    top = body["suggestions"][0]
+    assert (top["text"], top["corrected"], top["corrected_query"]) == (
+        "American Beauty",
+        True,
+        "american",
+    )
+    assert top["corrected_confidently"] is False
+    assert body["corrected"] is True and body["did_you_mean"] is None
+    page = client.get("/", query_string={"q": "amelie"}).get_data(as_text=True)
+    assert "Showing results for" not in page
+    assert "No title matches <em>amelie</em> as typed; these are the" in page
+    assert "data-search-instead" in page
+    # A real slip is still announced, on both.
+    body = client.get("/api/suggest", query_string={"q": "teh big leb"}).get_json()
+    assert body["did_you_mean"] == "the big lebowski"
+    assert body["suggestions"][0]["corrected_confidently"] is True
+    page = client.get("/", query_string={"q": "teh big leb"}).get_data(as_text=True)
+    assert "Showing results for <em>the big lebowski</em>" in page
+
+
+def test_an_english_title_names_the_foreign_film_as_written(client: FlaskClient) -> None:
+    body = client.get("/api/suggest", query_string={"q": "the good the bad", "k": 3}).get_json()
+    top = body["suggestions"][0]
+    assert (top["text"], top["match"]) == ("Il Buono, il brutto, il cattivo", "alias")
+    assert top["matched_alias"] == "The Good, the Bad and the Ugly"
+    page = client.get("/", query_string={"q": "the good the bad"}).get_data(as_text=True)
+    assert '<span class="aka">— The Good, the Bad and the Ugly</span>' in page
+    # An alias match that also marks a word of the title is named on the page too.
+    page = client.get("/", query_string={"q": "godfather"}).get_data(as_text=True)
+    assert '<span class="aka">— godfather 2</span>' in page

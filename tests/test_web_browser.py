@@ -753,6 +753,27 @@ def test_the_correction_heads_the_open_list_and_search_instead_turns_it_off(
     expect(box).to_be_focused()
 
 
+def test_a_far_fetched_correction_lists_the_closest_titles_without_announcing_it(
+    fresh: Server, watched: Watched
+) -> None:
+    page = watched.page
+    page.goto(fresh.base + "/")
+    page.locator(INPUT).focus()
+    _type(page, "amelie")
+    expect(page.locator(OPTIONS).first).to_have_text("American Beauty")
+    expect(page.locator(CORRECTION)).to_have_count(0)
+    expect(page.locator(f"{LISTBOX} [data-closest]")).to_have_text(
+        "No title matches “amelie” as typed; the closest:"
+    )
+    expect(page.locator(INSTEAD)).to_have_text("Search instead for amelie")
+    expect(page.locator("[data-announcer]")).to_contain_text("these are the closest")
+    # A real slip is still announced.
+    page.locator(INPUT).fill("")
+    _type(page, "teh big leb")
+    expect(page.locator(CORRECTION)).to_have_text("Showing results for the big lebowski")
+    expect(page.locator(f"{LISTBOX} [data-closest]")).to_have_count(0)
+
+
 # The empty box: recent searches and what people choose ----------------------------------------
 
 
@@ -1008,9 +1029,26 @@ def test_an_alias_match_shows_the_alias(movies: Server, watched: Watched) -> Non
     _type(page, "spirited aw")
     first = page.locator(OPTIONS).first
     expect(first.locator(".title")).to_have_text("Sen to Chihiro no kamikakushi")
-    expect(first.locator(".aka")).to_have_text(" — spirited away")
+    expect(first.locator(".aka")).to_have_text(" — Spirited Away")
     page.locator(INPUT).fill("")
     _type(page, "godfather")
     part_two = page.locator(OPTIONS).filter(has_text="Part II").first
     expect(part_two.locator("mark")).to_have_text("Godfather")
-    expect(part_two.locator(".aka")).to_have_count(0)
+    # Reached through its alias: named even though a word of the title is marked.
+    expect(part_two.locator(".aka")).to_have_text(" — godfather 2")
+
+
+def test_a_foreign_film_typed_by_its_english_title_shows_both(
+    movies: Server, watched: Watched
+) -> None:
+    page = watched.page
+    page.goto(movies.base + "/")
+    page.locator(INPUT).focus()
+    _type(page, "the name of the ro")
+    first = page.locator(OPTIONS).first
+    expect(first).to_have_text("Der Name der Rose — The Name of the Rose")
+    page.locator(INPUT).fill("")
+    _type(page, "the good the bad")
+    first = page.locator(OPTIONS).first
+    expect(first.locator(".title")).to_have_text("Il Buono, il brutto, il cattivo")
+    expect(first.locator(".aka")).to_have_text(" — The Good, the Bad and the Ugly")

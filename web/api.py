@@ -65,7 +65,9 @@ def suggest() -> Response:
         filter=chosen.as_json(),
         correct=correct,
         corrected=corrected,
-        did_you_mean=top.corrected_query if top is not None and corrected else None,
+        # Announced only when the engine is sure of its reading; a far-fetched one ("amelie" as
+        # "american") leaves the suggestions as the closest titles, with no "did you mean".
+        did_you_mean=top.corrected_query if top is not None and top.corrected_confidently else None,
         suggestions=[suggestion_json(item) for item in suggestions],
     )
 
@@ -155,6 +157,7 @@ def suggestion_json(item: Suggestion) -> dict[str, Any]:
         "matched_alias": item.matched_alias,
         "corrected": item.corrected,
         "corrected_query": item.corrected_query,
+        "corrected_confidently": item.corrected_confidently,
         "score": round(float(item.score), 4),
         "context": round(float(item.context), 4),
         "explanation": list(item.explanation),

@@ -67,7 +67,9 @@ def index() -> tuple[str, int]:
     first = (page - 1) * per_page
     shown = suggestions[first : first + per_page] if status == 200 else []
     top = suggestions[0] if suggestions else None
-    did_you_mean = top.corrected_query if top is not None and top.corrected else None
+    did_you_mean = top.corrected_query if top is not None and top.corrected_confidently else None
+    # A correction too unsure to announce: the results are the closest titles, said so plainly.
+    closest_only = top is not None and top.corrected and not top.corrected_confidently
     args = _results_args(request.args)
     rendered = render_template(
         "index.html",
@@ -82,7 +84,8 @@ def index() -> tuple[str, int]:
         previous_url=_page_url(args, page - 1) if 1 < page <= pages else None,
         next_url=_page_url(args, page + 1) if page < pages and status == 200 else None,
         did_you_mean=did_you_mean,
-        search_instead_url=_literal_url(args) if did_you_mean else None,
+        closest_only=closest_only,
+        search_instead_url=_literal_url(args) if did_you_mean or closest_only else None,
         titles=len(engine()),
         facets=served_facets(),
         chosen=chosen,
@@ -123,7 +126,7 @@ def _result(item: Suggestion, position: int, args: MultiDict[str, str]) -> dict[
     year = item.metadata.get("year")
     return {
         "segments": highlight_segments(item.text, item.spans),
-        "aka": item.matched_alias if item.matched_alias and not item.spans else None,
+        "aka": item.matched_alias,  # shown whenever the query came through another name
         "year": year if item.label != item.text else None,
         "id": item.id,
         "position": position,

@@ -1,8 +1,9 @@
 """The WSGI entry point for production servers: ``gunicorn autocomplete.web.wsgi:app``.
 
 Settings come from the environment (see ``autocomplete.web.config.config_from_env``):
-``AUTOCOMPLETE_CATALOG`` (a saved index directory, or a catalog file), ``AUTOCOMPLETE_FEEDBACK`` (a
-click-store URL, or ``off``) and ``AUTOCOMPLETE_TEXT_FIELD`` / ``_WEIGHT_FIELD`` / ``_ID_FIELD`` / ``_ALIAS_FIELD``.
+``AUTOCOMPLETE_CATALOG`` (a saved index directory, or a catalog file), ``AUTOCOMPLETE_FEEDBACK``
+(a click-store URL, or ``off``) and ``AUTOCOMPLETE_TEXT_FIELD`` / ``_WEIGHT_FIELD`` /
+``_ID_FIELD`` / ``_ALIAS_FIELD``.
 """
 
 from __future__ import annotations

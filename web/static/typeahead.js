@@ -9,8 +9,9 @@
 // session so far (`context=`): the queries the user settled on and the titles chosen.
 //
 // The popup is a listbox of options, sometimes in labelled groups: the suggestions (under a
-// "Showing results for ..." heading when the engine read the query another way, with a last
-// option that searches for the text as typed), or, in an empty box, this tab's recent searches
+// "Showing results for ..." heading when the engine read the query another way, or a plainer
+// "the closest" one when it is not sure of that reading, with a last option that searches for the
+// text as typed), or, in an empty box, this tab's recent searches
 // and what people choose now. Nothing that is not an option can take the active descendant.
 //
 // On the results page (`/?q=...`) the same script records a click on a result as it records a
@@ -649,16 +650,24 @@ class Typeahead {
     const options = suggestions.map((item, index) => this.option(item, index));
     const didYouMean = body.corrected && typeof body.did_you_mean === "string" &&
       body.did_you_mean ? body.did_you_mean : null;
+    // A correction the engine is not sure of ("amelie" read as "american") is not announced:
+    // the list is what comes closest to the text as typed, and says so.
+    const closestOnly = !didYouMean && body.corrected === true;
     let children = options;
-    if (didYouMean && suggestions.length) {
+    if ((didYouMean || closestOnly) && suggestions.length) {
       // The correction heads the list it explains, so the open list can never cover it; the
       // last option takes the text as typed.
-      const group = this.group("correction");
+      const group = this.group(didYouMean ? "correction" : "closest");
       const heading = group.firstElementChild;
-      heading.dataset.correction = "";
-      const reading = document.createElement("em");
-      reading.textContent = didYouMean;
-      heading.append("Showing results for ", reading);
+      if (didYouMean) {
+        heading.dataset.correction = "";
+        const reading = document.createElement("em");
+        reading.textContent = didYouMean;
+        heading.append("Showing results for ", reading);
+      } else {
+        heading.dataset.closest = "";
+        heading.textContent = `No title matches “${query}” as typed; the closest:`;
+      }
       rows.push({ kind: "instead", text: query });
       group.append(...options, this.insteadOption(query, rows.length - 1));
       children = [group];
@@ -679,6 +688,8 @@ class Typeahead {
       : `${plural(count, "suggestion", "suggestions")} available.`;
     if (didYouMean && count) {
       words += ` Showing results for ${didYouMean}. The last option searches for ${query} instead.`;
+    } else if (closestOnly && count) {
+      words += ` No title matches ${query} as typed; these are the closest. The last option searches for ${query} only.`;
     } else if (this.isLiteral(query) && count) {
       words += " Spelling correction is off for this search.";
     }
@@ -776,9 +787,9 @@ class Typeahead {
       year.textContent = ` (${item.year})`;
       option.append(year);
     }
-    // Reached by another name with no word of the title in common ("spirited away" for
-    // "Sen to Chihiro no kamikakushi"): say which, or the bold-less row looks unrelated.
-    if (item.matched_alias && !(Array.isArray(item.spans) && item.spans.length)) {
+    // Reached by another name ("the good the" for "Il Buono, il brutto, il cattivo"): say
+    // which, as the catalog writes it, or the row looks unrelated to what was typed.
+    if (item.matched_alias) {
       const aka = document.createElement("span");
       aka.className = "aka";
       aka.textContent = ` — ${item.matched_alias}`;

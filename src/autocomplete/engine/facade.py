@@ -24,6 +24,7 @@ from autocomplete.index.build import Progress, build_index
 from autocomplete.index.bundled import bundled_index
 from autocomplete.index.catalog_index import INITIALS_MARK, CatalogIndex, TitleView, kind_name
 from autocomplete.limits import MAX_K, PRECOMPUTED_TOP
+from autocomplete.paths import data_directory
 from autocomplete.rank.filters import (
     BoostRule,
     FilterCache,
@@ -37,7 +38,9 @@ from autocomplete.rank.scoring import (
     EXACT_BONUS,
     EXACT_KIND_CODES,
     MIN_INITIALS,
+    TRANSLATION_MATCH_WEIGHT,
     MatchKind,
+    correction_is_confident,
 )
 from autocomplete.rank.session_context import (
     GenreNudge,
@@ -48,6 +51,7 @@ from autocomplete.rank.session_context import (
 from autocomplete.spell.anchored import anchored_readings
 from autocomplete.spell.candidates import ChannelModel, Speller
 from autocomplete.spell.errormodel import ErrorModel
+from autocomplete.spell.translation import LEXICON_FILE, LazyTranslations
 from autocomplete.text.normalize import normalize_typed
 
 if TYPE_CHECKING:
@@ -156,6 +160,7 @@ class Autocomplete:
         self._corrected: dict[tuple[object, ...], tuple[_Candidate, ...]] = {}
         self._anchored: dict[tuple[object, ...], tuple[_Candidate, ...]] = {}
         self._title_initials: tuple[str, ...] | None = None  # see _first_characters
+        self._translations = LazyTranslations(self._index, data_directory() / LEXICON_FILE)
 
     @classmethod
     def from_catalog(
@@ -313,7 +318,30 @@ class Autocomplete:
             found = self._retrieve_anchored(request) or self._retrieve_without_last_word(request)
         if request.adjusts:
             found = self._adjusted(found, request)
-        return self._present_ranked(found, request)
+        return self._with_translations(self._present_ranked(found, request), request)
+
+    def _with_translations(self, results: list[Suggestion], request: _Request) -> list[Suggestion]:
+        """``results`` with the foreign titles the typed English words reach through the
+        lexicon merged in by score (see ``autocomplete.translation``)."""
+        translations = self._translations.get()
+        if translations is None:
+            return results
+        prior = self._index.hot.title_prior
+        found = translations.candidates(request.typed, prior, request.k)
+        merged = list(results)
+        shown = {suggestion.id for suggestion in merged}
+        for title, cost, whole in found:
+            if request.title_filter is not None and title not in request.title_filter:
+                continue
+            score = prior[title] + TRANSLATION_MATCH_WEIGHT - CHANNEL_WEIGHT * cost
+            score += EXACT_BONUS if whole else 0.0
+            suggestion = self._present(title, score, "translation", (), -cost, None, request)
+            if suggestion.id in shown:
+                continue
+            shown.add(suggestion.id)
+            place = next((at for at, s in enumerate(merged) if s.score < score), len(merged))
+            merged.insert(place, suggestion)
+        return merged[: request.k]
 
     def _literal(self, request: _Request) -> list[_Candidate]:
         """What the typed text itself reaches, adjusted: no corrected or anchored readings,
@@ -771,7 +799,9 @@ class Autocomplete:
             return self._present(title, score, "feedback", (), 0.0, None, request, lift, context)
         matched_alias = None
         if kind == _ALIAS:
-            matched_alias = index.key_of_entry(entry, reading.rstrip())
+            # The alias as the catalog writes it, for display ("The Good, the Bad and the Ugly").
+            key = index.key_of_entry(entry, reading.rstrip())
+            matched_alias = index.alias_as_written(title, key or reading.rstrip())
             spans = _corresponding_words(index.normalized_titles[title], reading)
         elif kind == _INITIALS:
             words = index.normalized_titles[title][offset:].split(" ")
@@ -796,6 +826,7 @@ class Autocomplete:
             lift,
             context,
             matched_alias,
+            corrected is not None and correction_is_confident(channel, reading),
         )
 
     def _present(
@@ -810,6 +841,7 @@ class Autocomplete:
         feedback: float = 0.0,
         context: float = 0.0,
         matched_alias: str | None = None,
+        corrected_confidently: bool = False,
     ) -> Suggestion:
         view = self._index.describe(title)
         return Suggestion(
@@ -826,6 +858,7 @@ class Autocomplete:
             context=context,
             corrected=corrected_query is not None,
             corrected_query=corrected_query,
+            corrected_confidently=corrected_confidently,
             explanation=request.explain(title) if request is not None else (),
             matched_alias=matched_alias,
         )

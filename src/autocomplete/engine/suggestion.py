@@ -25,8 +25,9 @@ class Suggestion:
     label: str
     """``text``, plus the year when several titles share that text (remakes)."""
     match: str
-    """How the query reached the title: title, no_article, alias, word, initials, or feedback
-    (users chose it after typing this very query, though its text does not match)."""
+    """How the query reached the title: title, no_article, alias, word, initials, translation
+    (English words read through the bilingual lexicon, see ``autocomplete.translation``), or
+    feedback (users chose it after typing this very query, though its text does not match)."""
     normalized_spans: tuple[Span, ...]
     """Matched ``[start, end)`` ranges over the normalized title; see ``spans``."""
     prior: float
@@ -41,12 +42,18 @@ class Suggestion:
     """True when the query was spelled differently from the title."""
     corrected_query: str | None = None
     """The query as the engine understood it ("the big lebowski"), for "did you mean"."""
+    corrected_confidently: bool = False
+    """True when ``corrected`` and the correction is likely enough to announce ("Showing
+    results for ..."): its channel cost per character is within
+    ``scoring.CONFIDENT_CORRECTION_COST``. "amelie" read as "american" is corrected, not
+    confidently: American Beauty is then one of the closest titles, not what was meant."""
     explanation: tuple[str, ...] = ()
     """Why ``feedback`` and ``context`` are what they are ("genres=Animation x2", ...)."""
     matched_alias: str | None = None
-    """The other name (normalized) the query matched when it reached the title through an
-    alias ("godfather 2" for The Godfather: Part II); ``spans`` then mark the title's words
-    that correspond to the typed ones, if any do."""
+    """The other name the query matched when it reached the title through an alias, as the
+    catalog writes it ("The Good, the Bad and the Ugly" for "Il Buono, il brutto, il cattivo",
+    "godfather 2" for The Godfather: Part II); ``spans`` then mark the title's words that
+    correspond to the typed ones, if any do."""
 
     @property
     def spans(self) -> tuple[Span, ...]:

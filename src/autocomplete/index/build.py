@@ -220,6 +220,12 @@ def _build(
         metadata_json=StringColumn.from_strings(
             [json.dumps(dict(record.metadata), ensure_ascii=False) for record in records]
         ),
+        aliases_json=StringColumn.from_strings(
+            [
+                json.dumps(list(record.aliases), ensure_ascii=False) if record.aliases else ""
+                for record in records
+            ]
+        ),
         spelling=spelling,
         columns=columns,
         info=MappingProxyType(info),

@@ -59,9 +59,11 @@ from autocomplete.index.integrity import (
 from autocomplete.index.integrity import IndexFormatError as IndexFormatError
 from autocomplete.index.spelling import SpellingIndex
 from autocomplete.index.static_score import MatchKind
+from autocomplete.text.normalize import normalize
 
-FORMAT_VERSION = 8
-"""Saved indexes of another version are refused (8: the manifest carries file checksums)."""
+FORMAT_VERSION = 10
+"""Saved indexes of another version are refused (10: file checksums in the manifest, and the
+aliases as the catalog writes them)."""
 
 INITIALS_MARK = "\x01"
 """Keys of initials entries start with this, a character no normalized text contains."""
@@ -197,6 +199,7 @@ class CatalogIndex:
     normalized_titles: StringColumn
     ids: StringColumn
     metadata_json: StringColumn
+    aliases_json: StringColumn  # each title's aliases as written, a JSON list ("" for none)
     spelling: SpellingIndex  # vocabulary and deletion index for typo correction
     columns: MetadataColumns  # metadata as columns, for filters, boosts and session context
     info: Mapping[str, Any]  # build facts: counts, source, timings
@@ -252,6 +255,22 @@ class CatalogIndex:
             if first[key_id] <= entry < end[key_id]:
                 return str(key).rstrip(" ")
         return None
+
+    def alias_as_written(self, title: int, normalized_alias: str) -> str | None:
+        """The alias of ``title`` as the catalog writes it ("The Good, the Bad and the Ugly")
+        whose normalized text is ``normalized_alias`` (or, failing that, starts with it)."""
+        stored = self.aliases_json[title]
+        if not stored:
+            return None
+        written: list[str] = json.loads(stored)
+        starting = None
+        for alias in written:
+            normalized = normalize(alias)
+            if normalized == normalized_alias:
+                return alias
+            if starting is None and normalized.startswith(normalized_alias):
+                starting = alias
+        return starting
 
     def top_entries(self, prefix: str, k: int) -> list[int]:
         """Positions of the best entry of each of the ``k`` best titles under ``prefix``."""
@@ -349,6 +368,7 @@ class CatalogIndex:
         self.normalized_titles.save(target, "normalized_titles")
         self.ids.save(target, "ids")
         self.metadata_json.save(target, "metadata")
+        self.aliases_json.save(target, "aliases")
         self.spelling.save(target / "spelling")
         self.columns.save(target / "columns")
         # The manifest goes last: a directory without one is an interrupted save. It lists
@@ -399,6 +419,7 @@ class CatalogIndex:
                 normalized_titles=StringColumn.load(source, "normalized_titles", count),
                 ids=StringColumn.load(source, "ids", count),
                 metadata_json=StringColumn.load(source, "metadata", count),
+                aliases_json=StringColumn.load(source, "aliases", count),
                 spelling=SpellingIndex.load(source / "spelling"),
                 columns=MetadataColumns.load(source / "columns"),
                 info=MappingProxyType(manifest.get("info", {})),

@@ -55,6 +55,10 @@ __all__ = [
     "match_weights",
 ]
 
+TRANSLATION_MATCH_WEIGHT = math.log(0.8)
+"""Match weight of a title reached through the translation channel, as for an alias (the
+per-word translation costs are its channel cost; see ``autocomplete.translation``)."""
+
 EXACT_BONUS = math.log(3.0)
 """Added when the query is the entire title, alias or title-without-article."""
 
@@ -68,3 +72,22 @@ When the typed text already completes to titles, a reading of it as a typo must 
 ``exp(-CORRECTION_MARGIN)`` (about 1/20) as likely as the best of them to be shown; otherwise
 a specific, correctly typed title would be padded with far-fetched neighbours.
 """
+
+
+CONFIDENT_CORRECTION_COST = 2.0
+"""Most channel cost per character of the reading (nats) for a correction to be *confident*.
+
+A confident correction is announced ("Showing results for *the big lebowski*"); a costlier one is
+still listed, but as the closest titles, not as what the user meant. A slip costs a few nats
+whatever the length of the query, so the cost is taken per character: "teh big leb" ->
+"the big leb" costs 0.4 nats per character, while "amelie" read as "americ" (American Beauty)
+costs 2.4: a third of the letters changed. Fitted on the eval's typo categories (one_slip,
+two_slips, phonetic; seeds 0 and 1, 300 queries each), 1,505 of the 1,514 corrections whose top
+title was the one meant (99.4%) stay confident; see ``docs/architecture.md``.
+"""
+
+
+def correction_is_confident(channel_cost: float, reading: str) -> bool:
+    """Whether a correction of ``channel_cost`` nats to ``reading`` (the query as the engine
+    read it) is sure enough to be announced rather than merely offered."""
+    return channel_cost <= CONFIDENT_CORRECTION_COST * max(len(reading.rstrip()), 1)

@@ -458,7 +458,7 @@ def markdown(results: Sequence[Scores], *, ranker: str, command: str, seconds: f
         "exactly A's genres, one of them distinctive (Animation, Documentary, Action or Romance "
         "in the bundled catalog); *unrelated*: drawn independently. The row *unrelated, A's "
         "distinctive genre not B's* is the genre nudge's worst case: it lifts titles like A and "
-        "B is not one. See `src/autocomplete/context_eval.py` for the method.",
+        "B is not one. See `src/autocomplete/tools/context_eval.py` for the method.",
         "",
         f"Context settings: series boost {SERIES_BOOST} nats, rare-word boost up to "
         f"{WORD_BOOST}, genre nudge up to {GENRE_NUDGE} nats (times the genre-set similarity "

@@ -1,0 +1,462 @@
+"""The translation channel: foreign titles reached by English words, through a bilingual lexicon.
+
+A person who knows a film as "The Name of the Rose" types English words; the catalog holds it as
+"Der Name der Rose". For a title in a language the lexicon covers, each word is read through the
+lexicon (``der`` -> "the" or "of the", ``name`` -> itself), and the title is reachable by any typed
+English words that are among those readings, in any order, the last one possibly half typed.
+This is one more channel of the noisy-channel model: P(typed English words | title words) is a
+product of per-word terms, ``TRANSLATED_WORD_COST`` nats for a word read through the lexicon and
+nothing for a word that is the same in both languages, plus ``SKIPPED_WORD_COST`` for each typed
+English function word ("of", "the") with no counterpart.
+
+The title's language comes from the catalog's ``language`` field where there is one, else it is
+guessed from its words: at least ``MIN_GUESS_WORDS`` words of the title must be in one language's
+lexicon, one of them a word English does not have, so that the "Die" of "Die Hard" stays English.
+
+Everything here is plain data in, plain data out: ``TranslationIndex.build`` takes the
+normalized titles and their languages, ``candidates`` takes the typed words and returns
+``(title position, channel cost, covers the whole title)`` tuples; the engine scores and
+presents them. The lexicon is ``data/title_lexicon.csv`` (see ``data/README.md``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import heapq
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from autocomplete.catalog.columns import CategoryColumn
+from autocomplete.text.normalize import normalize
+
+if TYPE_CHECKING:
+    from autocomplete.index.catalog_index import CatalogIndex
+
+LEXICON_FILE = "title_lexicon.csv"
+"""The bilingual lexicon's file name in the data directory."""
+
+LANGUAGE_FIELD = "language"
+"""The catalog field that names a title's language (ISO 639 code), where a catalog has one."""
+
+TRANSLATED_WORD_COST = 0.7
+"""Channel cost (nats) of a typed word matched through the lexicon rather than as written."""
+
+SKIPPED_WORD_COST = 0.5
+"""Channel cost (nats) of a typed function word ("of", "the") that no title word reads as."""
+
+COGNATE_COST = 2.5
+"""Channel cost (nats) of a typed word matched to a title word it shares its start with
+("violin" for "violon", "symphony" for "symphonie"): see ``COGNATE_PREFIX``."""
+
+UNMATCHED_WORD_COST = 4.0
+"""Channel cost (nats) of a typed content word with no counterpart at all (a free translation:
+"brotherhood" for "pacte"); allowed for one word of three or more."""
+
+COGNATE_PREFIX = 4
+"""Letters a typed word and a title word must share at their start to be cognates..."""
+
+COGNATE_EVIDENCE = 6
+"""Letters a whole typed word must share with a title word for the cognate alone to show the
+title was meant ("symphon" of "symphony" and "symphonie")."""
+
+COGNATE_SHARE = 0.6
+"""...and the share of the shorter word they must make up ("viol" of "violin" and "violon")."""
+
+MIN_GUESS_WORDS = 2
+"""Words of a title that must be in one language's lexicon for its language to be guessed (one
+is enough when it is a function word English does not have, such as "les" or "der")."""
+
+MIN_LAST_PREFIX = 3
+"""A half-typed last word shorter than this is not looked up (too many English words start so)."""
+
+MAX_PREFIX_WORDS = 64
+"""English words read for a half-typed last word; a shorter prefix would read more."""
+
+MAX_EXAMINED = 128
+"""Titles checked per query at most (the most popular of those found), so any query costs
+bounded work."""
+
+MAX_POOL = 2_048
+"""A typed word reaching more titles than this narrows nothing: it is checked on the titles the
+other words find, not used to find them."""
+
+SKIPPABLE = frozenset({"the", "a", "an", "of", "to", "in", "and", "on", "for"})
+"""Typed English words a translation may leave without a counterpart (at a cost)."""
+
+FUNCTION_WORDS = SKIPPABLE | frozenset(
+    {"with", "without", "by", "at", "from", "about", "under", "over", "my", "his", "her", "your",
+     "our", "their", "this", "that", "who", "not", "no", "all", "some", "or", "as", "like"}
+)  # fmt: skip
+"""English words that reading a title through the lexicon gives too easily to show, alone, that
+the title was meant."""
+
+ENGLISH_LOOKALIKES = frozenset(
+    {"a", "an", "as", "at", "be", "bis", "by", "die", "do", "era", "far", "fest", "for", "he",
+     "i", "in", "man", "me", "no", "o", "of", "on", "or", "so", "son", "van", "we", "sin", "den",
+     "hard", "mine", "art", "arm", "bad", "rose", "name", "wolf", "opera", "train", "tango",
+     "kind", "will", "war", "see", "also", "fast", "gift", "hat", "rot", "bleu", "land",
+     "hand", "over", "after", "blind", "end", "under", "still", "sun", "winter", "wind", "world"}
+)  # fmt: skip
+"""Lexicon words that are English words too: they never make a title's language by themselves."""
+
+_ELISIONS = ("l", "d", "qu", "s", "n", "c")
+
+_ARTICLES = frozenset(
+    {"le", "la", "les", "il", "lo", "gli", "el", "los", "las", "der", "das", "des", "det", "het",
+     "une", "uno", "una", "ein", "eine", "os"}
+)  # fmt: skip
+"""Leading articles that mark a title's language by themselves (English has none of them)."""
+
+
+class LexiconError(ValueError):
+    """The lexicon file is malformed (the message names the file, line and field)."""
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Per language, each (normalized) word's English readings, each a tuple of words."""
+
+    readings: Mapping[str, Mapping[str, tuple[tuple[str, ...], ...]]]
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[str, str, str]]) -> Lexicon:
+        """From (language, word, english) rows; several rows may give a word several readings."""
+        found: dict[str, dict[str, list[tuple[str, ...]]]] = {}
+        for language, word, english in rows:
+            words = found.setdefault(language, {}).setdefault(normalize(word), [])
+            reading = tuple(normalize(english).split())
+            if reading and reading not in words:
+                words.append(reading)
+        return cls(
+            MappingProxyType(
+                {
+                    language: MappingProxyType({w: tuple(r) for w, r in words.items()})
+                    for language, words in found.items()
+                }
+            )
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> Lexicon:
+        rows: list[tuple[str, str, str]] = []
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            if next(reader, None) != ["language", "word", "english"]:
+                raise LexiconError(f"{path}, line 1: header must be language,word,english")
+            for line, row in enumerate(reader, start=2):
+                if len(row) != 3:
+                    raise LexiconError(f"{path}, line {line}: {len(row)} fields, expected 3")
+                for name, value in zip(("language", "word", "english"), row, strict=True):
+                    if not normalize(value).strip():
+                        raise LexiconError(f"{path}, line {line}, field {name!r}: empty")
+                language, word, english = row
+                rows.append((language, word, english))
+        return cls.from_rows(rows)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(sorted(self.readings))
+
+    def guess_language(self, words: Sequence[str]) -> str | None:
+        """The language most of ``words`` are in, when the evidence is enough (see module)."""
+        best: tuple[int, str] | None = None
+        for language, known in self.readings.items():
+            hits = [word for word in words if word in known]
+            distinctive = [word for word in hits if word not in ENGLISH_LOOKALIKES]
+            if not distinctive:
+                continue
+            enough = len(hits) >= MIN_GUESS_WORDS and 2 * len(hits) >= len(words)
+            # "Les Invasions barbares": one article English never writes is enough.
+            leading = len(words) >= 2 and words[0] in distinctive and words[0] in _ARTICLES
+            if not (enough or leading):
+                continue
+            if best is None or len(hits) > best[0]:
+                best = (len(hits), language)
+        return None if best is None else best[1]
+
+    def english_words(self, words: Sequence[str], language: str) -> dict[str, bool]:
+        """Every English word the title's ``words`` read as: word -> read through the lexicon
+        (True) or the same in both languages (False)."""
+        known = self.readings.get(language, {})
+        found: dict[str, bool] = {}
+        for word in words:
+            found.setdefault(word, False)
+            for reading in _lookup(known, word) or ():
+                for english in reading:
+                    if english != word:
+                        found.setdefault(english, True)
+        return found
+
+
+def _lookup(
+    known: Mapping[str, tuple[tuple[str, ...], ...]], word: str
+) -> tuple[tuple[str, ...], ...] | None:
+    readings = known.get(word)
+    if readings is not None:
+        return readings
+    # "L'amant" normalizes to "lamant": the article is glued to the word.
+    for elision in _ELISIONS:
+        if word.startswith(elision) and len(word) > len(elision) + 2:
+            rest = known.get(word[len(elision) :])
+            glued = known.get(elision)
+            if rest is not None:
+                return rest + (glued or ())
+    return None
+
+
+@dataclass(frozen=True)
+class TranslationIndex:
+    """English words -> the foreign titles that read as them; read-only after ``build``."""
+
+    vocabulary: tuple[str, ...]  # sorted English words
+    postings: Mapping[str, tuple[int, ...]]  # English word -> title positions
+    readings: Mapping[int, Mapping[str, bool]]  # title -> its English words (see english_words)
+    title_words: Mapping[int, int]  # title -> how many words it has
+
+    @classmethod
+    def build(
+        cls,
+        lexicon: Lexicon,
+        titles: Iterable[tuple[int, str, str | None]],
+    ) -> TranslationIndex:
+        """From (title position, normalized title, language or None) triples."""
+        postings: dict[str, list[int]] = {}
+        readings: dict[int, Mapping[str, bool]] = {}
+        sizes: dict[int, int] = {}
+        for title, normalized, given in titles:
+            words = normalized.split()
+            if not words:
+                continue
+            language = given if given in lexicon.readings else None
+            if language is None and given is None:
+                language = lexicon.guess_language(words)
+            if language is None:
+                continue
+            english = lexicon.english_words(words, language)
+            if not any(english.values()):
+                continue  # nothing reads differently: ordinary retrieval already finds it
+            readings[title] = MappingProxyType(english)
+            sizes[title] = len(words)
+            for word in english:
+                postings.setdefault(word, []).append(title)
+        return cls(
+            tuple(sorted(postings)),
+            MappingProxyType({word: tuple(found) for word, found in postings.items()}),
+            MappingProxyType(readings),
+            MappingProxyType(sizes),
+        )
+
+    def __len__(self) -> int:
+        return len(self.readings)
+
+    def candidates(
+        self, typed: str, priors: Sequence[float], limit: int
+    ) -> list[tuple[int, float, bool]]:
+        """Up to ``limit`` titles the typed English words reach through the lexicon, best prior
+        first: ``(title, channel cost, the typed words cover the whole title)``.
+
+        ``typed`` is a normalized query; its last word is a prefix unless it ends in a space.
+        A title qualifies when every typed word is one of its English words, a cognate of one of
+        its words, or a skippable function word (one content word of three or more may have no
+        counterpart), and at least one was read through the lexicon or as a cognate.
+        """
+        words = typed.split()
+        if not words:
+            return []
+        complete = words if typed.endswith(" ") else words[:-1]
+        last = None if typed.endswith(" ") else words[-1]
+        content = [word for word in complete if word not in SKIPPABLE]
+        if not content and (last is None or last in SKIPPABLE):
+            return []  # "the": every foreign article reads so
+        pools: list[set[int]] = []
+        for word in content:
+            pool: set[int] = set()
+            for form in (word, word[:-1] if word.endswith("s") else word + "s"):
+                pool.update(self.postings.get(form, ()))
+            if len(word) >= COGNATE_PREFIX:
+                pool.update(self._titles_with_prefix(word[:COGNATE_PREFIX]))
+            pools.append(pool)
+        if last is not None and last not in SKIPPABLE and len(last) >= MIN_LAST_PREFIX:
+            pool = self._titles_with_prefix(last)
+            if last.endswith("s"):
+                pool.update(self.postings.get(last[:-1], ()))
+            if len(last) > COGNATE_PREFIX:
+                pool.update(self._titles_with_prefix(last[:COGNATE_PREFIX]))
+            pools.append(pool)
+        pools = [pool for pool in pools if len(pool) <= MAX_POOL]
+        if not pools:
+            return []
+        # A title must be in every pool but one when one content word may go unmatched.
+        need = len(pools) - (1 if len(pools) >= 3 else 0)
+        counts: dict[int, int] = {}
+        for pool in pools:
+            for title in pool:
+                counts[title] = counts.get(title, 0) + 1
+        found = [title for title, count in counts.items() if count >= need]
+        examined = heapq.nlargest(MAX_EXAMINED, found, key=priors.__getitem__)
+        results: list[tuple[int, float, bool]] = []
+        for title in examined:
+            scored = self._cost(title, complete, last)
+            if scored is not None:
+                results.append((title, *scored))
+                if len(results) == limit:
+                    break
+        return results
+
+    def _titles_with_prefix(self, prefix: str) -> set[int]:
+        start = bisect.bisect_left(self.vocabulary, prefix)
+        titles: set[int] = set()
+        for word in self.vocabulary[start : start + MAX_PREFIX_WORDS]:
+            if not word.startswith(prefix):
+                break
+            titles.update(self.postings[word])
+        return titles
+
+    def _cost(self, title: int, complete: list[str], last: str | None) -> tuple[float, bool] | None:
+        english = self.readings[title]
+        originals = [word for word, through in english.items() if not through]
+        cost = 0.0
+        matched = translated = unmatched = content = 0
+        for word in complete:
+            through = _english_match(english, word)
+            if through is None and word not in SKIPPABLE and _cognate(word, originals):
+                matched += 1
+                content += 1
+                cost += COGNATE_COST
+                # A long shared start ("symphon", "invasions") shows the title was meant.
+                translated += _cognate(word, originals, shared_at_least=COGNATE_EVIDENCE)
+                continue
+            if word not in SKIPPABLE:
+                content += 1
+            if through is None:
+                if word in SKIPPABLE:
+                    cost += SKIPPED_WORD_COST
+                else:
+                    unmatched += 1
+                    cost += UNMATCHED_WORD_COST
+                continue
+            matched += 1
+            if through:
+                # Only a content word read through the lexicon shows the title was meant:
+                # every foreign article reads as "the".
+                translated += word not in FUNCTION_WORDS
+                cost += TRANSLATED_WORD_COST
+        if last is not None:
+            content += last not in SKIPPABLE
+            options = [
+                through
+                for word, through in english.items()
+                if word.startswith(last) and (len(last) >= MIN_LAST_PREFIX or not through)
+            ]
+            if not options and last.endswith("s") and last[:-1] in english:
+                options = [english[last[:-1]]]  # "hearts" for "heart" (coeur)
+            if options:
+                matched += 1
+                # Read through the lexicon when that is the only way to complete it, or when the
+                # word as typed is a reading ("conformist" of "conformista").
+                if all(options) or english.get(last):
+                    translated += len(last) >= MIN_LAST_PREFIX and last not in FUNCTION_WORDS
+                    cost += TRANSLATED_WORD_COST
+            elif len(last) > COGNATE_PREFIX and _cognate(last, originals, prefix=True):
+                matched += 1
+                cost += COGNATE_COST
+                translated += _cognate(last, originals, shared_at_least=COGNATE_EVIDENCE)
+            elif last not in SKIPPABLE:
+                unmatched += 1
+                cost += UNMATCHED_WORD_COST
+        whole = matched >= self.title_words[title]
+        if unmatched > (1 if content >= 3 else 0) or not matched:
+            return None
+        # Evidence that the foreign title was meant: a content word read through the lexicon,
+        # or the whole title covered, by two content words ("the name of the rose") or through
+        # its article ("the experiment" for "Das Experiment").
+        if not translated and not (whole and not unmatched and (content >= 2 or cost > 0)):
+            return None
+        return cost, whole
+
+
+def _english_match(english: Mapping[str, bool], word: str) -> bool | None:
+    """Whether ``word`` (or its singular or plural) is one of a title's English words, and if
+    so whether through the lexicon."""
+    for form in (word, word[:-1] if word.endswith("s") else word + "s"):
+        through = english.get(form)
+        if through is not None:
+            return through
+    return None
+
+
+def _cognate(
+    typed: str, originals: Sequence[str], *, prefix: bool = False, shared_at_least: int = 0
+) -> bool:
+    """Whether ``typed`` shares its start with a title word, enough to be the same word in two
+    languages; a half-typed word (``prefix``) need only start that word."""
+    for word in originals:
+        if prefix and word.startswith(typed):
+            return True
+        if len(typed) < shared_at_least or len(word) < shared_at_least:
+            continue
+        shared = 0
+        for left, right in zip(typed, word, strict=False):
+            if left != right:
+                break
+            shared += 1
+        enough = max(COGNATE_PREFIX, shared_at_least)
+        if shared >= enough and shared >= COGNATE_SHARE * min(len(typed), len(word)):
+            return True
+    return False
+
+
+class LazyTranslations:
+    """A catalog index's ``TranslationIndex``, built once from its normalized titles and its
+    ``language`` field (None without a lexicon).
+
+    The build (under a second for the bundled catalog) starts in a background thread as soon as
+    the engine is made, so a server's first keystroke rarely waits for it; ``get`` waits for it
+    when it has not finished, so answers never depend on timing.
+    """
+
+    def __init__(self, index: CatalogIndex, lexicon_path: Path | None) -> None:
+        self._index = index
+        self._lexicon_path = lexicon_path
+        self._lock = threading.Lock()
+        self._built: TranslationIndex | None = None
+        self._done = False
+        threading.Thread(target=self._warm, name="translation-index", daemon=True).start()
+
+    def _warm(self) -> None:
+        try:
+            self.get()
+        except Exception:  # raised again, to the caller, by the query's own get()
+            return
+
+    def get(self) -> TranslationIndex | None:
+        if not self._done:
+            with self._lock:
+                if not self._done:
+                    self._built = self._build()
+                    self._done = True
+        return self._built
+
+    def _build(self) -> TranslationIndex | None:
+        path = self._lexicon_path
+        if path is None or not path.is_file():
+            return None
+        lexicon = Lexicon.load(path)
+        index = self._index
+        languages: list[str | None] = [None] * index.title_count
+        column = index.columns.columns.get(LANGUAGE_FIELD)
+        if isinstance(column, CategoryColumn):
+            names = list(column.vocabulary)
+            for title, code in enumerate(column.codes.tolist()):
+                if code >= 0:
+                    languages[title] = names[code]
+        titles = index.normalized_titles
+        return TranslationIndex.build(
+            lexicon,
+            ((title, titles[title], languages[title]) for title in range(index.title_count)),
+        )

@@ -1,0 +1,144 @@
+"""The translation channel: foreign titles reached by English words through the lexicon."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from autocomplete import Autocomplete
+from autocomplete.index.bundled import data_directory
+from autocomplete.spell.translation import (
+    LEXICON_FILE,
+    SKIPPED_WORD_COST,
+    TRANSLATED_WORD_COST,
+    UNMATCHED_WORD_COST,
+    Lexicon,
+    LexiconError,
+    TranslationIndex,
+)
+
+LEXICON = Lexicon.from_rows(
+    [
+        ("de", "der", "the"),
+        ("de", "der", "of the"),
+        ("de", "die", "the"),
+        ("de", "name", "name"),
+        ("de", "rose", "rose"),
+        ("de", "hund", "dog"),
+        ("es", "hola", "hello"),
+        ("sv", "viskningar", "whispers"),
+        ("sv", "och", "and"),
+        ("sv", "rop", "cries"),
+        ("fr", "le", "the"),
+        ("fr", "rouge", "red"),
+    ]
+)
+
+
+def test_a_title_language_is_guessed_only_on_enough_evidence() -> None:
+    assert LEXICON.guess_language(["der", "name", "der", "rose"]) == "de"
+    assert LEXICON.guess_language(["viskningar", "och", "rop"]) == "sv"
+    # "Die" is an English word too: "Die Hard" stays English.
+    assert LEXICON.guess_language(["die", "hard"]) is None
+    assert LEXICON.guess_language(["hola"]) is None  # one word: the catalog must say
+    # A leading article English never writes is enough ("Le Violon rouge").
+    assert LEXICON.guess_language(["le", "violon", "rouge"]) == "fr"
+
+
+def _index(*titles: tuple[str, str | None]) -> TranslationIndex:
+    return TranslationIndex.build(
+        LEXICON, ((position, text, language) for position, (text, language) in enumerate(titles))
+    )
+
+
+def test_english_words_reach_a_foreign_title_in_any_order() -> None:
+    index = _index(("der name der rose", None), ("viskningar och rop", None), ("die hard", None))
+    priors = [0.0, 0.0, 0.0]
+    (title, cost, whole), *_ = index.candidates("the name of the rose", priors, 5)
+    assert (title, whole) == (0, True)
+    assert cost == pytest.approx(3 * TRANSLATED_WORD_COST)  # the, of, the
+    assert [found[0] for found in index.candidates("cries and whisp", priors, 5)] == [1]
+    assert index.candidates("hard", priors, 5) == []  # not a foreign title
+    assert 2 not in index.readings
+
+
+def test_a_typed_word_with_no_counterpart_is_a_cost_not_a_match() -> None:
+    index = _index(("viskningar och rop", None), ("der name der rose", None))
+    priors = [0.0, 0.0]
+    (title, cost, _), *_ = index.candidates("whispers and cries of love", priors, 5)
+    # whispers, and, cries read through the lexicon; "of" skipped; "love" has no counterpart.
+    assert title == 0
+    assert cost == pytest.approx(3 * TRANSLATED_WORD_COST + SKIPPED_WORD_COST + UNMATCHED_WORD_COST)
+    # Two content words leave no room for one without a counterpart.
+    assert index.candidates("whispers of love", priors, 5) == []
+    assert index.candidates("lily", priors, 5) == []  # nothing read through the lexicon
+
+
+def test_the_catalog_language_field_decides_over_guessing() -> None:
+    index = _index(("hola", "es"), ("hola", None), ("hola", "fr"))
+    assert [found[0] for found in index.candidates("hello", [0.0, 0.0, 0.0], 5)] == [0]
+
+
+def test_a_malformed_lexicon_is_named_by_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "lexicon.csv"
+    path.write_text("language,word,english\nes,hola,hello\nes,,goodbye\n", encoding="utf-8")
+    with pytest.raises(LexiconError, match=r"line 3, field 'word': empty"):
+        Lexicon.load(path)
+    path.write_text("lang,word\n", encoding="utf-8")
+    with pytest.raises(LexiconError, match="line 1: header"):
+        Lexicon.load(path)
+
+
+def test_the_committed_lexicon_loads() -> None:
+    lexicon = Lexicon.load(data_directory() / LEXICON_FILE)
+    assert {"fr", "de", "it", "es", "sv", "da", "nl", "pt"} <= set(lexicon.languages)
+    assert ("hello",) in lexicon.readings["es"]["hola"]
+
+
+def test_hello_suggests_the_spanish_film_hola() -> None:
+    engine = Autocomplete.from_catalog(
+        [
+            {"title": "Hola", "votes": 40, "language": "es"},
+            {"title": "Hello, Dolly!", "votes": 9_000},
+            {"title": "Hello Again", "votes": 800},
+            {"title": "Hellboy", "votes": 30_000},
+            {"title": "Hellraiser", "votes": 12_000},
+            {"title": "Hello Down There", "votes": 100},
+            {"title": "Hellbound", "votes": 500},
+        ],
+        weight_field="votes",
+    )
+    found = engine.suggest("hello", 5)
+    hola = next(item for item in found if item.text == "Hola")
+    assert (hola.match, hola.corrected) == ("translation", False)
+    assert hola.channel == pytest.approx(-TRANSLATED_WORD_COST)
+    # Correction off means as typed: no translations either.
+    assert "Hola" not in [item.text for item in engine.suggest("hello", 5, correct=False)]
+
+
+def test_the_name_of_the_rose_reaches_der_name_der_rose_without_its_alias() -> None:
+    engine = Autocomplete.from_catalog(
+        [
+            {"title": "Der Name der Rose", "votes": 40_000},
+            {"title": "In the Name of the Father", "votes": 30_000},
+            {"title": "Viskningar och rop", "votes": 3_000},
+            {"title": "Die Hard", "votes": 70_000},
+        ],
+        weight_field="votes",
+    )
+    assert engine.suggest("the name of the rose")[0].text == "Der Name der Rose"
+    assert engine.suggest("whispers and cries")[0].text == "Viskningar och rop"
+    assert [item.text for item in engine.suggest("die hard")] == ["Die Hard"]
+
+
+def test_a_malformed_lexicon_fails_the_query_with_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / LEXICON_FILE).write_text("language,word,english\nes,hola\n", encoding="utf-8")
+    shutil.copy(data_directory() / "error_model.json", tmp_path)
+    monkeypatch.setenv("AUTOCOMPLETE_DATA_DIR", str(tmp_path))
+    engine = Autocomplete.from_catalog([{"title": "Hola", "language": "es"}])
+    with pytest.raises(LexiconError, match=r"line 2: 2 fields, expected 3"):
+        engine.suggest("hello")
