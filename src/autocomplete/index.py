@@ -46,8 +46,9 @@ import numpy.typing as npt
 from autocomplete.columns import MetadataColumns
 from autocomplete.scoring import MatchKind
 from autocomplete.spelling_index import SpellingIndex
+from autocomplete.word_index import WORD_INDEX_DIRECTORY, WordIndex
 
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 
 INITIALS_MARK = "\x01"
 """Keys of initials entries start with this, a character no normalized text contains."""
@@ -186,6 +187,7 @@ class CatalogIndex:
     metadata_json: StringColumn
     spelling: SpellingIndex  # vocabulary and deletion index for typo correction
     columns: MetadataColumns  # metadata as columns, for filters, boosts and session context
+    words: WordIndex  # word -> titles, for queries of scattered words (see word_index)
     info: Mapping[str, Any]  # build facts: counts, source, timings
     # Decoded per-title values; safe to share because the index never changes.
     _described: dict[int, TitleView] = field(
@@ -338,6 +340,7 @@ class CatalogIndex:
         self.metadata_json.save(target, "metadata")
         self.spelling.save(target / "spelling")
         self.columns.save(target / "columns")
+        self.words.save(target / WORD_INDEX_DIRECTORY)
         # The manifest goes last: a directory without one is an interrupted save.
         manifest = {"format_version": FORMAT_VERSION, "info": dict(self.info)}
         (target / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
@@ -396,6 +399,7 @@ class CatalogIndex:
                 metadata_json=StringColumn.load(source, "metadata"),
                 spelling=SpellingIndex.load(source / "spelling"),
                 columns=MetadataColumns.load(source / "columns"),
+                words=WordIndex.load(source / WORD_INDEX_DIRECTORY),
                 info=MappingProxyType(manifest.get("info", {})),
             )
         except (OSError, ValueError) as error:

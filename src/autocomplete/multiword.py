@@ -1,0 +1,353 @@
+"""Multi-word queries: a title found by the words people remember, in any order.
+
+"harry potter chamber", "lord rings two towers", "lebowski big", "psycho 1998": every typed word
+stands for a distinct word of the title (a finished word as a whole word, possibly misspelled;
+the word being typed as a prefix; a four-digit number may instead be the title's year). Title
+words may be left out and the typed words may come in another order: both are edits of the
+query in the same noisy channel as the speller's slips, priced in nats by ``WordCosts``::
+
+    cost = spelling                              the speller's channel cost of each word read
+         + entry                                 once, when the reading is not a plain prefix
+         + sum over skipped title words of       every title word before the last one matched
+             stop_skip or content_skip           that no typed word stands for
+         + inversion * (pairs typed out of order)
+
+    score = log P(title) - cost
+
+A reading that is a plain prefix of the title (no skip, no inversion, no year) is what the
+prefix index already finds; this module leaves it to the index and returns only the others.
+The costs are fitted on queries from the evaluation's generator (see ``FITTED_COSTS``).
+
+Retrieval is ``WordIndex.matching`` (conjunctive, best prior first); here the query is read into
+terms, each candidate title aligned with the typed words at least cost, and the walk stopped as
+soon as no later title, even at the least cost any reading can have, can enter the top k.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from autocomplete.candidates import COST, SPAN, TEXT, CorrectionPlan
+from autocomplete.word_index import Term, WordIndex, WordRange
+
+MAX_TERMS = 8
+"""Typed words read as separate title words; longer queries are left to the prefix index."""
+
+READINGS_PER_WORD = 4
+"""Spelling readings of a typed word tried against the titles (the cheapest first)."""
+
+MAX_ALIGNMENTS = 256
+"""Assignments of typed words to title positions priced per title (repeated words multiply)."""
+
+MIN_YEAR = 1850
+"""Smallest four-digit number read as a year."""
+
+MAX_YEAR = 2100
+"""Largest four-digit number read as a year."""
+
+STOP_WORDS = frozenset(
+    {"the", "a", "an", "and", "of", "in", "on", "to", "for", "at", "by", "with", "from", "or",
+     "is", "it", "its", "de", "la", "le", "el", "les", "der", "die", "das", "part", "episode"}
+)  # fmt: skip
+"""Words whose omission says little: skipping one costs ``stop_skip`` instead of
+``content_skip`` ("part" and "episode" are the filler of series titles)."""
+
+
+class TitleSet(Protocol):
+    """Titles a query is restricted to (a ``where`` filter)."""
+
+    def __contains__(self, title: int, /) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WordCosts:
+    """The channel's prices (nats) for reading a query as scattered words of a title."""
+
+    entry: float
+    """Paid once by any reading that is not a plain prefix (skips, reorder or a year)."""
+    stop_skip: float
+    """Per title word from ``STOP_WORDS`` left out before the last word matched."""
+    content_skip: float
+    """Per other title word left out before the last word matched."""
+    inversion: float
+    """Per pair of typed words whose title words come in the other order."""
+
+    def __post_init__(self) -> None:
+        for name in ("entry", "stop_skip", "content_skip", "inversion"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"WordCosts.{name} must be >= 0, got {getattr(self, name)}")
+
+
+FITTED_COSTS = WordCosts(entry=2.0, stop_skip=0.5, content_skip=1.5, inversion=1.0)
+"""Fitted by ``autocomplete.evaluation.fit_word_costs`` (see docs/architecture.md)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WordMatch:
+    """A title reached by the typed words, with how."""
+
+    title: int
+    score: float  # log P(title) - cost
+    cost: float  # total channel cost, spelling included
+    spelling: float  # the spelling part of ``cost``
+    skipped: int  # title words left out
+    inversions: int  # pairs of typed words out of order
+    year: bool  # a typed number matched the title's year
+    positions: tuple[int, ...]  # title word matched by each typed word (-1: the year)
+    readings: tuple[str, ...]  # what each typed word was read as
+
+
+@dataclass(frozen=True, slots=True)
+class _Alignment:
+    cost: float
+    spelling: float
+    skipped: int
+    inversions: int
+    positions: tuple[int, ...]
+    readings: tuple[str, ...]
+
+
+def year_of(word: str) -> int | None:
+    """The year a typed word names, or None (only four digits in ``MIN_YEAR..MAX_YEAR``)."""
+    if len(word) == 4 and word.isdigit() and MIN_YEAR <= int(word) <= MAX_YEAR:
+        return int(word)
+    return None
+
+
+def read_terms(
+    typed: str, index: WordIndex, plan: CorrectionPlan | None
+) -> tuple[Term, ...] | None:
+    """One ``Term`` per typed word, or None when the query is not a multi-word one.
+
+    With a speller ``plan`` each word also stands for its spelling corrections (the plan's own
+    readings and costs); without one (``correct=False``), only for itself.
+    """
+    words = typed.split()
+    if not 2 <= len(words) <= MAX_TERMS:
+        return None
+    last_is_prefix = not typed.endswith(" ")
+    last = len(words) - 1
+    usable = plan is not None and plan.words == tuple(words) and len(plan.options) == len(words)
+    looked_up = index.ranges(words[:last], prefix=False)
+    looked_up.extend(index.ranges(words[last:], prefix=last_is_prefix))
+    terms: list[Term] = []
+    for position, word in enumerate(words):
+        is_prefix = last_is_prefix and position == last
+        typed_range = looked_up[position]
+        ranges: list[WordRange] = []
+        if typed_range is not None:
+            ranges.append(WordRange(typed_range[0], typed_range[1], 0.0, word))
+        elif usable:
+            # Only a word that matches nothing as typed is read as a misspelling: a known
+            # word read as its neighbours too would mostly find titles nobody meant.
+            assert plan is not None
+            readings = [
+                (option[COST], option[TEXT])
+                for option in sorted(plan.options[position], key=lambda option: option[COST])
+                if option[SPAN] == 1 and " " not in option[TEXT] and option[TEXT] != word
+            ][:READINGS_PER_WORD]
+            found = index.ranges([text for _, text in readings], prefix=is_prefix)
+            for (cost, text), span in zip(readings, found, strict=True):
+                if span is not None:
+                    ranges.append(WordRange(span[0], span[1], cost, text))
+        terms.append(Term(word, tuple(ranges), year_of(word), is_prefix))
+    return tuple(terms)
+
+
+class WordReader:
+    """Conjunctive top-k over one ``WordIndex`` under one set of costs."""
+
+    def __init__(self, index: WordIndex, costs: WordCosts = FITTED_COSTS) -> None:
+        self.index = index
+        self.costs = costs
+        stop_ids = (index.word_id(word) for word in STOP_WORDS)
+        self._stop_ids = frozenset(word_id for word_id in stop_ids if word_id is not None)
+
+    def top_k(
+        self,
+        terms: Sequence[Term],
+        k: int,
+        *,
+        allowed: TitleSet | None = None,
+        floor: float = float("-inf"),
+    ) -> list[WordMatch]:
+        """The ``k`` best titles the terms reach other than as a plain prefix, best first.
+
+        ``allowed`` keeps only those titles; ``floor`` is a score the caller already has ``k``
+        results above (a match must beat it). Blocks are read best prior first; the walk stops
+        when the next title's prior, less the least cost any reading can carry, cannot beat the
+        k-th best (or the floor).
+        """
+        index = self.index
+        least = sum(min((item.cost for item in term.ranges), default=0.0) for term in terms)
+        if not any(term.year is not None for term in terms):
+            least += self.costs.entry
+        best: list[tuple[float, int, WordMatch]] = []  # a min-heap of the k best
+        rank_title, rank_prior, rank_year = index.rank_title, index.rank_prior, index.rank_year
+        for block in index.matching(terms):
+            for rank in block.ranks.tolist():
+                title = int(rank_title[rank])
+                if allowed is not None and title not in allowed:
+                    continue
+                prior = float(rank_prior[rank])
+                bar = max(floor, best[0][0]) if len(best) >= k else floor
+                if prior - least <= bar:
+                    continue
+                aligned = self._align(terms, index.title_words(rank), int(rank_year[rank]))
+                if aligned is None:
+                    continue
+                match = self._match(title, prior, aligned)
+                if match.score <= bar:
+                    continue
+                item = (match.score, -rank, match)
+                if len(best) < k:
+                    heapq.heappush(best, item)
+                else:
+                    heapq.heapreplace(best, item)
+            bar = max(floor, best[0][0]) if len(best) >= k else floor
+            if block.next_prior - least <= bar:
+                break
+        return [match for _, _, match in sorted(best, reverse=True)]
+
+    def match_title(self, terms: Sequence[Term], title: int) -> WordMatch | None:
+        """How the terms reach one title (as ``top_k`` would have found it), or None."""
+        index = self.index
+        rank = int(index.title_rank[title])
+        aligned = self._align(terms, index.title_words(rank), int(index.rank_year[rank]))
+        if aligned is None:
+            return None
+        return self._match(title, float(index.rank_prior[rank]), aligned)
+
+    def _match(self, title: int, prior: float, aligned: _Alignment) -> WordMatch:
+        return WordMatch(
+            title,
+            prior - aligned.cost,
+            aligned.cost,
+            aligned.spelling,
+            aligned.skipped,
+            aligned.inversions,
+            -1 in aligned.positions,
+            aligned.positions,
+            aligned.readings,
+        )
+
+    def _align(self, terms: Sequence[Term], words: list[int], year: int) -> _Alignment | None:
+        """The cheapest assignment of typed words to distinct title words (or the year);
+        None when there is none or the only ones are plain prefixes."""
+        options: list[list[tuple[int, float, str]]] = []
+        for term in terms:
+            found: list[tuple[int, float, str]] = []
+            for position, word in enumerate(words):
+                cheapest: tuple[float, str] | None = None
+                for item in term.ranges:
+                    if item.lo <= word < item.hi and (cheapest is None or item.cost < cheapest[0]):
+                        cheapest = (item.cost, item.text)
+                if cheapest is not None:
+                    found.append((position, cheapest[0], cheapest[1]))
+            if term.year is not None and term.year == year:
+                found.append((-1, 0.0, term.typed))
+            if not found:
+                return None
+            options.append(found)
+        total = 1
+        for found in options:
+            total *= len(found)
+        if total > MAX_ALIGNMENTS:
+            # Repeated words multiply the assignments: keep the cheapest and earliest few.
+            keep = max(2, int(MAX_ALIGNMENTS ** (1 / len(options))))
+            options = [sorted(found, key=lambda o: (o[1], o[0]))[:keep] for found in options]
+        best: _Alignment | None = None
+        for choice in itertools.product(*options):
+            positions = tuple(position for position, _, _ in choice)
+            placed = [position for position in positions if position >= 0]
+            if len(set(placed)) != len(placed):
+                continue
+            aligned = self._price(choice, placed, words)
+            if aligned is not None and (best is None or aligned.cost < best.cost):
+                best = aligned
+        return best
+
+    def _price(
+        self, choice: tuple[tuple[int, float, str], ...], placed: list[int], words: list[int]
+    ) -> _Alignment | None:
+        costs = self.costs
+        spelling = sum(cost for _, cost, _ in choice)
+        inversions = sum(1 for left, right in itertools.combinations(placed, 2) if left > right)
+        covered = set(placed)
+        end = max(placed, default=-1)
+        skipped_stop = skipped_content = 0
+        for position in range(end + 1):
+            if position not in covered:
+                if words[position] in self._stop_ids:
+                    skipped_stop += 1
+                else:
+                    skipped_content += 1
+        uses_year = len(placed) < len(choice)
+        if not (skipped_stop or skipped_content or inversions or uses_year):
+            return None  # a plain prefix of the title: the prefix index's to find
+        cost = (
+            spelling
+            + costs.entry
+            + skipped_stop * costs.stop_skip
+            + skipped_content * costs.content_skip
+            + inversions * costs.inversion
+        )
+        if uses_year and not (skipped_stop or skipped_content or inversions):
+            cost -= costs.entry  # the title's words as typed, then its year: nothing edited
+        return _Alignment(
+            cost,
+            spelling,
+            skipped_stop + skipped_content,
+            inversions,
+            tuple(position for position, _, _ in choice),
+            tuple(text for _, _, text in choice),
+        )
+
+
+def highlight(
+    normalized_title: str, match: WordMatch, terms: Sequence[Term]
+) -> tuple[tuple[int, int], ...]:
+    """Spans over the normalized title of every title word a typed word matched: a whole word
+    for a finished word, the typed (or corrected) prefix's length for the word being typed."""
+    starts: list[int] = []
+    position = 0
+    words = normalized_title.split(" ")
+    for word in words:
+        starts.append(position)
+        position += len(word) + 1
+    spans: list[tuple[int, int]] = []
+    for term, placed, reading in zip(terms, match.positions, match.readings, strict=True):
+        if placed < 0 or placed >= len(words):
+            continue
+        length = len(words[placed])
+        if term.is_prefix:
+            length = min(length, len(reading))
+        spans.append((starts[placed], starts[placed] + length))
+    return tuple(sorted(spans))
+
+
+def corrected_reading(normalized_title: str, match: WordMatch, terms: Sequence[Term]) -> str | None:
+    """The query as read ("harry potter chamber" for "hary potter chamber"), or None when
+    every typed word occurs in the title as typed (the last one as a prefix): then nothing
+    was corrected, whatever readings were tried."""
+    words = normalized_title.split(" ")
+    pairs = zip(terms, match.positions, strict=True)
+    if all(placed < 0 or _occurs(term, words) for term, placed in pairs):
+        return None
+    read: list[str] = []
+    for term, placed, reading in zip(terms, match.positions, match.readings, strict=True):
+        if term.is_prefix and reading != term.typed and 0 <= placed < len(words):
+            read.append(words[placed])  # the word the user is on their way to
+        else:
+            read.append(reading)
+    return " ".join(read)
+
+
+def _occurs(term: Term, words: Sequence[str]) -> bool:
+    if term.is_prefix:
+        return any(word.startswith(term.typed) for word in words)
+    return term.typed in words
