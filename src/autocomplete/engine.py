@@ -32,7 +32,14 @@ from autocomplete.filters import (
 from autocomplete.index import INITIALS_MARK, CatalogIndex, TitleView, kind_name
 from autocomplete.index_build import Progress, build_index
 from autocomplete.limits import MAX_K, PRECOMPUTED_TOP
-from autocomplete.multiword import WordReader, corrected_reading, highlight, read_terms
+from autocomplete.multiword import (
+    FITTED_COSTS,
+    WordCosts,
+    WordReader,
+    corrected_reading,
+    highlight,
+    read_terms,
+)
 from autocomplete.normalize import normalize_typed
 from autocomplete.scoring import (
     CHANNEL_WEIGHT,
@@ -132,7 +139,11 @@ class Autocomplete:
         *,
         error_model: ChannelModel | None = None,
         feedback: str | FeedbackStore | FeedbackLayer | None = None,
+        word_costs: WordCosts | None = FITTED_COSTS,
     ) -> None:
+        """``word_costs`` prices reading a query as scattered words of a title (skipped words,
+        another order, a year: see ``multiword``); None turns that reading off, leaving only
+        prefixes of titles (as before issue 15; the evaluation's baseline)."""
         self._index = index if index is not None else bundled_index()
         errors: ChannelModel = error_model if error_model is not None else ErrorModel.load()
         self._speller = Speller(
@@ -143,7 +154,7 @@ class Autocomplete:
             phrase_exists=self._index.has_phrase,
         )
         self._feedback = _feedback_layer(feedback)
-        self._words = WordReader(self._index.words)
+        self._words = WordReader(self._index.words, word_costs) if word_costs else None
         self._filters = FilterCache(self._index.columns, self._index.arrays.title_prior)
         self._contexts: LruCache[SessionContext, _ContextEffect] = LruCache(CONTEXT_CACHE_SIZE)
         self._feedback_titles: LruCache[str, _FeedbackView] = LruCache(FEEDBACK_CACHE_SIZE)
@@ -455,6 +466,8 @@ class Autocomplete:
         kept between retrieval and presentation).
         """
         typed = request.typed
+        if self._words is None:
+            return []
         plan = self._speller.plan(typed) if correct else None
         terms = read_terms(typed, self._index.words, plan)
         if terms is None:
@@ -778,7 +791,8 @@ class Autocomplete:
         mean" only when some typed word is not in the title as typed."""
         plan = self._speller.plan(typed)
         terms = read_terms(typed, self._index.words, plan)
-        match = self._words.match_title(terms, title) if terms is not None else None
+        reader = self._words
+        match = reader.match_title(terms, title) if terms and reader else None
         if match is None or terms is None:  # cannot happen: the same reading found it
             return self._present(title, score, "words", (), 0.0, None, request, lift, context)
         normalized = self._index.normalized_titles[title]

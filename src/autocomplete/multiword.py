@@ -94,7 +94,8 @@ class WordMatch:
     score: float  # log P(title) - cost
     cost: float  # total channel cost, spelling included
     spelling: float  # the spelling part of ``cost``
-    skipped: int  # title words left out
+    skipped_stop: int  # stop words of the title left out
+    skipped_content: int  # other title words left out
     inversions: int  # pairs of typed words out of order
     year: bool  # a typed number matched the title's year
     positions: tuple[int, ...]  # title word matched by each typed word (-1: the year)
@@ -105,7 +106,8 @@ class WordMatch:
 class _Alignment:
     cost: float
     spelling: float
-    skipped: int
+    skipped_stop: int
+    skipped_content: int
     inversions: int
     positions: tuple[int, ...]
     readings: tuple[str, ...]
@@ -228,7 +230,8 @@ class WordReader:
             prior - aligned.cost,
             aligned.cost,
             aligned.spelling,
-            aligned.skipped,
+            aligned.skipped_stop,
+            aligned.skipped_content,
             aligned.inversions,
             -1 in aligned.positions,
             aligned.positions,
@@ -301,7 +304,8 @@ class WordReader:
         return _Alignment(
             cost,
             spelling,
-            skipped_stop + skipped_content,
+            skipped_stop,
+            skipped_content,
             inversions,
             tuple(position for position, _, _ in choice),
             tuple(text for _, _, text in choice),

@@ -1,0 +1,119 @@
+"""The multi-word categories of ``autocomplete eval`` and the FTS5 and tantivy peers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autocomplete.bundled import bundled_catalog_path
+from autocomplete.catalog import Record, load_catalog
+from autocomplete.evaluation.fit_words import _Case, _rank, objective
+from autocomplete.evaluation.peers import PEERS, SqliteFts5, Tantivy
+from autocomplete.evaluation.queries import (
+    CATEGORIES,
+    MULTIWORD_CATEGORIES,
+    OUT_OF_ORDER,
+    SKIPPED_WORDS,
+    STOP_WORDS,
+    TITLE_YEAR,
+    EvalQuery,
+    generate_queries,
+    typed_form,
+)
+from autocomplete.multiword import WordCosts
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def movie_records() -> list[Record]:
+    records, _ = load_catalog(
+        bundled_catalog_path(), text_field="title", weight_field="votes", id_field="id"
+    )
+    return records
+
+
+@pytest.fixture(scope="module")
+def queries(movie_records: list[Record]) -> list[EvalQuery]:
+    return generate_queries(movie_records, per_category=40, seed=7, categories=MULTIWORD_CATEGORIES)
+
+
+def _of(queries: list[EvalQuery], category: str) -> list[EvalQuery]:
+    found = [query for query in queries if query.category == category]
+    assert len(found) == 40, category
+    return found
+
+
+def _is_subsequence(words: list[str], title: list[str]) -> bool:
+    remaining = iter(title)
+    return all(any(word == candidate for candidate in remaining) for word in words)
+
+
+def test_the_new_categories_are_reported_after_the_old_ones() -> None:
+    assert CATEGORIES[-3:] == (SKIPPED_WORDS, OUT_OF_ORDER, TITLE_YEAR)
+
+
+def test_skipped_words_keep_the_order_and_leave_words_out(queries: list[EvalQuery]) -> None:
+    stop_left_out = content_left_out = 0
+    for query in _of(queries, SKIPPED_WORDS):
+        title = typed_form(query.target_title).split()
+        words = query.text.split()
+        assert len(words) >= 2
+        assert _is_subsequence(words[:-1], title)
+        assert any(word.startswith(words[-1]) for word in title)
+        # Not a stretch of the title from a word start: the prefix categories cover those.
+        assert not any(
+            " ".join(title[start:]).startswith(query.text) for start in range(len(title))
+        )
+        intended = query.intended.split()
+        left_out = [word for word in title[: title.index(intended[-1])] if word not in intended]
+        stop_left_out += sum(word in STOP_WORDS for word in left_out)
+        content_left_out += sum(word not in STOP_WORDS for word in left_out)
+    assert stop_left_out and content_left_out
+
+
+def test_out_of_order_queries_are_title_words_in_another_order(queries: list[EvalQuery]) -> None:
+    for query in _of(queries, OUT_OF_ORDER):
+        title = typed_form(query.target_title).split()
+        intended = query.intended.split()
+        assert all(word in title and word not in STOP_WORDS for word in intended)
+        assert not _is_subsequence(intended, title)
+        assert intended[-1].startswith(query.text.split()[-1])
+
+
+def test_title_year_queries_name_a_remake_by_its_year(
+    queries: list[EvalQuery], movie_records: list[Record]
+) -> None:
+    by_id = {record.id: record for record in movie_records}
+    for query in _of(queries, TITLE_YEAR):
+        record = by_id[query.target_id]
+        assert query.text == f"{typed_form(record.text)} {record.metadata['year']}"
+        assert len(query.same_text_ids) >= 2  # another title has the same text
+
+
+def test_fts5_and_tantivy_peers(movie_records: list[Record]) -> None:
+    assert {"fts5", "tantivy"} <= set(PEERS)
+    titles = {record.id: record.text for record in movie_records}
+    for peer in (SqliteFts5(movie_records), Tantivy(movie_records)):
+        found = [titles[i] for i in peer.suggest("harry potter chamber", 5)]
+        assert found[0] == "Harry Potter and the Chamber of Secrets", peer.name
+        assert [titles[i] for i in peer.suggest("lebowski bi", 1)] == ["The Big Lebowski"]
+        assert len(peer.suggest("", 3)) == 3
+    # tantivy forgives a typo in a word of 4+ letters; FTS5 does not.
+    tantivy_found = Tantivy(movie_records).suggest("hary potter chamber", 1)
+    assert [titles[i] for i in tantivy_found] == ["Harry Potter and the Chamber of Secrets"]
+    assert SqliteFts5(movie_records).suggest("hary poter chamber", 1) == []
+
+
+def test_the_fit_ranks_by_merged_scores() -> None:
+    case = _Case(
+        "skipped_words",
+        "b",
+        prefix=(("a", -5.0),),
+        words=(("b", -4.0, 0.0, 1, 0, 0, False),),
+    )
+    cheap = WordCosts(entry=0.5, stop_skip=0.25, content_skip=1.0, inversion=1.0)
+    dear = WordCosts(entry=3.0, stop_skip=0.25, content_skip=1.0, inversion=1.0)
+    assert _rank(case, cheap) == 1 and _rank(case, dear) == 2
+    assert objective([case], cheap)["mean"] == 1.0
