@@ -7,8 +7,11 @@ potter c", "harry potter ch", ...), each distinct one asked once. As in ``_bench
 ``test_bench_prefix``: a freshly loaded engine, ``WARMUP`` queries of another seed first, then
 each query once, timed with ``perf_counter_ns``; the same for a bare trie lookup (``TrieBaseline``)
 in the same process, and the ratio, steadier than either alone on a loaded machine. The word
-retrieval alone (reading the words and the conjunctive top-k, without the prefix index, the
-speller's own search or presentation) is timed too.
+retrieval alone (reading the words and the conjunctive top-k, without the prefix index or
+presentation; the speller's plan only for a word that matches nothing) is timed too, and the
+engine with the word reading off on the same keystrokes (what the rest of ``suggest`` costs),
+and the word retrieval once more with the floor the engine gives it (the k-th score the prefix
+reading found: no word match below it can place), as it runs inside ``suggest``.
 """
 
 from __future__ import annotations
@@ -21,12 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from autocomplete import Autocomplete
+from autocomplete import Autocomplete, CatalogIndex
 from autocomplete.candidates import Speller
 from autocomplete.catalog import Record
 from autocomplete.errormodel import ErrorModel
 from autocomplete.evaluation.queries import _make_out_of_order, _make_skipped_words
-from autocomplete.multiword import WordReader, read_terms
+from autocomplete.multiword import FITTED_COSTS, WordCosts, WordReader, read_terms
 from autocomplete.normalize import normalize_typed
 from autocomplete.scoring import CHANNEL_WEIGHT, EXACT_BONUS
 from queries import TrieBaseline, latencies_ns, percentiles_us, slowest
@@ -71,8 +74,8 @@ def _bench(benchmark: Any, index_dir: Path, name: str) -> None:
     benchmark.group = f"multiword {name}"
     benchmark.name = f"suggest[{name}, multi-word, never seen before]"
 
-    def fresh() -> Autocomplete:
-        engine = Autocomplete.load(index_dir)
+    def fresh(word_costs: WordCosts | None = FITTED_COSTS) -> Autocomplete:
+        engine = Autocomplete(CatalogIndex.load(index_dir), word_costs=word_costs)
         for query in multiword_keystrokes(engine, seed=1, titles=WARMUP)[:WARMUP]:
             engine.suggest(query, K)
         gc.collect()
@@ -95,11 +98,27 @@ def _bench(benchmark: Any, index_dir: Path, name: str) -> None:
 
     def words_only(query: str) -> object:
         typed = normalize_typed(query)
-        terms = read_terms(typed, other.index.words, speller.plan(typed))
+        terms = read_terms(typed, other.index.words, functools.partial(speller.plan, typed))
         return reader.top_k(terms, K) if terms else None
 
     words = latencies_ns(words_only, queries)
+    # The engine without the word reading, as it was: what the rest of suggest costs.
+    prefix_engine = fresh(None)
+    prefix_only = latencies_ns(functools.partial(prefix_engine.suggest, k=K), queries)
+    # The word retrieval as the engine runs it: it must beat the k-th result found so far.
+    floors = {}
+    for query in queries:
+        found = prefix_engine.suggest(query, K)
+        floors[query] = found[-1].score if len(found) == K else float("-inf")
+
+    def words_in_engine(query: str) -> object:
+        typed = normalize_typed(query)
+        terms = read_terms(typed, other.index.words, functools.partial(speller.plan, typed))
+        return reader.top_k(terms, K, floor=floors[query]) if terms else None
+
+    in_engine = percentiles_us(latencies_ns(words_in_engine, queries))
     suggest, walk, alone = percentiles_us(measured), percentiles_us(baseline), percentiles_us(words)
+    before = percentiles_us(prefix_only)
     benchmark.extra_info.update(
         {
             "queries": len(queries),
@@ -111,6 +130,12 @@ def _bench(benchmark: Any, index_dir: Path, name: str) -> None:
             "p99_ratio_to_baseline": round(suggest["p99"] / walk["p99"], 1),
             "words_only_p50_us": alone["p50"],
             "words_only_p99_us": alone["p99"],
+            "words_only_p50_ratio_to_baseline": round(alone["p50"] / walk["p50"], 1),
+            "words_only_p99_ratio_to_baseline": round(alone["p99"] / walk["p99"], 1),
+            "words_with_floor_p50_us": in_engine["p50"],
+            "words_with_floor_p99_us": in_engine["p99"],
+            "without_words_p50_us": before["p50"],
+            "without_words_p99_us": before["p99"],
             "slowest": slowest(queries, measured, 5),
             "word_index_bytes": other.index.words.nbytes,
             "word_index_build_seconds": other.index.info.get("word_index_seconds"),

@@ -468,7 +468,7 @@ class Autocomplete:
         typed = request.typed
         if self._words is None:
             return []
-        plan = self._speller.plan(typed) if correct else None
+        plan = functools.partial(self._speller.plan, typed) if correct else None
         terms = read_terms(typed, self._index.words, plan)
         if terms is None:
             return []
@@ -789,7 +789,7 @@ class Autocomplete:
     ) -> Suggestion:
         """A title reached by its scattered words: every matched word marked, and a "did you
         mean" only when some typed word is not in the title as typed."""
-        plan = self._speller.plan(typed)
+        plan = functools.partial(self._speller.plan, typed)
         terms = read_terms(typed, self._index.words, plan)
         reader = self._words
         match = reader.match_title(terms, title) if terms and reader else None

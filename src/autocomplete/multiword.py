@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -39,6 +39,10 @@ MAX_TERMS = 8
 
 READINGS_PER_WORD = 4
 """Spelling readings of a typed word tried against the titles (the cheapest first)."""
+
+MAX_ALIGNED_TITLES = 2_048
+"""Titles aligned per query at most (each costs a few microseconds in Python): with the
+block walk's own limit, any query costs bounded work."""
 
 MAX_ALIGNMENTS = 256
 """Assignments of typed words to title positions priced per title (repeated words multiply)."""
@@ -121,21 +125,27 @@ def year_of(word: str) -> int | None:
 
 
 def read_terms(
-    typed: str, index: WordIndex, plan: CorrectionPlan | None
+    typed: str, index: WordIndex, plan: Callable[[], CorrectionPlan] | None
 ) -> tuple[Term, ...] | None:
     """One ``Term`` per typed word, or None when the query is not a multi-word one.
 
-    With a speller ``plan`` each word also stands for its spelling corrections (the plan's own
-    readings and costs); without one (``correct=False``), only for itself.
+    With a speller ``plan`` (asked for only when some word matches nothing as typed) such a
+    word stands for its spelling corrections (the plan's own readings and costs); without one
+    (``correct=False``), only for itself.
     """
     words = typed.split()
     if not 2 <= len(words) <= MAX_TERMS:
         return None
     last_is_prefix = not typed.endswith(" ")
     last = len(words) - 1
-    usable = plan is not None and plan.words == tuple(words) and len(plan.options) == len(words)
     looked_up = index.ranges(words[:last], prefix=False)
     looked_up.extend(index.ranges(words[last:], prefix=last_is_prefix))
+    planned: CorrectionPlan | None = None
+    if plan is not None and None in looked_up:
+        planned = plan()
+    usable = (
+        planned is not None and planned.words == tuple(words) and len(planned.options) == len(words)
+    )
     terms: list[Term] = []
     for position, word in enumerate(words):
         is_prefix = last_is_prefix and position == last
@@ -146,10 +156,10 @@ def read_terms(
         elif usable:
             # Only a word that matches nothing as typed is read as a misspelling: a known
             # word read as its neighbours too would mostly find titles nobody meant.
-            assert plan is not None
+            assert planned is not None
             readings = [
                 (option[COST], option[TEXT])
-                for option in sorted(plan.options[position], key=lambda option: option[COST])
+                for option in sorted(planned.options[position], key=lambda option: option[COST])
                 if option[SPAN] == 1 and " " not in option[TEXT] and option[TEXT] != word
             ][:READINGS_PER_WORD]
             found = index.ranges([text for _, text in readings], prefix=is_prefix)
@@ -190,15 +200,18 @@ class WordReader:
             least += self.costs.entry
         best: list[tuple[float, int, WordMatch]] = []  # a min-heap of the k best
         rank_title, rank_prior, rank_year = index.rank_title, index.rank_prior, index.rank_year
+        aligned_count = 0
         for block in index.matching(terms):
             for rank in block.ranks.tolist():
+                bar = max(floor, best[0][0]) if len(best) >= k else floor
+                prior = float(rank_prior[rank])
+                if prior - least <= bar or aligned_count >= MAX_ALIGNED_TITLES:
+                    # Ranks follow the prior and the bar only rises: no later title can place.
+                    return _best_first(best)
                 title = int(rank_title[rank])
                 if allowed is not None and title not in allowed:
                     continue
-                prior = float(rank_prior[rank])
-                bar = max(floor, best[0][0]) if len(best) >= k else floor
-                if prior - least <= bar:
-                    continue
+                aligned_count += 1
                 aligned = self._align(terms, index.title_words(rank), int(rank_year[rank]))
                 if aligned is None:
                     continue
@@ -213,7 +226,7 @@ class WordReader:
             bar = max(floor, best[0][0]) if len(best) >= k else floor
             if block.next_prior - least <= bar:
                 break
-        return [match for _, _, match in sorted(best, reverse=True)]
+        return _best_first(best)
 
     def match_title(self, terms: Sequence[Term], title: int) -> WordMatch | None:
         """How the terms reach one title (as ``top_k`` would have found it), or None."""
@@ -243,19 +256,33 @@ class WordReader:
         None when there is none or the only ones are plain prefixes."""
         options: list[list[tuple[int, float, str]]] = []
         for term in terms:
-            found: list[tuple[int, float, str]] = []
-            for position, word in enumerate(words):
-                cheapest: tuple[float, str] | None = None
-                for item in term.ranges:
-                    if item.lo <= word < item.hi and (cheapest is None or item.cost < cheapest[0]):
-                        cheapest = (item.cost, item.text)
-                if cheapest is not None:
-                    found.append((position, cheapest[0], cheapest[1]))
+            found: list[tuple[int, float, str]]
+            if len(term.ranges) == 1:  # the common case: the word as typed
+                only = term.ranges[0]
+                lo, hi, cost, text = only.lo, only.hi, only.cost, only.text
+                found = [(at, cost, text) for at, word in enumerate(words) if lo <= word < hi]
+            else:
+                found = []
+                for position, word in enumerate(words):
+                    cheapest: tuple[float, str] | None = None
+                    for item in term.ranges:
+                        if item.lo <= word < item.hi and (
+                            cheapest is None or item.cost < cheapest[0]
+                        ):
+                            cheapest = (item.cost, item.text)
+                    if cheapest is not None:
+                        found.append((position, cheapest[0], cheapest[1]))
             if term.year is not None and term.year == year:
                 found.append((-1, 0.0, term.typed))
             if not found:
                 return None
             options.append(found)
+        if all(len(found) == 1 for found in options):
+            choice = tuple(found[0] for found in options)
+            placed = [position for position, _, _ in choice if position >= 0]
+            if len(set(placed)) != len(placed):
+                return None
+            return self._price(choice, placed, words)
         total = 1
         for found in options:
             total *= len(found)
@@ -310,6 +337,10 @@ class WordReader:
             tuple(position for position, _, _ in choice),
             tuple(text for _, _, text in choice),
         )
+
+
+def _best_first(heap: list[tuple[float, int, WordMatch]]) -> list[WordMatch]:
+    return [match for _, _, match in sorted(heap, reverse=True)]
 
 
 def highlight(

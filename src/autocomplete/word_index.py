@@ -198,6 +198,8 @@ class WordIndex:
             return
         ranks = self._ranks_of(terms[driver])
         others = [term for position, term in enumerate(terms) if position != driver]
+        if any(_same(term, terms[driver]) for term in others):
+            others = list(terms)  # the driver's word is typed again: count it too
         total = min(len(ranks), MAX_SCANNED)
         start, size = 0, FIRST_BLOCK
         while start < total:
@@ -220,7 +222,11 @@ class WordIndex:
         for position, term in enumerate(terms):
             if not term.ranges and term.year is None:
                 return None
-            size = sum(self.postings_size(item.lo, item.hi) for item in term.ranges)
+            # A range of several words must be merged and sorted first: count it double.
+            size = sum(
+                self.postings_size(item.lo, item.hi) * (1 if item.hi - item.lo == 1 else 2)
+                for item in term.ranges
+            )
             key = (term.year is not None, size)
             if best is None or key < best_key:
                 best, best_key = position, key
@@ -245,21 +251,31 @@ class WordIndex:
         flat = np.repeat(starts - segment_starts, lengths) + np.arange(int(lengths.sum()))
         words = self.forward[flat]
         keep = np.ones(len(block), dtype=np.bool_)
+        # A word typed twice ("the of of") needs two title words: count, rather than test,
+        # the hits of terms that are the same.
+        repeats: dict[tuple[tuple[int, int], ...], int] = {}
         for term in terms:
-            hit = np.zeros(len(words), dtype=np.bool_)
+            key = tuple((item.lo, item.hi) for item in term.ranges)
+            repeats[key] = repeats.get(key, 0) + 1
+        for term in terms:
+            key = tuple((item.lo, item.hi) for item in term.ranges)
+            needed = repeats.pop(key, 0)
+            if not needed:
+                continue  # a repeat, counted with its first occurrence
+            hit = np.zeros(len(words), dtype=np.int32)
             for item in term.ranges:
                 if item.hi - item.lo == 1:
                     hit |= words == item.lo
                 else:
                     hit |= (words >= item.lo) & (words < item.hi)
-            found = (
-                np.logical_or.reduceat(hit, segment_starts)
+            counted = (
+                np.add.reduceat(hit, segment_starts)
                 if len(words)
-                else np.zeros(len(block), dtype=np.bool_)
+                else np.zeros(len(block), dtype=np.int32)
             )
             if term.year is not None:
-                found |= self.rank_year[block] == term.year
-            keep &= found
+                counted += self.rank_year[block] == term.year
+            keep &= counted >= needed
         return keep
 
     # Saving and loading ---------------------------------------------------------------------------
@@ -277,6 +293,12 @@ class WordIndex:
             mapped = np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False)
             arrays[name] = mapped.view(np.ndarray)
         return cls(**arrays)
+
+
+def _same(left: Term, right: Term) -> bool:
+    return [(item.lo, item.hi) for item in left.ranges] == [
+        (item.lo, item.hi) for item in right.ranges
+    ]
 
 
 def _key(word: str) -> bytes:

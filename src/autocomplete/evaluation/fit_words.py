@@ -17,13 +17,14 @@ the two lists by score, which is cheap; a grid over the four costs picks the bes
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import math
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from autocomplete.evaluation.queries import CATEGORIES, generate_queries
+from autocomplete.evaluation.queries import CATEGORIES, PREFIX_CATEGORIES, generate_queries
 from autocomplete.multiword import WordCosts, WordReader, read_terms
 
 CANDIDATES = 40
@@ -45,6 +46,10 @@ setting might rank."""
 
 TRAINING_SEED = 1
 """Seed of the training queries (the evaluation reports seed 0)."""
+
+PREFIX_TOLERANCE = 0.002
+"""Most MRR@10 a prefix category may lose to the word reading, on the training queries: the
+issue allows 0.005 on the evaluation; the rest is margin for queries the fit has not seen."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +123,11 @@ def gather(per_category: int, seed: int = TRAINING_SEED) -> list[_Case]:
         typed = normalize_typed(query.text)
         prefix = tuple((s.id, s.score) for s in prefix_only.suggest(query.text, 10))
         words: list[tuple[str, float, float, int, int, int, bool]] = []
-        terms = read_terms(typed, index.words, speller.plan(typed)) if typed.strip() else None
+        terms = (
+            read_terms(typed, index.words, functools.partial(speller.plan, typed))
+            if typed.strip()
+            else None
+        )
         if terms is not None:
             for match in reader.top_k(terms, CANDIDATES):
                 words.append(
@@ -137,17 +146,30 @@ def gather(per_category: int, seed: int = TRAINING_SEED) -> list[_Case]:
 
 
 def fit(cases: Sequence[_Case]) -> tuple[WordCosts, dict[str, float]]:
-    """The grid point with the best mean MRR@10 (ties: the earlier, cheaper point)."""
+    """The grid point with the best mean MRR@10 among those that cost no prefix category more
+    than ``PREFIX_TOLERANCE`` (ties: the earlier, cheaper point)."""
+    without = objective([_Case(c.category, c.target, c.prefix, ()) for c in cases], _ANY)
     best: tuple[float, WordCosts, dict[str, float]] | None = None
     for values in itertools.product(*GRID.values()):
         costs = WordCosts(*values)
         if not costs.stop_skip < costs.content_skip:
             continue
         scores = objective(cases, costs)
+        if any(
+            scores[category] < without[category] - PREFIX_TOLERANCE
+            for category in PREFIX_CATEGORIES
+            if category in without
+        ):
+            continue
         if best is None or scores["mean"] > best[0] + 1e-12:
             best = (scores["mean"], costs, scores)
-    assert best is not None
+    if best is None:
+        raise ValueError("no point of the grid keeps the prefix categories within tolerance")
     return best[1], best[2]
+
+
+_ANY = WordCosts(entry=0.0, stop_skip=0.0, content_skip=0.0, inversion=0.0)
+"""Costs for rankings that have no word candidates (any will do)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -158,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cases = gather(args.queries_per_category, args.seed)
     print(f"{len(cases)} training queries ({', '.join(CATEGORIES)})", file=sys.stderr)
     costs, scores = fit(cases)
-    prefix_only = objective([_Case(c.category, c.target, c.prefix, ()) for c in cases], costs)
+    prefix_only = objective([_Case(c.category, c.target, c.prefix, ()) for c in cases], _ANY)
     print(costs)
     print(f"{'MRR@10':>14} {'fitted':>7} {'no words':>8}")
     for category, value in scores.items():
