@@ -147,3 +147,19 @@ def test_saved_and_loaded_engines_read_words_alike(tmp_path: object) -> None:
     loaded = Autocomplete.load(directory)
     assert [s.id for s in loaded.suggest("lebowski bi", 2)] == ["1"]
     assert [s.id for s in engine.suggest("lebowski bi", 2)] == ["1"]
+
+
+def test_no_did_you_mean_when_the_typed_words_are_in_a_corrected_match() -> None:
+    # With the word reading off, "gray bi" reaches Big Gray Bear only as the correction
+    # "gray be(ar)"; but "gray" and "bi" are both in the title, so it is no correction.
+    engine = _engine(
+        [
+            {"id": "1", "title": "Big Gray Bear", "votes": 5000},
+            {"id": "2", "title": "Small Fox", "votes": 10},
+        ]
+    )
+    prefix_only = Autocomplete(engine.index, word_costs=None)
+    for query in ("gray bi", "gray big "):
+        top = prefix_only.suggest(query, 1)[0]
+        assert top.text == "Big Gray Bear"
+        assert top.corrected is False and top.corrected_query is None

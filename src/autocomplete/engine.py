@@ -756,6 +756,10 @@ class Autocomplete:
                     break
                 continue
             corrected = reading if reading != typed else None
+            if corrected is not None and _typed_words_occur(
+                typed, self._index.normalized_titles[title]
+            ):
+                corrected = None  # every typed word is in the title: nothing to correct
             if context or (lift and not request.feedback_only):
                 suggestion = self._present_entry(
                     entry, score, channel, reading, corrected, request, lift, context
@@ -1003,6 +1007,19 @@ def _corresponding_words(normalized_title: str, reading: str) -> tuple[tuple[int
                 spans.append((starts[number], starts[number] + len(typed)))
                 break
     return tuple(sorted(spans))
+
+
+def _typed_words_occur(typed: str, normalized_title: str) -> bool:
+    """Whether every typed word is a word of the title (the one being typed, a word's start):
+    then a "did you mean" would only repeat what was typed (issue 15)."""
+    words = typed.split()
+    title_words = normalized_title.split(" ")
+    if not words:
+        return False
+    complete = words if typed.endswith(" ") else words[:-1]
+    if any(word not in title_words for word in complete):
+        return False
+    return typed.endswith(" ") or any(word.startswith(words[-1]) for word in title_words)
 
 
 def _by_score(candidate: _Candidate) -> float:
