@@ -48,7 +48,7 @@ from autocomplete.scoring import MatchKind
 from autocomplete.spelling_index import SpellingIndex
 from autocomplete.word_index import WORD_INDEX_DIRECTORY, WordIndex
 
-FORMAT_VERSION = 8
+FORMAT_VERSION = 9
 
 INITIALS_MARK = "\x01"
 """Keys of initials entries start with this, a character no normalized text contains."""
