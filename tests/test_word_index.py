@@ -128,3 +128,17 @@ def test_save_and_load_round_trip(small: WordIndex, tmp_path: Path) -> None:
     assert isinstance(loaded.postings, np.ndarray) and not loaded.postings.flags.writeable
     terms = [_term(loaded, "lebowski"), _term(loaded, "big", prefix=True)]
     assert _all(loaded, terms) == _all(small, terms)
+
+
+def test_titles_without_words_are_safe_in_a_block() -> None:
+    titles = ["", "psycho", "", "psycho"]
+    index = build_word_index(
+        titles, np.array([-1.0, -2.0, -3.0, -4.0], dtype=np.float32), [1998, 1998, 1998, 1960]
+    )
+    year = Term("1998", (), 1998, False)
+    assert [int(index.rank_title[rank]) for rank in _all(index, [year])] == [0, 1, 2]
+    # Typed twice, the year needs two matches; no title has them (and a title without words
+    # is not counted as holding one).
+    assert _all(index, [year, year]) == []
+    word = _term(index, "psycho")
+    assert [int(index.rank_title[rank]) for rank in _all(index, [year, word])] == [1]

@@ -268,11 +268,12 @@ class WordIndex:
                     hit |= words == item.lo
                 else:
                     hit |= (words >= item.lo) & (words < item.hi)
-            counted = (
-                np.add.reduceat(hit, segment_starts)
-                if len(words)
-                else np.zeros(len(block), dtype=np.int32)
-            )
+            counted = np.zeros(len(block), dtype=np.int32)
+            if len(words):
+                # reduceat reads one element for an empty segment: titles without words
+                # (reached only through a year) are set back to no hit.
+                counted = np.add.reduceat(hit, np.minimum(segment_starts, len(words) - 1))
+                counted[lengths == 0] = 0
             if term.year is not None:
                 counted += self.rank_year[block] == term.year
             keep &= counted >= needed
