@@ -163,3 +163,46 @@ def test_no_did_you_mean_when_the_typed_words_are_in_a_corrected_match() -> None
         top = prefix_only.suggest(query, 1)[0]
         assert top.text == "Big Gray Bear"
         assert top.corrected is False and top.corrected_query is None
+
+
+def test_top_k_is_the_exact_top_k_of_the_alignment() -> None:
+    """The block walk (NumPy pricing, early stop) finds exactly the k best titles that
+    aligning every title one by one finds."""
+    import random
+
+    import numpy as np
+
+    from autocomplete.multiword import WordReader, read_terms
+    from autocomplete.word_index import build_word_index
+
+    rng = random.Random(11)
+    vocabulary = [f"w{number}" for number in range(30)] + ["the", "of", "a", "and"]
+    titles = [
+        " ".join(rng.choice(vocabulary) for _ in range(rng.randint(1, 8))) for _ in range(4000)
+    ]
+    priors = np.array([-rng.random() * 12 for _ in titles], dtype=np.float32)
+    index = build_word_index(titles, priors, [None] * len(titles))
+    reader = WordReader(index)
+    checked = 0
+    for _ in range(80):
+        typed = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(2, 4)))
+        if rng.random() < 0.5:
+            typed = typed[: rng.randint(len(typed) - 2, len(typed))].rstrip()
+        terms = read_terms(typed, index, None)
+        if terms is None:
+            continue
+        found = reader.top_k(terms, 10)
+        every = [reader.match_title(terms, title) for title in range(len(titles))]
+        expected = sorted(
+            (match for match in every if match is not None),
+            key=lambda match: (-match.score, int(index.title_rank[match.title])),
+        )[:10]
+        assert [m.title for m in found] == [m.title for m in expected], typed
+        for got, want in zip(found, expected, strict=True):
+            assert got.cost == pytest.approx(want.cost)
+            assert (got.skipped_stop, got.skipped_content) == (
+                want.skipped_stop,
+                want.skipped_content,
+            )
+        checked += bool(expected)
+    assert checked >= 40

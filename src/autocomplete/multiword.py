@@ -31,8 +31,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+import numpy.typing as npt
+
 from autocomplete.candidates import COST, SPAN, TEXT, CorrectionPlan
-from autocomplete.word_index import Term, WordIndex, WordRange
+from autocomplete.word_index import MAX_TITLE_WORDS, Term, WordIndex, WordRange
 
 MAX_TERMS = 8
 """Typed words read as separate title words; longer queries are left to the prefix index."""
@@ -178,6 +181,8 @@ class WordReader:
         self.costs = costs
         stop_ids = (index.word_id(word) for word in STOP_WORDS)
         self._stop_ids = frozenset(word_id for word_id in stop_ids if word_id is not None)
+        self._stop_mask = np.zeros(index.word_count, dtype=np.int64)
+        self._stop_mask[list(self._stop_ids)] = 1
 
     def top_k(
         self,
@@ -198,35 +203,120 @@ class WordReader:
         least = sum(min((item.cost for item in term.ranges), default=0.0) for term in terms)
         if not any(term.year is not None for term in terms):
             least += self.costs.entry
+        # Words typed as themselves (one range each, no year) are priced for a whole block at
+        # once in NumPy; titles where a word occurs twice, and other queries, one by one.
+        vectorized = all(len(term.ranges) == 1 and term.year is None for term in terms)
         best: list[tuple[float, int, WordMatch]] = []  # a min-heap of the k best
         rank_title, rank_prior, rank_year = index.rank_title, index.rank_prior, index.rank_year
-        aligned_count = 0
+        examined = 0
         for block in index.matching(terms):
-            for rank in block.ranks.tolist():
+            bar = max(floor, best[0][0]) if len(best) >= k else floor
+            ranks = block.ranks[: max(0, MAX_ALIGNED_TITLES - examined)]
+            # Ranks follow the prior and the bar only rises: past the first rank that cannot
+            # place, no later title can.
+            placing = int(np.count_nonzero(rank_prior[ranks] - least > bar))
+            last_block = placing < len(block.ranks)
+            ranks = ranks[:placing]
+            examined += len(ranks)
+            one_by_one: list[int] = ranks.tolist()
+            if vectorized and len(ranks):
+                one_by_one = self._price_block(terms, ranks, bar, best, k, allowed)
+            for rank in one_by_one:
                 bar = max(floor, best[0][0]) if len(best) >= k else floor
                 prior = float(rank_prior[rank])
-                if prior - least <= bar or aligned_count >= MAX_ALIGNED_TITLES:
-                    # Ranks follow the prior and the bar only rises: no later title can place.
-                    return _best_first(best)
+                if prior - least <= bar:
+                    continue
                 title = int(rank_title[rank])
                 if allowed is not None and title not in allowed:
                     continue
-                aligned_count += 1
                 aligned = self._align(terms, index.title_words(rank), int(rank_year[rank]))
                 if aligned is None:
                     continue
-                match = self._match(title, prior, aligned)
-                if match.score <= bar:
-                    continue
-                item = (match.score, -rank, match)
-                if len(best) < k:
-                    heapq.heappush(best, item)
-                else:
-                    heapq.heapreplace(best, item)
+                _offer(best, k, max(floor, bar), self._match(title, prior, aligned), rank)
             bar = max(floor, best[0][0]) if len(best) >= k else floor
-            if block.next_prior - least <= bar:
+            if last_block or block.next_prior - least <= bar or examined >= MAX_ALIGNED_TITLES:
                 break
         return _best_first(best)
+
+    def _price_block(
+        self,
+        terms: Sequence[Term],
+        ranks: npt.NDArray[np.int32],
+        bar: float,
+        best: list[tuple[float, int, WordMatch]],
+        k: int,
+        allowed: TitleSet | None,
+    ) -> list[int]:
+        """Price every title of a block whose typed words each occur once in it, in NumPy, and
+        offer those that place; return the others' ranks (a word occurs twice: they need
+        the search over assignments)."""
+        index, costs = self.index, self.costs
+        starts = index.forward_first[ranks]
+        lengths = (index.forward_first[ranks + 1] - starts).astype(np.int64)
+        segment_starts = np.cumsum(lengths) - lengths
+        total = int(lengths.sum())
+        flat = np.repeat(starts - segment_starts, lengths) + np.arange(total)
+        words = index.forward[flat]
+        local = np.arange(total) - np.repeat(segment_starts, lengths)
+        safe_starts = np.minimum(segment_starts, max(total - 1, 0))
+        beyond = np.int64(MAX_TITLE_WORDS + 1)
+        positions = np.empty((len(terms), len(ranks)), dtype=np.int64)
+        single = lengths > 0
+        for row, term in enumerate(terms):
+            only = term.ranges[0]
+            hit = (words >= only.lo) & (words < only.hi)
+            single &= np.add.reduceat(hit.astype(np.int32), safe_starts) == 1
+            positions[row] = np.minimum.reduceat(np.where(hit, local, beyond), safe_starts)
+        for upper in range(len(terms)):
+            for lower in range(upper):
+                single &= positions[upper] != positions[lower]
+        inversions = np.zeros(len(ranks), dtype=np.int64)
+        for right in range(len(terms)):
+            for left in range(right):
+                inversions += positions[left] > positions[right]
+        last = positions.max(axis=0)
+        # Stop words up to the last matched word, from a running count over the block.
+        stops = np.cumsum(self._stop_mask[words], dtype=np.int64)
+        before_start = np.where(segment_starts > 0, stops[np.maximum(segment_starts - 1, 0)], 0)
+        at_last = stops[np.minimum(segment_starts + np.minimum(last, lengths - 1), total - 1)]
+        stop_upto = at_last - before_start
+        matched_stop = np.zeros(len(ranks), dtype=np.int64)
+        for row in range(len(terms)):
+            where = np.minimum(segment_starts + np.minimum(positions[row], lengths - 1), total - 1)
+            matched_stop += self._stop_mask[words[where]]
+        skipped = last + 1 - len(terms)
+        skipped_stop = stop_upto - matched_stop
+        skipped_content = skipped - skipped_stop
+        spelling = sum(term.ranges[0].cost for term in terms)
+        cost = (
+            spelling
+            + costs.entry
+            + skipped_stop * costs.stop_skip
+            + skipped_content * costs.content_skip
+            + inversions * costs.inversion
+        )
+        prior = index.rank_prior[ranks].astype(np.float64)
+        score = prior - cost
+        plain = (skipped == 0) & (inversions == 0)  # the prefix index's to find
+        offered = np.flatnonzero(single & ~plain & (score > bar))
+        readings = tuple(term.ranges[0].text for term in terms)
+        for column in offered.tolist():
+            rank = int(ranks[column])
+            title = int(index.rank_title[rank])
+            if allowed is not None and title not in allowed:
+                continue
+            aligned = _Alignment(
+                float(cost[column]),
+                spelling,
+                int(skipped_stop[column]),
+                int(skipped_content[column]),
+                int(inversions[column]),
+                tuple(int(position) for position in positions[:, column]),
+                readings,
+            )
+            _offer(best, k, bar, self._match(title, float(prior[column]), aligned), rank)
+        leftover: list[int] = ranks[~single].tolist()
+        return leftover
 
     def match_title(self, terms: Sequence[Term], title: int) -> WordMatch | None:
         """How the terms reach one title (as ``top_k`` would have found it), or None."""
@@ -337,6 +427,19 @@ class WordReader:
             tuple(position for position, _, _ in choice),
             tuple(text for _, _, text in choice),
         )
+
+
+def _offer(
+    best: list[tuple[float, int, WordMatch]], k: int, bar: float, match: WordMatch, rank: int
+) -> None:
+    """Keep ``match`` among the ``k`` best (a min-heap) if it beats ``bar`` and the k-th."""
+    if match.score <= bar:
+        return
+    item = (match.score, -rank, match)
+    if len(best) < k:
+        heapq.heappush(best, item)
+    elif item > best[0]:
+        heapq.heapreplace(best, item)
 
 
 def _best_first(heap: list[tuple[float, int, WordMatch]]) -> list[WordMatch]:

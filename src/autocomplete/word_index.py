@@ -51,6 +51,10 @@ MAX_WORD_BYTES = 40
 FIRST_BLOCK = 256
 """Ranks of the driving list checked in the first block; each later block is twice as big."""
 
+MAX_MERGED = 8_192
+"""Postings of a prefix range (or of a word's spelling readings) merged up front to drive the
+walk; a larger merge drives only when no single word's list can."""
+
 MAX_SCANNED = 65_536
 """Most ranks of the driving list checked per query: any query costs bounded work."""
 
@@ -222,11 +226,12 @@ class WordIndex:
         for position, term in enumerate(terms):
             if not term.ranges and term.year is None:
                 return None
-            # A range of several words must be merged and sorted first: count it double.
-            size = sum(
-                self.postings_size(item.lo, item.hi) * (1 if item.hi - item.lo == 1 else 2)
-                for item in term.ranges
-            )
+            # A range of several words must be merged and sorted before the first block, while
+            # one word's list is read lazily (the walk usually stops early): count a merge
+            # double, and a large one as a last resort.
+            size = sum(self.postings_size(item.lo, item.hi) for item in term.ranges)
+            if len(term.ranges) > 1 or any(item.hi - item.lo > 1 for item in term.ranges):
+                size *= 2 if size <= MAX_MERGED else MAX_SCANNED
             key = (term.year is not None, size)
             if best is None or key < best_key:
                 best, best_key = position, key
