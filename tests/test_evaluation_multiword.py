@@ -117,3 +117,24 @@ def test_the_fit_ranks_by_merged_scores() -> None:
     dear = WordCosts(entry=3.0, stop_skip=0.25, content_skip=1.0, inversion=1.0)
     assert _rank(case, cheap) == 1 and _rank(case, dear) == 2
     assert objective([case], cheap)["mean"] == 1.0
+
+
+def test_the_report_checks_the_multiword_targets() -> None:
+    from autocomplete.evaluation.metrics import OVERALL, Summary
+    from autocomplete.evaluation.report import targets
+
+    def summary(at_1: float, at_5: float) -> Summary:
+        return Summary(300, at_1, at_5, at_1, 0.1, 1.0, at_1, 0.2)
+
+    table = {
+        "ours": {
+            SKIPPED_WORDS: summary(0.8, 0.96),
+            OUT_OF_ORDER: summary(0.8, 0.85),
+            TITLE_YEAR: summary(0.97, 1.0),
+            OVERALL: summary(0.8, 0.9),
+        }
+    }
+    met = {target.description: target.met for target in targets(table)}
+    assert met["ours success@5 on skipped_words >= 0.95"] is True
+    assert met["ours success@5 on out_of_order >= 0.9"] is False
+    assert met["ours success@1 on title_year >= 0.95"] is True

@@ -447,8 +447,9 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="evaluate suggestions against peers on generated realistic queries",
         description=(
             "Generate seeded realistic queries over the bundled catalog (clean prefixes, slips, "
-            "phonetic misspellings, no article, word starts, initials; diacritics on the fixture "
-            "catalog), run our engine and the peers on them, and write a markdown report with "
+            "phonetic misspellings, no article, word starts, initials, skipped words, words out "
+            "of order, title and year; diacritics on the fixture catalog), run our engine and "
+            "the peers on them, and write a markdown report with "
             "success@1/@5, MRR@10 and latency per category, plus a bar chart. The peers need the "
             "eval extra: pip install -e '.[eval]'."
         ),
@@ -465,7 +466,7 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "--peers",
         default="all",
         help="all, none, or a comma-separated list of: exact-prefix, rapidfuzz, "
-        "fast-autocomplete, symspell (default all)",
+        "fast-autocomplete, symspell, fts5, tantivy (default all)",
     )
     parser.add_argument(
         "--output-dir",
