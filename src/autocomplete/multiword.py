@@ -47,6 +47,10 @@ MAX_ALIGNED_TITLES = 2_048
 """Titles aligned per query at most (each costs a few microseconds in Python): with the
 block walk's own limit, any query costs bounded work."""
 
+MIN_PRICED_BLOCK = 48
+"""Titles of a block from which pricing them in NumPy beats aligning them one by one (its
+fixed cost is a few dozen NumPy calls)."""
+
 MAX_ALIGNMENTS = 256
 """Assignments of typed words to title positions priced per title (repeated words multiply)."""
 
@@ -219,7 +223,7 @@ class WordReader:
             ranks = ranks[:placing]
             examined += len(ranks)
             one_by_one: list[int] = ranks.tolist()
-            if vectorized and len(ranks):
+            if vectorized and len(ranks) >= MIN_PRICED_BLOCK:
                 one_by_one = self._price_block(terms, ranks, bar, best, k, allowed)
             for rank in one_by_one:
                 bar = max(floor, best[0][0]) if len(best) >= k else floor
