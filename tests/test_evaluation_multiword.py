@@ -138,3 +138,18 @@ def test_the_report_checks_the_multiword_targets() -> None:
     assert met["ours success@5 on skipped_words >= 0.95"] is True
     assert met["ours success@5 on out_of_order >= 0.9"] is False
     assert met["ours success@1 on title_year >= 0.95"] is True
+
+
+def test_eval_without_the_word_reading_is_the_before_engine() -> None:
+    from autocomplete.evaluation import evaluate
+
+    def quiet(message: str) -> None:
+        return None
+
+    after = evaluate(queries_per_category=20, seed=0, log=quiet)
+    before = evaluate(queries_per_category=20, seed=0, log=quiet, word_reading=False)
+    for category in (SKIPPED_WORDS, OUT_OF_ORDER):
+        assert after.table["ours"][category].success_at_5 >= 0.85
+        assert before.table["ours"][category].success_at_5 <= 0.6
+    # One-word queries are not read as scattered words: their rankings are the same.
+    assert after.table["ours"]["initials"].mrr_at_10 == before.table["ours"]["initials"].mrr_at_10
