@@ -14,8 +14,9 @@ query in the same noisy channel as the speller's slips, priced in nats by ``Word
 
     score = log P(title) - cost
 
-A reading that is a plain prefix of the title (no skip, no inversion, no year) is what the
-prefix index already finds; this module leaves it to the index and returns only the others.
+A reading that is a stretch of the title from one of its word starts (the typed words in a
+row, in order, no year) is what the prefix index already finds, at its own price for a later
+word start; this module leaves such titles to the index and returns only the others.
 The costs are fitted on queries from the evaluation's generator (see ``FITTED_COSTS``).
 
 Retrieval is ``WordIndex.matching`` (conjunctive, best prior first); here the query is read into
@@ -35,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from autocomplete.candidates import COST, SPAN, TEXT, CorrectionPlan
+from autocomplete.index_build import MAX_WORD_STARTS
 from autocomplete.word_index import MAX_TITLE_WORDS, Term, WordIndex, WordRange
 
 MAX_TERMS = 8
@@ -301,7 +303,10 @@ class WordReader:
         )
         prior = index.rank_prior[ranks].astype(np.float64)
         score = prior - cost
-        plain = (skipped == 0) & (inversions == 0)  # the prefix index's to find
+        # The typed words as a run from a word start the prefix index holds: its to find.
+        plain = positions[0] <= MAX_WORD_STARTS
+        for row in range(1, len(terms)):
+            plain &= positions[row] == positions[0] + row
         offered = np.flatnonzero(single & ~plain & (score > bar))
         readings = tuple(term.ranges[0].text for term in terms)
         for column in offered.tolist():
@@ -347,7 +352,8 @@ class WordReader:
 
     def _align(self, terms: Sequence[Term], words: list[int], year: int) -> _Alignment | None:
         """The cheapest assignment of typed words to distinct title words (or the year);
-        None when there is none or the only ones are plain prefixes."""
+        None when there is none, or when the typed words are a stretch of the title from a
+        word start (the prefix index reaches it)."""
         options: list[list[tuple[int, float, str]]] = []
         for term in terms:
             found: list[tuple[int, float, str]]
@@ -374,7 +380,7 @@ class WordReader:
         if all(len(found) == 1 for found in options):
             choice = tuple(found[0] for found in options)
             placed = [position for position, _, _ in choice if position >= 0]
-            if len(set(placed)) != len(placed):
+            if len(set(placed)) != len(placed) or _is_run(choice):
                 return None
             return self._price(choice, placed, words)
         total = 1
@@ -386,6 +392,8 @@ class WordReader:
             options = [sorted(found, key=lambda o: (o[1], o[0]))[:keep] for found in options]
         best: _Alignment | None = None
         for choice in itertools.product(*options):
+            if _is_run(choice):
+                return None  # the prefix index reaches this title through that word start
             positions = tuple(position for position, _, _ in choice)
             placed = [position for position in positions if position >= 0]
             if len(set(placed)) != len(placed):
@@ -431,6 +439,15 @@ class WordReader:
             tuple(position for position, _, _ in choice),
             tuple(text for _, _, text in choice),
         )
+
+
+def _is_run(choice: tuple[tuple[int, float, str], ...]) -> bool:
+    """Whether the typed words sit in a row, in order, from a word start the prefix index
+    holds (``index_build.MAX_WORD_STARTS``): a stretch of the title it reaches by its key."""
+    first = choice[0][0]
+    if first < 0 or first > MAX_WORD_STARTS:
+        return False
+    return all(position == first + offset for offset, (position, _, _) in enumerate(choice))
 
 
 def _offer(
