@@ -1014,3 +1014,19 @@ def test_an_alias_match_shows_the_alias(movies: Server, watched: Watched) -> Non
     part_two = page.locator(OPTIONS).filter(has_text="Part II").first
     expect(part_two.locator("mark")).to_have_text("Godfather")
     expect(part_two.locator(".aka")).to_have_count(0)
+
+
+# Multi-word queries (issue 15) ------------------------------------------------------------------
+
+
+def test_scattered_words_are_each_highlighted_without_a_did_you_mean(
+    movies: Server, watched: Watched
+) -> None:
+    page = watched.page
+    page.goto(movies.base + "/")
+    page.locator(INPUT).focus()
+    _type(page, "harry potter chamber")
+    first = page.locator(OPTIONS).first
+    expect(first).to_have_text("Harry Potter and the Chamber of Secrets")
+    expect(first.locator("mark")).to_have_text(["Harry", "Potter", "Chamber"])
+    expect(page.locator(CORRECTION)).to_be_hidden()
