@@ -198,7 +198,8 @@ class WordReader:
         allowed: TitleSet | None = None,
         floor: float = float("-inf"),
     ) -> list[WordMatch]:
-        """The ``k`` best titles the terms reach other than as a plain prefix, best first.
+        """The ``k`` best titles the terms reach, best first (none reached as a stretch from a
+        word start: those are the prefix index's).
 
         ``allowed`` keeps only those titles; ``floor`` is a score the caller already has ``k``
         results above (a match must beat it). Blocks are read best prior first; the walk stops

@@ -17,16 +17,18 @@ Titles are renumbered by *rank*, most popular first (rank 0 has the highest prio
   ``title_rank`` the rank of each title.
 
 Because ranks follow the prior, walking a posting list in order visits titles best prior first:
-a conjunctive top-k can stop as soon as the next title's prior, plus the largest bonus any
-match can earn, cannot beat the k-th best score found (``WordIndex.matching`` hands out the
+a conjunctive top-k can stop as soon as the next title's prior, less the least cost any
+reading can carry, cannot beat the k-th best score found (``WordIndex.matching`` hands out the
 bound with every block; the caller, which knows the costs, decides when to stop).
 
 Conjunctive retrieval
 ---------------------
 A query is a list of ``Term`` (one per typed word): each is a few alternative word-id ranges
 (the word as typed, its spelling corrections; the last word's are prefix ranges) and perhaps a
-year. The term with the fewest postings *drives*: its titles are read in rank order, in blocks,
-and every other term is checked in one vectorized pass over the block's forward lists. Very
+year. The term with the fewest postings *drives* (a prefix range, which must be merged first, counts
+double, and beyond ``MAX_MERGED`` postings drives only when nothing else can): its titles are
+read in rank order, in blocks, and every other term is checked in one vectorized pass over the
+block's forward lists. Very
 common words ("the", "of") therefore never drive when any other word is rarer, and when they
 must, the block walk stops early on popular titles; ``MAX_SCANNED`` bounds the walk whatever
 the query.
