@@ -1052,3 +1052,19 @@ def test_a_foreign_film_typed_by_its_english_title_shows_both(
     first = page.locator(OPTIONS).first
     expect(first.locator(".title")).to_have_text("Il Buono, il brutto, il cattivo")
     expect(first.locator(".aka")).to_have_text(" — The Good, the Bad and the Ugly")
+
+
+# Multi-word queries (issue 15) ------------------------------------------------------------------
+
+
+def test_scattered_words_are_each_highlighted_without_a_did_you_mean(
+    movies: Server, watched: Watched
+) -> None:
+    page = watched.page
+    page.goto(movies.base + "/")
+    page.locator(INPUT).focus()
+    _type(page, "harry potter chamber")
+    first = page.locator(OPTIONS).first
+    expect(first).to_have_text("Harry Potter and the Chamber of Secrets")
+    expect(first.locator("mark")).to_have_text(["Harry", "Potter", "Chamber"])
+    expect(page.locator(CORRECTION)).to_be_hidden()

@@ -32,6 +32,14 @@ from autocomplete.rank.filters import (
     TitleFilter,
     filtered_top_entries,
 )
+from autocomplete.rank.multiword import (
+    FITTED_COSTS,
+    WordCosts,
+    WordReader,
+    corrected_reading,
+    highlight,
+    read_terms,
+)
 from autocomplete.rank.scoring import (
     CHANNEL_WEIGHT,
     CORRECTION_MARGIN,
@@ -80,6 +88,8 @@ MIN_CORRECTABLE_CHARS = 3
 """Queries with fewer letters than this are never corrected (too little to go on)."""
 
 _KIND_NAMES = tuple(kind_name(kind) for kind in MatchKind)
+_WORDS_MARK = "\x02"
+"""Starts the reading of a candidate found by its scattered words (see ``_retrieve_words``)."""
 _ALIAS = int(MatchKind.ALIAS)
 _INITIALS = int(MatchKind.INITIALS)
 
@@ -139,7 +149,11 @@ class Autocomplete:
         *,
         error_model: ChannelModel | None = None,
         feedback: str | FeedbackStore | FeedbackLayer | None = None,
+        word_costs: WordCosts | None = FITTED_COSTS,
     ) -> None:
+        """``word_costs`` prices reading a query as scattered words of a title (skipped words,
+        another order, a year: see ``multiword``); None turns that reading off, leaving only
+        prefixes of titles (as before issue 15; the evaluation's baseline)."""
         self._index = index if index is not None else bundled_index()
         errors: ChannelModel = error_model if error_model is not None else ErrorModel.load()
         self._speller = Speller(
@@ -150,6 +164,7 @@ class Autocomplete:
             phrase_exists=self._index.has_phrase,
         )
         self._feedback = _feedback_layer(feedback)
+        self._words = WordReader(self._index.words, word_costs) if word_costs else None
         self._filters = FilterCache(self._index.columns, self._index.arrays.title_prior)
         self._contexts: LruCache[SessionContext, _ContextEffect] = LruCache(CONTEXT_CACHE_SIZE)
         self._feedback_titles: LruCache[str, _FeedbackView] = LruCache(FEEDBACK_CACHE_SIZE)
@@ -314,6 +329,10 @@ class Autocomplete:
         if not correct:
             return self._present_ranked(self._literal(request), request)
         found = self._retrieve(request)
+        words = self._retrieve_words(request, found, correct=True)
+        if words:
+            found.extend(words)
+            found.sort(key=_by_score, reverse=True)
         if not found and " " in normalized.strip():
             found = self._retrieve_anchored(request) or self._retrieve_without_last_word(request)
         if request.adjusts:
@@ -348,6 +367,10 @@ class Autocomplete:
         and no clicked title its text does not reach. Not memoized with the prefix's lifts
         (``_adjusted``): those lists were built from the corrected readings too."""
         found = self._retrieve_exact(request)
+        words = self._retrieve_words(request, found, correct=False)
+        if words:
+            found.extend(words)
+            found.sort(key=_by_score, reverse=True)
         if request.adjusts:
             found = [candidate for candidate in self._adjust(found, request) if candidate[3]]
         return found
@@ -501,6 +524,47 @@ class Autocomplete:
                 found.extend(corrected)
                 found.sort(key=_by_score, reverse=True)
         return found
+
+    def _retrieve_words(
+        self, request: _Request, found: list[_Candidate], *, correct: bool
+    ) -> list[_Candidate]:
+        """Titles holding every typed word, skipped words and another order allowed (see
+        ``multiword``), that could place among the ``k`` found so far.
+
+        Each comes as its title's first entry with the reading ``_WORDS_MARK`` + typed text;
+        ``_present_words`` aligns it again for the highlight (a few microseconds, and no state
+        kept between retrieval and presentation).
+        """
+        typed = request.typed
+        if self._words is None:
+            return []
+        plan = functools.partial(self._speller.plan, typed) if correct else None
+        terms = read_terms(typed, self._index.words, plan)
+        if terms is None:
+            return []
+        k = request.k
+        floor = -math.inf
+        titles: set[int] = set()
+        entry_title = self._index.hot.entry_title
+        for candidate in found:
+            titles.add(entry_title[candidate[1]])
+            if len(titles) == k:
+                floor = candidate[0] - request.max_lift
+                break
+        matches = self._words.top_k(terms, k, allowed=request.title_filter, floor=floor)
+        hot = self._index.hot
+        reading = _WORDS_MARK + typed
+        return [
+            (
+                match.score,
+                hot.title_entries[hot.title_entry_first[match.title]],
+                match.cost,
+                reading,
+                0.0,
+                0.0,
+            )
+            for match in matches
+        ]
 
     def _retrieve_without_last_word(self, request: _Request) -> list[_Candidate]:
         """The last resort when nothing matches: read the query without its last word.
@@ -754,7 +818,18 @@ class Autocomplete:
             if title in seen:
                 continue
             seen.add(title)
+            if reading.startswith(_WORDS_MARK):
+                results.append(
+                    self._present_words(title, score, reading[1:], request, lift, context)
+                )
+                if len(results) == k:
+                    break
+                continue
             corrected = reading if reading != typed else None
+            if corrected is not None and _typed_words_occur(
+                typed, self._index.normalized_titles[title]
+            ):
+                corrected = None  # every typed word is in the title: nothing to correct
             if context or (lift and not request.feedback_only):
                 suggestion = self._present_entry(
                     entry, score, channel, reading, corrected, request, lift, context
@@ -776,6 +851,41 @@ class Autocomplete:
             if len(results) == k:
                 break
         return results
+
+    def _present_words(
+        self,
+        title: int,
+        score: float,
+        typed: str,
+        request: _Request,
+        lift: float,
+        context: float,
+    ) -> Suggestion:
+        """A title reached by its scattered words: every matched word marked, and a "did you
+        mean" only when some typed word is not in the title as typed."""
+        plan = functools.partial(self._speller.plan, typed)
+        terms = read_terms(typed, self._index.words, plan)
+        reader = self._words
+        match = reader.match_title(terms, title) if terms and reader else None
+        if match is None or terms is None:  # cannot happen: the same reading found it
+            return self._present(title, score, "words", (), 0.0, None, request, lift, context)
+        normalized = self._index.normalized_titles[title]
+        reading = corrected_reading(normalized, match, terms)
+        return self._present(
+            title,
+            score,
+            "words",
+            highlight(normalized, match, terms),
+            -match.cost,
+            reading,
+            request,
+            lift,
+            context,
+            # Only the spelling part says how sure the correction is: skipped and reordered
+            # words are how the title was reached, not a change to what was typed.
+            corrected_confidently=reading is not None
+            and correction_is_confident(match.spelling, reading),
+        )
 
     def _present_entry(
         self,
@@ -977,6 +1087,19 @@ def _corresponding_words(normalized_title: str, reading: str) -> tuple[tuple[int
                 spans.append((starts[number], starts[number] + len(typed)))
                 break
     return tuple(sorted(spans))
+
+
+def _typed_words_occur(typed: str, normalized_title: str) -> bool:
+    """Whether every typed word is a word of the title (the one being typed, a word's start):
+    then a "did you mean" would only repeat what was typed (issue 15)."""
+    words = typed.split()
+    title_words = normalized_title.split(" ")
+    if not words:
+        return False
+    complete = words if typed.endswith(" ") else words[:-1]
+    if any(word not in title_words for word in complete):
+        return False
+    return typed.endswith(" ") or any(word.startswith(words[-1]) for word in title_words)
 
 
 def _by_score(candidate: _Candidate) -> float:

@@ -25,9 +25,11 @@ class Suggestion:
     label: str
     """``text``, plus the year when several titles share that text (remakes)."""
     match: str
-    """How the query reached the title: title, no_article, alias, word, initials, translation
-    (English words read through the bilingual lexicon, see ``autocomplete.translation``), or
-    feedback (users chose it after typing this very query, though its text does not match)."""
+    """How the query reached the title: title, no_article, alias, word, initials, words (its
+    typed words are scattered words of the title, or its year: see ``rank.multiword``),
+    translation (English words read through the bilingual lexicon, see ``spell.translation``),
+    or feedback (users chose it after typing this very query, though its text does not
+    match)."""
     normalized_spans: tuple[Span, ...]
     """Matched ``[start, end)`` ranges over the normalized title; see ``spans``."""
     prior: float

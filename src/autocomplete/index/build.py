@@ -38,6 +38,7 @@ from autocomplete.index.static_score import (
     log_priors,
     match_weights,
 )
+from autocomplete.index.word_index import YEAR_FIELD, build_word_index, year_values
 from autocomplete.limits import PRECOMPUTED_TOP, WIDE_PREFIX_ENTRIES
 from autocomplete.text.normalize import normalize
 from autocomplete.text.titles import split_leading_article
@@ -168,6 +169,12 @@ def _build(
     columns = MetadataColumns.build(records)
     report("columns", 1, 1)
 
+    report("words", 0, 1)
+    words_started = time.perf_counter()
+    words = build_word_index(normalized_titles, priors, year_values(records, YEAR_FIELD))
+    words_seconds = time.perf_counter() - words_started
+    report("words", 1, 1)
+
     display = [record.text for record in records]
     duplicate_counts: dict[str, int] = {}
     for text in display:
@@ -207,6 +214,8 @@ def _build(
         "keys": len(sorted_keys),
         "wide_prefixes": len(wide_texts),
         "unreachable_titles": unreachable,
+        "word_index_bytes": words.nbytes,
+        "word_index_seconds": round(words_seconds, 3),
         "build_seconds": round(time.perf_counter() - started, 3),
     }
     return CatalogIndex(
@@ -228,6 +237,7 @@ def _build(
         ),
         spelling=spelling,
         columns=columns,
+        words=words,
         info=MappingProxyType(info),
     )
 

@@ -59,11 +59,13 @@ from autocomplete.index.integrity import (
 from autocomplete.index.integrity import IndexFormatError as IndexFormatError
 from autocomplete.index.spelling import SpellingIndex
 from autocomplete.index.static_score import MatchKind
+from autocomplete.index.word_index import WORD_INDEX_DIRECTORY, WordIndex
 from autocomplete.text.normalize import normalize
 
-FORMAT_VERSION = 10
-"""Saved indexes of another version are refused (10: file checksums in the manifest, and the
-aliases as the catalog writes them)."""
+FORMAT_VERSION = 11
+"""Saved indexes of another version are refused (11: file checksums in the manifest, the
+aliases as the catalog writes them, and the word index of multi-word queries)."""
+
 
 INITIALS_MARK = "\x01"
 """Keys of initials entries start with this, a character no normalized text contains."""
@@ -202,6 +204,7 @@ class CatalogIndex:
     aliases_json: StringColumn  # each title's aliases as written, a JSON list ("" for none)
     spelling: SpellingIndex  # vocabulary and deletion index for typo correction
     columns: MetadataColumns  # metadata as columns, for filters, boosts and session context
+    words: WordIndex  # word -> titles, for queries of scattered words (see word_index)
     info: Mapping[str, Any]  # build facts: counts, source, timings
     # Decoded per-title values; safe to share because the index never changes.
     _described: dict[int, TitleView] = field(
@@ -371,6 +374,7 @@ class CatalogIndex:
         self.aliases_json.save(target, "aliases")
         self.spelling.save(target / "spelling")
         self.columns.save(target / "columns")
+        self.words.save(target / WORD_INDEX_DIRECTORY)
         # The manifest goes last: a directory without one is an interrupted save. It lists
         # every file written above with its checksum.
         write_manifest(target, {"format_version": FORMAT_VERSION, "info": dict(self.info)})
@@ -422,6 +426,7 @@ class CatalogIndex:
                 aliases_json=StringColumn.load(source, "aliases", count),
                 spelling=SpellingIndex.load(source / "spelling"),
                 columns=MetadataColumns.load(source / "columns"),
+                words=WordIndex.load(source / WORD_INDEX_DIRECTORY),
                 info=MappingProxyType(manifest.get("info", {})),
             )
         except (OSError, ValueError) as error:

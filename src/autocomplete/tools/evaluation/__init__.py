@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import random
+import sqlite3
 import subprocess
 import sys
 import time
@@ -203,11 +204,20 @@ def _versions() -> dict[str, str]:
     revision = _revision()
     if revision:
         found["commit"] = revision
-    for package in ("autocomplete", "rapidfuzz", "marisa-trie", "symspellpy", "fast-autocomplete"):
+    packages = (
+        "autocomplete",
+        "rapidfuzz",
+        "marisa-trie",
+        "symspellpy",
+        "fast-autocomplete",
+        "tantivy",
+    )
+    for package in packages:
         try:
             found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             continue
+    found["sqlite"] = sqlite3.sqlite_version  # the FTS5 peer's engine
     return found
 
 
@@ -252,8 +262,13 @@ def evaluate(
     peers: Sequence[str] = (),
     diacritics_catalog: Path | None = None,
     log: Callable[[str], None] = print,
+    word_reading: bool = True,
 ) -> Evaluation:
-    """Generate the queries, run ours and ``peers`` on them, and summarize."""
+    """Generate the queries, run ours and ``peers`` on them, and summarize.
+
+    ``word_reading=False`` runs our engine without reading queries as scattered title words
+    (``Autocomplete(word_costs=None)``): the engine as it was before issue 15, for comparison.
+    """
     from autocomplete import Autocomplete
     from autocomplete.catalog.loader import load_catalog
     from autocomplete.index.bundled import (
@@ -285,7 +300,11 @@ def evaluate(
         for query in generate_queries(records, per_category=WARMUP_QUERIES, seed=seed + 1_000_003)
     ]
     log(f"{len(queries)} queries over {len(records):,} titles ({', '.join(CATEGORIES)})")
-    systems: list[System] = [Ours(Autocomplete())]
+
+    def ours(engine: Autocomplete) -> Ours:
+        return Ours(engine if word_reading else Autocomplete(engine.index, word_costs=None))
+
+    systems: list[System] = [ours(Autocomplete())]
     started = time.perf_counter()
     systems.extend(build_peers(peers, records, warn=warn))
     log(f"built {len(systems) - 1} peer(s) in {time.perf_counter() - started:.1f} s")
@@ -316,7 +335,7 @@ def evaluate(
             )
             fixture_queries = diacritic_queries(fixture, limit=queries_per_category, seed=seed)
             fixture_systems: list[System] = [
-                Ours(
+                ours(
                     Autocomplete.from_catalog(
                         diacritics_catalog,
                         text_field=TEXT_FIELD,
@@ -459,10 +478,12 @@ def run_command(args: argparse.Namespace) -> int:
         peers=peers,
         diacritics_catalog=diacritics,
         log=lambda message: print(message, file=sys.stderr),
+        word_reading=not args.without_word_reading,
     )
     command = (
         f".venv/bin/autocomplete eval --queries-per-category {args.queries_per_category} "
         f"--seed {args.seed} --peers {args.peers} --output-dir {args.output_dir}"
+        + (" --without-word-reading" if args.without_word_reading else "")
     )
     if args.dump is not None:
         dump_answers(evaluation, args.dump)
@@ -486,8 +507,9 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="evaluate suggestions against peers on generated realistic queries",
         description=(
             "Generate seeded realistic queries over the bundled catalog (clean prefixes, slips, "
-            "phonetic misspellings, no article, word starts, initials; diacritics on the fixture "
-            "catalog), run our engine and the peers on them, and write a markdown report with "
+            "phonetic misspellings, no article, word starts, initials, skipped words, words out "
+            "of order, title and year; diacritics on the fixture catalog), run our engine and "
+            "the peers on them, and write a markdown report with "
             "success@1/@5, MRR@10 and latency per category, plus a bar chart. The peers need the "
             "eval extra: pip install -e '.[eval]'."
         ),
@@ -504,7 +526,7 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "--peers",
         default="all",
         help="all, none, or a comma-separated list of: exact-prefix, rapidfuzz, "
-        "fast-autocomplete, symspell (default all)",
+        "fast-autocomplete, symspell, fts5, tantivy (default all)",
     )
     parser.add_argument(
         "--output-dir",
@@ -522,6 +544,12 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "--dump", type=Path, default=None, help="also write every query and answer (JSONL)"
     )
     parser.add_argument("--no-chart", action="store_true", help="skip the bar chart")
+    parser.add_argument(
+        "--without-word-reading",
+        action="store_true",
+        help="run our engine without reading queries as scattered title words (the engine "
+        "before issue 15), for a before/after comparison",
+    )
     parser.set_defaults(run=run_command)
 
 

@@ -32,6 +32,15 @@ documentation shows, with popularity (the catalog weight) wherever they can take
     ``k`` titles are found, most popular first within a reading. So a typo that is itself a
     word ("tis" for "this") still gets corrected when the word as typed leads nowhere.
 
+``fts5``
+    SQLite's FTS5 from the standard library: every typed word a prefix (``"word"*``), all
+    required, the most-voted matches first. The year is a second column.
+``tantivy``
+    tantivy's Python bindings configured like Typesense and Meilisearch: every word must
+    match within 1 typo from 4 letters and 2 from 8 (a fuzzy term query, the last word a
+    fuzzy prefix), BM25 multiplied by ``log2(2 + votes)`` (``weight_by_field``). The year is a
+    second field, which a typed number may match instead of a title word.
+
 The optional peers' packages are imported only when the peer is built; a missing one raises
 ``PeerUnavailable`` naming the extra to install.
 """
@@ -277,15 +286,130 @@ class SymSpellPrefix:
         return found[:k]
 
 
+def _year(record: Record) -> str:
+    """The record's year as text ("" without one): the peers index it as a second field, so
+    that "psycho 1998" can match the remake's year as our engine does."""
+    year = record.metadata.get("year")
+    return str(year) if isinstance(year, int) else ""
+
+
+class SqliteFts5:
+    """SQLite's FTS5 (standard library): every typed word a prefix, all required (AND), the
+    most-voted matches first."""
+
+    name = "fts5"
+
+    def __init__(self, records: Sequence[Record]) -> None:
+        import sqlite3
+
+        # One connection used from the evaluating thread only; in memory, built once.
+        self._db = sqlite3.connect(":memory:", check_same_thread=False)
+        self._db.execute("CREATE VIRTUAL TABLE titles USING fts5(text, year, tokenize='unicode61')")
+        self._db.execute("CREATE TABLE meta (id TEXT, weight REAL)")
+        rows = [
+            (position, normalize(record.text), _year(record), record.id, record.weight)
+            for position, record in enumerate(records, start=1)
+        ]
+        self._db.executemany(
+            "INSERT INTO titles (rowid, text, year) VALUES (?, ?, ?)", [row[:3] for row in rows]
+        )
+        self._db.executemany(
+            "INSERT INTO meta (rowid, id, weight) VALUES (?, ?, ?)",
+            [(row[0], row[3], row[4]) for row in rows],
+        )
+        self._db.execute("CREATE INDEX meta_weight ON meta (weight)")
+        self._popular = [
+            row[0] for row in self._db.execute("SELECT id FROM meta ORDER BY weight DESC LIMIT 100")
+        ]
+
+    def suggest(self, query: str, k: int) -> list[str]:
+        words = normalize(query).split()
+        if not words:
+            return self._popular[:k]
+        match = " AND ".join(f'"{word}"*' for word in words)
+        rows = self._db.execute(
+            "SELECT meta.id FROM titles JOIN meta ON meta.rowid = titles.rowid "
+            "WHERE titles MATCH ? ORDER BY meta.weight DESC LIMIT ?",
+            (match, k),
+        )
+        return [row[0] for row in rows]
+
+
+class Tantivy:
+    """tantivy (the Rust search library's Python bindings) used the way Typesense and
+    Meilisearch behave: every typed word must match, within 1 typo from 4 letters and 2 from 8
+    (none below), the last word as a fuzzy prefix; BM25 weighted by log2(2 + votes)."""
+
+    name = "tantivy"
+
+    def __init__(self, records: Sequence[Record]) -> None:
+        tantivy = _optional("tantivy", "tantivy", self.name)
+        builder = tantivy.SchemaBuilder()
+        builder.add_text_field("text", stored=False)
+        builder.add_text_field("year", stored=False)
+        builder.add_unsigned_field("id", stored=True, fast=False)
+        builder.add_float_field("votes", stored=False, fast=True)
+        self._schema = builder.build()
+        self._tantivy = tantivy
+        self._index = tantivy.Index(self._schema)  # in memory
+        writer = self._index.writer(heap_size=64_000_000, num_threads=1)
+        for position, record in enumerate(records):
+            writer.add_document(
+                tantivy.Document(
+                    text=normalize(record.text),
+                    year=_year(record),
+                    id=position,
+                    votes=float(record.weight),
+                )
+            )
+        writer.commit()
+        writer.wait_merging_threads()
+        self._index.reload()
+        self._searcher = self._index.searcher()
+        self._ids = [record.id for record in records]
+        self._popular = [record.id for record in _by_weight(records)[:100]]
+
+    @staticmethod
+    def typos(word: str) -> int:
+        return 0 if len(word) < 4 else 1 if len(word) < 8 else 2
+
+    def suggest(self, query: str, k: int) -> list[str]:
+        words = normalize(query).split()
+        if not words:
+            return self._popular[:k]
+        last_is_prefix = not query.endswith(" ")
+        tantivy = self._tantivy
+        clauses = []
+        for position, word in enumerate(words):
+            prefix = last_is_prefix and position == len(words) - 1
+            term = tantivy.Query.fuzzy_term_query(
+                self._schema, "text", word, distance=self.typos(word), prefix=prefix
+            )
+            if word.isdigit():  # a number may be the year instead
+                year = tantivy.Query.term_query(self._schema, "year", word)
+                term = tantivy.Query.boolean_query(
+                    [(tantivy.Occur.Should, term), (tantivy.Occur.Should, year)]
+                )
+            clauses.append((tantivy.Occur.Must, term))
+        found = self._searcher.search(
+            tantivy.Query.boolean_query(clauses), k, count=False, weight_by_field="votes"
+        )
+        return [self._ids[self._searcher.doc(address)["id"][0]] for _, address in found.hits]
+
+
 PEERS: dict[str, Callable[[Sequence[Record]], System]] = {
     ExactPrefix.name: ExactPrefix,
     RapidFuzzWRatio.name: RapidFuzzWRatio,
     FastAutocomplete.name: FastAutocomplete,
     SymSpellPrefix.name: SymSpellPrefix,
+    SqliteFts5.name: SqliteFts5,
+    Tantivy.name: Tantivy,
 }
 """Peer name -> constructor over a catalog's records, in report order."""
 
-CORRECTING_PEERS = frozenset({RapidFuzzWRatio.name, FastAutocomplete.name, SymSpellPrefix.name})
+CORRECTING_PEERS = frozenset(
+    {RapidFuzzWRatio.name, FastAutocomplete.name, SymSpellPrefix.name, Tantivy.name}
+)
 """The peers that tolerate typos (the ones ours must be faster than)."""
 
 

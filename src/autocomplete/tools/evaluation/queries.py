@@ -47,6 +47,17 @@ already further. Then, by category:
     The first letters of the words of the main title (the part before a ":" or " - " subtitle),
     for main titles of 3-6 words; a leading article is left out half of the time when at least
     three letters remain ("tbl", "bl" is never asked; "lotr" for "The Lord of the Rings").
+``skipped_words``
+    The words people remember: each stop word of the title left out with chance 0.6, each other
+    word with chance 0.3, the order kept; the first 2-4 remaining words typed, the last one cut
+    to at least 40% of it ("harry potter chamber", "lord rings two to"). Never a stretch of the
+    title from a word start (that is ``clean``, ``no_article`` or ``word_start``).
+``out_of_order``
+    Two to four of the title's words other than stop words, in an order the title does not
+    have, the last one cut ("lebowski big").
+``title_year``
+    A title sharing its typed form with a title of another year (a remake), typed whole and
+    followed by its year ("psycho 1998", "king kong 1976").
 ``diacritics``
     Only for catalogs with non-ASCII titles (the bundled IMDb catalog is plain ASCII, so this
     runs on the fixture catalog): every prefix of at least three characters of the title folded
@@ -98,8 +109,11 @@ PHONETIC = "phonetic"
 WORD_START = "word_start"
 INITIALS = "initials"
 DIACRITICS = "diacritics"
+SKIPPED_WORDS = "skipped_words"
+OUT_OF_ORDER = "out_of_order"
+TITLE_YEAR = "title_year"
 
-CATEGORIES: tuple[str, ...] = (
+PREFIX_CATEGORIES: tuple[str, ...] = (
     CLEAN,
     NO_ARTICLE,
     ONE_SLIP,
@@ -108,6 +122,12 @@ CATEGORIES: tuple[str, ...] = (
     WORD_START,
     INITIALS,
 )
+"""The categories typed as one stretch of a title (the first seven)."""
+
+MULTIWORD_CATEGORIES: tuple[str, ...] = (SKIPPED_WORDS, OUT_OF_ORDER, TITLE_YEAR)
+"""The categories typed as the words people remember (issue 15)."""
+
+CATEGORIES: tuple[str, ...] = (*PREFIX_CATEGORIES, *MULTIWORD_CATEGORIES)
 """The categories generated over any catalog, in report order."""
 
 ALL_CATEGORIES: tuple[str, ...] = (*CATEGORIES, DIACRITICS)
@@ -132,6 +152,18 @@ MIN_TWO_SLIP_CHARS = 8
 
 MIN_TITLE_CHARS = 3
 """Titles whose typed form is shorter than this are never targets."""
+
+STOP_SKIP_CHANCE = 0.6
+"""``skipped_words``: chance that a stop word of the title is left out..."""
+
+CONTENT_SKIP_CHANCE = 0.3
+"""...and that any other word is."""
+
+MIN_REMEMBERED_WORDS = 2
+"""Words typed in the multi-word categories, at least."""
+
+MAX_REMEMBERED_WORDS = 4
+"""Words typed in the multi-word categories, at most."""
 
 ENGLISH_ARTICLES = frozenset({"the", "a", "an"})
 
@@ -513,18 +545,95 @@ def _make_initials(record: Record, typed: str, rng: random.Random) -> _Made:
     return query, query, "initials"
 
 
+def _cut_word(word: str, rng: random.Random) -> str:
+    """The word being typed, cut like a prefix: at least ``MIN_SHARE`` of it, 2+ letters."""
+    if len(word) <= 2:
+        return word
+    return word[: rng.randint(max(2, math.ceil(len(word) * MIN_SHARE)), len(word))]
+
+
+def _is_stretch(query: str, typed: str) -> bool:
+    """Whether ``query`` is a prefix of the title from one of its word starts (the prefix
+    categories' business, not a multi-word query)."""
+    words = typed.split()
+    return any(" ".join(words[start:]).startswith(query) for start in range(len(words)))
+
+
+def _make_skipped_words(record: Record, typed: str, rng: random.Random) -> _Made:
+    """Some title words left out (stop words more often), the order kept, the last word typed
+    being cut: "harry potter chamber", "lord rings two to"."""
+    words = typed.split()
+    if len(words) < 3:
+        return None
+    for _ in range(8):
+        kept = [
+            word
+            for word in words
+            if rng.random() >= (STOP_SKIP_CHANCE if word in STOP_WORDS else CONTENT_SKIP_CHANCE)
+        ]
+        if len(kept) < MIN_REMEMBERED_WORDS:
+            continue
+        kept = kept[: rng.randint(MIN_REMEMBERED_WORDS, min(len(kept), MAX_REMEMBERED_WORDS))]
+        query = " ".join([*kept[:-1], _cut_word(kept[-1], rng)])
+        if not _is_stretch(query, typed):
+            return query, " ".join(kept), "skipped"
+    return None
+
+
+def _make_out_of_order(record: Record, typed: str, rng: random.Random) -> _Made:
+    """Two to four of the title's words (not stop words) in another order, the last one cut:
+    "lebowski big", "towers two lord"."""
+    words = typed.split()
+    content = [word for word in words if word not in STOP_WORDS and len(word) >= 2]
+    if len(content) < 2 or len(set(content)) < 2:
+        return None
+    count = rng.randint(MIN_REMEMBERED_WORDS, min(len(content), MAX_REMEMBERED_WORDS))
+    chosen = rng.sample(content, count)
+    order = [word for word in content if word in chosen]
+    for _ in range(8):
+        if chosen != order:
+            break
+        rng.shuffle(chosen)
+    if chosen == order:
+        return None
+    query = " ".join([*chosen[:-1], _cut_word(chosen[-1], rng)])
+    if _is_stretch(query, typed):
+        return None
+    return query, " ".join(chosen), "reordered"
+
+
+class _YearMaker:
+    """``title_year``: a title that shares its typed form with another of a different year
+    (remakes, "psycho"), typed whole and followed by its year: "psycho 1998"."""
+
+    def __init__(self, records: Sequence[Record]) -> None:
+        years: dict[str, set[object]] = defaultdict(set)
+        for record in records:
+            years[typed_form(record.text)].add(record.metadata.get("year"))
+        self._years = years
+
+    def __call__(self, record: Record, typed: str, rng: random.Random) -> _Made:
+        year = record.metadata.get("year")
+        if not isinstance(year, int) or len(self._years[typed]) < 2:
+            return None
+        return f"{typed} {year}", typed, "year"
+
+
 _Maker = Callable[[Record, str, random.Random], _Made]
 
-_MAKERS: dict[str, Callable[[], _Maker]] = {
-    CLEAN: lambda: _make_clean,
-    NO_ARTICLE: lambda: _make_no_article,
-    ONE_SLIP: lambda: _make_one_slip,
-    TWO_SLIPS: lambda: _make_two_slips,
-    PHONETIC: _PhoneticMaker,
-    WORD_START: lambda: _make_word_start,
-    INITIALS: lambda: _make_initials,
+_MAKERS: dict[str, Callable[[Sequence[Record]], _Maker]] = {
+    CLEAN: lambda records: _make_clean,
+    NO_ARTICLE: lambda records: _make_no_article,
+    ONE_SLIP: lambda records: _make_one_slip,
+    TWO_SLIPS: lambda records: _make_two_slips,
+    PHONETIC: lambda records: _PhoneticMaker(),
+    WORD_START: lambda records: _make_word_start,
+    INITIALS: lambda records: _make_initials,
+    SKIPPED_WORDS: lambda records: _make_skipped_words,
+    OUT_OF_ORDER: lambda records: _make_out_of_order,
+    TITLE_YEAR: _YearMaker,
 }
-"""A fresh query maker per category and run."""
+"""A fresh query maker per category and run, over the catalog's records."""
 
 
 # Sampling -----------------------------------------------------------------------------------------
@@ -583,7 +692,7 @@ def generate_queries(
         if category == DIACRITICS:
             queries.extend(diacritic_queries(records, limit=per_category, seed=seed))
             continue
-        make = _MAKERS[category]()
+        make = _MAKERS[category](records)
         rng = np.random.default_rng(_category_seed(seed, category))
         chooser = random.Random(int(rng.integers(2**63)))
         made = 0

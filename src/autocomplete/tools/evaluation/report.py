@@ -93,6 +93,18 @@ def targets(table: Table) -> list[Target]:
                     value >= goal,
                 )
             )
+    # Issue 15: the words people remember.
+    for category, goal, at_one in (
+        ("skipped_words", 0.95, False),
+        ("out_of_order", 0.90, False),
+        ("title_year", 0.95, True),
+    ):
+        if category in ours:
+            value = ours[category].success_at_1 if at_one else ours[category].success_at_5
+            metric = "success@1" if at_one else "success@5"
+            found.append(
+                Target(f"ours {metric} on {category} >= {goal}", _fmt(value), value >= goal)
+            )
     mine = ours[OVERALL]
     for system, by_category in table.items():
         if system == OURS:

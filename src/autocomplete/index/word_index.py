@@ -1,0 +1,365 @@
+"""The word index: which titles hold which words, for queries made of the words people remember.
+
+Layout
+------
+Titles are renumbered by *rank*, most popular first (rank 0 has the highest prior). Then:
+
+* ``vocabulary``: every distinct word of the normalized titles, UTF-8, sorted bytewise, as one
+  fixed-width byte array; a word's *id* is its position. All words starting with a prefix form
+  one contiguous id range, found by two binary searches that run in NumPy's C code.
+* ``postings``: for each word id, the ranks of the titles holding it, ascending; the lists lie
+  end to end in word-id order, so the titles of a whole prefix range are one slice
+  ``postings[posting_first[lo]:posting_first[hi]]`` (sorted within each word, not across).
+* ``forward``: for each rank, the ids of its title's words in title order (the *forward index*
+  of Gog, Pibiri and Venturini, SIGIR 2020), to check a title against a word range in O(words)
+  and to align the query with it.
+* ``rank_title``, ``rank_prior``, ``rank_year``: the title, prior and year at each rank;
+  ``title_rank`` the rank of each title.
+
+Because ranks follow the prior, walking a posting list in order visits titles best prior first:
+a conjunctive top-k can stop as soon as the next title's prior, less the least cost any
+reading can carry, cannot beat the k-th best score found (``WordIndex.matching`` hands out the
+bound with every block; the caller, which knows the costs, decides when to stop).
+
+Conjunctive retrieval
+---------------------
+A query is a list of ``Term`` (one per typed word): each is a few alternative word-id ranges
+(the word as typed, its spelling corrections; the last word's are prefix ranges) and perhaps a
+year. The term with the fewest postings *drives* (a prefix range, which must be merged first, counts
+double, and beyond ``MAX_MERGED`` postings drives only when nothing else can): its titles are
+read in rank order, in blocks, and every other term is checked in one vectorized pass over the
+block's forward lists. Very
+common words ("the", "of") therefore never drive when any other word is rarer, and when they
+must, the block walk stops early on popular titles; ``MAX_SCANNED`` bounds the walk whatever
+the query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+MAX_TITLE_WORDS = 32
+"""Words of a title indexed; later words of very long titles are not reachable by word."""
+
+MAX_WORD_BYTES = 40
+"""Words are stored (and looked up) cut to this many UTF-8 bytes."""
+
+FIRST_BLOCK = 256
+"""Ranks of the driving list checked in the first block; each later block is twice as big."""
+
+MAX_MERGED = 8_192
+"""Postings of a prefix range (or of a word's spelling readings) merged up front to drive the
+walk; a larger merge drives only when no single word's list can."""
+
+MAX_SCANNED = 65_536
+"""Most ranks of the driving list checked per query: any query costs bounded work."""
+
+NO_YEAR = 0
+"""``rank_year`` of a title without a year."""
+
+YEAR_FIELD = "year"
+"""Metadata field whose value a four-digit typed number may name ("psycho 1998")."""
+
+WORD_INDEX_DIRECTORY = "words"
+"""Subdirectory of a saved ``CatalogIndex`` that holds the word index."""
+
+_ARRAYS = (
+    "vocabulary",
+    "posting_first",
+    "postings",
+    "forward_first",
+    "forward",
+    "rank_title",
+    "title_rank",
+    "rank_prior",
+    "rank_year",
+)
+
+IntArray = npt.NDArray[np.int32]
+
+
+class HasMetadata(Protocol):
+    """A catalog record, as far as the year column needs it."""
+
+    @property
+    def metadata(self) -> Mapping[str, object]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WordRange:
+    """Word ids ``[lo, hi)`` standing for one reading of a typed word, at a channel cost."""
+
+    lo: int
+    hi: int
+    cost: float
+    text: str  # the word (or prefix) this range reads the typed word as
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One typed word: a title matches it through any of ``ranges`` or by its ``year``."""
+
+    typed: str
+    ranges: tuple[WordRange, ...]
+    year: int | None = None
+    is_prefix: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MatchBlock:
+    """Ranks (ascending) that satisfy every term, and a bound on the prior of any later one."""
+
+    ranks: IntArray
+    next_prior: float  # prior of the first rank not yet examined; -inf when none is left
+
+
+@dataclass(frozen=True)
+class WordIndex:
+    """The built, read-only word index (see the module docstring)."""
+
+    vocabulary: npt.NDArray[np.bytes_]
+    posting_first: npt.NDArray[np.int64]
+    postings: IntArray
+    forward_first: npt.NDArray[np.int64]
+    forward: IntArray
+    rank_title: IntArray
+    title_rank: IntArray
+    rank_prior: npt.NDArray[np.float32]
+    rank_year: IntArray
+
+    @property
+    def word_count(self) -> int:
+        return len(self.vocabulary)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the arrays (what the structure costs in memory or on disk)."""
+        return sum(int(getattr(self, name).nbytes) for name in _ARRAYS)
+
+    # Lookups ------------------------------------------------------------------------------------
+
+    def word_id(self, word: str) -> int | None:
+        """The id of ``word``, or None when no title holds it."""
+        found = self.ranges([word], prefix=False)[0]
+        return None if found is None else found[0]
+
+    def prefix_range(self, prefix: str) -> tuple[int, int] | None:
+        """Word ids ``[lo, hi)`` of the words starting with ``prefix``, or None."""
+        return self.ranges([prefix], prefix=True)[0]
+
+    def ranges(self, texts: Sequence[str], *, prefix: bool) -> list[tuple[int, int] | None]:
+        """``prefix_range`` (or the one-word range of ``word_id``) of many texts, with two
+        binary searches in all: one NumPy call instead of one per text."""
+        if not texts:
+            return []
+        keys = [_key(text) for text in texts]
+        width = self.vocabulary.itemsize
+        # Needles of the vocabulary's own dtype: another width would make NumPy convert the
+        # whole vocabulary on every call.
+        ends = [key + b"\xff" if len(key) < width else key for key in keys]
+        needles = np.array(keys + ends, dtype=self.vocabulary.dtype)
+        found = np.searchsorted(self.vocabulary, needles).tolist()
+        count = len(keys)
+        vocabulary = self.vocabulary
+        results: list[tuple[int, int] | None] = []
+        for position, key in enumerate(keys):
+            lo, hi = found[position], found[count + position]
+            if not prefix or len(key) >= width:
+                exact = lo < len(vocabulary) and vocabulary[lo] == key
+                results.append((lo, lo + 1) if exact else None)
+            else:
+                results.append((lo, hi) if hi > lo else None)
+        return results
+
+    def word(self, word_id: int) -> str:
+        return bytes(self.vocabulary[word_id]).decode("utf-8", errors="ignore")
+
+    def postings_size(self, lo: int, hi: int) -> int:
+        """Postings of the words ``[lo, hi)`` together (a title may count more than once)."""
+        return int(self.posting_first[hi] - self.posting_first[lo])
+
+    def title_words(self, rank: int) -> list[int]:
+        """Word ids of the title at ``rank``, in title order."""
+        start, end = self.forward_first[rank : rank + 2].tolist()
+        words: list[int] = self.forward[start:end].tolist()
+        return words
+
+    # Conjunctive retrieval ------------------------------------------------------------------------
+
+    def matching(self, terms: Sequence[Term]) -> Iterator[MatchBlock]:
+        """Blocks of ranks, best prior first, whose titles satisfy every term.
+
+        A title satisfies a term when one of its words lies in one of the term's ranges, or its
+        year equals the term's year. Distinctness (each typed word its own title word) is left
+        to the caller's alignment, which needs the positions anyway.
+        """
+        driver = self._driver(terms)
+        if driver is None:
+            return
+        ranks = self._ranks_of(terms[driver])
+        others = [term for position, term in enumerate(terms) if position != driver]
+        if any(_same(term, terms[driver]) for term in others):
+            others = list(terms)  # the driver's word is typed again: count it too
+        total = min(len(ranks), MAX_SCANNED)
+        start, size = 0, FIRST_BLOCK
+        while start < total:
+            end = min(start + size, total)
+            block = np.asarray(ranks[start:end], dtype=np.int32)
+            if others:
+                block = block[self._satisfies(block, others)]
+            next_prior = float(self.rank_prior[ranks[end]]) if end < total else -np.inf
+            yield MatchBlock(block, next_prior)
+            start, size = end, size * 2
+
+    def _driver(self, terms: Sequence[Term]) -> int | None:
+        """The term with the fewest postings; None when some term can match nothing.
+
+        A term that may be a year drives only when every term may be one: its titles of that
+        year are not in its postings, so they must be found by scanning the year column.
+        """
+        best: int | None = None
+        best_key = (True, 0)
+        for position, term in enumerate(terms):
+            if not term.ranges and term.year is None:
+                return None
+            # A range of several words must be merged and sorted before the first block, while
+            # one word's list is read lazily (the walk usually stops early): count a merge
+            # double, and a large one as a last resort.
+            size = sum(self.postings_size(item.lo, item.hi) for item in term.ranges)
+            if len(term.ranges) > 1 or any(item.hi - item.lo > 1 for item in term.ranges):
+                size *= 2 if size <= MAX_MERGED else MAX_SCANNED
+            key = (term.year is not None, size)
+            if best is None or key < best_key:
+                best, best_key = position, key
+        return best
+
+    def _ranks_of(self, term: Term) -> npt.NDArray[np.int32]:
+        """The ranks holding any of the term's words (or its year), ascending and distinct."""
+        first = self.posting_first
+        slices = [self.postings[first[item.lo] : first[item.hi]] for item in term.ranges]
+        if term.year is not None:
+            slices.append(np.flatnonzero(self.rank_year == term.year).astype(np.int32))
+        elif len(slices) == 1 and term.ranges[0].hi - term.ranges[0].lo == 1:
+            return slices[0]  # one word's list is already sorted and distinct
+        return np.unique(np.concatenate(slices))
+
+    def _satisfies(self, block: IntArray, terms: Sequence[Term]) -> npt.NDArray[np.bool_]:
+        """Which ranks of ``block`` satisfy every term in ``terms`` (one pass per term)."""
+        starts = self.forward_first[block]
+        lengths = (self.forward_first[block + 1] - starts).astype(np.int64)
+        segment_starts = np.cumsum(lengths) - lengths
+        # Positions of every forward entry of the block, laid end to end.
+        flat = np.repeat(starts - segment_starts, lengths) + np.arange(int(lengths.sum()))
+        words = self.forward[flat]
+        keep = np.ones(len(block), dtype=np.bool_)
+        # A word typed twice ("the of of") needs two title words: count, rather than test,
+        # the hits of terms that are the same.
+        repeats: dict[tuple[tuple[int, int], ...], int] = {}
+        for term in terms:
+            key = tuple((item.lo, item.hi) for item in term.ranges)
+            repeats[key] = repeats.get(key, 0) + 1
+        for term in terms:
+            key = tuple((item.lo, item.hi) for item in term.ranges)
+            needed = repeats.pop(key, 0)
+            if not needed:
+                continue  # a repeat, counted with its first occurrence
+            hit = np.zeros(len(words), dtype=np.int32)
+            for item in term.ranges:
+                if item.hi - item.lo == 1:
+                    hit |= words == item.lo
+                else:
+                    hit |= (words >= item.lo) & (words < item.hi)
+            counted = np.zeros(len(block), dtype=np.int32)
+            if len(words):
+                # reduceat reads one element for an empty segment: titles without words
+                # (reached only through a year) are set back to no hit.
+                counted = np.add.reduceat(hit, np.minimum(segment_starts, len(words) - 1))
+                counted[lengths == 0] = 0
+            if term.year is not None:
+                counted += self.rank_year[block] == term.year
+            keep &= counted >= needed
+        return keep
+
+    # Saving and loading ---------------------------------------------------------------------------
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        for name in _ARRAYS:
+            np.save(directory / f"{name}.npy", getattr(self, name))
+
+    @classmethod
+    def load(cls, directory: Path) -> WordIndex:
+        """Memory-map a word index written by ``save``."""
+        arrays: dict[str, Any] = {}
+        for name in _ARRAYS:
+            mapped = np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+            arrays[name] = mapped.view(np.ndarray)
+        return cls(**arrays)
+
+
+def _same(left: Term, right: Term) -> bool:
+    return [(item.lo, item.hi) for item in left.ranges] == [
+        (item.lo, item.hi) for item in right.ranges
+    ]
+
+
+def _key(word: str) -> bytes:
+    return word.encode("utf-8")[:MAX_WORD_BYTES]
+
+
+def build_word_index(
+    normalized_titles: Sequence[str],
+    priors: npt.NDArray[np.float32],
+    years: Sequence[int | None],
+) -> WordIndex:
+    """Build the word index over the normalized titles (``priors`` and ``years`` per title)."""
+    count = len(normalized_titles)
+    rank_title = np.argsort(-np.asarray(priors, dtype=np.float64), kind="stable").astype(np.int32)
+    title_words = [normalized_titles[title].split()[:MAX_TITLE_WORDS] for title in rank_title]
+    keys = sorted({_key(word) for words in title_words for word in words})
+    width = max((len(key) for key in keys), default=1)
+    vocabulary = np.array(keys, dtype=f"S{width}")
+    word_of = {key: position for position, key in enumerate(keys)}
+    forward_lengths = np.fromiter((len(words) for words in title_words), np.int64, count=count)
+    forward_first = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(forward_lengths, out=forward_first[1:])
+    forward = np.fromiter(
+        (word_of[_key(word)] for words in title_words for word in words),
+        dtype=np.int32,
+        count=int(forward_first[-1]),
+    )
+    # Postings: (word, rank) pairs, sorted by word then rank, without repeats.
+    pair_rank = np.repeat(np.arange(count, dtype=np.int64), forward_lengths)
+    pairs = np.unique(forward.astype(np.int64) * max(count, 1) + pair_rank)
+    pair_word = pairs // max(count, 1)
+    postings = (pairs % max(count, 1)).astype(np.int32)
+    posting_first = np.searchsorted(pair_word, np.arange(len(keys) + 1)).astype(np.int64)
+    year_by_title = np.array([year if year else NO_YEAR for year in years], dtype=np.int32)
+    return WordIndex(
+        vocabulary=vocabulary,
+        posting_first=posting_first,
+        postings=postings,
+        forward_first=forward_first,
+        forward=forward,
+        rank_title=rank_title,
+        title_rank=np.argsort(rank_title, kind="stable").astype(np.int32),
+        rank_prior=np.asarray(priors, dtype=np.float32)[rank_title],
+        rank_year=year_by_title[rank_title] if count else year_by_title,
+    )
+
+
+def year_values(records: Sequence[HasMetadata], field: str = YEAR_FIELD) -> list[int | None]:
+    """Each record's ``field`` as a year: an int (or a string of digits), else None."""
+    found: list[int | None] = []
+    for record in records:
+        value = record.metadata.get(field)
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        found.append(value if isinstance(value, int) and not isinstance(value, bool) else None)
+    return found

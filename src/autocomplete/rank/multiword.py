@@ -1,0 +1,513 @@
+"""Multi-word queries: a title found by the words people remember, in any order.
+
+"harry potter chamber", "lord rings two towers", "lebowski big", "psycho 1998": every typed word
+stands for a distinct word of the title (a finished word as a whole word, possibly misspelled;
+the word being typed as a prefix; a four-digit number may instead be the title's year). Title
+words may be left out and the typed words may come in another order: both are edits of the
+query in the same noisy channel as the speller's slips, priced in nats by ``WordCosts``::
+
+    cost = spelling                              the speller's channel cost of each word read
+         + entry                                 once, when the reading is not a plain prefix
+         + sum over skipped title words of       every title word before the last one matched
+             stop_skip or content_skip           that no typed word stands for
+         + inversion * (pairs typed out of order)
+
+    score = log P(title) - cost
+
+A reading that is a stretch of the title from one of its word starts (the typed words in a
+row, in order, no year) is what the prefix index already finds, at its own price for a later
+word start; this module leaves such titles to the index and returns only the others.
+The costs are fitted on queries from the evaluation's generator (see ``FITTED_COSTS``).
+
+Retrieval is ``WordIndex.matching`` (conjunctive, best prior first); here the query is read into
+terms, each candidate title aligned with the typed words at least cost, and the walk stopped as
+soon as no later title, even at the least cost any reading can have, can enter the top k.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from autocomplete.index.build import MAX_WORD_STARTS
+from autocomplete.index.word_index import MAX_TITLE_WORDS, Term, WordIndex, WordRange
+from autocomplete.spell.candidates import COST, SPAN, TEXT, CorrectionPlan
+
+MAX_TERMS = 8
+"""Typed words read as separate title words; longer queries are left to the prefix index."""
+
+READINGS_PER_WORD = 4
+"""Spelling readings of a typed word tried against the titles (the cheapest first)."""
+
+MAX_ALIGNED_TITLES = 2_048
+"""Titles aligned per query at most (each costs a few microseconds in Python): with the
+block walk's own limit, any query costs bounded work."""
+
+MIN_PRICED_BLOCK = 48
+"""Titles of a block from which pricing them in NumPy beats aligning them one by one (its
+fixed cost is a few dozen NumPy calls)."""
+
+MAX_ALIGNMENTS = 256
+"""Assignments of typed words to title positions priced per title (repeated words multiply)."""
+
+MIN_YEAR = 1850
+"""Smallest four-digit number read as a year."""
+
+MAX_YEAR = 2100
+"""Largest four-digit number read as a year."""
+
+STOP_WORDS = frozenset(
+    {"the", "a", "an", "and", "of", "in", "on", "to", "for", "at", "by", "with", "from", "or",
+     "is", "it", "its", "de", "la", "le", "el", "les", "der", "die", "das", "part", "episode"}
+)  # fmt: skip
+"""Words whose omission says little: skipping one costs ``stop_skip`` instead of
+``content_skip`` ("part" and "episode" are the filler of series titles)."""
+
+
+class TitleSet(Protocol):
+    """Titles a query is restricted to (a ``where`` filter)."""
+
+    def __contains__(self, title: int, /) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WordCosts:
+    """The channel's prices (nats) for reading a query as scattered words of a title."""
+
+    entry: float
+    """Paid once by any reading that is not a plain prefix (skips, reorder or a year)."""
+    stop_skip: float
+    """Per title word from ``STOP_WORDS`` left out before the last word matched."""
+    content_skip: float
+    """Per other title word left out before the last word matched."""
+    inversion: float
+    """Per pair of typed words whose title words come in the other order."""
+
+    def __post_init__(self) -> None:
+        for name in ("entry", "stop_skip", "content_skip", "inversion"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"WordCosts.{name} must be >= 0, got {getattr(self, name)}")
+
+
+FITTED_COSTS = WordCosts(entry=2.0, stop_skip=0.5, content_skip=1.5, inversion=1.0)
+"""Fitted by ``autocomplete.tools.evaluation.fit_word_costs`` (see docs/architecture.md)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WordMatch:
+    """A title reached by the typed words, with how."""
+
+    title: int
+    score: float  # log P(title) - cost
+    cost: float  # total channel cost, spelling included
+    spelling: float  # the spelling part of ``cost``
+    skipped_stop: int  # stop words of the title left out
+    skipped_content: int  # other title words left out
+    inversions: int  # pairs of typed words out of order
+    year: bool  # a typed number matched the title's year
+    positions: tuple[int, ...]  # title word matched by each typed word (-1: the year)
+    readings: tuple[str, ...]  # what each typed word was read as
+
+
+@dataclass(frozen=True, slots=True)
+class _Alignment:
+    cost: float
+    spelling: float
+    skipped_stop: int
+    skipped_content: int
+    inversions: int
+    positions: tuple[int, ...]
+    readings: tuple[str, ...]
+
+
+def year_of(word: str) -> int | None:
+    """The year a typed word names, or None (only four digits in ``MIN_YEAR..MAX_YEAR``)."""
+    if len(word) == 4 and word.isdigit() and MIN_YEAR <= int(word) <= MAX_YEAR:
+        return int(word)
+    return None
+
+
+def read_terms(
+    typed: str, index: WordIndex, plan: Callable[[], CorrectionPlan] | None
+) -> tuple[Term, ...] | None:
+    """One ``Term`` per typed word, or None when the query is not a multi-word one.
+
+    With a speller ``plan`` (asked for only when some word matches nothing as typed) such a
+    word stands for its spelling corrections (the plan's own readings and costs); without one
+    (``correct=False``), only for itself.
+    """
+    words = typed.split()
+    if not 2 <= len(words) <= MAX_TERMS:
+        return None
+    last_is_prefix = not typed.endswith(" ")
+    last = len(words) - 1
+    looked_up = index.ranges(words[:last], prefix=False)
+    looked_up.extend(index.ranges(words[last:], prefix=last_is_prefix))
+    planned: CorrectionPlan | None = None
+    if plan is not None and None in looked_up:
+        planned = plan()
+    usable = (
+        planned is not None and planned.words == tuple(words) and len(planned.options) == len(words)
+    )
+    terms: list[Term] = []
+    for position, word in enumerate(words):
+        is_prefix = last_is_prefix and position == last
+        typed_range = looked_up[position]
+        ranges: list[WordRange] = []
+        if typed_range is not None:
+            ranges.append(WordRange(typed_range[0], typed_range[1], 0.0, word))
+        elif usable:
+            # Only a word that matches nothing as typed is read as a misspelling: a known
+            # word read as its neighbours too would mostly find titles nobody meant.
+            assert planned is not None
+            readings = [
+                (option[COST], option[TEXT])
+                for option in sorted(planned.options[position], key=lambda option: option[COST])
+                if option[SPAN] == 1 and " " not in option[TEXT] and option[TEXT] != word
+            ][:READINGS_PER_WORD]
+            found = index.ranges([text for _, text in readings], prefix=is_prefix)
+            for (cost, text), span in zip(readings, found, strict=True):
+                if span is not None:
+                    ranges.append(WordRange(span[0], span[1], cost, text))
+        terms.append(Term(word, tuple(ranges), year_of(word), is_prefix))
+    return tuple(terms)
+
+
+class WordReader:
+    """Conjunctive top-k over one ``WordIndex`` under one set of costs."""
+
+    def __init__(self, index: WordIndex, costs: WordCosts = FITTED_COSTS) -> None:
+        self.index = index
+        self.costs = costs
+        stop_ids = (index.word_id(word) for word in STOP_WORDS)
+        self._stop_ids = frozenset(word_id for word_id in stop_ids if word_id is not None)
+        self._stop_mask = np.zeros(index.word_count, dtype=np.int64)
+        self._stop_mask[list(self._stop_ids)] = 1
+
+    def top_k(
+        self,
+        terms: Sequence[Term],
+        k: int,
+        *,
+        allowed: TitleSet | None = None,
+        floor: float = float("-inf"),
+    ) -> list[WordMatch]:
+        """The ``k`` best titles the terms reach, best first (none reached as a stretch from a
+        word start: those are the prefix index's).
+
+        ``allowed`` keeps only those titles; ``floor`` is a score the caller already has ``k``
+        results above (a match must beat it). Blocks are read best prior first; the walk stops
+        when the next title's prior, less the least cost any reading can carry, cannot beat the
+        k-th best (or the floor).
+        """
+        index = self.index
+        least = sum(min((item.cost for item in term.ranges), default=0.0) for term in terms)
+        if not any(term.year is not None for term in terms):
+            least += self.costs.entry
+        # Words typed as themselves (one range each, no year) are priced for a whole block at
+        # once in NumPy; titles where a word occurs twice, and other queries, one by one.
+        vectorized = all(len(term.ranges) == 1 and term.year is None for term in terms)
+        best: list[tuple[float, int, WordMatch]] = []  # a min-heap of the k best
+        rank_title, rank_prior, rank_year = index.rank_title, index.rank_prior, index.rank_year
+        examined = 0
+        for block in index.matching(terms):
+            bar = max(floor, best[0][0]) if len(best) >= k else floor
+            ranks = block.ranks[: max(0, MAX_ALIGNED_TITLES - examined)]
+            # Ranks follow the prior and the bar only rises: past the first rank that cannot
+            # place, no later title can.
+            placing = int(np.count_nonzero(rank_prior[ranks] - least > bar))
+            last_block = placing < len(block.ranks)
+            ranks = ranks[:placing]
+            examined += len(ranks)
+            one_by_one: list[int] = ranks.tolist()
+            if vectorized and len(ranks) >= MIN_PRICED_BLOCK:
+                one_by_one = self._price_block(terms, ranks, bar, best, k, allowed)
+            for rank in one_by_one:
+                bar = max(floor, best[0][0]) if len(best) >= k else floor
+                prior = float(rank_prior[rank])
+                if prior - least <= bar:
+                    continue
+                title = int(rank_title[rank])
+                if allowed is not None and title not in allowed:
+                    continue
+                aligned = self._align(terms, index.title_words(rank), int(rank_year[rank]))
+                if aligned is None:
+                    continue
+                _offer(best, k, max(floor, bar), self._match(title, prior, aligned), rank)
+            bar = max(floor, best[0][0]) if len(best) >= k else floor
+            if last_block or block.next_prior - least <= bar or examined >= MAX_ALIGNED_TITLES:
+                break
+        return _best_first(best)
+
+    def _price_block(
+        self,
+        terms: Sequence[Term],
+        ranks: npt.NDArray[np.int32],
+        bar: float,
+        best: list[tuple[float, int, WordMatch]],
+        k: int,
+        allowed: TitleSet | None,
+    ) -> list[int]:
+        """Price every title of a block whose typed words each occur once in it, in NumPy, and
+        offer those that place; return the others' ranks (a word occurs twice: they need
+        the search over assignments)."""
+        index, costs = self.index, self.costs
+        starts = index.forward_first[ranks]
+        lengths = (index.forward_first[ranks + 1] - starts).astype(np.int64)
+        segment_starts = np.cumsum(lengths) - lengths
+        total = int(lengths.sum())
+        flat = np.repeat(starts - segment_starts, lengths) + np.arange(total)
+        words = index.forward[flat]
+        local = np.arange(total) - np.repeat(segment_starts, lengths)
+        safe_starts = np.minimum(segment_starts, max(total - 1, 0))
+        beyond = np.int64(MAX_TITLE_WORDS + 1)
+        positions = np.empty((len(terms), len(ranks)), dtype=np.int64)
+        single = lengths > 0
+        for row, term in enumerate(terms):
+            only = term.ranges[0]
+            hit = (words >= only.lo) & (words < only.hi)
+            single &= np.add.reduceat(hit.astype(np.int32), safe_starts) == 1
+            positions[row] = np.minimum.reduceat(np.where(hit, local, beyond), safe_starts)
+        for upper in range(len(terms)):
+            for lower in range(upper):
+                single &= positions[upper] != positions[lower]
+        inversions = np.zeros(len(ranks), dtype=np.int64)
+        for right in range(len(terms)):
+            for left in range(right):
+                inversions += positions[left] > positions[right]
+        last = positions.max(axis=0)
+        # Stop words up to the last matched word, from a running count over the block.
+        stops = np.cumsum(self._stop_mask[words], dtype=np.int64)
+        before_start = np.where(segment_starts > 0, stops[np.maximum(segment_starts - 1, 0)], 0)
+        at_last = stops[np.minimum(segment_starts + np.minimum(last, lengths - 1), total - 1)]
+        stop_upto = at_last - before_start
+        matched_stop = np.zeros(len(ranks), dtype=np.int64)
+        for row in range(len(terms)):
+            where = np.minimum(segment_starts + np.minimum(positions[row], lengths - 1), total - 1)
+            matched_stop += self._stop_mask[words[where]]
+        skipped = last + 1 - len(terms)
+        skipped_stop = stop_upto - matched_stop
+        skipped_content = skipped - skipped_stop
+        spelling = sum(term.ranges[0].cost for term in terms)
+        cost = (
+            spelling
+            + costs.entry
+            + skipped_stop * costs.stop_skip
+            + skipped_content * costs.content_skip
+            + inversions * costs.inversion
+        )
+        prior = index.rank_prior[ranks].astype(np.float64)
+        score = prior - cost
+        # The typed words as a run from a word start the prefix index holds: its to find.
+        plain = positions[0] <= MAX_WORD_STARTS
+        for row in range(1, len(terms)):
+            plain &= positions[row] == positions[0] + row
+        offered = np.flatnonzero(single & ~plain & (score > bar))
+        readings = tuple(term.ranges[0].text for term in terms)
+        for column in offered.tolist():
+            rank = int(ranks[column])
+            title = int(index.rank_title[rank])
+            if allowed is not None and title not in allowed:
+                continue
+            aligned = _Alignment(
+                float(cost[column]),
+                spelling,
+                int(skipped_stop[column]),
+                int(skipped_content[column]),
+                int(inversions[column]),
+                tuple(int(position) for position in positions[:, column]),
+                readings,
+            )
+            _offer(best, k, bar, self._match(title, float(prior[column]), aligned), rank)
+        leftover: list[int] = ranks[~single].tolist()
+        return leftover
+
+    def match_title(self, terms: Sequence[Term], title: int) -> WordMatch | None:
+        """How the terms reach one title (as ``top_k`` would have found it), or None."""
+        index = self.index
+        rank = int(index.title_rank[title])
+        aligned = self._align(terms, index.title_words(rank), int(index.rank_year[rank]))
+        if aligned is None:
+            return None
+        return self._match(title, float(index.rank_prior[rank]), aligned)
+
+    def _match(self, title: int, prior: float, aligned: _Alignment) -> WordMatch:
+        return WordMatch(
+            title,
+            prior - aligned.cost,
+            aligned.cost,
+            aligned.spelling,
+            aligned.skipped_stop,
+            aligned.skipped_content,
+            aligned.inversions,
+            -1 in aligned.positions,
+            aligned.positions,
+            aligned.readings,
+        )
+
+    def _align(self, terms: Sequence[Term], words: list[int], year: int) -> _Alignment | None:
+        """The cheapest assignment of typed words to distinct title words (or the year);
+        None when there is none, or when the typed words are a stretch of the title from a
+        word start (the prefix index reaches it)."""
+        options: list[list[tuple[int, float, str]]] = []
+        for term in terms:
+            found: list[tuple[int, float, str]]
+            if len(term.ranges) == 1:  # the common case: the word as typed
+                only = term.ranges[0]
+                lo, hi, cost, text = only.lo, only.hi, only.cost, only.text
+                found = [(at, cost, text) for at, word in enumerate(words) if lo <= word < hi]
+            else:
+                found = []
+                for position, word in enumerate(words):
+                    cheapest: tuple[float, str] | None = None
+                    for item in term.ranges:
+                        if item.lo <= word < item.hi and (
+                            cheapest is None or item.cost < cheapest[0]
+                        ):
+                            cheapest = (item.cost, item.text)
+                    if cheapest is not None:
+                        found.append((position, cheapest[0], cheapest[1]))
+            if term.year is not None and term.year == year:
+                found.append((-1, 0.0, term.typed))
+            if not found:
+                return None
+            options.append(found)
+        if all(len(found) == 1 for found in options):
+            choice = tuple(found[0] for found in options)
+            placed = [position for position, _, _ in choice if position >= 0]
+            if len(set(placed)) != len(placed) or _is_run(choice):
+                return None
+            return self._price(choice, placed, words)
+        total = 1
+        for found in options:
+            total *= len(found)
+        if total > MAX_ALIGNMENTS:
+            # Repeated words multiply the assignments: keep the cheapest and earliest few.
+            keep = max(2, int(MAX_ALIGNMENTS ** (1 / len(options))))
+            options = [sorted(found, key=lambda o: (o[1], o[0]))[:keep] for found in options]
+        best: _Alignment | None = None
+        for choice in itertools.product(*options):
+            if _is_run(choice):
+                return None  # the prefix index reaches this title through that word start
+            positions = tuple(position for position, _, _ in choice)
+            placed = [position for position in positions if position >= 0]
+            if len(set(placed)) != len(placed):
+                continue
+            aligned = self._price(choice, placed, words)
+            if aligned is not None and (best is None or aligned.cost < best.cost):
+                best = aligned
+        return best
+
+    def _price(
+        self, choice: tuple[tuple[int, float, str], ...], placed: list[int], words: list[int]
+    ) -> _Alignment | None:
+        costs = self.costs
+        spelling = sum(cost for _, cost, _ in choice)
+        inversions = sum(1 for left, right in itertools.combinations(placed, 2) if left > right)
+        covered = set(placed)
+        end = max(placed, default=-1)
+        skipped_stop = skipped_content = 0
+        for position in range(end + 1):
+            if position not in covered:
+                if words[position] in self._stop_ids:
+                    skipped_stop += 1
+                else:
+                    skipped_content += 1
+        uses_year = len(placed) < len(choice)
+        if not (skipped_stop or skipped_content or inversions or uses_year):
+            return None  # a plain prefix of the title: the prefix index's to find
+        cost = (
+            spelling
+            + costs.entry
+            + skipped_stop * costs.stop_skip
+            + skipped_content * costs.content_skip
+            + inversions * costs.inversion
+        )
+        if uses_year and not (skipped_stop or skipped_content or inversions):
+            cost -= costs.entry  # the title's words as typed, then its year: nothing edited
+        return _Alignment(
+            cost,
+            spelling,
+            skipped_stop,
+            skipped_content,
+            inversions,
+            tuple(position for position, _, _ in choice),
+            tuple(text for _, _, text in choice),
+        )
+
+
+def _is_run(choice: tuple[tuple[int, float, str], ...]) -> bool:
+    """Whether the typed words sit in a row, in order, from a word start the prefix index
+    holds (``index_build.MAX_WORD_STARTS``): a stretch of the title it reaches by its key."""
+    first = choice[0][0]
+    if first < 0 or first > MAX_WORD_STARTS:
+        return False
+    return all(position == first + offset for offset, (position, _, _) in enumerate(choice))
+
+
+def _offer(
+    best: list[tuple[float, int, WordMatch]], k: int, bar: float, match: WordMatch, rank: int
+) -> None:
+    """Keep ``match`` among the ``k`` best (a min-heap) if it beats ``bar`` and the k-th."""
+    if match.score <= bar:
+        return
+    item = (match.score, -rank, match)
+    if len(best) < k:
+        heapq.heappush(best, item)
+    elif item > best[0]:
+        heapq.heapreplace(best, item)
+
+
+def _best_first(heap: list[tuple[float, int, WordMatch]]) -> list[WordMatch]:
+    return [match for _, _, match in sorted(heap, reverse=True)]
+
+
+def highlight(
+    normalized_title: str, match: WordMatch, terms: Sequence[Term]
+) -> tuple[tuple[int, int], ...]:
+    """Spans over the normalized title of every title word a typed word matched: a whole word
+    for a finished word, the typed (or corrected) prefix's length for the word being typed."""
+    starts: list[int] = []
+    position = 0
+    words = normalized_title.split(" ")
+    for word in words:
+        starts.append(position)
+        position += len(word) + 1
+    spans: list[tuple[int, int]] = []
+    for term, placed, reading in zip(terms, match.positions, match.readings, strict=True):
+        if placed < 0 or placed >= len(words):
+            continue
+        length = len(words[placed])
+        if term.is_prefix:
+            length = min(length, len(reading))
+        spans.append((starts[placed], starts[placed] + length))
+    return tuple(sorted(spans))
+
+
+def corrected_reading(normalized_title: str, match: WordMatch, terms: Sequence[Term]) -> str | None:
+    """The query as read ("harry potter chamber" for "hary potter chamber"), or None when
+    every typed word occurs in the title as typed (the last one as a prefix): then nothing
+    was corrected, whatever readings were tried."""
+    words = normalized_title.split(" ")
+    pairs = zip(terms, match.positions, strict=True)
+    if all(placed < 0 or _occurs(term, words) for term, placed in pairs):
+        return None
+    read: list[str] = []
+    for term, placed, reading in zip(terms, match.positions, match.readings, strict=True):
+        if term.is_prefix and reading != term.typed and 0 <= placed < len(words):
+            read.append(words[placed])  # the word the user is on their way to
+        else:
+            read.append(reading)
+    return " ".join(read)
+
+
+def _occurs(term: Term, words: Sequence[str]) -> bool:
+    if term.is_prefix:
+        return any(word.startswith(term.typed) for word in words)
+    return term.typed in words

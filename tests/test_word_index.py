@@ -1,0 +1,144 @@
+"""The word index: layout, lookups, conjunctive retrieval against brute force, save/load."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autocomplete.index.word_index import (
+    MAX_SCANNED,
+    Term,
+    WordIndex,
+    WordRange,
+    build_word_index,
+)
+
+TITLES = [
+    "the big lebowski",
+    "the big short",
+    "big fish",
+    "the lord of the rings the two towers",
+    "psycho",
+    "psycho",
+    "night of the living dead",
+    "lebowski",
+]
+PRIORS = np.array([-5.0, -6.0, -7.0, -4.0, -5.5, -9.0, -8.0, -12.0], dtype=np.float32)
+YEARS: list[int | None] = [1998, 2015, 2003, 2002, 1960, 1998, 1968, None]
+
+
+@pytest.fixture(scope="module")
+def small() -> WordIndex:
+    return build_word_index(TITLES, PRIORS, YEARS)
+
+
+def _all(index: WordIndex, terms: list[Term]) -> list[int]:
+    return [rank for block in index.matching(terms) for rank in block.ranks.tolist()]
+
+
+def _term(index: WordIndex, word: str, *, prefix: bool = False, year: int | None = None) -> Term:
+    found = index.prefix_range(word) if prefix else index.word_id(word)
+    ranges: tuple[WordRange, ...] = ()
+    if isinstance(found, tuple):
+        ranges = (WordRange(found[0], found[1], 0.0, word),)
+    elif found is not None:
+        ranges = (WordRange(found, found + 1, 0.0, word),)
+    return Term(word, ranges, year, prefix)
+
+
+def test_ranks_follow_the_prior(small: WordIndex) -> None:
+    assert small.rank_title.tolist() == list(np.argsort(-PRIORS, kind="stable"))
+    assert list(small.rank_prior) == sorted(PRIORS.tolist(), reverse=True)
+    assert [small.title_rank[title] for title in small.rank_title] == list(range(len(TITLES)))
+
+
+def test_lookups(small: WordIndex) -> None:
+    big = small.word_id("big")
+    assert big is not None and small.word(big) == "big"
+    assert small.word_id("bi") is None
+    lo, hi = small.prefix_range("l") or (0, 0)
+    assert [small.word(word) for word in range(lo, hi)] == ["lebowski", "living", "lord"]
+    assert small.prefix_range("zzz") is None
+    # A posting list holds each title with the word once, best prior first.
+    the = small.word_id("the")
+    assert the is not None
+    ranks = small.postings[small.posting_first[the] : small.posting_first[the + 1]].tolist()
+    titles = [int(small.rank_title[rank]) for rank in ranks]
+    assert ranks == sorted(ranks) and sorted(titles) == [0, 1, 3, 6]
+
+
+def test_conjunction_of_words_and_a_prefix(small: WordIndex) -> None:
+    terms = [_term(small, "big"), _term(small, "l", prefix=True)]
+    assert [int(small.rank_title[rank]) for rank in _all(small, terms)] == [0]
+    terms = [_term(small, "lebowski"), _term(small, "big", prefix=True)]
+    assert {int(small.rank_title[rank]) for rank in _all(small, terms)} == {0}
+    # A word no title has: nothing, without scanning.
+    assert _all(small, [_term(small, "big"), _term(small, "qqq")]) == []
+
+
+def test_a_year_narrows_to_the_title_of_that_year(small: WordIndex) -> None:
+    terms = [_term(small, "psycho"), _term(small, "1998", prefix=True, year=1998)]
+    assert [int(small.rank_title[rank]) for rank in _all(small, terms)] == [5]
+
+
+def test_matching_agrees_with_brute_force_on_random_titles() -> None:
+    rng = random.Random(5)
+    vocabulary = [f"w{number}" for number in range(40)] + ["the", "of", "a"]
+    titles = [
+        " ".join(rng.choice(vocabulary) for _ in range(rng.randint(1, 7))) for _ in range(3000)
+    ]
+    priors = np.array([-rng.random() * 20 for _ in titles], dtype=np.float32)
+    index = build_word_index(titles, priors, [None] * len(titles))
+    for _ in range(60):
+        typed = rng.sample(vocabulary, rng.randint(1, 3))
+        cut = typed[-1][: rng.randint(1, len(typed[-1]))]
+        terms = [_term(index, word) for word in typed[:-1]] + [_term(index, cut, prefix=True)]
+        expected = [
+            rank
+            for rank, title in enumerate(int(t) for t in index.rank_title)
+            if all(word in titles[title].split() for word in typed[:-1])
+            and any(word.startswith(cut) for word in titles[title].split())
+        ]
+        assert _all(index, terms) == expected, (typed, cut)
+
+
+def test_blocks_carry_a_bound_on_later_priors(small: WordIndex) -> None:
+    blocks = list(small.matching([_term(small, "the"), _term(small, "b", prefix=True)]))
+    assert blocks[-1].next_prior == -np.inf
+    for block in blocks[:-1]:
+        assert all(small.rank_prior[rank] >= block.next_prior for rank in block.ranks)
+
+
+def test_common_words_scan_a_bounded_number_of_titles() -> None:
+    count = MAX_SCANNED * 2
+    titles = ["the of a"] * count
+    index = build_word_index(titles, np.zeros(count, dtype=np.float32), [None] * count)
+    terms = [_term(index, "the"), _term(index, "of"), _term(index, "a", prefix=True)]
+    assert len(_all(index, terms)) == MAX_SCANNED
+
+
+def test_save_and_load_round_trip(small: WordIndex, tmp_path: Path) -> None:
+    small.save(tmp_path / "words")
+    loaded = WordIndex.load(tmp_path / "words")
+    for name in ("vocabulary", "postings", "posting_first", "forward", "rank_title", "rank_year"):
+        assert np.array_equal(getattr(loaded, name), getattr(small, name)), name
+    assert isinstance(loaded.postings, np.ndarray) and not loaded.postings.flags.writeable
+    terms = [_term(loaded, "lebowski"), _term(loaded, "big", prefix=True)]
+    assert _all(loaded, terms) == _all(small, terms)
+
+
+def test_titles_without_words_are_safe_in_a_block() -> None:
+    titles = ["", "psycho", "", "psycho"]
+    index = build_word_index(
+        titles, np.array([-1.0, -2.0, -3.0, -4.0], dtype=np.float32), [1998, 1998, 1998, 1960]
+    )
+    year = Term("1998", (), 1998, False)
+    assert [int(index.rank_title[rank]) for rank in _all(index, [year])] == [0, 1, 2]
+    # Typed twice, the year needs two matches; no title has them (and a title without words
+    # is not counted as holding one).
+    assert _all(index, [year, year]) == []
+    word = _term(index, "psycho")
+    assert [int(index.rank_title[rank]) for rank in _all(index, [year, word])] == [1]
