@@ -57,7 +57,8 @@ __all__ = [
 
 TRANSLATION_MATCH_WEIGHT = math.log(0.8)
 """Match weight of a title reached through the translation channel, as for an alias (the
-per-word translation costs are its channel cost; see ``autocomplete.translation``)."""
+per-word translation costs, and what a partial reading adds, are its channel cost; see
+``spell.translation``)."""
 
 EXACT_BONUS = math.log(3.0)
 """Added when the query is the entire title, alias or title-without-article."""
