@@ -69,6 +69,10 @@ if TYPE_CHECKING:
 PRESENTED_MEMO_SIZE = 100_000
 """Memoized exact-prefix suggestions kept before the memo is emptied and refilled."""
 
+ANSWER_MEMO_SIZE = 50_000
+"""Plain requests (no filter, boost, context or click lift) whose whole answers are memoized
+before the memo is emptied and refilled."""
+
 CORRECTED_MEMO_SIZE = 50_000
 """Typed queries whose corrected retrievals are memoized before the memo is emptied."""
 
@@ -175,6 +179,7 @@ class Autocomplete:
         self._corrected: dict[tuple[object, ...], tuple[_Candidate, ...]] = {}
         self._anchored: dict[tuple[object, ...], tuple[_Candidate, ...]] = {}
         self._title_initials: tuple[str, ...] | None = None  # see _first_characters
+        self._answers: dict[tuple[str, int], tuple[Suggestion, ...]] = {}
         self._translations = LazyTranslations(self._index, data_directory() / LEXICON_FILE)
 
     @classmethod
@@ -328,6 +333,23 @@ class Autocomplete:
             return self._popular(request)
         if not correct:
             return self._present_ranked(self._literal(request), request)
+        # A plain request (no filter, boost, context or click lift) is a pure function of the
+        # immutable index and the typed text, so its whole answer is memoized: the word
+        # reading and the translation channel are not cheap, and keystrokes recur.
+        plain = where is None and boost is None and not request.adjusts
+        if plain:
+            answered = self._answers.get((normalized, k))
+            if answered is not None:
+                return list(answered)
+        results = self._suggest_corrected(request, normalized)
+        if plain:
+            if len(self._answers) >= ANSWER_MEMO_SIZE:
+                self._answers.clear()
+            self._answers[(normalized, k)] = tuple(results)
+        return results
+
+    def _suggest_corrected(self, request: _Request, normalized: str) -> list[Suggestion]:
+        """``suggest`` with correction on, from retrieval to the presented list."""
         found = self._retrieve(request)
         words = self._retrieve_words(request, found, correct=True)
         if words:
