@@ -64,6 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     networks = parse_networks(app.config["TRUSTED_PROXY_NETWORKS"], "TRUSTED_PROXY_NETWORKS")
     ratelimit.install(app)
     engine = open_engine(app.config)
+    engine.prepare()  # the first keystroke should not wait for what is built on first use
     app.extensions["autocomplete"] = engine
     bundled = app.config["CATALOG"] is None and app.config["ENGINE"] is None
     if app.config["SITE_NAME"] is None:

@@ -30,7 +30,9 @@ from autocomplete.rank.filters import (
     FilterCache,
     LruCache,
     TitleFilter,
+    boost_key,
     filtered_top_entries,
+    where_key,
 )
 from autocomplete.rank.multiword import (
     FITTED_COSTS,
@@ -70,8 +72,8 @@ PRESENTED_MEMO_SIZE = 100_000
 """Memoized exact-prefix suggestions kept before the memo is emptied and refilled."""
 
 ANSWER_MEMO_SIZE = 50_000
-"""Plain requests (no filter, boost, context or click lift) whose whole answers are memoized
-before the memo is emptied and refilled."""
+"""Requests without session context or click lifts whose whole answers are memoized before
+the memo is emptied and refilled."""
 
 CORRECTED_MEMO_SIZE = 50_000
 """Typed queries whose corrected retrievals are memoized before the memo is emptied."""
@@ -179,7 +181,7 @@ class Autocomplete:
         self._corrected: dict[tuple[object, ...], tuple[_Candidate, ...]] = {}
         self._anchored: dict[tuple[object, ...], tuple[_Candidate, ...]] = {}
         self._title_initials: tuple[str, ...] | None = None  # see _first_characters
-        self._answers: dict[tuple[str, int], tuple[Suggestion, ...]] = {}
+        self._answers: dict[tuple[object, ...], tuple[Suggestion, ...]] = {}
         self._translations = LazyTranslations(self._index, data_directory() / LEXICON_FILE)
 
     @classmethod
@@ -333,19 +335,21 @@ class Autocomplete:
             return self._popular(request)
         if not correct:
             return self._present_ranked(self._literal(request), request)
-        # A plain request (no filter, boost, context or click lift) is a pure function of the
-        # immutable index and the typed text, so its whole answer is memoized: the word
-        # reading and the translation channel are not cheap, and keystrokes recur.
-        plain = where is None and boost is None and not request.adjusts
+        # A request without session context or click lifts is a pure function of the
+        # immutable index, the typed text and its (canonical) filter and boost, so its whole
+        # answer is memoized: the word reading and the translation channel are not cheap, and
+        # keystrokes recur.
+        plain = not (request.related or request.context_rule or request.feedback)
         if plain:
-            answered = self._answers.get((normalized, k))
+            key = (normalized, k, where_key(where), boost_key(boost))
+            answered = self._answers.get(key)
             if answered is not None:
                 return list(answered)
         results = self._suggest_corrected(request, normalized)
         if plain:
             if len(self._answers) >= ANSWER_MEMO_SIZE:
                 self._answers.clear()
-            self._answers[(normalized, k)] = tuple(results)
+            self._answers[key] = tuple(results)
         return results
 
     def _suggest_corrected(self, request: _Request, normalized: str) -> list[Suggestion]:
@@ -437,6 +441,12 @@ class Autocomplete:
                 sorted({titles[title][:1] for title in range(len(titles))} - {"", " "})
             )
         return self._title_initials
+
+    def prepare(self) -> None:
+        """Build what is built on first use (the translation channel's index, under a second
+        for the bundled catalog) in a background thread now, so that a server's first
+        keystroke does not wait for it. Optional: without it the first query builds it."""
+        self._translations.warm_in_background()
 
     @property
     def metadata_columns(self) -> MetadataColumns:

@@ -428,9 +428,11 @@ class LazyTranslations:
     """A catalog index's ``TranslationIndex``, built once from its normalized titles and its
     ``language`` field (None without a lexicon).
 
-    The build (under a second for the bundled catalog) starts in a background thread as soon as
-    the engine is made, so a server's first keystroke rarely waits for it; ``get`` waits for it
-    when it has not finished, so answers never depend on timing.
+    The build (under a second for the bundled catalog) runs on first use, or earlier in a
+    background thread when ``warm_in_background`` is called (a server does, at start, so its
+    first keystroke rarely waits); ``get`` waits for a build under way, so answers never depend
+    on timing. Not at construction: a process that only loads an index, or loads many, should
+    not pay for it.
     """
 
     def __init__(self, index: CatalogIndex, lexicon_path: Path | None) -> None:
@@ -439,7 +441,11 @@ class LazyTranslations:
         self._lock = threading.Lock()
         self._built: TranslationIndex | None = None
         self._done = False
-        threading.Thread(target=self._warm, name="translation-index", daemon=True).start()
+
+    def warm_in_background(self) -> None:
+        """Start the build in a daemon thread (a no-op once built)."""
+        if not self._done:
+            threading.Thread(target=self._warm, name="translation-index", daemon=True).start()
 
     def _warm(self) -> None:
         try:
