@@ -43,7 +43,7 @@ def test_build_bundled(benchmark: Any) -> None:
     records = bundled_records()
     benchmark.group = "build"
     index = benchmark.pedantic(
-        build_index, args=(records,), kwargs={"source": "bundled"}, rounds=2, iterations=1
+        build_index, args=(records,), kwargs={"source": "bundled"}, rounds=1, iterations=1
     )
     _record_build(benchmark, index)
 
