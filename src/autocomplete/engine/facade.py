@@ -1104,12 +1104,12 @@ def _corresponding_words(normalized_title: str, reading: str) -> tuple[tuple[int
     Each typed word marks the first title word not yet marked that starts with it (a typed
     word's whole length, as in the prefix highlight), so highlighting stays honest.
     """
+    words = normalized_title.split(" ")
     starts: list[int] = []
     position = 0
-    for word in normalized_title.split(" "):
+    for word in words:
         starts.append(position)
         position += len(word) + 1
-    words = normalized_title.split(" ")
     used: set[int] = set()
     spans: list[tuple[int, int]] = []
     for typed in reading.split():
