@@ -23,6 +23,7 @@ LAYERS = (
     ("spell", {"autocomplete.spell"}),
     ("rank", {"autocomplete.rank"}),
     ("feedback", {"autocomplete.feedback"}),
+    ("live", {"autocomplete.live"}),
     ("engine", {"autocomplete.engine", "autocomplete"}),
     ("tools", {"autocomplete.tools"}),
     ("app", {"autocomplete.cli", "autocomplete.serve", "autocomplete.web"}),

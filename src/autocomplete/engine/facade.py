@@ -21,9 +21,10 @@ from autocomplete.catalog.columns import MetadataColumns
 from autocomplete.catalog.loader import LoadReport, load_catalog
 from autocomplete.engine.suggestion import Suggestion
 from autocomplete.index.build import Progress, build_index
-from autocomplete.index.bundled import bundled_index
+from autocomplete.index.bundled import bundled_index, bundled_records
 from autocomplete.index.catalog_index import INITIALS_MARK, CatalogIndex, TitleView, kind_name
 from autocomplete.limits import MAX_K, PRECOMPUTED_TOP
+from autocomplete.live import CatalogFields, LiveCatalog, UpdateOptions, UpdateStore
 from autocomplete.paths import data_directory
 from autocomplete.rank.filters import (
     BoostRule,
@@ -156,10 +157,15 @@ class Autocomplete:
         error_model: ChannelModel | None = None,
         feedback: str | FeedbackStore | FeedbackLayer | None = None,
         word_costs: WordCosts | None = FITTED_COSTS,
+        updates: str | UpdateStore | UpdateOptions | None = None,
     ) -> None:
         """``word_costs`` prices reading a query as scattered words of a title (skipped words,
         another order, a year: see ``multiword``); None turns that reading off, leaving only
-        prefixes of titles (as before issue 15; the evaluation's baseline)."""
+        prefixes of titles (as before issue 15; the evaluation's baseline).
+
+        ``updates`` turns on live catalog updates (``upsert``, ``delete``) logged in that
+        store: "memory://", "sqlite:///path.db", "redis://host:6379/0" (see
+        ``autocomplete.live`` and docs/live-updates.md)."""
         self._index = index if index is not None else bundled_index()
         errors: ChannelModel = error_model if error_model is not None else ErrorModel.load()
         self._speller = Speller(
@@ -183,6 +189,8 @@ class Autocomplete:
         self._title_initials: tuple[str, ...] | None = None  # see _first_characters
         self._answers: dict[tuple[object, ...], tuple[Suggestion, ...]] = {}
         self._translations = LazyTranslations(self._index, data_directory() / LEXICON_FILE)
+        # Live updates: the owner of the changes answers through plain engines of its own.
+        self._live = _live_catalog(updates, index is None, self._index, errors, self, word_costs)
 
     @classmethod
     def from_catalog(
@@ -196,9 +204,10 @@ class Autocomplete:
         on_error: Literal["raise", "skip"] = "raise",
         progress: Progress | None = None,
         feedback: str | FeedbackStore | FeedbackLayer | None = None,
+        updates: str | UpdateStore | None = None,
     ) -> Autocomplete:
-        """Load a catalog (file or records) and build its index (``feedback`` as for
-        ``Autocomplete``)."""
+        """Load a catalog (file or records) and build its index (``feedback`` and ``updates``
+        as for ``Autocomplete``; upserted records use this catalog's field names)."""
         records, report = load_catalog(
             source,
             text_field=text_field,
@@ -208,7 +217,14 @@ class Autocomplete:
             on_error=on_error,
         )
         label = str(source) if isinstance(source, (str, os.PathLike)) else None
-        engine = cls(build_index(records, source=label, progress=progress), feedback=feedback)
+        live = None
+        if updates is not None:
+            if id_field is None:
+                raise ValueError("live updates need an id_field: it is how a change finds a title")
+            fields = CatalogFields(text_field, weight_field, id_field, alias_field)
+            live = UpdateOptions(updates, fields=fields, base_records=lambda: records)
+        index = build_index(records, source=label, progress=progress)
+        engine = cls(index, feedback=feedback, updates=live)
         engine.load_report = report
         return engine
 
@@ -245,7 +261,31 @@ class Autocomplete:
         return self._index
 
     def __len__(self) -> int:
-        return self._index.title_count
+        return self._index.title_count if self._live is None else len(self._live)
+
+    # Live updates -----------------------------------------------------------------------------
+
+    @property
+    def live(self) -> LiveCatalog[Suggestion] | None:
+        """The live catalog (its log, status and compaction), or None when updates are off."""
+        return self._live
+
+    def upsert(self, records: Iterable[Mapping[str, object]]) -> int:
+        """Add titles or replace those with the same id; logged durably, then visible to the
+        next ``suggest``. Records as the catalog loader takes them. Returns the log position."""
+        return self._require_live().upsert(records)
+
+    def delete(self, ids: Iterable[str]) -> int:
+        """Remove the titles with these ids; logged durably, then applied. The log position."""
+        return self._require_live().delete(ids)
+
+    def _require_live(self) -> LiveCatalog[Suggestion]:
+        if self._live is None:
+            raise RuntimeError(
+                "live updates are off for this engine; pass updates='sqlite:///path.db', "
+                "'redis://host:port/db' or 'memory://' to Autocomplete"
+            )
+        return self._live
 
     # Feedback -----------------------------------------------------------------------------------
 
@@ -285,7 +325,9 @@ class Autocomplete:
         self._require_feedback().record_feedback(id, value, session_id)
 
     def close(self) -> None:
-        """Close the feedback store, if any; the index needs no closing."""
+        """Close the feedback store and the update log, if any; the index needs no closing."""
+        if self._live is not None:
+            self._live.close()
         if self._feedback is not None:
             self._feedback.close()
 
@@ -329,6 +371,10 @@ class Autocomplete:
         Queries longer than ``MAX_QUERY_CHARS`` (after normalization) are cut there, so any
         input costs bounded work. Unknown fields and malformed specs raise ``ValueError``.
         """
+        if self._live is not None:
+            return self._live.suggest(
+                query, k, where=where, boost=boost, context=context, correct=correct
+            )
         normalized = _parse(query, k)
         request = self._request(normalized, k, where, boost, context)
         if not normalized.strip():
@@ -486,6 +532,8 @@ class Autocomplete:
         """The title with catalog id ``id`` (its text, label and metadata), or None."""
         if not isinstance(id, str):
             raise TypeError(f"id must be a str, got {type(id).__name__}")
+        if self._live is not None:
+            return self._live.describe(id)
         title = self._index.title_of(id)
         return None if title is None else self._index.describe(title)
 
@@ -1165,3 +1213,26 @@ def _parse(query: object, k: object) -> str:
     if not 1 <= k <= MAX_K:
         raise ValueError(f"k must be between 1 and {MAX_K}, got {k}")
     return normalized
+
+
+def _live_catalog(
+    updates: str | UpdateStore | UpdateOptions | None,
+    bundled: bool,
+    index: CatalogIndex,
+    errors: ChannelModel,
+    engine: Autocomplete,
+    word_costs: WordCosts | None,
+) -> LiveCatalog[Suggestion] | None:
+    """The owner of live updates for ``engine``, answering through plain engines over its
+    segments that share the error model and the click feedback layer."""
+    if updates is None:
+        return None
+    options = updates if isinstance(updates, UpdateOptions) else UpdateOptions(updates)
+    if bundled and options.base_records is None:
+        options = replace(options, base_records=bundled_records)
+    feedback = engine.feedback
+
+    def segment_engine(segment: CatalogIndex) -> Autocomplete:
+        return Autocomplete(segment, error_model=errors, feedback=feedback, word_costs=word_costs)
+
+    return LiveCatalog(index, options, segment_engine)

@@ -38,6 +38,7 @@ from autocomplete.index.static_score import (
     log_priors,
     match_weights,
 )
+from autocomplete.index.static_score import prior_total as weights_total
 from autocomplete.index.word_index import YEAR_FIELD, build_word_index, year_values
 from autocomplete.limits import PRECOMPUTED_TOP, WIDE_PREFIX_ENTRIES
 from autocomplete.text.normalize import normalize
@@ -59,8 +60,13 @@ def build_index(
     *,
     source: str | None = None,
     progress: Progress | None = None,
+    prior_total: float | None = None,
 ) -> CatalogIndex:
-    """Build the immutable index for ``records`` (ids must already be unique)."""
+    """Build the immutable index for ``records`` (ids must already be unique).
+
+    ``prior_total`` normalizes the log priors instead of these records' own total weight (a
+    live catalog's delta is built on its main index's scale, so their scores compare); the
+    total used is kept as ``info["prior_total"]``."""
     report = progress or _no_progress
     started = time.perf_counter()
     # The build allocates millions of small objects and frees none until the end; the cyclic
@@ -68,18 +74,24 @@ def build_index(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _build(records, source, report, started)
+        return _build(records, source, report, started, prior_total)
     finally:
         if collecting:
             gc.enable()
 
 
 def _build(
-    records: Sequence[Record], source: str | None, report: Progress, started: float
+    records: Sequence[Record],
+    source: str | None,
+    report: Progress,
+    started: float,
+    total: float | None,
 ) -> CatalogIndex:
     count = len(records)
     weights = np.fromiter((record.weight for record in records), dtype=np.float64, count=count)
-    priors = log_priors(weights).astype(np.float32)
+    if total is None:
+        total = weights_total(weights)
+    priors = log_priors(weights, total).astype(np.float32)
     kind_weight = match_weights()
 
     # Stage 1: entries, grouped by key text.
@@ -216,6 +228,7 @@ def _build(
         "unreachable_titles": unreachable,
         "word_index_bytes": words.nbytes,
         "word_index_seconds": round(words_seconds, 3),
+        "prior_total": total,
         "build_seconds": round(time.perf_counter() - started, 3),
     }
     return CatalogIndex(

@@ -45,10 +45,21 @@ MIN_INITIALS = 3
 """Shortest one-word query also read as the initials of a title's words."""
 
 
-def log_priors(weights: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """log P(title) for every title, from non-negative popularity weights."""
+def log_priors(
+    weights: npt.NDArray[np.float64], total: float | None = None
+) -> npt.NDArray[np.float64]:
+    """log P(title) for every title, from non-negative popularity weights.
+
+    ``total`` is the normalizer (the smoothed weights' sum) when it is not these weights' own:
+    a live catalog's small delta index is scored on its main catalog's scale (``prior_total``).
+    """
     smoothed = weights.astype(np.float64) + PRIOR_SMOOTHING
-    return np.log(smoothed) - math.log(float(smoothed.sum()))
+    return np.log(smoothed) - math.log(prior_total(weights) if total is None else total)
+
+
+def prior_total(weights: npt.NDArray[np.float64]) -> float:
+    """The normalizer of ``log_priors``: the smoothed weights' sum, summed as it sums them."""
+    return float((weights.astype(np.float64) + PRIOR_SMOOTHING).sum())
 
 
 def match_weights() -> npt.NDArray[np.float32]:

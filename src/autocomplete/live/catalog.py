@@ -1,0 +1,602 @@
+"""``LiveCatalog``: the one owner of a catalog's changes while it serves.
+
+The built index stays immutable. Changes go to an update log first (``UpdateStore``: durable
+before they are acknowledged), then into the process's state, as Lucene does with segments:
+
+* the *main* index, immutable, with the ids it holds that were replaced or deleted *hidden*
+  (tombstones);
+* a small *delta* index built from the changed titles alone, rebuilt whole for each applied
+  batch, with the main index's prior normalizer (``prior_total``), so that its scores are on
+  the main index's scale and the two lists merge by score. Being an ordinary ``CatalogIndex``
+  it has its own key trie, word index and spelling index, so prefixes, word starts, initials,
+  aliases, typo correction, multi-word queries, filters, boosts, session context and click
+  feedback (keyed by title id) all reach it through an ordinary engine.
+
+``suggest`` asks the main engine (with ``k`` widened by the hidden titles that may fill its
+list) and the delta engine, drops hidden ids, merges by score and cuts to ``k``. A snapshot of
+the segments is replaced whole on each change, so a query never sees half a batch.
+
+Every process applies the same log in the same order: a writer applies up to its own change
+before ``upsert`` returns (read your writes), and a thread polls the log for other processes'
+changes (``poll_interval_s``). When the delta reaches ``compact_after`` changed titles, a
+background thread folds it into a new main index and swaps it in; with a ``compaction_dir``
+the new index is saved there and announced in the log, so every process loads it instead of
+building its own. Answers do not depend on whether a compaction ran (up to the prior
+normalizer, a constant shift of every score). The design and the measured costs are in
+``docs/live-updates.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Generic, Protocol, TypeVar
+
+import numpy as np
+
+from autocomplete.catalog.loader import CatalogError, Record, load_catalog
+from autocomplete.index.build import build_index
+from autocomplete.index.catalog_index import CatalogIndex, IndexFormatError, TitleView
+from autocomplete.index.static_score import prior_total
+from autocomplete.limits import MAX_K
+from autocomplete.live.backends import open_update_store
+from autocomplete.live.changes import Compacted, Delete, Logged, Upsert, decode, encodable, encode
+from autocomplete.live.store import READ_LIMIT, UpdateStore, UpdateStoreUnavailableError
+from autocomplete.rank.filters import FilterError
+from autocomplete.rank.session_context import SessionContext
+
+LOG = logging.getLogger(__name__)
+
+DEFAULT_POLL_INTERVAL_S = 0.2
+"""How often a process reads the log for other processes' changes (the 1 s visibility target
+leaves room for a delta rebuild after the read)."""
+
+DEFAULT_COMPACT_AFTER = 20_000
+"""Changed titles (upserted or deleted) in the delta that start a background compaction."""
+
+MAX_UPSERT_BATCH = 100_000
+"""Titles one ``upsert`` call accepts: a bigger batch belongs in a rebuild."""
+
+RECORDS_FILE = "records.jsonl"
+"""Beside a published compacted index: its records, exactly, for the next compaction."""
+
+
+class Ranked(Protocol):
+    """What the merge reads of a suggestion."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def score(self) -> float: ...
+
+
+R = TypeVar("R", bound=Ranked)
+
+
+class SegmentEngine(Protocol[R]):
+    """An engine over one immutable index (the facade's ``Autocomplete``)."""
+
+    def suggest(
+        self,
+        query: str,
+        k: int = 10,
+        *,
+        where: Mapping[str, object] | None = None,
+        boost: Mapping[str, Mapping[object, object]] | None = None,
+        context: Mapping[str, object] | SessionContext | None = None,
+        correct: bool = True,
+    ) -> list[R]: ...
+
+    def prepare(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogFields:
+    """The catalog loader's field names for upserted records (the bundled catalog's by
+    default). Upserts need an id field: it is how a later change finds the title."""
+
+    text: str = "title"
+    weight: str | None = "votes"
+    id: str = "id"
+    alias: str | None = "aliases"
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateOptions:
+    """How a live catalog logs and applies its changes.
+
+    ``base_records`` returns the main index's records (exactly: compaction rebuilds from
+    them); without it they are read back from the index, the weights recovered from the
+    stored priors (float32: a compaction's priors may differ in the seventh digit).
+    ``compaction_dir`` is where compacted indexes are published for other processes (default:
+    beside a SQLite log; none for Redis or memory, where each process compacts on its own).
+    """
+
+    store: str | UpdateStore
+    fields: CatalogFields = CatalogFields()
+    base_records: Callable[[], Sequence[Record]] | None = None
+    poll_interval_s: float = DEFAULT_POLL_INTERVAL_S
+    compact_after: int | None = DEFAULT_COMPACT_AFTER
+    compaction_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        if not (self.poll_interval_s >= 0 and math.isfinite(self.poll_interval_s)):
+            raise ValueError(f"poll_interval_s must be >= 0, got {self.poll_interval_s!r}")
+        if self.compact_after is not None and self.compact_after < 1:
+            raise ValueError(f"compact_after must be >= 1 or None, got {self.compact_after!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class LiveStatus:
+    """What the live catalog holds now."""
+
+    sequence: int  # the last change applied
+    titles: int  # titles served
+    delta_titles: int  # titles in the delta index
+    hidden_main_titles: int  # main titles replaced or deleted
+    main_titles: int  # titles in the main index, hidden ones included
+    compacted_through: int  # the log position the main index includes
+    compactions: int  # compactions this process installed (built or loaded)
+
+
+@dataclass(frozen=True, slots=True)
+class _Segments(Generic[R]):
+    """One consistent view for queries: replaced whole, never changed."""
+
+    main_index: CatalogIndex
+    main: SegmentEngine[R]
+    delta_index: CatalogIndex | None
+    delta: SegmentEngine[R] | None
+    hidden: frozenset[str]  # ids of main titles replaced or deleted
+    delta_ids: frozenset[str]
+
+    @property
+    def main_alive(self) -> int:
+        return self.main_index.title_count - len(self.hidden)
+
+
+@dataclass(slots=True)
+class _Pending:
+    """The changes since the main index, as the apply lock's owner keeps them."""
+
+    records: dict[str, Record] = field(default_factory=dict)  # the delta, in first-upsert order
+    deleted: set[str] = field(default_factory=set)  # main ids deleted and not upserted again
+
+
+class LiveCatalog(Generic[R]):
+    """A main index plus a logged, replayed delta; see the module docstring."""
+
+    def __init__(
+        self,
+        main_index: CatalogIndex,
+        options: UpdateOptions,
+        engine: Callable[[CatalogIndex], SegmentEngine[R]],
+    ) -> None:
+        self._options = options
+        self._fields = options.fields
+        self._store = open_update_store(options.store)
+        self._engine = engine
+        self._apply_lock = threading.RLock()
+        self._compact_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._main_through = 0
+        self._applied = 0
+        self._compactions = 0
+        self._compacting: threading.Thread | None = None
+        self._main_records: Callable[[], Sequence[Record]] | None = options.base_records
+        self._pending = _Pending()
+        self._prior_total = _prior_total(main_index, options.base_records)
+        self._publish_dir = _publish_directory(options, self._store)
+        self._segments: _Segments[R] = _Segments(
+            main_index, engine(main_index), None, None, frozenset(), frozenset()
+        )
+        self.catch_up()  # a restarted process serves every acknowledged change at once
+        self._poller: threading.Thread | None = None
+        if options.poll_interval_s > 0:
+            self._poller = threading.Thread(target=self._poll, name="live-updates", daemon=True)
+            self._poller.start()
+
+    # Writing ----------------------------------------------------------------------------------
+
+    def upsert(self, records: Iterable[Mapping[str, object]]) -> int:
+        """Validate, log durably, apply: the next ``suggest`` sees them. Returns the log
+        position of the last one. A bad record raises ``CatalogError`` naming it (its
+        1-based position) and the field; nothing of the batch is logged then."""
+        if isinstance(records, (str, bytes, Mapping)):
+            raise TypeError("records must be a list of records (mappings), not one record")
+        batch = list(records)
+        if not batch:
+            return self._applied
+        if len(batch) > MAX_UPSERT_BATCH:
+            raise ValueError(f"at most {MAX_UPSERT_BATCH} records per upsert, got {len(batch)}")
+        fields = self._fields
+        loaded, _ = load_catalog(
+            batch,
+            text_field=fields.text,
+            weight_field=fields.weight,
+            id_field=fields.id,
+            alias_field=fields.alias,
+        )
+        try:
+            stored = [encodable(record, n) for n, record in enumerate(loaded, 1)]
+        except ValueError as error:
+            raise CatalogError("<records>", None, None, str(error)) from None
+        sequence = self._store.append([Upsert(record) for record in stored])
+        self.catch_up()
+        return sequence
+
+    def delete(self, ids: Iterable[str]) -> int:
+        """Log and apply the removal of these ids (unknown ids are no-ops, logged all the same,
+        since another process may have upserted them meanwhile)."""
+        if isinstance(ids, str):
+            raise TypeError("ids must be a list of ids, not one string")
+        wanted = list(ids)
+        for position, title_id in enumerate(wanted, 1):
+            if not isinstance(title_id, str) or not title_id.strip():
+                raise ValueError(f"id {position}: must be a non-blank string, got {title_id!r}")
+        if not wanted:
+            return self._applied
+        sequence = self._store.append([Delete(title_id) for title_id in wanted])
+        self.catch_up()
+        return sequence
+
+    # Reading ----------------------------------------------------------------------------------
+
+    def suggest(
+        self,
+        query: str,
+        k: int = 10,
+        *,
+        where: Mapping[str, object] | None = None,
+        boost: Mapping[str, Mapping[object, object]] | None = None,
+        context: Mapping[str, object] | SessionContext | None = None,
+        correct: bool = True,
+    ) -> list[R]:
+        """The main engine's and the delta engine's answers, hidden ids dropped, merged by
+        score (main first on a tie), cut to ``k``."""
+        segments = self._segments
+        delta = segments.delta
+        options = {"where": where, "boost": boost, "context": context, "correct": correct}
+        if delta is None and not segments.hidden:
+            return segments.main.suggest(query, k, **options)  # type: ignore[arg-type]
+        if segments.main_alive == 0 and delta is not None:
+            return delta.suggest(query, k, **options)  # type: ignore[arg-type]
+        found = self._main_answers(segments, query, k, options)
+        if delta is not None:
+            found.extend(_segment_answers(delta, query, k, options))
+            found.sort(key=_by_score, reverse=True)
+        return found[:k]
+
+    def _main_answers(
+        self, segments: _Segments[R], query: str, k: int, options: Mapping[str, object]
+    ) -> list[R]:
+        """The main engine's best ``k`` that are not hidden. It is asked for more than ``k``
+        by the share of hidden titles, and again, wider, in the rare case that was not enough
+        (up to ``MAX_K``, the engine's limit)."""
+        hidden = segments.hidden
+        main = segments.main
+        if not hidden:
+            return main.suggest(query, k, **options)  # type: ignore[arg-type]
+        share = len(hidden) / segments.main_index.title_count
+        ask = min(MAX_K, k + math.ceil(k * share / (1.0 - share)) + 2)
+        while True:
+            answers = main.suggest(query, ask, **options)  # type: ignore[arg-type]
+            kept = [answer for answer in answers if answer.id not in hidden]
+            if len(kept) >= k or len(answers) < ask or ask >= MAX_K:
+                return kept[:k]
+            ask = min(MAX_K, ask + 2 * (ask - len(kept)))
+
+    def describe(self, title_id: str) -> TitleView | None:
+        """The live title with this id, or None (deleted, or never there)."""
+        segments = self._segments
+        if title_id in segments.delta_ids and segments.delta_index is not None:
+            title = segments.delta_index.title_of(title_id)
+            return None if title is None else segments.delta_index.describe(title)
+        if title_id in segments.hidden:
+            return None
+        title = segments.main_index.title_of(title_id)
+        return None if title is None else segments.main_index.describe(title)
+
+    def __len__(self) -> int:
+        segments = self._segments
+        return segments.main_alive + len(segments.delta_ids)
+
+    @property
+    def store(self) -> UpdateStore:
+        return self._store
+
+    def status(self) -> LiveStatus:
+        with self._apply_lock:
+            segments = self._segments
+            return LiveStatus(
+                sequence=self._applied,
+                titles=segments.main_alive + len(segments.delta_ids),
+                delta_titles=len(segments.delta_ids),
+                hidden_main_titles=len(segments.hidden),
+                main_titles=segments.main_index.title_count,
+                compacted_through=self._main_through,
+                compactions=self._compactions,
+            )
+
+    # Applying the log -------------------------------------------------------------------------
+
+    def catch_up(self) -> int:
+        """Apply every logged change not applied yet (others' too); the position reached."""
+        with self._apply_lock:
+            changed = False
+            while True:
+                entries = self._store.read(self._applied, READ_LIMIT)
+                if not entries:
+                    break
+                changed |= self._apply(entries)
+                if len(entries) < READ_LIMIT:
+                    break
+            if changed:
+                self._rebuild_delta()
+            applied = self._applied
+        self._maybe_compact()
+        return applied
+
+    def _apply(self, entries: Sequence[Logged]) -> bool:
+        """Fold ``entries`` into the pending changes; whether the delta must be rebuilt."""
+        changed = False
+        pending = self._pending
+        main_index = self._segments.main_index
+        for logged in entries:
+            change = logged.change
+            if isinstance(change, Upsert):
+                record = change.record
+                pending.records[record.id] = record
+                pending.deleted.discard(record.id)
+                changed = True
+            elif isinstance(change, Delete):
+                pending.records.pop(change.id, None)
+                if main_index.title_of(change.id) is not None:
+                    pending.deleted.add(change.id)
+                changed = True
+            elif change.through > self._main_through and change.path is not None:
+                self._applied = logged.sequence
+                if self._adopt(change):
+                    # The pending changes were re-read on top of the adopted index.
+                    pending = self._pending
+                    main_index = self._segments.main_index
+                    changed = True
+                continue
+            self._applied = logged.sequence
+        return changed
+
+    def _rebuild_delta(self) -> None:
+        """A new delta index from the pending records, and a new snapshot (under the lock)."""
+        pending = self._pending
+        main_index = self._segments.main_index
+        delta_index: CatalogIndex | None = None
+        delta: SegmentEngine[R] | None = None
+        if pending.records:
+            delta_index = build_index(
+                list(pending.records.values()), source="live delta", prior_total=self._prior_total
+            )
+            delta = self._engine(delta_index)
+            delta.prepare()
+        hidden = frozenset(
+            title_id
+            for title_id in (*pending.records, *pending.deleted)
+            if main_index.title_of(title_id) is not None
+        )
+        self._segments = _Segments(
+            main_index,
+            self._segments.main,
+            delta_index,
+            delta,
+            hidden,
+            frozenset(pending.records),
+        )
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self._options.poll_interval_s):
+            try:
+                self.catch_up()
+            except UpdateStoreUnavailableError as error:  # the next poll tries again
+                LOG.warning("live updates: %s", error)
+            except Exception:  # a poller that dies silently would freeze the catalog
+                LOG.exception("live updates: applying the log failed")
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._poller is not None:
+            self._poller.join(timeout=5)
+        compacting = self._compacting
+        if compacting is not None:
+            compacting.join(timeout=60)
+        self._store.close()
+
+    # Compaction -------------------------------------------------------------------------------
+
+    def _maybe_compact(self) -> None:
+        limit = self._options.compact_after
+        pending = self._pending
+        if limit is None or len(pending.records) + len(pending.deleted) < limit:
+            return
+        with self._apply_lock:
+            if self._compacting is not None and self._compacting.is_alive():
+                return
+            self._compacting = threading.Thread(
+                target=self._compact_logged, name="live-compaction", daemon=True
+            )
+            self._compacting.start()
+
+    def _compact_logged(self) -> None:
+        try:
+            self.compact()
+        except Exception:
+            LOG.exception("live updates: compaction failed; the delta keeps serving")
+
+    def compact(self) -> int | None:
+        """Fold the delta into a new main index and swap it in; the log position it includes,
+        or None when there was nothing to fold. Queries go on meanwhile, on the old segments;
+        changes logged during the build stay pending on top of the new index."""
+        with self._compact_lock:
+            with self._apply_lock:
+                through = self._applied
+                records = dict(self._pending.records)
+                deleted = set(self._pending.deleted)
+                main_index = self._segments.main_index
+                main_records = self._main_records
+            if not records and not deleted:
+                return None
+            base = list(main_records()) if main_records else _records_of(main_index)
+            kept = [records.get(record.id, record) for record in base if record.id not in deleted]
+            in_base = {record.id for record in base}
+            kept.extend(record for title_id, record in records.items() if title_id not in in_base)
+            if not kept:
+                return None  # an empty catalog cannot be indexed; the delta keeps it empty
+            index = build_index(kept, source=f"live compaction through {through}")
+            path = self._publish(index, kept, through)
+            engine = self._engine(index)
+            engine.prepare()
+            with self._apply_lock:
+                if self._main_through >= through:
+                    return None  # another process's newer compaction was adopted meanwhile
+                self._install(index, engine, kept, through)
+            if path is not None:
+                self._store.append([Compacted(through, str(path))])
+            return through
+
+    def _install(
+        self,
+        index: CatalogIndex,
+        engine: SegmentEngine[R],
+        records: Sequence[Record],
+        through: int,
+    ) -> None:
+        """Make ``index`` the main one and re-read the changes after ``through`` on top of it
+        (under the apply lock)."""
+        self._main_through = through
+        frozen = tuple(records)
+        self._main_records = lambda: frozen
+        self._prior_total = _prior_total(index, None)
+        self._segments = _Segments(index, engine, None, None, frozenset(), frozenset())
+        self._pending = _Pending()
+        reached = self._applied
+        self._applied = through
+        self._compactions += 1
+        while self._applied < reached:
+            entries = self._store.read(self._applied, min(READ_LIMIT, reached - self._applied))
+            if not entries:
+                break
+            self._apply(entries)
+        self._rebuild_delta()
+
+    def _adopt(self, published: Compacted) -> bool:
+        """Load another process's compacted index (under the apply lock); False when it cannot
+        be read here (then this process goes on with its own segments: the same answers)."""
+        assert published.path is not None
+        directory = Path(published.path)
+        try:
+            index = CatalogIndex.load(directory)
+            records = _read_records(directory / RECORDS_FILE)
+        except (OSError, IndexFormatError, ValueError) as error:
+            LOG.warning("live updates: cannot load the compacted index %s: %s", directory, error)
+            return False
+        engine = self._engine(index)
+        engine.prepare()
+        self._install(index, engine, records, published.through)
+        return True
+
+    def _publish(self, index: CatalogIndex, records: Sequence[Record], through: int) -> Path | None:
+        if self._publish_dir is None:
+            return None
+        target = self._publish_dir / f"compacted-{through}"
+        saved = index.save_atomically(target)
+        temporary = saved / (RECORDS_FILE + ".tmp")
+        with temporary.open("w", encoding="utf-8") as out:
+            for record in records:
+                out.write(encode(Upsert(record)) + "\n")
+        temporary.replace(saved / RECORDS_FILE)
+        return saved
+
+
+def _segment_answers(
+    engine: SegmentEngine[R], query: str, k: int, options: Mapping[str, object]
+) -> list[R]:
+    """The delta's answers. The main engine checked the request already; a ``where`` or
+    ``boost`` value the delta's titles never hold is refused by its filter compiler, and means
+    here that no delta title matches (``where``) or is boosted by that field (``boost``)."""
+    arguments = dict(options)
+    while True:
+        try:
+            return engine.suggest(query, k, **arguments)  # type: ignore[arg-type]
+        except FilterError as error:
+            where = arguments.get("where")
+            boost = arguments.get("boost")
+            if isinstance(where, Mapping) and error.field in where:
+                return []
+            if isinstance(boost, Mapping) and error.field in boost:
+                arguments["boost"] = {
+                    name: spec for name, spec in boost.items() if name != error.field
+                }
+                continue
+            raise
+
+
+def _by_score(answer: Ranked) -> float:
+    return answer.score
+
+
+def _prior_total(index: CatalogIndex, records: Callable[[], Sequence[Record]] | None) -> float:
+    """The main index's prior normalizer: from its build facts, else from its records, else
+    estimated from its priors (exact when some title weighs 0, as most catalogs have)."""
+    total = index.info.get("prior_total")
+    if isinstance(total, (int, float)) and total > 0:
+        return float(total)
+    if records is not None:
+        weights = [record.weight for record in records()]
+        return prior_total(np.asarray(weights, dtype=np.float64))
+    return float(math.exp(-float(index.arrays.title_prior.min())))
+
+
+def _records_of(index: CatalogIndex) -> list[Record]:
+    """The index's titles as records, the weights recovered from their priors."""
+    total = _prior_total(index, None)
+    priors = index.arrays.title_prior
+    found = []
+    for title in range(index.title_count):
+        view = index.describe(title)
+        aliases_json = index.aliases_json[title]
+        weight = max(0.0, round(math.exp(float(priors[title])) * total - 1.0, 3))
+        found.append(
+            Record(
+                id=view.id,
+                text=view.text,
+                weight=weight,
+                metadata=MappingProxyType(dict(view.metadata)),
+                aliases=tuple(json.loads(aliases_json)) if aliases_json else (),
+            )
+        )
+    return found
+
+
+def _read_records(path: Path) -> list[Record]:
+    records = []
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            change = decode(line)
+            if not isinstance(change, Upsert):
+                raise ValueError(f"{path}: a line that is not a record")
+            records.append(change.record)
+    return records
+
+
+def _publish_directory(options: UpdateOptions, store: UpdateStore) -> Path | None:
+    if options.compaction_dir is not None:
+        return Path(options.compaction_dir)
+    store_path = getattr(store, "path", None)
+    if isinstance(store_path, Path):
+        return store_path.parent / (store_path.name + ".compacted")
+    return None

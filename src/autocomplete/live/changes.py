@@ -1,0 +1,116 @@
+"""The changes a live catalog logs: a title upserted, a title deleted, a compaction published.
+
+Each is encoded as one JSON document per log entry, so every update store (SQLite, Redis,
+memory) keeps the same bytes and any process decodes them the same way. An upserted title is
+logged as the validated ``Record`` (id, text, weight, metadata, aliases), not as the caller's
+raw mapping: replay then needs neither the catalog's field names nor a second validation, and
+the process that wrote it applies the same decoded record as every other process.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from autocomplete.catalog.loader import Record
+
+
+@dataclass(frozen=True, slots=True)
+class Upsert:
+    """Add the title, or replace the one with the same id."""
+
+    record: Record
+
+
+@dataclass(frozen=True, slots=True)
+class Delete:
+    """Remove the title with this id (a no-op when there is none)."""
+
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Compacted:
+    """Every change up to ``through`` was folded into a new main index; ``path``, when set, is
+    where it was saved, so other processes load it rather than build their own."""
+
+    through: int
+    path: str | None = None
+
+
+Change = Upsert | Delete | Compacted
+
+
+@dataclass(frozen=True, slots=True)
+class Logged:
+    """A change with its place in the log (sequence numbers start at 1 and only grow)."""
+
+    sequence: int
+    change: Change
+
+
+class ChangeFormatError(ValueError):
+    """A log entry that is not a change this version can read."""
+
+
+def encode(change: Change) -> str:
+    if isinstance(change, Upsert):
+        record = change.record
+        body: dict[str, object] = {
+            "op": "upsert",
+            "id": record.id,
+            "text": record.text,
+            "weight": record.weight,
+            "metadata": dict(record.metadata),
+            "aliases": list(record.aliases),
+        }
+    elif isinstance(change, Delete):
+        body = {"op": "delete", "id": change.id}
+    else:
+        body = {"op": "compacted", "through": change.through, "path": change.path}
+    return json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def encodable(record: Record, position: int) -> Record:
+    """``record`` as it will read back from the log, or a ``ValueError`` naming the record and
+    the metadata field that JSON cannot hold."""
+    for name, value in record.metadata.items():
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"record {position} (id {record.id!r}), field {name!r}: "
+                f"cannot be stored as JSON ({error})"
+            ) from None
+    decoded = decode(encode(Upsert(record)))
+    assert isinstance(decoded, Upsert)
+    return decoded.record
+
+
+def decode(text: str) -> Change:
+    try:
+        body = json.loads(text)
+        op = body["op"]
+        if op == "upsert":
+            weight = float(body["weight"])
+            if not math.isfinite(weight) or weight < 0:
+                raise ValueError(f"bad weight {weight!r}")
+            return Upsert(
+                Record(
+                    id=str(body["id"]),
+                    text=str(body["text"]),
+                    weight=weight,
+                    metadata=MappingProxyType(dict(body["metadata"])),
+                    aliases=tuple(str(alias) for alias in body["aliases"]),
+                )
+            )
+        if op == "delete":
+            return Delete(str(body["id"]))
+        if op == "compacted":
+            path = body.get("path")
+            return Compacted(int(body["through"]), None if path is None else str(path))
+    except (KeyError, TypeError, ValueError) as error:
+        raise ChangeFormatError(f"unreadable change {text[:80]!r}: {error}") from None
+    raise ChangeFormatError(f"unknown change {op!r}")
