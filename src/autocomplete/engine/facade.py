@@ -204,7 +204,7 @@ class Autocomplete:
         on_error: Literal["raise", "skip"] = "raise",
         progress: Progress | None = None,
         feedback: str | FeedbackStore | FeedbackLayer | None = None,
-        updates: str | UpdateStore | None = None,
+        updates: str | UpdateStore | UpdateOptions | None = None,
     ) -> Autocomplete:
         """Load a catalog (file or records) and build its index (``feedback`` and ``updates``
         as for ``Autocomplete``; upserted records use this catalog's field names)."""
@@ -222,7 +222,8 @@ class Autocomplete:
             if id_field is None:
                 raise ValueError("live updates need an id_field: it is how a change finds a title")
             fields = CatalogFields(text_field, weight_field, id_field, alias_field)
-            live = UpdateOptions(updates, fields=fields, base_records=lambda: records)
+            live = updates if isinstance(updates, UpdateOptions) else UpdateOptions(updates)
+            live = replace(live, fields=fields, base_records=lambda: records)
         index = build_index(records, source=label, progress=progress)
         engine = cls(index, feedback=feedback, updates=live)
         engine.load_report = report

@@ -46,10 +46,19 @@ from autocomplete.index.catalog_index import CatalogIndex, IndexFormatError, Tit
 from autocomplete.index.static_score import prior_total
 from autocomplete.limits import MAX_K
 from autocomplete.live.backends import open_update_store
-from autocomplete.live.changes import Compacted, Delete, Logged, Upsert, decode, encodable, encode
+from autocomplete.live.changes import (
+    Compacted,
+    Delete,
+    Logged,
+    Upsert,
+    decode,
+    encode,
+    encoded_upsert,
+)
 from autocomplete.live.store import READ_LIMIT, UpdateStore, UpdateStoreUnavailableError
 from autocomplete.rank.filters import FilterError
 from autocomplete.rank.session_context import SessionContext
+from autocomplete.text.normalize import normalize_typed
 
 LOG = logging.getLogger(__name__)
 
@@ -59,6 +68,10 @@ leaves room for a delta rebuild after the read)."""
 
 DEFAULT_COMPACT_AFTER = 20_000
 """Changed titles (upserted or deleted) in the delta that start a background compaction."""
+
+DROPPED_WORD_COST = 8.0
+"""The engine's cost of reading a query without its last word, its last resort when nothing
+else matches (``facade.DROPPED_WORD_COST``): how the merge recognises such an answer."""
 
 MAX_UPSERT_BATCH = 100_000
 """Titles one ``upsert`` call accepts: a bigger batch belongs in a rebuild."""
@@ -75,6 +88,12 @@ class Ranked(Protocol):
 
     @property
     def score(self) -> float: ...
+
+    @property
+    def channel(self) -> float: ...
+
+    @property
+    def corrected_query(self) -> str | None: ...
 
 
 R = TypeVar("R", bound=Ranked)
@@ -225,12 +244,10 @@ class LiveCatalog(Generic[R]):
             alias_field=fields.alias,
         )
         try:
-            stored = [encodable(record, n) for n, record in enumerate(loaded, 1)]
+            bodies = [encoded_upsert(record, n) for n, record in enumerate(loaded, 1)]
         except ValueError as error:
             raise CatalogError("<records>", None, None, str(error)) from None
-        sequence = self._store.append([Upsert(record) for record in stored])
-        self.catch_up()
-        return sequence
+        return self._log(bodies)
 
     def delete(self, ids: Iterable[str]) -> int:
         """Log and apply the removal of these ids (unknown ids are no-ops, logged all the same,
@@ -243,9 +260,7 @@ class LiveCatalog(Generic[R]):
                 raise ValueError(f"id {position}: must be a non-blank string, got {title_id!r}")
         if not wanted:
             return self._applied
-        sequence = self._store.append([Delete(title_id) for title_id in wanted])
-        self.catch_up()
-        return sequence
+        return self._log([encode(Delete(title_id)) for title_id in wanted])
 
     # Reading ----------------------------------------------------------------------------------
 
@@ -268,10 +283,16 @@ class LiveCatalog(Generic[R]):
             return segments.main.suggest(query, k, **options)  # type: ignore[arg-type]
         if segments.main_alive == 0 and delta is not None:
             return delta.suggest(query, k, **options)  # type: ignore[arg-type]
-        found = self._main_answers(segments, query, k, options)
+        refused: list[FilterError] = []
+        found = _filtered(
+            lambda asked: self._main_answers(segments, query, k, asked), options, refused
+        )
         if delta is not None:
-            found.extend(_segment_answers(delta, query, k, options))
+            more = _filtered(lambda asked: delta.suggest(query, k, **asked), options, refused)  # type: ignore[arg-type]
+            found = _without_last_resorts(found, more, query)
             found.sort(key=_by_score, reverse=True)
+        if len(refused) == (2 if delta is not None else 1):
+            raise refused[0]  # no segment holds that field or value: a mistake in the request
         return found[:k]
 
     def _main_answers(
@@ -326,6 +347,20 @@ class LiveCatalog(Generic[R]):
             )
 
     # Applying the log -------------------------------------------------------------------------
+
+    def _log(self, bodies: Sequence[str]) -> int:
+        """Append durably, then apply up to these changes (read your writes). When nothing
+        else was logged in between, this batch is applied as written (decoded, as every
+        reader decodes it) without reading it back."""
+        last = self._store.append(bodies)
+        with self._apply_lock:
+            if self._applied == last - len(bodies):
+                first = last - len(bodies) + 1
+                written = [Logged(first + n, decode(body)) for n, body in enumerate(bodies)]
+                if self._apply(written):
+                    self._rebuild_delta()
+        self.catch_up()
+        return last
 
     def catch_up(self) -> int:
         """Apply every logged change not applied yet (others' too); the position reached."""
@@ -465,7 +500,7 @@ class LiveCatalog(Generic[R]):
                     return None  # another process's newer compaction was adopted meanwhile
                 self._install(index, engine, kept, through)
             if path is not None:
-                self._store.append([Compacted(through, str(path))])
+                self._store.append([encode(Compacted(through, str(path)))])
             return through
 
     def _install(
@@ -522,17 +557,24 @@ class LiveCatalog(Generic[R]):
         return saved
 
 
-def _segment_answers(
-    engine: SegmentEngine[R], query: str, k: int, options: Mapping[str, object]
+def _filtered(
+    answer: Callable[[dict[str, object]], list[R]],
+    options: Mapping[str, object],
+    refused: list[FilterError],
 ) -> list[R]:
-    """The delta's answers. The main engine checked the request already; a ``where`` or
-    ``boost`` value the delta's titles never hold is refused by its filter compiler, and means
-    here that no delta title matches (``where``) or is boosted by that field (``boost``)."""
+    """One segment's answers. A ``where`` or ``boost`` value a segment's titles never hold is
+    refused by its filter compiler (a ``FilterError`` naming the field); for that segment it
+    means no title matches (``where``) or none is boosted by that field (``boost``). The
+    refusal is noted: when every segment refuses, the request itself is wrong."""
     arguments = dict(options)
+    noted = False
     while True:
         try:
-            return engine.suggest(query, k, **arguments)  # type: ignore[arg-type]
+            return answer(arguments)
         except FilterError as error:
+            if not noted:
+                refused.append(error)
+                noted = True
             where = arguments.get("where")
             boost = arguments.get("boost")
             if isinstance(where, Mapping) and error.field in where:
@@ -543,6 +585,31 @@ def _segment_answers(
                 }
                 continue
             raise
+
+
+def _without_last_resorts(main: list[R], delta: list[R], query: str) -> list[R]:
+    """Both segments' answers, less one that is only the engine's last resort (the query read
+    without its last word) when the other segment matched the query itself: one index would
+    not have fallen back, since it found something."""
+    typed = normalize_typed(query).split()
+    if len(typed) < 2:
+        return [*main, *delta]
+
+    def last_resort(answer: R) -> bool:
+        reading = answer.corrected_query
+        return (
+            reading is not None
+            and answer.channel <= -DROPPED_WORD_COST
+            and len(reading.split()) < len(typed)
+        )
+
+    main_fell_back = bool(main) and all(map(last_resort, main))
+    delta_fell_back = bool(delta) and all(map(last_resort, delta))
+    if main_fell_back and delta and not delta_fell_back:
+        return list(delta)
+    if delta_fell_back and main and not main_fell_back:
+        return list(main)
+    return [*main, *delta]
 
 
 def _by_score(answer: Ranked) -> float:

@@ -73,20 +73,21 @@ def encode(change: Change) -> str:
     return json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
-def encodable(record: Record, position: int) -> Record:
-    """``record`` as it will read back from the log, or a ``ValueError`` naming the record and
-    the metadata field that JSON cannot hold."""
-    for name, value in record.metadata.items():
-        try:
-            json.dumps(value, allow_nan=False)
-        except (TypeError, ValueError) as error:
-            raise ValueError(
-                f"record {position} (id {record.id!r}), field {name!r}: "
-                f"cannot be stored as JSON ({error})"
-            ) from None
-    decoded = decode(encode(Upsert(record)))
-    assert isinstance(decoded, Upsert)
-    return decoded.record
+def encoded_upsert(record: Record, position: int) -> str:
+    """``record`` logged as an upsert, or a ``ValueError`` naming the record (its 1-based
+    ``position`` in the batch and its id) and the metadata field JSON cannot hold."""
+    try:
+        return encode(Upsert(record))
+    except (TypeError, ValueError):
+        for name, value in record.metadata.items():
+            try:
+                json.dumps(value, allow_nan=False)
+            except (TypeError, ValueError) as error:
+                raise ValueError(
+                    f"record {position} (id {record.id!r}), field {name!r}: "
+                    f"cannot be stored as JSON ({error})"
+                ) from None
+        raise
 
 
 def decode(text: str) -> Change:

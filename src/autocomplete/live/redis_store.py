@@ -21,7 +21,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from autocomplete.live.changes import Change, Logged, decode, encode
+from autocomplete.live.changes import Logged, decode
 from autocomplete.live.store import READ_LIMIT, UpdateStoreUnavailableError, check_limit
 
 DEFAULT_NAMESPACE = "autocomplete:updates"
@@ -69,10 +69,9 @@ class RedisUpdateStore:
         )
         return cls(client, namespace=namespace)
 
-    def append(self, changes: Sequence[Change]) -> int:
-        if not changes:
+    def append(self, bodies: Sequence[str]) -> int:
+        if not bodies:
             return self.last_sequence()
-        bodies = [encode(change) for change in changes]
         with self._unavailable("append changes"):
             last = self._append(keys=[self._seq_key, self._changes_key], args=bodies)
         return int(cast(Any, last))

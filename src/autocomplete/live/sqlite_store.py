@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from autocomplete.live.changes import Change, Logged, decode, encode
+from autocomplete.live.changes import Logged, decode
 from autocomplete.live.store import READ_LIMIT, UpdateStoreUnavailableError, check_limit
 
 BUSY_TIMEOUT_MS = 10_000
@@ -48,14 +48,15 @@ class SqliteUpdateStore:
     def path(self) -> Path:
         return self._path
 
-    def append(self, changes: Sequence[Change]) -> int:
-        bodies = [(encode(change),) for change in changes]
+    def append(self, bodies: Sequence[str]) -> int:
         with self._lock, self._unavailable("append changes"):
             self._check_open()
             connection = self._connection
             connection.execute("BEGIN IMMEDIATE")
             try:
-                connection.executemany("INSERT INTO changes (body) VALUES (?)", bodies)
+                connection.executemany(
+                    "INSERT INTO changes (body) VALUES (?)", [(body,) for body in bodies]
+                )
                 last: int = connection.execute("SELECT max(seq) FROM changes").fetchone()[0] or 0
             except BaseException:
                 connection.execute("ROLLBACK")

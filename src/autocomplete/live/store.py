@@ -11,7 +11,7 @@ import threading
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from autocomplete.live.changes import Change, Logged, decode, encode
+from autocomplete.live.changes import Logged, decode
 
 READ_LIMIT = 10_000
 """Changes one ``read`` returns at most; a reader catching up reads again from the last."""
@@ -23,8 +23,9 @@ class UpdateStoreUnavailableError(RuntimeError):
 
 @runtime_checkable
 class UpdateStore(Protocol):
-    def append(self, changes: Sequence[Change]) -> int:
-        """Log ``changes`` in order, durably; the sequence number of the last one."""
+    def append(self, bodies: Sequence[str]) -> int:
+        """Log these changes (each ``encode``d) in order, durably; the sequence number of the
+        last one."""
 
     def read(self, after: int, limit: int = READ_LIMIT) -> list[Logged]:
         """The changes with sequence numbers above ``after``, oldest first, at most ``limit``."""
@@ -50,8 +51,7 @@ class MemoryUpdateStore:
         self._lock = threading.Lock()
         self._bodies: list[str] = []
 
-    def append(self, changes: Sequence[Change]) -> int:
-        bodies = [encode(change) for change in changes]
+    def append(self, bodies: Sequence[str]) -> int:
         with self._lock:
             self._bodies.extend(bodies)
             return len(self._bodies)

@@ -1,0 +1,431 @@
+"""Live catalog updates (issue 18): upsert and delete while serving, through the public API.
+
+A small hand-made catalog keeps most tests fast; the rebuild comparison uses the bundled one.
+Stores are real: SQLite files, a real redis-server (``feedback_fixtures``), the memory store.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from autocomplete import Autocomplete
+from autocomplete.catalog.loader import CatalogError
+from autocomplete.feedback import FeedbackConfig, FeedbackLayer, MemoryStore
+from autocomplete.live import UpdateOptions
+
+if TYPE_CHECKING:
+    from feedback_fixtures import FakeClock
+
+pytest_plugins = ["feedback_fixtures"]
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CATALOG = FIXTURES / "engine_catalog.jsonl"
+VISIBLE_WITHIN_S = 10.0
+"""How long a test waits for another process's change (the 1 s target is a benchmark's)."""
+
+NEW_TITLE = {
+    "id": "zorblax-2027",
+    "title": "Zorblax: The Awakening",
+    "votes": 70000,
+    "year": 2027,
+    "genres": ["Animation", "Comedy"],
+    "aliases": ["Zorblax Rising"],
+}
+
+
+def _engine(updates: object, **options: object) -> Autocomplete:
+    return Autocomplete.from_catalog(
+        CATALOG,
+        weight_field="votes",
+        id_field="id",
+        alias_field="aliases",
+        updates=updates,  # type: ignore[arg-type]
+        **options,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def engine() -> Iterator[Autocomplete]:
+    engine = _engine("memory://")
+    yield engine
+    engine.close()
+
+
+def _ids(engine: Autocomplete, query: str, **options: object) -> list[str]:
+    return [item.id for item in engine.suggest(query, **options)]  # type: ignore[arg-type]
+
+
+def _sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"  # an absolute path gives four slashes, as SQLAlchemy writes it
+
+
+# Read your writes, and what every feature sees ------------------------------------------------
+
+
+def test_an_upserted_title_is_suggested_by_the_next_call(engine: Autocomplete) -> None:
+    assert "zorblax-2027" not in _ids(engine, "zorb")
+    before = len(engine)
+    engine.upsert([NEW_TITLE])
+    found = engine.suggest("zorb")
+    assert found[0].id == "zorblax-2027"
+    assert found[0].text == "Zorblax: The Awakening"
+    assert len(engine) == before + 1
+    view = engine.describe("zorblax-2027")
+    assert view is not None and view.metadata["year"] == 2027
+
+
+def test_a_replaced_title_answers_with_its_new_text_only(engine: Autocomplete) -> None:
+    assert _ids(engine, "schindl")[0] == "schindlers-list-1993"
+    engine.upsert([{"id": "schindlers-list-1993", "title": "Oskar's Ark", "votes": 90000}])
+    assert "schindlers-list-1993" not in _ids(engine, "schindl")
+    assert _ids(engine, "oskar")[0] == "schindlers-list-1993"
+    view = engine.describe("schindlers-list-1993")
+    assert view is not None and view.text == "Oskar's Ark"
+
+
+def test_a_deleted_title_is_gone_from_answers_and_describe(engine: Autocomplete) -> None:
+    assert "amelie-2001" in _ids(engine, "amel")
+    count = len(engine)
+    engine.delete(["amelie-2001"])
+    assert "amelie-2001" not in _ids(engine, "amel")
+    assert "amelie-2001" not in _ids(engine, "", k=100)
+    assert engine.describe("amelie-2001") is None
+    assert len(engine) == count - 1
+    engine.upsert([{"id": "amelie-2001", "title": "Amélie", "votes": 60000}])
+    assert _ids(engine, "amel")[0] == "amelie-2001"
+
+
+def test_a_popularity_change_reorders(engine: Autocomplete) -> None:
+    assert _ids(engine, "the big sl")[:2] == ["big-sleep-1946", "big-sleep-1978"]
+    engine.upsert([{"id": "big-sleep-1978", "title": "The Big Sleep", "votes": 5_000_000}])
+    assert _ids(engine, "the big sl")[:2] == ["big-sleep-1978", "big-sleep-1946"]
+
+
+def test_every_retrieval_path_reaches_the_delta(engine: Autocomplete) -> None:
+    engine.upsert([NEW_TITLE])
+    by_word_start = engine.suggest("awaken")[0]
+    assert (by_word_start.id, by_word_start.match) == ("zorblax-2027", "word")
+    by_alias = engine.suggest("zorblax ris")[0]
+    assert (by_alias.id, by_alias.match) == ("zorblax-2027", "alias")
+    by_typo = engine.suggest("zorbalx")[0]
+    assert by_typo.id == "zorblax-2027" and by_typo.corrected
+    by_words = engine.suggest("awakening zorblax")[0]
+    assert (by_words.id, by_words.match) == ("zorblax-2027", "words")
+    assert engine.suggest("zorb", correct=False)[0].id == "zorblax-2027"
+
+
+def test_filters_and_boosts_apply_to_the_delta(engine: Autocomplete) -> None:
+    engine.upsert([NEW_TITLE])
+    assert _ids(engine, "", k=3, where={"year": 2027}) == ["zorblax-2027"]
+    assert "zorblax-2027" not in _ids(engine, "", k=30, where={"genres": "Drama"})
+    assert _ids(engine, "", k=30, where={"genres": "Animation"})[0] == "zorblax-2027"
+    plain = next(item for item in engine.suggest("zorb") if item.id == "zorblax-2027")
+    boosted = engine.suggest("zorb", boost={"genres": {"Animation": 2.0}})[0]
+    assert boosted.id == "zorblax-2027"
+    assert boosted.score == pytest.approx(plain.score + 0.6931, abs=1e-3)
+
+
+def test_a_value_only_the_delta_holds_filters_and_a_value_none_holds_is_an_error(
+    engine: Autocomplete,
+) -> None:
+    engine.upsert([{**NEW_TITLE, "genres": ["Space Opera"]}])
+    assert _ids(engine, "", where={"genres": "Space Opera"}) == ["zorblax-2027"]
+    with pytest.raises(ValueError, match="genres"):
+        engine.suggest("z", where={"genres": "Spaceopera"})
+
+
+def test_session_context_relates_titles_of_the_delta(engine: Autocomplete) -> None:
+    engine.upsert(
+        [
+            NEW_TITLE,
+            {"id": "zorblax-2029", "title": "Zorblax: The Return", "votes": 100, "year": 2029},
+            {"id": "zorbo-2029", "title": "Zorbo", "votes": 5000, "year": 2029},
+        ]
+    )
+    without = engine.suggest("zorb", k=5)
+    assert [item.id for item in without].index("zorblax-2029") > 0
+    related = engine.suggest("zorb", k=5, context={"clicked": ["zorblax-2027"]})
+    sequel = next(item for item in related if item.id == "zorblax-2029")
+    assert sequel.context > 0
+
+
+def test_click_feedback_lifts_a_delta_title(clock: FakeClock) -> None:
+    layer = FeedbackLayer(
+        MemoryStore(clock=clock), config=FeedbackConfig(refresh_interval_s=0), clock=clock
+    )
+    engine = _engine("memory://", feedback=layer)
+    try:
+        engine.upsert(
+            [NEW_TITLE, {"id": "zorbo-2029", "title": "Zorbo", "votes": 3000, "year": 2029}]
+        )
+        shown = _ids(engine, "zorb")
+        assert shown[:2] == ["zorblax-2027", "zorbo-2029"]
+        for session in range(40):
+            engine.record_impression("zorb", shown, f"s{session}")
+            clock.advance(2.0)
+            engine.record_click("zorb", "zorbo-2029", 2, f"s{session}", dwell_ms=60_000)
+            clock.advance(45.0)
+        layer.refresh()
+        lifted = engine.suggest("zorb")[0]
+        assert lifted.id == "zorbo-2029" and lifted.feedback > 0
+        assert lifted.score == pytest.approx(lifted.prior + lifted.feedback, abs=1e-4)
+    finally:
+        engine.close()
+
+
+# Bad input -------------------------------------------------------------------------------------
+
+
+def test_a_bad_record_names_its_position_and_field_and_logs_nothing(
+    engine: Autocomplete,
+) -> None:
+    live = engine.live
+    assert live is not None
+    before = live.status().sequence
+    with pytest.raises(CatalogError, match=r"line 2, field 'votes'"):
+        engine.upsert([NEW_TITLE, {"id": "x", "title": "X", "votes": -3}])
+    with pytest.raises(CatalogError, match=r"line 1, field 'title'"):
+        engine.upsert([{"id": "y", "votes": 3}])
+    with pytest.raises(CatalogError, match="duplicate id"):
+        engine.upsert([NEW_TITLE, NEW_TITLE])
+    with pytest.raises(CatalogError, match=r"field 'poster'"):
+        engine.upsert([{**NEW_TITLE, "poster": object()}])
+    with pytest.raises(TypeError):
+        engine.upsert(NEW_TITLE)  # one record, not a list of them
+    with pytest.raises(ValueError, match="id 2"):
+        engine.delete(["a", ""])
+    assert live.status().sequence == before
+    assert "zorblax-2027" not in _ids(engine, "zorb")
+
+
+def test_an_engine_without_updates_refuses_them() -> None:
+    plain = Autocomplete.from_catalog(CATALOG, weight_field="votes", id_field="id")
+    with pytest.raises(RuntimeError, match="live updates are off"):
+        plain.upsert([NEW_TITLE])
+
+
+# Threads ---------------------------------------------------------------------------------------
+
+
+def test_suggest_is_safe_while_another_thread_upserts(engine: Autocomplete) -> None:
+    failures: list[BaseException] = []
+    done = threading.Event()
+
+    def keep_suggesting() -> None:
+        try:
+            while not done.is_set():
+                for query in ("the big", "zorb", "amel", "lebowski big"):
+                    for item in engine.suggest(query):
+                        assert item.id and item.text
+        except BaseException as error:  # reported below
+            failures.append(error)
+
+    readers = [threading.Thread(target=keep_suggesting) for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    try:
+        for number in range(30):
+            engine.upsert([{"id": f"z{number}", "title": f"Zorb {number}", "votes": number}])
+            if number % 3 == 0:
+                engine.delete([f"z{number}"])
+    finally:
+        done.set()
+        for reader in readers:
+            reader.join()
+    assert not failures, failures[0]
+    live_ids = _ids(engine, "zorb", k=30)
+    assert len(live_ids) == 20 and "z0" not in live_ids and "z29" in live_ids
+
+
+# Durability and other processes ----------------------------------------------------------------
+
+
+def _wait_for(predicate: object, what: str) -> None:
+    deadline = time.monotonic() + VISIBLE_WITHIN_S
+    while not predicate():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {VISIBLE_WITHIN_S} s: {what}")
+        time.sleep(0.02)
+
+
+def test_a_restarted_process_replays_the_sqlite_log(tmp_path: Path) -> None:
+    url = _sqlite_url(tmp_path / "updates.db")
+    first = _engine(url)
+    first.upsert([NEW_TITLE])
+    first.delete(["amelie-2001"])
+    first.close()
+    again = _engine(url)
+    try:
+        assert _ids(again, "zorb")[0] == "zorblax-2027"
+        assert "amelie-2001" not in _ids(again, "amel")
+    finally:
+        again.close()
+
+
+def test_an_acknowledged_upsert_survives_kill_9(tmp_path: Path) -> None:
+    database = tmp_path / "updates.db"
+    script = textwrap.dedent(
+        f"""
+        import os, signal, sys
+        from autocomplete import Autocomplete
+        engine = Autocomplete.from_catalog({str(CATALOG)!r}, weight_field="votes",
+            id_field="id", alias_field="aliases", updates={_sqlite_url(database)!r})
+        engine.upsert([{NEW_TITLE!r}])
+        print("acknowledged", flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    finished = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert finished.stdout.strip() == "acknowledged", finished.stderr
+    assert finished.returncode == -signal.SIGKILL
+    after = _engine(_sqlite_url(database))
+    try:
+        assert _ids(after, "zorb")[0] == "zorblax-2027"
+    finally:
+        after.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+def test_another_process_sharing_the_store_sees_the_change(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if backend == "sqlite":
+        url = _sqlite_url(tmp_path / "updates.db")
+    else:
+        base: str = request.getfixturevalue("redis_url")
+        url = f"{base}?namespace=test-live-{uuid.uuid4().hex}"
+    options = UpdateOptions(url, poll_interval_s=0.05)
+    writer = _engine(url)
+    reader = _engine(options)
+    try:
+        assert "zorblax-2027" not in _ids(reader, "zorb")
+        writer.upsert([NEW_TITLE])
+        _wait_for(lambda: _ids(reader, "zorb")[:1] == ["zorblax-2027"], "the upsert")
+        writer.delete(["zorblax-2027", "amelie-2001"])
+        _wait_for(lambda: "amelie-2001" not in _ids(reader, "amel"), "the delete")
+        assert "zorblax-2027" not in _ids(reader, "zorb")
+    finally:
+        writer.close()
+        reader.close()
+
+
+def test_a_separate_process_replays_the_redis_log(redis_url: str) -> None:
+    url = f"{redis_url}?namespace=test-live-{uuid.uuid4().hex}"
+    writer = _engine(url)
+    writer.upsert([NEW_TITLE])
+    writer.close()
+    script = textwrap.dedent(
+        f"""
+        from autocomplete import Autocomplete
+        engine = Autocomplete.from_catalog({str(CATALOG)!r}, weight_field="votes",
+            id_field="id", alias_field="aliases", updates={url!r})
+        print(engine.suggest("zorb")[0].id)
+        engine.close()
+        """
+    )
+    finished = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert finished.stdout.strip() == "zorblax-2027", finished.stderr
+
+
+# Compaction ------------------------------------------------------------------------------------
+
+
+def test_compaction_folds_the_delta_without_changing_answers(tmp_path: Path) -> None:
+    url = _sqlite_url(tmp_path / "updates.db")
+    engine = _engine(UpdateOptions(url, poll_interval_s=0, compact_after=None))
+    other = _engine(UpdateOptions(url, poll_interval_s=0, compact_after=None))
+    try:
+        engine.upsert([NEW_TITLE, {"id": "big-sleep-1978", "title": "Big Sleep", "votes": 1}])
+        engine.delete(["amelie-2001"])
+        queries = ["zorb", "the big", "big sl", "amel", "zorbalx", "awakening zorblax", ""]
+        before = {query: engine.suggest(query) for query in queries}
+        live = engine.live
+        assert live is not None
+        through = live.compact()
+        status = live.status()
+        assert through == status.compacted_through == 3
+        assert (status.delta_titles, status.hidden_main_titles, status.compactions) == (0, 0, 1)
+        for query in queries:
+            after = engine.suggest(query)
+            assert [item.id for item in after] == [item.id for item in before[query]], query
+        engine.upsert([{"id": "later", "title": "Zorblax Later", "votes": 5}])
+        assert "later" in _ids(engine, "zorb")
+        # The other process loads the published index rather than building its own.
+        other_live = other.live
+        assert other_live is not None
+        other_live.catch_up()
+        other_status = other_live.status()
+        assert other_status.compacted_through == 3 and other_status.compactions == 1
+        assert other_status.delta_titles == 1
+        for query in queries:
+            assert _ids(other, query) == _ids(engine, query), query
+    finally:
+        engine.close()
+        other.close()
+
+
+def test_compaction_starts_by_itself_and_queries_go_on(engine: Autocomplete) -> None:
+    small = _engine(UpdateOptions("memory://", poll_interval_s=0, compact_after=5))
+    try:
+        small.upsert([{"id": f"z{n}", "title": f"Zorb {n}", "votes": n} for n in range(6)])
+        live = small.live
+        assert live is not None
+        _wait_for(lambda: live.status().compactions == 1, "a compaction")
+        assert live.status().delta_titles == 0
+        assert len(_ids(small, "zorb")) == 6
+    finally:
+        small.close()
+
+
+# The rebuild comparison ------------------------------------------------------------------------
+
+
+def test_upserting_the_whole_catalog_answers_like_a_rebuild(movies: Autocomplete) -> None:
+    """The issue's acceptance test: every eval query, rank for rank (and score for score)."""
+    from autocomplete.index.bundled import bundled_records
+    from autocomplete.tools.evaluation.queries import CATEGORIES, generate_queries
+
+    records = bundled_records()
+    live = Autocomplete(
+        movies.index,
+        updates=UpdateOptions(
+            "memory://", base_records=lambda: records, poll_interval_s=0, compact_after=None
+        ),
+    )
+    try:
+        live.upsert(
+            [
+                {
+                    "id": record.id,
+                    "title": record.text,
+                    "votes": record.weight,
+                    "aliases": list(record.aliases),
+                    **record.metadata,
+                }
+                for record in records
+            ]
+        )
+        status = live.live.status() if live.live else None
+        assert status is not None and status.hidden_main_titles == len(records)
+        queries = generate_queries(records, per_category=40, seed=0, categories=CATEGORIES)
+        for query in queries:
+            rebuilt = [(item.id, item.score, item.match) for item in movies.suggest(query.text)]
+            delta = [(item.id, item.score, item.match) for item in live.suggest(query.text)]
+            assert delta == rebuilt, query
+    finally:
+        live.close()
