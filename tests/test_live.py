@@ -6,6 +6,7 @@ Stores are real: SQLite files, a real redis-server (``feedback_fixtures``), the 
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -429,3 +430,29 @@ def test_upserting_the_whole_catalog_answers_like_a_rebuild(movies: Autocomplete
             assert delta == rebuilt, query
     finally:
         live.close()
+
+
+# The command line ------------------------------------------------------------------------------
+
+
+def test_the_cli_logs_upserts_and_deletes_a_serving_engine_replays(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from autocomplete.cli import main
+
+    url = _sqlite_url(tmp_path / "updates.db")
+    changes = tmp_path / "changes.jsonl"
+    changes.write_text(json.dumps(NEW_TITLE) + "\n", encoding="utf-8")
+    assert main(["upsert", str(changes), "--updates", url]) == 0
+    assert "logged 1 upsert(s) through sequence 1" in capsys.readouterr().out
+    assert main(["delete", "amelie-2001", "--updates", url]) == 0
+    serving = _engine(url)
+    try:
+        assert _ids(serving, "zorb")[0] == "zorblax-2027"
+        assert "amelie-2001" not in _ids(serving, "amel")
+    finally:
+        serving.close()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({**NEW_TITLE, "votes": -1}) + "\n", encoding="utf-8")
+    assert main(["upsert", str(bad), "--updates", url]) == 2
+    assert "line 1, field 'votes'" in capsys.readouterr().err

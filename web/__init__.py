@@ -78,10 +78,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             app.wsgi_app, proxies, networks
         )
 
-    from . import api, opensearch, pages
+    from . import api, opensearch, pages, titles
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(titles.bp)
     app.register_blueprint(opensearch.bp)
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(HTTPException, _http_error)

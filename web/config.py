@@ -23,6 +23,14 @@ DEFAULTS: Mapping[str, Any] = {
     # "sqlite:///path.db" or "redis://host:port/db" to keep them (and share them between
     # gunicorn workers). None turns feedback off: the click endpoints then answer 503.
     "FEEDBACK": "memory://",
+    # Live catalog updates (docs/live-updates.md): the update log every worker replays,
+    # "sqlite:///path.db" (one host) or "redis://host:port/db" (several), or "memory://";
+    # None turns them off. UPDATES_TOKEN is the bearer token POST /api/titles and
+    # DELETE /api/titles/<id> require: None leaves those endpoints off (404).
+    "UPDATES": None,
+    "UPDATES_TOKEN": None,
+    # The largest upsert body accepted (a batch of title records), in bytes.
+    "MAX_UPSERT_BYTES": 64 * 1024 * 1024,
     # A ready Autocomplete to serve instead of opening CATALOG (tests share one this way).
     "ENGINE": None,
     # The longest query the API accepts, in characters; longer ones are a 400, not a cut.
@@ -77,7 +85,8 @@ _ENV_FIELDS = {
 def config_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Settings from ``AUTOCOMPLETE_CATALOG``, ``_FEEDBACK``, ``_TRUSTED_PROXIES`` and the fields.
 
-    ``AUTOCOMPLETE_FEEDBACK=off`` turns click feedback off; ``AUTOCOMPLETE_TRUSTED_PROXIES`` is
+    ``AUTOCOMPLETE_FEEDBACK=off`` turns click feedback off; ``_UPDATES`` is the live update
+    log and ``_UPDATES_TOKEN`` the token its endpoints require; ``AUTOCOMPLETE_TRUSTED_PROXIES`` is
     the number of reverse proxies in front of the app and ``_TRUSTED_PROXY_NETWORKS`` the
     comma-separated addresses they connect from; ``_PUBLIC_URL`` is the site's public base URL;
     ``_WRITE_RATE_PER_MINUTE``, ``_WRITE_RATE_BURST`` and ``_WRITE_RATE_CLIENTS`` tune the
@@ -100,6 +109,10 @@ def config_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         config["TRUSTED_PROXY_NETWORKS"] = tuple(
             value.strip() for value in networks.split(",") if value.strip()
         )
+    for setting in ("UPDATES", "UPDATES_TOKEN"):
+        value = env.get(ENV_PREFIX + setting)
+        if value:
+            config[setting] = value
     public_url = env.get(ENV_PREFIX + "PUBLIC_URL")
     if public_url:
         config["PUBLIC_URL"] = public_url

@@ -28,14 +28,15 @@ def open_engine(config: Mapping[str, Any]) -> Autocomplete:
     if engine is not None:
         return engine
     feedback: str | None = config.get("FEEDBACK")
+    updates: str | None = config.get("UPDATES")
     catalog: str | None = config.get("CATALOG")
     if catalog is None:
-        return Autocomplete(feedback=feedback)
+        return Autocomplete(feedback=feedback, updates=updates)
     path = Path(catalog)
     if path.is_dir():
-        return Autocomplete.load(path, feedback=feedback)
+        return Autocomplete.load(path, feedback=feedback, updates=updates)
     return Autocomplete.from_catalog(
-        path, **dict(config.get("CATALOG_FIELDS") or {}), feedback=feedback
+        path, **dict(config.get("CATALOG_FIELDS") or {}), feedback=feedback, updates=updates
     )
 
 

@@ -167,12 +167,14 @@ def build_parser() -> argparse.ArgumentParser:
 def _tool_commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
     from autocomplete import serve
     from autocomplete.feedback import cli as feedback_cli
+    from autocomplete.live import cli as live_cli
     from autocomplete.tools import context_eval, errormodel_train, evaluation, synthetic
     from autocomplete.tools import feedback_simulation as simulate
 
     return [
         serve.add_command,
         feedback_cli.add_command,
+        live_cli.add_command,
         errormodel_train.add_command,
         evaluation.add_command,
         simulate.add_command,

@@ -250,9 +250,10 @@ class Autocomplete:
         directory: str | os.PathLike[str],
         *,
         feedback: str | FeedbackStore | FeedbackLayer | None = None,
+        updates: str | UpdateStore | UpdateOptions | None = None,
     ) -> Autocomplete:
         """Open an index saved with ``save`` (memory-mapped)."""
-        return cls(CatalogIndex.load(directory), feedback=feedback)
+        return cls(CatalogIndex.load(directory), feedback=feedback, updates=updates)
 
     def save(self, directory: str | os.PathLike[str]) -> Path:
         return self._index.save(directory)

@@ -233,34 +233,13 @@ class LiveCatalog(Generic[R]):
         batch = list(records)
         if not batch:
             return self._applied
-        if len(batch) > MAX_UPSERT_BATCH:
-            raise ValueError(f"at most {MAX_UPSERT_BATCH} records per upsert, got {len(batch)}")
-        fields = self._fields
-        loaded, _ = load_catalog(
-            batch,
-            text_field=fields.text,
-            weight_field=fields.weight,
-            id_field=fields.id,
-            alias_field=fields.alias,
-        )
-        try:
-            bodies = [encoded_upsert(record, n) for n, record in enumerate(loaded, 1)]
-        except ValueError as error:
-            raise CatalogError("<records>", None, None, str(error)) from None
-        return self._log(bodies)
+        return self._log(upsert_bodies(batch, self._fields))
 
     def delete(self, ids: Iterable[str]) -> int:
         """Log and apply the removal of these ids (unknown ids are no-ops, logged all the same,
         since another process may have upserted them meanwhile)."""
-        if isinstance(ids, str):
-            raise TypeError("ids must be a list of ids, not one string")
-        wanted = list(ids)
-        for position, title_id in enumerate(wanted, 1):
-            if not isinstance(title_id, str) or not title_id.strip():
-                raise ValueError(f"id {position}: must be a non-blank string, got {title_id!r}")
-        if not wanted:
-            return self._applied
-        return self._log([encode(Delete(title_id)) for title_id in wanted])
+        bodies = delete_bodies(ids)
+        return self._log(bodies) if bodies else self._applied
 
     # Reading ----------------------------------------------------------------------------------
 
@@ -555,6 +534,43 @@ class LiveCatalog(Generic[R]):
                 out.write(encode(Upsert(record)) + "\n")
         temporary.replace(saved / RECORDS_FILE)
         return saved
+
+
+def upsert_bodies(
+    records: Iterable[Mapping[str, object]] | str | Path, fields: CatalogFields
+) -> list[str]:
+    """Records (in memory, or a CSV/JSONL catalog file) validated by the catalog loader and
+    encoded for the log; a ``CatalogError`` names the bad record and field."""
+    source = records if isinstance(records, (str, Path)) else list(records)
+    loaded, _ = load_catalog(
+        source,
+        text_field=fields.text,
+        weight_field=fields.weight,
+        id_field=fields.id,
+        alias_field=fields.alias,
+    )
+    if len(loaded) > MAX_UPSERT_BATCH:
+        raise ValueError(f"at most {MAX_UPSERT_BATCH} records per upsert, got {len(loaded)}")
+    try:
+        return [encoded_upsert(record, n) for n, record in enumerate(loaded, 1)]
+    except ValueError as error:
+        raise CatalogError(
+            str(records) if isinstance(records, (str, Path)) else "<records>",
+            None,
+            None,
+            str(error),
+        ) from None
+
+
+def delete_bodies(ids: Iterable[str]) -> list[str]:
+    """Ids checked (non-blank strings) and encoded for the log."""
+    if isinstance(ids, str):
+        raise TypeError("ids must be a list of ids, not one string")
+    wanted = list(ids)
+    for position, title_id in enumerate(wanted, 1):
+        if not isinstance(title_id, str) or not title_id.strip():
+            raise ValueError(f"id {position}: must be a non-blank string, got {title_id!r}")
+    return [encode(Delete(title_id)) for title_id in wanted]
 
 
 def _filtered(

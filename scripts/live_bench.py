@@ -1,0 +1,254 @@
+"""Measure the live-update targets of issue 18 on the bundled catalog (docs/live-updates.md).
+
+    python scripts/live_bench.py apply         # 10,000 upserts in one batch, SQLite log
+    python scripts/live_bench.py visible       # another process sees an upsert (SQLite, Redis)
+    python scripts/live_bench.py latency       # suggest p99 with a 10,000-title delta vs without
+    python scripts/live_bench.py compaction    # suggest p99 while a compaction runs vs not
+
+Every figure is printed as one line; ``--repeat`` runs a measurement several times (the
+median is printed too). Redis measurements need ``--redis redis://host:port/db``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import gc
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from autocomplete import Autocomplete
+
+K = 10
+DELTA_TITLES = 10_000
+WARMUP = 50
+
+
+def _replacements(count: int, *, offset: int = 0) -> list[dict[str, object]]:
+    """``count`` upserts replacing bundled titles: a changed text (a word added) and weight."""
+    from autocomplete.index.bundled import bundled_records
+
+    records = bundled_records()[offset : offset + count]
+    return [
+        {
+            "id": record.id,
+            "title": f"{record.text} Redux",
+            "votes": record.weight * 2 + 1,
+            "aliases": list(record.aliases),
+            **record.metadata,
+        }
+        for record in records
+    ]
+
+
+def _queries(seed: int, per_category: int) -> list[str]:
+    from autocomplete.index.bundled import bundled_records
+    from autocomplete.tools.evaluation.queries import CATEGORIES, generate_queries
+
+    found = generate_queries(
+        bundled_records(), per_category=per_category, seed=seed, categories=CATEGORIES
+    )
+    return list(dict.fromkeys(query.text for query in found))
+
+
+def _percentile(values: Sequence[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def _latencies_us(suggest: Callable[[str], object], queries: Sequence[str]) -> list[float]:
+    found = []
+    for query in queries:
+        started = time.perf_counter_ns()
+        suggest(query)
+        found.append((time.perf_counter_ns() - started) / 1000)
+    return found
+
+
+def measure_apply(repeat: int) -> None:
+    from autocomplete import Autocomplete
+
+    batch = _replacements(DELTA_TITLES)
+    seconds = []
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory() as directory:
+            engine = Autocomplete(updates=f"sqlite:///{directory}/updates.db")
+            engine.suggest("warm up")
+            started = time.perf_counter()
+            engine.upsert(batch)
+            seconds.append(time.perf_counter() - started)
+            assert engine.suggest("the matrix redux")[0].text.endswith("Redux")
+            engine.close()
+        print(f"apply: {DELTA_TITLES} upserts in one batch: {seconds[-1]:.2f} s", flush=True)
+    print(f"apply: median {statistics.median(seconds):.2f} s over {repeat}")
+
+
+_READER = """
+import sys, time
+from autocomplete import Autocomplete
+from autocomplete.live import UpdateOptions
+engine = Autocomplete(updates=UpdateOptions(sys.argv[1], poll_interval_s=float(sys.argv[2])))
+print("ready", flush=True)
+for line in sys.stdin:
+    wanted = line.strip()
+    while engine.describe(wanted) is None or engine.suggest(wanted)[0].id != wanted:
+        time.sleep(0.001)
+    print(repr(time.time()), flush=True)
+"""
+
+
+def measure_visible(url: str, repeat: int, poll: float, preload: int) -> None:
+    """Seconds from an upsert's acknowledgement in this process to its first answer in
+    another process polling the same log (both on this host: one clock)."""
+    from autocomplete import Autocomplete
+    from autocomplete.live import UpdateOptions
+
+    writer = Autocomplete(updates=UpdateOptions(url, poll_interval_s=0, compact_after=None))
+    if preload:
+        writer.upsert(_replacements(preload))
+    reader = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(_READER), url, str(poll)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert reader.stdin is not None and reader.stdout is not None
+    assert reader.stdout.readline().strip() == "ready"
+    delays = []
+    for number in range(repeat):
+        title_id = f"live-{uuid.uuid4().hex[:8]}"
+        text = f"Qwzx Live Title {number} {title_id[-8:]}"
+        writer.upsert([{"id": title_id, "title": text, "votes": 10_000_000}])
+        acknowledged = time.time()
+        reader.stdin.write(title_id + "\n")
+        reader.stdin.flush()
+        delays.append(float(reader.stdout.readline()) - acknowledged)
+        print(f"visible: {delays[-1] * 1000:.0f} ms after the acknowledgement", flush=True)
+        time.sleep(0.3)
+    reader.stdin.close()
+    reader.wait(timeout=30)
+    writer.close()
+    print(
+        f"visible ({url.split(':')[0]}, delta {preload}, poll {poll} s): median "
+        f"{statistics.median(delays) * 1000:.0f} ms, max {max(delays) * 1000:.0f} ms "
+        f"over {repeat}"
+    )
+
+
+def _fresh(with_delta: bool, warmup: Sequence[str]) -> Autocomplete:
+    from autocomplete import Autocomplete
+    from autocomplete.live import UpdateOptions
+
+    if with_delta:
+        options = UpdateOptions("memory://", poll_interval_s=0, compact_after=None)
+        engine = Autocomplete(updates=options)
+        engine.upsert(_replacements(DELTA_TITLES))
+    else:
+        engine = Autocomplete()
+    for query in warmup:
+        engine.suggest(query, K)
+    gc.collect()
+    return engine
+
+
+def measure_latency(repeat: int, per_category: int) -> None:
+    """p50/p99 of never-seen queries on a fresh engine, without and with a 10,000-title delta
+    (replacements: 10,000 main titles hidden, 10,000 delta titles)."""
+    queries = _queries(seed=11, per_category=per_category)
+    warmup = _queries(seed=12, per_category=10)[:WARMUP]
+    results: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
+    for _ in range(repeat):
+        for with_delta in (False, True):
+            engine = _fresh(with_delta, warmup)
+            timed = _latencies_us(functools.partial(engine.suggest, k=K), queries)
+            results[with_delta].append((_percentile(timed, 0.5), _percentile(timed, 0.99)))
+            label = "with delta" if with_delta else "without"
+            print(
+                f"latency {label}: p50 {results[with_delta][-1][0]:.0f} us, "
+                f"p99 {results[with_delta][-1][1]:.0f} us ({len(queries)} never-seen queries)",
+                flush=True,
+            )
+    without = statistics.median(p99 for _, p99 in results[False])
+    with_delta_p99 = statistics.median(p99 for _, p99 in results[True])
+    print(
+        f"latency: p99 without {without:.0f} us, with a {DELTA_TITLES}-title delta "
+        f"{with_delta_p99:.0f} us: {with_delta_p99 / without:.2f}x (median of {repeat})"
+    )
+
+
+def measure_compaction(per_category: int) -> None:
+    """p99 of never-seen queries while a compaction runs in the background, against the same
+    queries on an identical engine with no compaction."""
+    queries = _queries(seed=13, per_category=per_category)
+    warmup = _queries(seed=12, per_category=10)[:WARMUP]
+    quiet = _fresh(True, warmup)
+    calm = _latencies_us(functools.partial(quiet.suggest, k=K), queries)
+    busy = _fresh(True, warmup)
+    live = busy.live
+    assert live is not None
+    done = threading.Event()
+    took: list[float] = []
+
+    def compact() -> None:
+        started = time.perf_counter()
+        live.compact()
+        took.append(time.perf_counter() - started)
+        done.set()
+
+    thread = threading.Thread(target=compact)
+    thread.start()
+    during: list[float] = []
+    position = 0
+    while not done.is_set():
+        query = queries[position % len(queries)]
+        position += 1
+        during.extend(_latencies_us(functools.partial(busy.suggest, k=K), [query]))
+    thread.join()
+    status = live.status()
+    calm_p99, busy_p99 = _percentile(calm, 0.99), _percentile(during, 0.99)
+    print(
+        f"compaction: {took[0]:.1f} s; p99 during {busy_p99:.0f} us ({len(during)} queries) "
+        f"vs {calm_p99:.0f} us without: {busy_p99 / calm_p99:.2f}x; "
+        f"p50 {_percentile(during, 0.5):.0f} vs {_percentile(calm, 0.5):.0f} us; "
+        f"after: {status.compactions} compaction, delta {status.delta_titles}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["apply", "visible", "latency", "compaction"])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--per-category", type=int, default=100)
+    parser.add_argument("--redis", default=None, help="redis://host:port/db for 'visible'")
+    parser.add_argument("--poll", type=float, default=0.2)
+    parser.add_argument("--preload", type=int, default=0, help="delta titles before 'visible'")
+    options = parser.parse_args()
+    if options.what == "apply":
+        measure_apply(options.repeat)
+    elif options.what == "visible":
+        if options.redis:
+            url = f"{options.redis}?namespace=bench-{uuid.uuid4().hex}"
+            measure_visible(url, options.repeat, options.poll, options.preload)
+        else:
+            with tempfile.TemporaryDirectory() as directory:
+                url = f"sqlite:///{Path(directory) / 'updates.db'}"
+                measure_visible(url, options.repeat, options.poll, options.preload)
+    elif options.what == "latency":
+        measure_latency(options.repeat, options.per_category)
+    else:
+        measure_compaction(options.per_category)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
