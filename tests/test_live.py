@@ -456,3 +456,49 @@ def test_the_cli_logs_upserts_and_deletes_a_serving_engine_replays(
     bad.write_text(json.dumps({**NEW_TITLE, "votes": -1}) + "\n", encoding="utf-8")
     assert main(["upsert", str(bad), "--updates", url]) == 2
     assert "line 1, field 'votes'" in capsys.readouterr().err
+
+
+def test_a_settled_delta_and_a_recent_one_answer_together(engine: Autocomplete) -> None:
+    """A batch past the recent delta's limit is folded into the settled delta; later small
+    batches rebuild only the recent one, and hide what they replace in the settled one."""
+    from autocomplete.live.catalog import RECENT_LIMIT
+
+    many = [
+        {"id": f"q{n}", "title": f"Quorvex Saga Part {n}", "votes": n}
+        for n in range(RECENT_LIMIT + 5)
+    ]
+    engine.upsert(many)
+    assert _ids(engine, "quorvex", k=3) == [
+        f"q{RECENT_LIMIT + 4}",
+        f"q{RECENT_LIMIT + 3}",
+        f"q{RECENT_LIMIT + 2}",
+    ]
+    engine.upsert([{"id": "q7", "title": "Quorvex Saga Part Seven", "votes": 10**9}])
+    assert _ids(engine, "quorvex", k=1) == ["q7"]
+    answers = engine.suggest("quorvex saga part 7", k=20)
+    assert len({item.id for item in answers}) == len(answers)
+    assert all(item.text == "Quorvex Saga Part Seven" for item in answers if item.id == "q7")
+    view = engine.describe("q7")
+    assert view is not None and view.text == "Quorvex Saga Part Seven"
+    engine.delete([f"q{RECENT_LIMIT + 4}", "q7"])
+    assert _ids(engine, "quorvex", k=2) == [f"q{RECENT_LIMIT + 3}", f"q{RECENT_LIMIT + 2}"]
+    assert engine.describe("q7") is None
+    live = engine.live
+    assert live is not None and live.status().delta_titles == RECENT_LIMIT + 3
+    # A title of the main catalog still answers beside both deltas.
+    assert _ids(engine, "amel")[0] == "amelie-2001"
+
+
+def test_a_record_applied_as_given_is_the_record_every_reader_decodes() -> None:
+    from types import MappingProxyType
+
+    from autocomplete.catalog.loader import Record
+    from autocomplete.live.changes import Upsert, decode, encode, reads_back
+
+    plain = Record("a", "Alpha", 3.5, MappingProxyType({"genres": ["X"], "year": 1999}), ("A",))
+    assert reads_back(plain)
+    assert decode(encode(Upsert(plain))) == Upsert(plain)
+    shaped = Record("b", "Beta", 1.0, MappingProxyType({"genres": ("X", "Y")}))
+    assert not reads_back(shaped)  # a tuple reads back as a list: such a record is decoded
+    decoded = decode(encode(Upsert(shaped)))
+    assert isinstance(decoded, Upsert) and decoded.record.metadata["genres"] == ["X", "Y"]

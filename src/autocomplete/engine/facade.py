@@ -1237,4 +1237,4 @@ def _live_catalog(
     def segment_engine(segment: CatalogIndex) -> Autocomplete:
         return Autocomplete(segment, error_model=errors, feedback=feedback, word_costs=word_costs)
 
-    return LiveCatalog(index, options, segment_engine)
+    return LiveCatalog(index, options, segment_engine, lifted=feedback is not None)

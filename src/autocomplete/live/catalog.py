@@ -28,6 +28,7 @@ normalizer, a constant shift of every score). The design and the measured costs 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -47,6 +48,7 @@ from autocomplete.index.static_score import prior_total
 from autocomplete.limits import MAX_K
 from autocomplete.live.backends import open_update_store
 from autocomplete.live.changes import (
+    Change,
     Compacted,
     Delete,
     Logged,
@@ -54,9 +56,11 @@ from autocomplete.live.changes import (
     decode,
     encode,
     encoded_upsert,
+    reads_back,
 )
 from autocomplete.live.store import READ_LIMIT, UpdateStore, UpdateStoreUnavailableError
 from autocomplete.rank.filters import FilterError
+from autocomplete.rank.scoring import EXACT_BONUS
 from autocomplete.rank.session_context import SessionContext
 from autocomplete.text.normalize import normalize_typed
 
@@ -72,6 +76,10 @@ DEFAULT_COMPACT_AFTER = 20_000
 DROPPED_WORD_COST = 8.0
 """The engine's cost of reading a query without its last word, its last resort when nothing
 else matches (``facade.DROPPED_WORD_COST``): how the merge recognises such an answer."""
+
+RECENT_LIMIT = 2_000
+"""Titles the recent delta may hold; beyond, it is folded into the settled delta (one rebuild
+of every changed title), so that a small batch rebuilds at most this many."""
 
 MAX_UPSERT_BATCH = 100_000
 """Titles one ``upsert`` call accepts: a bigger batch belongs in a rebuild."""
@@ -166,19 +174,38 @@ class LiveStatus:
 
 
 @dataclass(frozen=True, slots=True)
-class _Segments(Generic[R]):
-    """One consistent view for queries: replaced whole, never changed."""
+class _Part(Generic[R]):
+    """One immutable segment: its index and engine, and its titles that later changes hid."""
 
-    main_index: CatalogIndex
-    main: SegmentEngine[R]
-    delta_index: CatalogIndex | None
-    delta: SegmentEngine[R] | None
-    hidden: frozenset[str]  # ids of main titles replaced or deleted
-    delta_ids: frozenset[str]
+    index: CatalogIndex
+    engine: SegmentEngine[R]
+    hidden: frozenset[str]
+    records: Mapping[str, Record]  # what a delta part was built from (empty for the main one)
+    best_prior: float  # no title of the part scores above this plus the exact bonus and lifts
 
     @property
-    def main_alive(self) -> int:
-        return self.main_index.title_count - len(self.hidden)
+    def alive(self) -> int:
+        return self.index.title_count - len(self.hidden)
+
+    def holds(self, title_id: str) -> bool:
+        return title_id not in self.hidden and self.index.title_of(title_id) is not None
+
+    def hiding(self, hidden: frozenset[str]) -> _Part[R]:
+        return _Part(self.index, self.engine, hidden, self.records, self.best_prior)
+
+
+@dataclass(frozen=True, slots=True)
+class _Segments(Generic[R]):
+    """One consistent view for queries: replaced whole, never changed. ``deltas`` are the
+    settled delta (rebuilt when the recent one outgrows ``RECENT_LIMIT``) and the recent delta
+    (rebuilt with each batch), oldest first; either may be missing."""
+
+    main: _Part[R]
+    deltas: tuple[_Part[R], ...]
+
+    @property
+    def titles(self) -> int:
+        return sum(part.alive for part in (self.main, *self.deltas))
 
 
 @dataclass(slots=True)
@@ -187,6 +214,8 @@ class _Pending:
 
     records: dict[str, Record] = field(default_factory=dict)  # the delta, in first-upsert order
     deleted: set[str] = field(default_factory=set)  # main ids deleted and not upserted again
+    recent: dict[str, None] = field(default_factory=dict)  # ids upserted since the last fold
+    recent_changed: bool = False
 
 
 class LiveCatalog(Generic[R]):
@@ -197,8 +226,13 @@ class LiveCatalog(Generic[R]):
         main_index: CatalogIndex,
         options: UpdateOptions,
         engine: Callable[[CatalogIndex], SegmentEngine[R]],
+        *,
+        lifted: bool = False,
     ) -> None:
+        """``engine`` makes the engine of a segment; ``lifted`` says whether it adds click
+        lifts (then a delta is never skipped as unable to place: a click may lift it)."""
         self._options = options
+        self._lifted = lifted
         self._fields = options.fields
         self._store = open_update_store(options.store)
         self._engine = engine
@@ -213,9 +247,9 @@ class LiveCatalog(Generic[R]):
         self._pending = _Pending()
         self._prior_total = _prior_total(main_index, options.base_records)
         self._publish_dir = _publish_directory(options, self._store)
-        self._segments: _Segments[R] = _Segments(
-            main_index, engine(main_index), None, None, frozenset(), frozenset()
-        )
+        self._segments: _Segments[R] = _Segments(self._part(main_index, engine(main_index)), ())
+        self._settled: _Part[R] | None = None
+        self._recent: _Part[R] | None = None
         self.catch_up()  # a restarted process serves every acknowledged change at once
         self._poller: threading.Thread | None = None
         if options.poll_interval_s > 0:
@@ -233,7 +267,10 @@ class LiveCatalog(Generic[R]):
         batch = list(records)
         if not batch:
             return self._applied
-        return self._log(upsert_bodies(batch, self._fields))
+        loaded, bodies = validated_upserts(batch, self._fields)
+        return self._log(
+            bodies, [Upsert(record) if reads_back(record) else None for record in loaded]
+        )
 
     def delete(self, ids: Iterable[str]) -> int:
         """Log and apply the removal of these ids (unknown ids are no-ops, logged all the same,
@@ -253,60 +290,49 @@ class LiveCatalog(Generic[R]):
         context: Mapping[str, object] | SessionContext | None = None,
         correct: bool = True,
     ) -> list[R]:
-        """The main engine's and the delta engine's answers, hidden ids dropped, merged by
-        score (main first on a tie), cut to ``k``."""
+        """Every segment's answers, hidden ids dropped, merged by score (older segments first
+        on a tie), cut to ``k``. A delta whose best title could not beat the ``k``-th answer
+        so far is not asked (not when clicks, a boost or the session may lift its titles)."""
         segments = self._segments
-        delta = segments.delta
+        main = segments.main
         options = {"where": where, "boost": boost, "context": context, "correct": correct}
-        if delta is None and not segments.hidden:
-            return segments.main.suggest(query, k, **options)  # type: ignore[arg-type]
-        if segments.main_alive == 0 and delta is not None:
-            return delta.suggest(query, k, **options)  # type: ignore[arg-type]
+        if not segments.deltas and not main.hidden:
+            return main.engine.suggest(query, k, **options)  # type: ignore[arg-type]
+        parts = [part for part in (main, *segments.deltas) if part.alive > 0]
+        if len(parts) == 1 and not parts[0].hidden:  # e.g. the whole catalog upserted
+            return parts[0].engine.suggest(query, k, **options)  # type: ignore[arg-type]
+        prunable = not (self._lifted or boost or context)
         refused: list[FilterError] = []
-        found = _filtered(
-            lambda asked: self._main_answers(segments, query, k, asked), options, refused
-        )
-        if delta is not None:
-            more = _filtered(lambda asked: delta.suggest(query, k, **asked), options, refused)  # type: ignore[arg-type]
-            found = _without_last_resorts(found, more, query)
-            found.sort(key=_by_score, reverse=True)
-        if len(refused) == (2 if delta is not None else 1):
+        answered: list[list[R]] = []
+        found: list[R] = []
+        asked = 0
+        for part in parts:
+            if prunable and len(found) >= k and part.best_prior + EXACT_BONUS <= found[k - 1].score:
+                continue
+            asked += 1
+            answers = _filtered(
+                functools.partial(_part_answers, part, query, k),
+                options,
+                refused,
+            )
+            answered.append(answers)
+            found = sorted(_without_last_resorts(answered, query), key=_by_score, reverse=True)
+        if asked and len(refused) == asked:
             raise refused[0]  # no segment holds that field or value: a mistake in the request
         return found[:k]
-
-    def _main_answers(
-        self, segments: _Segments[R], query: str, k: int, options: Mapping[str, object]
-    ) -> list[R]:
-        """The main engine's best ``k`` that are not hidden. It is asked for more than ``k``
-        by the share of hidden titles, and again, wider, in the rare case that was not enough
-        (up to ``MAX_K``, the engine's limit)."""
-        hidden = segments.hidden
-        main = segments.main
-        if not hidden:
-            return main.suggest(query, k, **options)  # type: ignore[arg-type]
-        share = len(hidden) / segments.main_index.title_count
-        ask = min(MAX_K, k + math.ceil(k * share / (1.0 - share)) + 2)
-        while True:
-            answers = main.suggest(query, ask, **options)  # type: ignore[arg-type]
-            kept = [answer for answer in answers if answer.id not in hidden]
-            if len(kept) >= k or len(answers) < ask or ask >= MAX_K:
-                return kept[:k]
-            ask = min(MAX_K, ask + 2 * (ask - len(kept)))
 
     def describe(self, title_id: str) -> TitleView | None:
         """The live title with this id, or None (deleted, or never there)."""
         segments = self._segments
-        if title_id in segments.delta_ids and segments.delta_index is not None:
-            title = segments.delta_index.title_of(title_id)
-            return None if title is None else segments.delta_index.describe(title)
-        if title_id in segments.hidden:
-            return None
-        title = segments.main_index.title_of(title_id)
-        return None if title is None else segments.main_index.describe(title)
+        for part in (*reversed(segments.deltas), segments.main):
+            if part.holds(title_id):
+                title = part.index.title_of(title_id)
+                assert title is not None
+                return part.index.describe(title)
+        return None
 
     def __len__(self) -> int:
-        segments = self._segments
-        return segments.main_alive + len(segments.delta_ids)
+        return self._segments.titles
 
     @property
     def store(self) -> UpdateStore:
@@ -317,25 +343,30 @@ class LiveCatalog(Generic[R]):
             segments = self._segments
             return LiveStatus(
                 sequence=self._applied,
-                titles=segments.main_alive + len(segments.delta_ids),
-                delta_titles=len(segments.delta_ids),
-                hidden_main_titles=len(segments.hidden),
-                main_titles=segments.main_index.title_count,
+                titles=segments.titles,
+                delta_titles=len(self._pending.records),
+                hidden_main_titles=len(segments.main.hidden),
+                main_titles=segments.main.index.title_count,
                 compacted_through=self._main_through,
                 compactions=self._compactions,
             )
 
     # Applying the log -------------------------------------------------------------------------
 
-    def _log(self, bodies: Sequence[str]) -> int:
+    def _log(self, bodies: Sequence[str], changes: Sequence[Change | None] = ()) -> int:
         """Append durably, then apply up to these changes (read your writes). When nothing
-        else was logged in between, this batch is applied as written (decoded, as every
-        reader decodes it) without reading it back."""
+        else was logged in between, this batch is applied as written, without reading it
+        back: each change as given in ``changes`` when it reads back from the log unchanged
+        (see ``reads_back``), else as every reader decodes it."""
         last = self._store.append(bodies)
         with self._apply_lock:
             if self._applied == last - len(bodies):
                 first = last - len(bodies) + 1
-                written = [Logged(first + n, decode(body)) for n, body in enumerate(bodies)]
+                given = list(changes) or [None] * len(bodies)
+                written = [
+                    Logged(first + n, change if change is not None else decode(body))
+                    for n, (body, change) in enumerate(zip(bodies, given, strict=True))
+                ]
                 if self._apply(written):
                     self._rebuild_delta()
         self.catch_up()
@@ -362,16 +393,21 @@ class LiveCatalog(Generic[R]):
         """Fold ``entries`` into the pending changes; whether the delta must be rebuilt."""
         changed = False
         pending = self._pending
-        main_index = self._segments.main_index
+        main_index = self._segments.main.index
         for logged in entries:
             change = logged.change
             if isinstance(change, Upsert):
                 record = change.record
                 pending.records[record.id] = record
                 pending.deleted.discard(record.id)
+                pending.recent[record.id] = None
+                pending.recent_changed = True
                 changed = True
             elif isinstance(change, Delete):
                 pending.records.pop(change.id, None)
+                if change.id in pending.recent:
+                    del pending.recent[change.id]
+                    pending.recent_changed = True
                 if main_index.title_of(change.id) is not None:
                     pending.deleted.add(change.id)
                 changed = True
@@ -380,37 +416,65 @@ class LiveCatalog(Generic[R]):
                 if self._adopt(change):
                     # The pending changes were re-read on top of the adopted index.
                     pending = self._pending
-                    main_index = self._segments.main_index
+                    main_index = self._segments.main.index
                     changed = True
                 continue
             self._applied = logged.sequence
         return changed
 
     def _rebuild_delta(self) -> None:
-        """A new delta index from the pending records, and a new snapshot (under the lock)."""
+        """New delta parts where the pending changes need them, and a new snapshot (under the
+        lock). A batch rebuilds the recent delta only (at most ``RECENT_LIMIT`` titles); past
+        that, every changed title is rebuilt into the settled delta and the recent one empties.
+        Parts not rebuilt keep their engines (and the engines' memos), with new hidden sets."""
         pending = self._pending
-        main_index = self._segments.main_index
-        delta_index: CatalogIndex | None = None
-        delta: SegmentEngine[R] | None = None
-        if pending.records:
-            delta_index = build_index(
-                list(pending.records.values()), source="live delta", prior_total=self._prior_total
-            )
-            delta = self._engine(delta_index)
-            delta.prepare()
+        if len(pending.recent) > RECENT_LIMIT:
+            self._settled = self._delta_part(pending.records)
+            self._recent = None
+            pending.recent.clear()
+            pending.recent_changed = False
+        elif pending.recent_changed:
+            recent = {title_id: pending.records[title_id] for title_id in pending.recent}
+            self._recent = self._delta_part(recent)
+            pending.recent_changed = False
+        main = self._segments.main
+        main_index = main.index
         hidden = frozenset(
             title_id
             for title_id in (*pending.records, *pending.deleted)
             if main_index.title_of(title_id) is not None
         )
-        self._segments = _Segments(
-            main_index,
-            self._segments.main,
-            delta_index,
-            delta,
-            hidden,
-            frozenset(pending.records),
+        deltas = []
+        if self._settled is not None:
+            latest = pending.records
+            superseded = frozenset(
+                title_id
+                for title_id, record in self._settled.records.items()
+                if latest.get(title_id) is not record
+            )
+            self._settled = self._settled.hiding(superseded)
+            deltas.append(self._settled)
+        if self._recent is not None:
+            deltas.append(self._recent)
+        self._segments = _Segments(main.hiding(hidden), tuple(deltas))
+
+    def _delta_part(self, records: Mapping[str, Record]) -> _Part[R] | None:
+        if not records:
+            return None
+        built = dict(records)
+        index = build_index(
+            list(built.values()), source="live delta", prior_total=self._prior_total
         )
+        engine = self._engine(index)
+        engine.prepare()
+        return self._part(index, engine, built)
+
+    @staticmethod
+    def _part(
+        index: CatalogIndex, engine: SegmentEngine[R], records: Mapping[str, Record] | None = None
+    ) -> _Part[R]:
+        best = float(index.arrays.title_prior.max()) if index.title_count else -math.inf
+        return _Part(index, engine, frozenset(), records or {}, best)
 
     def _poll(self) -> None:
         while not self._stop.wait(self._options.poll_interval_s):
@@ -460,7 +524,7 @@ class LiveCatalog(Generic[R]):
                 through = self._applied
                 records = dict(self._pending.records)
                 deleted = set(self._pending.deleted)
-                main_index = self._segments.main_index
+                main_index = self._segments.main.index
                 main_records = self._main_records
             if not records and not deleted:
                 return None
@@ -495,7 +559,9 @@ class LiveCatalog(Generic[R]):
         frozen = tuple(records)
         self._main_records = lambda: frozen
         self._prior_total = _prior_total(index, None)
-        self._segments = _Segments(index, engine, None, None, frozenset(), frozenset())
+        self._segments = _Segments(self._part(index, engine), ())
+        self._settled = None
+        self._recent = None
         self._pending = _Pending()
         reached = self._applied
         self._applied = through
@@ -541,6 +607,13 @@ def upsert_bodies(
 ) -> list[str]:
     """Records (in memory, or a CSV/JSONL catalog file) validated by the catalog loader and
     encoded for the log; a ``CatalogError`` names the bad record and field."""
+    return validated_upserts(records, fields)[1]
+
+
+def validated_upserts(
+    records: Iterable[Mapping[str, object]] | str | Path, fields: CatalogFields
+) -> tuple[list[Record], list[str]]:
+    """``upsert_bodies``, with the validated records beside their log entries."""
     source = records if isinstance(records, (str, Path)) else list(records)
     loaded, _ = load_catalog(
         source,
@@ -552,7 +625,7 @@ def upsert_bodies(
     if len(loaded) > MAX_UPSERT_BATCH:
         raise ValueError(f"at most {MAX_UPSERT_BATCH} records per upsert, got {len(loaded)}")
     try:
-        return [encoded_upsert(record, n) for n, record in enumerate(loaded, 1)]
+        return loaded, [encoded_upsert(record, n) for n, record in enumerate(loaded, 1)]
     except ValueError as error:
         raise CatalogError(
             str(records) if isinstance(records, (str, Path)) else "<records>",
@@ -571,6 +644,23 @@ def delete_bodies(ids: Iterable[str]) -> list[str]:
         if not isinstance(title_id, str) or not title_id.strip():
             raise ValueError(f"id {position}: must be a non-blank string, got {title_id!r}")
     return [encode(Delete(title_id)) for title_id in wanted]
+
+
+def _part_answers(part: _Part[R], query: str, k: int, options: Mapping[str, object]) -> list[R]:
+    """A segment's best ``k`` that are not hidden. It is asked for more than ``k`` by the share
+    of hidden titles, and again, wider, in the rare case that was not enough (up to ``MAX_K``,
+    the engine's limit)."""
+    hidden = part.hidden
+    if not hidden:
+        return part.engine.suggest(query, k, **options)  # type: ignore[arg-type]
+    share = len(hidden) / part.index.title_count
+    ask = min(MAX_K, k + math.ceil(k * share / (1.0 - share)) + 2)
+    while True:
+        answers = part.engine.suggest(query, ask, **options)  # type: ignore[arg-type]
+        kept = [answer for answer in answers if answer.id not in hidden]
+        if len(kept) >= k or len(answers) < ask or ask >= MAX_K:
+            return kept[:k]
+        ask = min(MAX_K, ask + 2 * (ask - len(kept)))
 
 
 def _filtered(
@@ -603,13 +693,13 @@ def _filtered(
             raise
 
 
-def _without_last_resorts(main: list[R], delta: list[R], query: str) -> list[R]:
-    """Both segments' answers, less one that is only the engine's last resort (the query read
-    without its last word) when the other segment matched the query itself: one index would
-    not have fallen back, since it found something."""
+def _without_last_resorts(answered: Sequence[list[R]], query: str) -> list[R]:
+    """The segments' answers together, less those that are only the engine's last resort (the
+    query read without its last word) when another segment matched the query itself: one
+    index would not have fallen back, since it found something."""
     typed = normalize_typed(query).split()
-    if len(typed) < 2:
-        return [*main, *delta]
+    if len(typed) < 2 or len(answered) < 2:
+        return [answer for answers in answered for answer in answers]
 
     def last_resort(answer: R) -> bool:
         reading = answer.corrected_query
@@ -619,13 +709,16 @@ def _without_last_resorts(main: list[R], delta: list[R], query: str) -> list[R]:
             and len(reading.split()) < len(typed)
         )
 
-    main_fell_back = bool(main) and all(map(last_resort, main))
-    delta_fell_back = bool(delta) and all(map(last_resort, delta))
-    if main_fell_back and delta and not delta_fell_back:
-        return list(delta)
-    if delta_fell_back and main and not main_fell_back:
-        return list(main)
-    return [*main, *delta]
+    fell_back = [bool(answers) and all(map(last_resort, answers)) for answers in answered]
+    matched = any(
+        answers and not fallen for answers, fallen in zip(answered, fell_back, strict=True)
+    )
+    return [
+        answer
+        for answers, fallen in zip(answered, fell_back, strict=True)
+        if not (fallen and matched)
+        for answer in answers
+    ]
 
 
 def _by_score(answer: Ranked) -> float:

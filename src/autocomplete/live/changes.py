@@ -90,6 +90,29 @@ def encoded_upsert(record: Record, position: int) -> str:
         raise
 
 
+def reads_back(record: Record) -> bool:
+    """Whether ``decode(encode(Upsert(record)))`` equals ``record``: its metadata holds only
+    what JSON keeps as it is (strings, numbers, booleans, None, lists, string-keyed objects),
+    so the process that logged it may apply it without decoding its own entry."""
+    return all(_json_native(value) for value in record.metadata.values())
+
+
+def _json_native(value: object) -> bool:
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return True
+    if kind is float:
+        return math.isfinite(value)  # type: ignore[arg-type]
+    if kind is list:
+        return all(_json_native(item) for item in value)  # type: ignore[attr-defined]
+    if kind is dict:
+        return all(
+            type(key) is str and _json_native(item)
+            for key, item in value.items()  # type: ignore[attr-defined]
+        )
+    return False
+
+
 def decode(text: str) -> Change:
     try:
         body = json.loads(text)
