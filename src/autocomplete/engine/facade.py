@@ -21,7 +21,7 @@ from autocomplete.catalog.columns import MetadataColumns
 from autocomplete.catalog.loader import LoadReport, load_catalog
 from autocomplete.engine.suggestion import Suggestion
 from autocomplete.index.build import Progress, build_index
-from autocomplete.index.bundled import bundled_index, bundled_records
+from autocomplete.index.bundled import bundled_catalog_path, bundled_index
 from autocomplete.index.catalog_index import INITIALS_MARK, CatalogIndex, TitleView, kind_name
 from autocomplete.limits import MAX_K, PRECOMPUTED_TOP
 from autocomplete.live import CatalogFields, LiveCatalog, UpdateOptions, UpdateStore
@@ -223,7 +223,9 @@ class Autocomplete:
                 raise ValueError("live updates need an id_field: it is how a change finds a title")
             fields = CatalogFields(text_field, weight_field, id_field, alias_field)
             live = updates if isinstance(updates, UpdateOptions) else UpdateOptions(updates)
-            live = replace(live, fields=fields, base_records=lambda: records)
+            from_file = isinstance(source, (str, os.PathLike)) and on_error == "raise"
+            kept = str(source) if from_file else None
+            live = replace(live, fields=fields, base_records=lambda: records, base_catalog=kept)
         index = build_index(records, source=label, progress=progress)
         engine = cls(index, feedback=feedback, updates=live)
         engine.load_report = report
@@ -1230,8 +1232,8 @@ def _live_catalog(
     if updates is None:
         return None
     options = updates if isinstance(updates, UpdateOptions) else UpdateOptions(updates)
-    if bundled and options.base_records is None:
-        options = replace(options, base_records=bundled_records)
+    if bundled and options.base_records is None and options.base_catalog is None:
+        options = replace(options, base_catalog=str(bundled_catalog_path()))
     feedback = engine.feedback
 
     def segment_engine(segment: CatalogIndex) -> Autocomplete:

@@ -6,12 +6,11 @@ small delta index merged with the immutable main index, and background compactio
 
 from autocomplete.live.backends import open_update_store
 from autocomplete.live.catalog import (
-    CatalogFields,
     LiveCatalog,
     LiveStatus,
     UpdateOptions,
 )
-from autocomplete.live.changes import Compacted, Delete, Logged, Upsert
+from autocomplete.live.changes import CatalogFields, Compacted, Delete, Logged, Upsert
 from autocomplete.live.store import MemoryUpdateStore, UpdateStore, UpdateStoreUnavailableError
 
 __all__ = [

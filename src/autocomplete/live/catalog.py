@@ -28,12 +28,16 @@ normalizer, a constant shift of every score). The design and the measured costs 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
 import math
+import shutil
+import sys
+import tempfile
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -48,6 +52,8 @@ from autocomplete.index.static_score import prior_total
 from autocomplete.limits import MAX_K
 from autocomplete.live.backends import open_update_store
 from autocomplete.live.changes import (
+    DEFAULT_FIELDS,
+    CatalogFields,
     Change,
     Compacted,
     Delete,
@@ -57,6 +63,11 @@ from autocomplete.live.changes import (
     encode,
     encoded_upsert,
     reads_back,
+)
+from autocomplete.live.compaction import (
+    RECORDS_FILE,
+    BaseSource,
+    build_elsewhere,
 )
 from autocomplete.live.store import READ_LIMIT, UpdateStore, UpdateStoreUnavailableError
 from autocomplete.rank.filters import FilterError
@@ -83,9 +94,6 @@ of every changed title), so that a small batch rebuilds at most this many."""
 
 MAX_UPSERT_BATCH = 100_000
 """Titles one ``upsert`` call accepts: a bigger batch belongs in a rebuild."""
-
-RECORDS_FILE = "records.jsonl"
-"""Beside a published compacted index: its records, exactly, for the next compaction."""
 
 
 class Ranked(Protocol):
@@ -125,30 +133,22 @@ class SegmentEngine(Protocol[R]):
 
 
 @dataclass(frozen=True, slots=True)
-class CatalogFields:
-    """The catalog loader's field names for upserted records (the bundled catalog's by
-    default). Upserts need an id field: it is how a later change finds the title."""
-
-    text: str = "title"
-    weight: str | None = "votes"
-    id: str = "id"
-    alias: str | None = "aliases"
-
-
-@dataclass(frozen=True, slots=True)
 class UpdateOptions:
     """How a live catalog logs and applies its changes.
 
-    ``base_records`` returns the main index's records (exactly: compaction rebuilds from
-    them); without it they are read back from the index, the weights recovered from the
-    stored priors (float32: a compaction's priors may differ in the seventh digit).
+    ``base_catalog`` is the catalog file the main index was built from (read with
+    ``fields``), or ``base_records`` returns its records: compaction rebuilds from them
+    (exactly), and from a file a child process reads them itself. Without either they are
+    read back from the index, the weights recovered from the stored priors (float32: a
+    compaction's priors may differ in the seventh digit).
     ``compaction_dir`` is where compacted indexes are published for other processes (default:
     beside a SQLite log; none for Redis or memory, where each process compacts on its own).
     """
 
     store: str | UpdateStore
-    fields: CatalogFields = CatalogFields()
+    fields: CatalogFields = DEFAULT_FIELDS
     base_records: Callable[[], Sequence[Record]] | None = None
+    base_catalog: str | None = None
     poll_interval_s: float = DEFAULT_POLL_INTERVAL_S
     compact_after: int | None = DEFAULT_COMPACT_AFTER
     compaction_dir: str | None = None
@@ -243,10 +243,15 @@ class LiveCatalog(Generic[R]):
         self._applied = 0
         self._compactions = 0
         self._compacting: threading.Thread | None = None
-        self._main_records: Callable[[], Sequence[Record]] | None = options.base_records
+        self._main_source = BaseSource(
+            catalog=Path(options.base_catalog) if options.base_catalog else None,
+            fields=options.fields,
+            records=options.base_records,
+        )
         self._pending = _Pending()
-        self._prior_total = _prior_total(main_index, options.base_records)
+        self._prior_total = _prior_total(main_index, self._main_source.load)
         self._publish_dir = _publish_directory(options, self._store)
+        self._private_dir: Path | None = None
         self._segments: _Segments[R] = _Segments(self._part(main_index, engine(main_index)), ())
         self._settled: _Part[R] | None = None
         self._recent: _Part[R] | None = None
@@ -493,6 +498,8 @@ class LiveCatalog(Generic[R]):
         if compacting is not None:
             compacting.join(timeout=60)
         self._store.close()
+        if self._private_dir is not None:  # what is mapped stays readable once unlinked
+            shutil.rmtree(self._private_dir, ignore_errors=True)
 
     # Compaction -------------------------------------------------------------------------------
 
@@ -519,29 +526,31 @@ class LiveCatalog(Generic[R]):
         """Fold the delta into a new main index and swap it in; the log position it includes,
         or None when there was nothing to fold. Queries go on meanwhile, on the old segments;
         changes logged during the build stay pending on top of the new index."""
-        with self._compact_lock:
+        with self._compact_lock, _short_switch_interval():
             with self._apply_lock:
                 through = self._applied
-                records = dict(self._pending.records)
-                deleted = set(self._pending.deleted)
+                changes: list[Change] = [
+                    Upsert(record) for record in self._pending.records.values()
+                ]
+                changes.extend(Delete(title_id) for title_id in self._pending.deleted)
                 main_index = self._segments.main.index
-                main_records = self._main_records
-            if not records and not deleted:
+                source = self._main_source
+            if not changes:
                 return None
-            base = list(main_records()) if main_records else _records_of(main_index)
-            kept = [records.get(record.id, record) for record in base if record.id not in deleted]
-            in_base = {record.id for record in base}
-            kept.extend(record for title_id, record in records.items() if title_id not in in_base)
-            if not kept:
+            if not source.readable:
+                main_records = _records_of(main_index)
+                source = BaseSource(records=lambda: main_records)
+            target = self._compacted_dir() / f"compacted-{through}"
+            index = build_elsewhere(source, changes, target, f"live compaction through {through}")
+            if index is None:
                 return None  # an empty catalog cannot be indexed; the delta keeps it empty
-            index = build_index(kept, source=f"live compaction through {through}")
-            path = self._publish(index, kept, through)
+            path = target if self._publish_dir is not None else None
             engine = self._engine(index)
             engine.prepare()
             with self._apply_lock:
                 if self._main_through >= through:
                     return None  # another process's newer compaction was adopted meanwhile
-                self._install(index, engine, kept, through)
+                self._install(index, engine, target, through)
             if path is not None:
                 self._store.append([encode(Compacted(through, str(path)))])
             return through
@@ -550,14 +559,13 @@ class LiveCatalog(Generic[R]):
         self,
         index: CatalogIndex,
         engine: SegmentEngine[R],
-        records: Sequence[Record],
+        directory: Path,
         through: int,
     ) -> None:
-        """Make ``index`` the main one and re-read the changes after ``through`` on top of it
-        (under the apply lock)."""
+        """Make ``index`` (saved in ``directory`` with its records) the main one and re-read
+        the changes after ``through`` on top of it (under the apply lock)."""
         self._main_through = through
-        frozen = tuple(records)
-        self._main_records = lambda: frozen
+        self._main_source = BaseSource(records_file=directory / RECORDS_FILE)
         self._prior_total = _prior_total(index, None)
         self._segments = _Segments(self._part(index, engine), ())
         self._settled = None
@@ -580,26 +588,39 @@ class LiveCatalog(Generic[R]):
         directory = Path(published.path)
         try:
             index = CatalogIndex.load(directory)
-            records = _read_records(directory / RECORDS_FILE)
+            if not (directory / RECORDS_FILE).is_file():
+                raise FileNotFoundError(directory / RECORDS_FILE)
         except (OSError, IndexFormatError, ValueError) as error:
             LOG.warning("live updates: cannot load the compacted index %s: %s", directory, error)
             return False
         engine = self._engine(index)
         engine.prepare()
-        self._install(index, engine, records, published.through)
+        self._install(index, engine, directory, published.through)
         return True
 
-    def _publish(self, index: CatalogIndex, records: Sequence[Record], through: int) -> Path | None:
-        if self._publish_dir is None:
-            return None
-        target = self._publish_dir / f"compacted-{through}"
-        saved = index.save_atomically(target)
-        temporary = saved / (RECORDS_FILE + ".tmp")
-        with temporary.open("w", encoding="utf-8") as out:
-            for record in records:
-                out.write(encode(Upsert(record)) + "\n")
-        temporary.replace(saved / RECORDS_FILE)
-        return saved
+    def _compacted_dir(self) -> Path:
+        """Where compacted indexes go: the published directory, else this process's own."""
+        if self._publish_dir is not None:
+            return self._publish_dir
+        if self._private_dir is None:
+            self._private_dir = Path(tempfile.mkdtemp(prefix="autocomplete-live-"))
+        return self._private_dir
+
+
+COMPACTION_SWITCH_INTERVAL_S = 0.0005
+"""The interpreter's thread switch interval while a compaction's own Python work runs (the
+records written out, the new index loaded and its engine warmed): a query thread waiting
+for the GIL gets it within this rather than the default 5 ms. Set back afterwards."""
+
+
+@contextlib.contextmanager
+def _short_switch_interval() -> Iterator[None]:
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(min(before, COMPACTION_SWITCH_INTERVAL_S))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
 
 
 def upsert_bodies(
@@ -756,17 +777,6 @@ def _records_of(index: CatalogIndex) -> list[Record]:
             )
         )
     return found
-
-
-def _read_records(path: Path) -> list[Record]:
-    records = []
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            change = decode(line)
-            if not isinstance(change, Upsert):
-                raise ValueError(f"{path}: a line that is not a record")
-            records.append(change.record)
-    return records
 
 
 def _publish_directory(options: UpdateOptions, store: UpdateStore) -> Path | None:

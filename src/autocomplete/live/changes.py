@@ -18,6 +18,21 @@ from autocomplete.catalog.loader import Record
 
 
 @dataclass(frozen=True, slots=True)
+class CatalogFields:
+    """The catalog loader's field names for upserted records (the bundled catalog's by
+    default). Upserts need an id field: it is how a later change finds the title."""
+
+    text: str = "title"
+    weight: str | None = "votes"
+    id: str = "id"
+    alias: str | None = "aliases"
+
+
+DEFAULT_FIELDS = CatalogFields()
+"""The bundled catalog's field names."""
+
+
+@dataclass(frozen=True, slots=True)
 class Upsert:
     """Add the title, or replace the one with the same id."""
 

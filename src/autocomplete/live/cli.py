@@ -8,7 +8,8 @@ import os
 import sys
 
 from autocomplete.live.backends import open_update_store
-from autocomplete.live.catalog import CatalogFields, delete_bodies, upsert_bodies
+from autocomplete.live.catalog import delete_bodies, upsert_bodies
+from autocomplete.live.changes import CatalogFields
 
 ENVIRONMENT_VARIABLE = "AUTOCOMPLETE_UPDATES"
 
