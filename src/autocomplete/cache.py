@@ -40,11 +40,15 @@ class Memo(Generic[K, V]):
         return self._max_size
 
     def get(self, key: K) -> V | None:
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
+        # No lock on the read path (it is the hot one): each OrderedDict call is atomic under
+        # the interpreter lock, and a key evicted between the two calls is simply not moved.
+        value = self._items.get(key)
+        if value is not None:
+            try:
                 self._items.move_to_end(key)
-            return value
+            except KeyError:
+                pass
+        return value
 
     def put(self, key: K, value: V) -> V:
         """Keep ``value`` under ``key`` and return it (so ``return memo.put(key, computed)``)."""
