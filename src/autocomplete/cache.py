@@ -44,7 +44,7 @@ class Memo(Generic[K, V]):
         # the interpreter lock, and a key evicted between the two calls is simply not moved.
         value = self._items.get(key)
         if value is not None:
-            try:
+            try:  # noqa: SIM105 - contextlib.suppress would cost a context manager per read
                 self._items.move_to_end(key)
             except KeyError:
                 pass

@@ -99,6 +99,8 @@ MIN_CORRECTABLE_CHARS = 3
 """Queries with fewer letters than this are never corrected (too little to go on)."""
 
 _KIND_NAMES = tuple(kind_name(kind) for kind in MatchKind)
+_ROUNDING = 1e-6
+"""Slack (nats) on the bounds that prune candidates, far above floating-point rounding."""
 _ALIAS = int(MatchKind.ALIAS)
 _INITIALS = int(MatchKind.INITIALS)
 
@@ -393,10 +395,16 @@ class Autocomplete:
             return found
         hot = self._index.hot
         prior = hot.title_prior
-        reached = translations.candidates(request.typed, prior, request.k)
+        shown, kth_score = _first_titles(found, request.k, hot.entry_title)
+        # A translation places only by scoring above the k-th title shown; it scores at most
+        # its prior plus the match weight and the exact bonus (a hair of slack, so that
+        # rounding never prunes one that would tie in).
+        best_extra = retrieval_score(TRANSLATION_MATCH_WEIGHT, exact=True)
+        reached = translations.candidates(
+            request.typed, prior, request.k, above_prior=kth_score - best_extra - _ROUNDING
+        )
         if not reached:
             return found
-        shown = _first_titles(found, request.k, hot.entry_title)
         added = False
         for title, cost, whole in reached:
             if request.title_filter is not None and title not in request.title_filter:
@@ -1185,14 +1193,17 @@ def _typed_words_occur(typed: str, normalized_title: str) -> bool:
     return typed.endswith(" ") or any(word.startswith(words[-1]) for word in title_words)
 
 
-def _first_titles(found: list[Candidate], k: int, entry_title: memoryview) -> set[int]:
-    """The first ``k`` distinct titles of a ranked candidate list (what would be shown)."""
+def _first_titles(
+    found: list[Candidate], k: int, entry_title: memoryview
+) -> tuple[set[int], float]:
+    """The first ``k`` distinct titles of a ranked candidate list (what would be shown), and
+    the k-th one's score (-inf when fewer than ``k``)."""
     titles: set[int] = set()
     for candidate in found:
         titles.add(entry_title[candidate.entry])
         if len(titles) == k:
-            break
-    return titles
+            return titles, candidate.score
+    return titles, -math.inf
 
 
 def _feedback_layer(
