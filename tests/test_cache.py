@@ -24,6 +24,18 @@ def test_a_full_memo_evicts_the_least_recently_used() -> None:
     assert len(memo) == 0 and memo.get("a") is None
 
 
+def test_an_entry_read_often_survives_a_burst_of_one_off_entries() -> None:
+    memo: Memo[str, int] = Memo(100)
+    memo.put("hot", 1)
+    for number in range(10_000):
+        memo.put(f"once {number}", number)
+        if number % 40 == 0:  # read more often than once per 50 insertions
+            assert memo.get("hot") == 1
+    assert memo.get("hot") == 1
+    assert memo.get("once 0") is None  # the burst itself is bounded
+    assert len(memo) <= 100
+
+
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "3"])
 def test_a_memo_needs_a_positive_whole_size(bad: object) -> None:
     with pytest.raises(ValueError, match="max_size"):
@@ -49,5 +61,5 @@ def test_threads_sharing_a_memo_leave_it_within_its_bound() -> None:
     for thread in threads:
         thread.join()
     assert not errors
-    assert len(memo) == 64
+    assert 32 <= len(memo) <= 64
     assert all(memo.get(key) in (None, key) for key in range(500))

@@ -38,6 +38,7 @@ per index entry at build time; the engine adds the query-dependent terms defined
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 from autocomplete.index.static_score import (
     EXACT_KIND_CODES,
@@ -65,6 +66,7 @@ __all__ = [
     "log_priors",
     "match_weights",
     "retrieval_score",
+    "retrieval_scores",
 ]
 
 TRANSLATION_MATCH_WEIGHT = math.log(0.8)
@@ -119,6 +121,13 @@ def retrieval_score(
     if dropped_word:
         score -= DROPPED_WORD_COST
     return score
+
+
+def retrieval_scores(statics: Iterable[float], channel_cost: float) -> list[float]:
+    """``retrieval_score`` of many statics under one channel cost, no bonus (the same values:
+    ``a + -b`` and ``a - b`` round alike), in one call for the hot path."""
+    offset = -channel_cost * CHANNEL_WEIGHT
+    return [static + offset for static in statics]
 
 
 def lifted_score(score: float, feedback: float, context: float) -> float:
