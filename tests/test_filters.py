@@ -15,12 +15,10 @@ from autocomplete.index.catalog_index import CatalogIndex
 from autocomplete.rank.filters import (
     BoostRule,
     FilterCache,
-    LruCache,
     TitleFilter,
     boost_key,
     compile_boost,
     compile_where,
-    filtered_top_entries,
     where_key,
 )
 from autocomplete.tools.context_eval import records_of
@@ -315,20 +313,6 @@ def test_filter_cache_rejects_priors_of_another_index(
         FilterCache(columns, np.zeros(3, dtype=np.float32))
 
 
-def test_lru_cache_evicts_the_least_recently_used() -> None:
-    cache: LruCache[str, int] = LruCache(2)
-    cache.put("a", 1)
-    cache.put("b", 2)
-    assert cache.get("a") == 1  # "a" is now the most recent
-    cache.put("c", 3)
-    assert cache.get("b") is None
-    assert cache.get("a") == 1 and cache.get("c") == 3
-    assert len(cache) == 2
-    for bad in (0, -1, 1.5, True):
-        with pytest.raises(ValueError, match="max_size"):
-            LruCache(bad)  # type: ignore[arg-type]
-
-
 # Retrieval --------------------------------------------------------------------------------------
 
 
@@ -370,7 +354,7 @@ def test_filtered_retrieval_matches_a_full_scan(
     assert title_filter is not None
     for prefix in ("t", "the ", "the t", "s", "star", "lo", "ma", "zz", "love ", "\x01tls"):
         for k in (1, 10, 40):
-            found = filtered_top_entries(index, title_filter, prefix, k)
+            found = index.top_entries(prefix, k, where=title_filter)
             titles_found = [index.hot.entry_title[entry] for entry in found]
             assert len(set(titles_found)) == len(titles_found)
             assert all(title in title_filter for title in titles_found)
@@ -384,11 +368,11 @@ def test_a_one_percent_filter_still_fills_k(movies: tuple[CatalogIndex, Metadata
     assert title_filter is not None
     assert 0.008 <= title_filter.fraction <= 0.012  # 528 of 58,788 titles
     for prefix in "abcdefghlmprst":
-        found = filtered_top_entries(index, title_filter, prefix, 10)
+        found = index.top_entries(prefix, 10, where=title_filter)
         assert len(found) == min(10, len(brute_force(index, title_filter, prefix, 10)))
         assert len(found) == 10, prefix
     # Star Wars is rated PG: the filtered answer to "star" is the saga, in popularity order.
-    star = filtered_top_entries(index, title_filter, "star w", 3)
+    star = index.top_entries("star w", 3, where=title_filter)
     assert [index.describe(index.hot.entry_title[e]).text for e in star] == [
         "Star Wars",
         "Star Wars: Episode V - The Empire Strikes Back",
@@ -400,4 +384,4 @@ def test_unknown_prefix_gives_nothing(movies: tuple[CatalogIndex, MetadataColumn
     index, columns = movies
     title_filter = compile_where({"genres": "Drama"}, columns, index.arrays.title_prior)
     assert title_filter is not None
-    assert filtered_top_entries(index, title_filter, "qxzq", 10) == []
+    assert index.top_entries("qxzq", 10, where=title_filter) == []

@@ -16,7 +16,15 @@ PACKAGE = ROOT / "src" / "autocomplete"
 WEB = ROOT / "web"
 
 LAYERS = (
-    ("base", {"autocomplete.limits", "autocomplete.paths", "autocomplete._kernels"}),
+    (
+        "base",
+        {
+            "autocomplete.limits",
+            "autocomplete.paths",
+            "autocomplete.cache",
+            "autocomplete._kernels",
+        },
+    ),
     ("text", {"autocomplete.text"}),
     ("catalog", {"autocomplete.catalog"}),
     ("index", {"autocomplete.index"}),

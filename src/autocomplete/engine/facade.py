@@ -1,9 +1,12 @@
 """The engine facade: ``Autocomplete`` composes the index, the speller and feedback.
 
-A keystroke flows through named phases: *parse* (validate and normalize the query), *retrieve*
-(exact-prefix top-k from the index), *rank* (add the query-dependent score terms, merge, cut to
-``k``) and *present* (build ``Suggestion`` values). Nothing here mutates the index, so one
-``Autocomplete`` may serve many threads at once.
+A keystroke flows through named phases: *parse* (validate and normalize the query, compile its
+filter, boost and session), *retrieve* (every candidate source, each scored by the retrieval
+terms), *adjust* (the lift terms, and the titles only a lift brings), *dedupe and present* (each
+title's best candidate, cut to ``k``, as ``Suggestion`` values). The sources, the candidate
+record and the score terms are defined in ``rank.pipeline`` and ``rank.scoring``. Nothing here
+mutates the index, so one ``Autocomplete`` may serve many threads at once; what it remembers is
+in bounded ``Memo``s (``autocomplete.cache``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Concatenate, Generic, Literal, ParamSpec, TypeVar
 
+from autocomplete.cache import Memo
 from autocomplete.catalog.columns import MetadataColumns
 from autocomplete.catalog.loader import LoadReport, load_catalog
 from autocomplete.engine.suggestion import Suggestion
@@ -29,10 +33,8 @@ from autocomplete.paths import data_directory
 from autocomplete.rank.filters import (
     BoostRule,
     FilterCache,
-    LruCache,
     TitleFilter,
     boost_key,
-    filtered_top_entries,
     where_key,
 )
 from autocomplete.rank.multiword import (
@@ -43,15 +45,20 @@ from autocomplete.rank.multiword import (
     highlight,
     read_terms,
 )
+from autocomplete.rank.pipeline import Candidate, Source, by_score
 from autocomplete.rank.scoring import (
     CHANNEL_WEIGHT,
     CORRECTION_MARGIN,
+    DROPPED_WORD_COST,
     EXACT_BONUS,
     EXACT_KIND_CODES,
     MIN_INITIALS,
     TRANSLATION_MATCH_WEIGHT,
     MatchKind,
     correction_is_confident,
+    lifted_score,
+    retrieval_score,
+    retrieval_scores,
 )
 from autocomplete.rank.session_context import (
     GenreNudge,
@@ -70,14 +77,13 @@ if TYPE_CHECKING:
     from autocomplete.feedback.store import FeedbackStore
 
 PRESENTED_MEMO_SIZE = 100_000
-"""Memoized exact-prefix suggestions kept before the memo is emptied and refilled."""
+"""Presented suggestions kept (an entry reached by the same reading presents the same way)."""
 
 ANSWER_MEMO_SIZE = 50_000
-"""Requests without session context or click lifts whose whole answers are memoized before
-the memo is emptied and refilled."""
+"""Requests without session context or click lifts whose whole answers are memoized."""
 
 CORRECTED_MEMO_SIZE = 50_000
-"""Typed queries whose corrected retrievals are memoized before the memo is emptied."""
+"""Typed queries whose corrected retrievals are memoized."""
 
 ANCHORED_MEMO_SIZE = 10_000
 """Typed queries whose anchored retrievals (a rare fallback) are memoized likewise."""
@@ -85,18 +91,21 @@ ANCHORED_MEMO_SIZE = 10_000
 FEEDBACK_CACHE_SIZE = 8_192
 """Prefixes whose feedback lifts are kept translated to title positions."""
 
+ADJUSTED_PER_PREFIX = 64
+"""Adjusted candidate lists kept per prefix's click lifts (one per ``k`` and filter asked)."""
+
 CONTEXT_CACHE_SIZE = 1_024
 """Sessions whose related titles are kept (a session's context changes only on a click)."""
-
-DROPPED_WORD_COST = 8.0
-"""Channel cost of ignoring the last typed word when nothing else matches (nats)."""
 
 MIN_CORRECTABLE_CHARS = 3
 """Queries with fewer letters than this are never corrected (too little to go on)."""
 
 _KIND_NAMES = tuple(kind_name(kind) for kind in MatchKind)
-_WORDS_MARK = "\x02"
-"""Starts the reading of a candidate found by its scattered words (see ``_retrieve_words``)."""
+_new_candidate = tuple.__new__
+"""Builds a ``Candidate`` from all its fields at C speed (the generated constructor costs a
+Python call; this path makes ten of them a keystroke)."""
+_ROUNDING = 1e-6
+"""Slack (nats) on the bounds that prune candidates, far above floating-point rounding."""
 _ALIAS = int(MatchKind.ALIAS)
 _INITIALS = int(MatchKind.INITIALS)
 
@@ -133,10 +142,6 @@ class _SharedEngineMethod(Generic[_Arguments, _Result]):
 
 # A session's related titles and its genre nudge, cached per session.
 _ContextEffect = tuple[Mapping[int, tuple[float, str]], GenreNudge | None]
-
-# (score, entry position, channel cost, the reading of the query that reached the entry,
-#  feedback lift and context lift, both included in the score)
-_Candidate = tuple[float, int, float, str, float, float]
 
 
 class Autocomplete:
@@ -178,16 +183,28 @@ class Autocomplete:
         self._feedback = _feedback_layer(feedback)
         self._words = WordReader(self._index.words, word_costs) if word_costs else None
         self._filters = FilterCache(self._index.columns, self._index.arrays.title_prior)
-        self._contexts: LruCache[SessionContext, _ContextEffect] = LruCache(CONTEXT_CACHE_SIZE)
-        self._feedback_titles: LruCache[str, _FeedbackView] = LruCache(FEEDBACK_CACHE_SIZE)
+        self._contexts: Memo[SessionContext, _ContextEffect] = Memo(
+            CONTEXT_CACHE_SIZE, "sessions' related titles and genre nudges"
+        )
+        self._feedback_titles: Memo[str, _FeedbackView] = Memo(
+            FEEDBACK_CACHE_SIZE, "prefixes' click lifts by title position"
+        )
         self.load_report: LoadReport | None = None
         # Suggestions are a pure function of the immutable index and the reading that reached
         # them, so they are memoized; being immutable, they are safe to share between calls.
-        self._presented: dict[tuple[int, float, int, str | None, float], Suggestion] = {}
-        self._corrected: dict[tuple[object, ...], tuple[_Candidate, ...]] = {}
-        self._anchored: dict[tuple[object, ...], tuple[_Candidate, ...]] = {}
+        self._presented: Memo[tuple[int, float, int, str | None, float], Suggestion] = Memo(
+            PRESENTED_MEMO_SIZE, "presented suggestions"
+        )
+        self._corrected: Memo[tuple[object, ...], tuple[Candidate, ...]] = Memo(
+            CORRECTED_MEMO_SIZE, "corrected retrievals"
+        )
+        self._anchored: Memo[tuple[object, ...], tuple[Candidate, ...]] = Memo(
+            ANCHORED_MEMO_SIZE, "anchored retrievals"
+        )
         self._title_initials: tuple[str, ...] | None = None  # see _first_characters
-        self._answers: dict[tuple[object, ...], tuple[Suggestion, ...]] = {}
+        self._answers: Memo[tuple[object, ...], tuple[Suggestion, ...]] = Memo(
+            ANSWER_MEMO_SIZE, "whole answers of plain requests"
+        )
         self._translations = LazyTranslations(self._index, data_directory() / LEXICON_FILE)
         # Live updates: the owner of the changes answers through plain engines of its own.
         self._live = _live_catalog(updates, index is None, self._index, errors, self, word_costs)
@@ -395,50 +412,69 @@ class Autocomplete:
             answered = self._answers.get(key)
             if answered is not None:
                 return list(answered)
-        results = self._suggest_corrected(request, normalized)
+        results = self._suggest_corrected(request)
         if plain:
-            if len(self._answers) >= ANSWER_MEMO_SIZE:
-                self._answers.clear()
-            self._answers[key] = tuple(results)
+            self._answers.put(key, tuple(results))
         return results
 
-    def _suggest_corrected(self, request: _Request, normalized: str) -> list[Suggestion]:
-        """``suggest`` with correction on, from retrieval to the presented list."""
+    def _suggest_corrected(self, request: _Request) -> list[Suggestion]:
+        """``suggest`` with correction on: retrieve, adjust, dedupe and present."""
         found = self._retrieve(request)
+        if request.adjusts:
+            found = self._adjusted(found, request)
+        found = self._with_translations(found, request)
+        return self._present_ranked(found, request)
+
+    def _retrieve(self, request: _Request) -> list[Candidate]:
+        """Every source's candidates, best first: the typed text as a prefix, its corrections
+        that could place, its words scattered over titles; when none of these finds anything
+        for a query of several words, the anchored readings, then the query less its last
+        word."""
+        found = self._retrieve_typed(request)
         words = self._retrieve_words(request, found, correct=True)
         if words:
             found.extend(words)
-            found.sort(key=_by_score, reverse=True)
-        if not found and " " in normalized.strip():
+            found.sort(key=by_score, reverse=True)
+        if not found and " " in request.typed.strip():
             found = self._retrieve_anchored(request) or self._retrieve_without_last_word(request)
-        if request.adjusts:
-            found = self._adjusted(found, request)
-        return self._with_translations(self._present_ranked(found, request), request)
+        return found
 
-    def _with_translations(self, results: list[Suggestion], request: _Request) -> list[Suggestion]:
-        """``results`` with the foreign titles the typed English words reach through the
-        lexicon merged in by score (see ``autocomplete.translation``)."""
+    def _with_translations(self, found: list[Candidate], request: _Request) -> list[Candidate]:
+        """``found`` with the foreign titles the typed English words reach through the lexicon
+        (see ``spell.translation``), ranked by score among them. A source that comes after the
+        lifts: it yields titles, and a title already among the first ``k`` keeps how it was
+        reached."""
         translations = self._translations.get()
         if translations is None:
-            return results
-        prior = self._index.hot.title_prior
-        found = translations.candidates(request.typed, prior, request.k)
-        merged = list(results)
-        shown = {suggestion.id for suggestion in merged}
-        for title, cost, whole in found:
+            return found
+        hot = self._index.hot
+        prior = hot.title_prior
+        shown, kth_score = _first_titles(found, request.k, hot.entry_title)
+        # A translation places only by scoring above the k-th title shown; it scores at most
+        # its prior plus the match weight and the exact bonus (a hair of slack, so that
+        # rounding never prunes one that would tie in).
+        best_extra = retrieval_score(TRANSLATION_MATCH_WEIGHT, exact=True)
+        reached = translations.candidates(
+            request.typed, prior, request.k, above_prior=kth_score - best_extra - _ROUNDING
+        )
+        if not reached:
+            return found
+        added = False
+        for title, cost, whole in reached:
             if request.title_filter is not None and title not in request.title_filter:
                 continue
-            score = prior[title] + TRANSLATION_MATCH_WEIGHT - CHANNEL_WEIGHT * cost
-            score += EXACT_BONUS if whole else 0.0
-            suggestion = self._present(title, score, "translation", (), -cost, None, request)
-            if suggestion.id in shown:
+            if title in shown:
                 continue
-            shown.add(suggestion.id)
-            place = next((at for at, s in enumerate(merged) if s.score < score), len(merged))
-            merged.insert(place, suggestion)
-        return merged[: request.k]
+            shown.add(title)
+            score = retrieval_score(prior[title] + TRANSLATION_MATCH_WEIGHT, cost, exact=whole)
+            entry = hot.title_entries[hot.title_entry_first[title]]
+            found.append(Candidate(score, entry, cost, request.typed, Source.TRANSLATION))
+            added = True
+        if added:
+            found.sort(key=by_score, reverse=True)  # stable: ties keep the earlier sources first
+        return found
 
-    def _literal(self, request: _Request) -> list[_Candidate]:
+    def _literal(self, request: _Request) -> list[Candidate]:
         """What the typed text itself reaches, adjusted: no corrected or anchored readings,
         and no clicked title its text does not reach. Not memoized with the prefix's lifts
         (``_adjusted``): those lists were built from the corrected readings too."""
@@ -446,9 +482,13 @@ class Autocomplete:
         words = self._retrieve_words(request, found, correct=False)
         if words:
             found.extend(words)
-            found.sort(key=_by_score, reverse=True)
+            found.sort(key=by_score, reverse=True)
         if request.adjusts:
-            found = [candidate for candidate in self._adjust(found, request) if candidate[3]]
+            found = [
+                candidate
+                for candidate in self._adjust(found, request)
+                if candidate.source is not Source.CLICKED
+            ]
         return found
 
     def trending(
@@ -599,25 +639,25 @@ class Autocomplete:
 
     # Phase: retrieve.
 
-    def _retrieve(self, request: _Request) -> list[_Candidate]:
-        """Exact-prefix entries, and corrected ones where a correction could place."""
+    def _retrieve_typed(self, request: _Request) -> list[Candidate]:
+        """Source PREFIX, and source CORRECTED where a correction could place."""
         found = self._retrieve_exact(request)
         if len(request.typed.replace(" ", "")) >= MIN_CORRECTABLE_CHARS:
             corrected = self._retrieve_corrected(request, self._correction_floor(found, request.k))
             if corrected:
                 found.extend(corrected)
-                found.sort(key=_by_score, reverse=True)
+                found.sort(key=by_score, reverse=True)
         return found
 
     def _retrieve_words(
-        self, request: _Request, found: list[_Candidate], *, correct: bool
-    ) -> list[_Candidate]:
-        """Titles holding every typed word, skipped words and another order allowed (see
-        ``multiword``), that could place among the ``k`` found so far.
+        self, request: _Request, found: list[Candidate], *, correct: bool
+    ) -> list[Candidate]:
+        """Source WORDS: titles holding every typed word, skipped words and another order
+        allowed (see ``multiword``), that could place among the ``k`` found so far.
 
-        Each comes as its title's first entry with the reading ``_WORDS_MARK`` + typed text;
-        ``_present_words`` aligns it again for the highlight (a few microseconds, and no state
-        kept between retrieval and presentation).
+        Each comes as its title's first entry; ``_present_words`` aligns the typed text again
+        for the highlight (a few microseconds, and no state kept between retrieval and
+        presentation).
         """
         typed = request.typed
         if self._words is None:
@@ -631,69 +671,77 @@ class Autocomplete:
         titles: set[int] = set()
         entry_title = self._index.hot.entry_title
         for candidate in found:
-            titles.add(entry_title[candidate[1]])
+            titles.add(entry_title[candidate.entry])
             if len(titles) == k:
-                floor = candidate[0] - request.max_lift
+                floor = candidate.score - request.max_lift
                 break
         matches = self._words.top_k(terms, k, allowed=request.title_filter, floor=floor)
         hot = self._index.hot
-        reading = _WORDS_MARK + typed
         return [
-            (
+            Candidate(
                 match.score,
                 hot.title_entries[hot.title_entry_first[match.title]],
                 match.cost,
-                reading,
-                0.0,
-                0.0,
+                typed,
+                Source.WORDS,
             )
             for match in matches
         ]
 
-    def _retrieve_without_last_word(self, request: _Request) -> list[_Candidate]:
-        """The last resort when nothing matches: read the query without its last word.
+    def _retrieve_without_last_word(self, request: _Request) -> list[Candidate]:
+        """Source DROPPED_WORD, the last resort when nothing matches: the query read without
+        its last word.
 
         A half-typed last word too garbled to correct ("rthless le") should not hide what
         the words before it find; the dropped word costs ``DROPPED_WORD_COST`` nats.
         """
         shorter = request.typed.rsplit(None, 1)[0] + " "
-        found = self._retrieve(replace(request, typed=shorter))
         return [
-            (score - DROPPED_WORD_COST, entry, channel + DROPPED_WORD_COST, reading, lift, context)
-            for score, entry, channel, reading, lift, context in found
+            candidate._replace(
+                score=retrieval_score(candidate.score, dropped_word=True),
+                channel=candidate.channel + DROPPED_WORD_COST,
+                source=Source.DROPPED_WORD,
+            )
+            for candidate in self._retrieve_typed(replace(request, typed=shorter))
         ]
 
-    def _retrieve_anchored(self, request: _Request) -> list[_Candidate]:
-        """The first resort when nothing matches a query of several words: compare it whole
-        with the titles holding its longest words (see ``anchored``). Memoized like the
-        corrected retrievals: a pure function of the typed text, the index and the filter."""
+    def _retrieve_anchored(self, request: _Request) -> list[Candidate]:
+        """Source ANCHORED, the first resort when nothing matches a query of several words:
+        compare it whole with the titles holding its longest words (see ``anchored``).
+        Memoized like the corrected retrievals: a pure function of the typed text, the index
+        and the filter."""
         title_filter = request.title_filter
         memo_key = (request.typed, request.k, title_filter and title_filter.key)
         remembered = self._anchored.get(memo_key)
         if remembered is not None:
             return list(remembered)
-        found: list[_Candidate] = []
+        found: list[Candidate] = []
         for reading in anchored_readings(request.typed, self._index, self._speller.model):
             found.extend(
                 self._entries_under(
-                    reading.text, request.k, reading.cost, reading.text, title_filter
+                    reading.text,
+                    request.k,
+                    reading.cost,
+                    reading.text,
+                    title_filter,
+                    Source.ANCHORED,
                 )
             )
-        found.sort(key=_by_score, reverse=True)
-        if len(self._anchored) >= ANCHORED_MEMO_SIZE:
-            self._anchored.clear()
-        self._anchored[memo_key] = tuple(found)
+        found.sort(key=by_score, reverse=True)
+        self._anchored.put(memo_key, tuple(found))
         return found
 
-    def _retrieve_exact(self, request: _Request) -> list[_Candidate]:
-        """Entries under the typed prefix (and under its initials), channel cost 0."""
+    def _retrieve_exact(self, request: _Request) -> list[Candidate]:
+        """Source PREFIX: entries under the typed prefix (and under its initials)."""
         typed, k = request.typed, request.k
-        found = self._entries_under(typed, k, 0.0, typed, request.title_filter)
+        found = self._entries_under(typed, k, 0.0, typed, request.title_filter, Source.PREFIX)
         words = typed.split()
         if len(words) == 1 and len(words[0]) >= MIN_INITIALS:
             initials = INITIALS_MARK + words[0]
-            found.extend(self._entries_under(initials, k, 0.0, typed, request.title_filter))
-            found.sort(key=_by_score, reverse=True)
+            found.extend(
+                self._entries_under(initials, k, 0.0, typed, request.title_filter, Source.PREFIX)
+            )
+            found.sort(key=by_score, reverse=True)
         return found
 
     def _entries_under(
@@ -703,17 +751,16 @@ class Autocomplete:
         channel: float,
         reading: str,
         title_filter: TitleFilter | None,
-    ) -> list[_Candidate]:
+        source: Source,
+    ) -> list[Candidate]:
         """Top entries under ``prefix``, plus entries whose whole text it is (exact bonus)."""
         index = self._index
         entry_score = index.hot.entry_score
-        base = -channel * CHANNEL_WEIGHT
-        if title_filter is None:
-            entries = index.top_entries(prefix, k)
-        else:
-            entries = filtered_top_entries(index, title_filter, prefix, k)
+        entries = index.top_entries(prefix, k, where=title_filter)
+        scores = retrieval_scores([entry_score[entry] for entry in entries], channel)
         found = [
-            (entry_score[entry] + base, entry, channel, reading, 0.0, 0.0) for entry in entries
+            _new_candidate(Candidate, (score, entry, channel, reading, source, 0.0, 0.0))
+            for score, entry in zip(scores, entries, strict=True)
         ]
         exact = index.key_range(prefix.rstrip() + " ")
         if exact is not None:
@@ -725,13 +772,14 @@ class Autocomplete:
                 if entry_kind[entry] not in EXACT_KIND_CODES:
                     break
                 if title_filter is None or entry_title[entry] in title_filter:
-                    score = entry_score[entry] + base + EXACT_BONUS
-                    found.append((score, entry, channel, reading, 0.0, 0.0))
-            found.sort(key=_by_score, reverse=True)
+                    score = retrieval_score(entry_score[entry], channel, exact=True)
+                    found.append(Candidate(score, entry, channel, reading, source))
+            found.sort(key=by_score, reverse=True)
         return found
 
-    def _retrieve_corrected(self, request: _Request, floor: float) -> list[_Candidate]:
-        """Entries under corrected readings of the query that could beat ``floor``.
+    def _retrieve_corrected(self, request: _Request, floor: float) -> list[Candidate]:
+        """Source CORRECTED: entries under corrected readings of the query that could beat
+        ``floor``.
 
         No entry scores above its title's prior plus the exact bonus, so a reading whose best
         title, less its channel cost, cannot clear ``floor`` (the k-th best exact result) is
@@ -750,19 +798,22 @@ class Autocomplete:
         remembered = self._corrected.get(memo_key)
         if remembered is not None:
             return list(remembered)
-        found: list[_Candidate] = []
+        found: list[Candidate] = []
         for correction in self._speller.corrections(plan, floor=floor - lift):
             found.extend(
                 self._entries_under(
-                    correction.text, request.k, correction.cost, correction.text, title_filter
+                    correction.text,
+                    request.k,
+                    correction.cost,
+                    correction.text,
+                    title_filter,
+                    Source.CORRECTED,
                 )
             )
-        if len(self._corrected) >= CORRECTED_MEMO_SIZE:
-            self._corrected.clear()
-        self._corrected[memo_key] = tuple(found)
+        self._corrected.put(memo_key, tuple(found))
         return found
 
-    def _correction_floor(self, found: list[_Candidate], k: int) -> float:
+    def _correction_floor(self, found: list[Candidate], k: int) -> float:
         """The score a correction must beat to be shown beside the exact results ``found``.
 
         It must place among the top ``k`` (beat the k-th best distinct title) and come within
@@ -770,18 +821,18 @@ class Autocomplete:
         """
         if not found:
             return -math.inf
-        floor = found[0][0] - CORRECTION_MARGIN
+        floor = found[0].score - CORRECTION_MARGIN
         entry_title = self._index.hot.entry_title
         seen: set[int] = set()
         for candidate in found:
-            seen.add(entry_title[candidate[1]])
+            seen.add(entry_title[candidate.entry])
             if len(seen) == k:
-                return max(floor, candidate[0])
+                return max(floor, candidate.score)
         return floor
 
     # Phase: adjust.
 
-    def _adjusted(self, found: list[_Candidate], request: _Request) -> list[_Candidate]:
+    def _adjusted(self, found: list[Candidate], request: _Request) -> list[Candidate]:
         """``_adjust``, kept with the prefix's lifts when clicks are the only adjustment: the
         list is then a function of the typed text, the immutable index and the lifts."""
         view = request.feedback_view
@@ -791,12 +842,12 @@ class Autocomplete:
         key = (request.k, title_filter.key if title_filter is not None else None)
         remembered = view.adjusted.get(key)
         if remembered is None:
-            remembered = tuple(self._adjust(found, request))
-            view.adjusted[key] = remembered
+            remembered = view.adjusted.put(key, tuple(self._adjust(found, request)))
         return list(remembered)
 
-    def _adjust(self, found: list[_Candidate], request: _Request) -> list[_Candidate]:
-        """Add feedback and context to the scores, and bring in the titles they lift.
+    def _adjust(self, found: list[Candidate], request: _Request) -> list[Candidate]:
+        """Add the lift terms (feedback, context) to the scores, and bring in the titles they
+        lift (sources JOINED and CLICKED).
 
         A title lifted by clicks, by a ``boost`` clause or by the session may lie below the
         retrieved top k; it joins through its best entry that the typed text reaches (for
@@ -805,20 +856,26 @@ class Autocomplete:
         index = self._index
         entry_title = index.hot.entry_title
         typed, k, title_filter = request.typed, request.k, request.title_filter
-        adjusted: list[_Candidate] = []
+        adjusted: list[Candidate] = []
         present: set[int] = set()
-        for score, entry, channel, reading, _, _ in found:
-            title = entry_title[entry]
+        for candidate in found:
+            title = entry_title[candidate.entry]
             present.add(title)
             lift, context = request.lifts(title)
-            adjusted.append((score + lift + context, entry, channel, reading, lift, context))
+            adjusted.append(
+                candidate._replace(
+                    score=lifted_score(candidate.score, lift, context),
+                    feedback=lift,
+                    context=context,
+                )
+            )
         # Titles that only a lift could bring into the list: join them if it could be enough.
         bar = self._correction_floor(found, k) if len(present) >= k else -math.inf
         joining: dict[int, int] = {}
         for rule in (request.boost, request.context_rule):
             for clause in rule.clauses if rule is not None else ():
                 if clause.log_factor > 0:
-                    for entry in filtered_top_entries(index, clause.filter, typed, k):
+                    for entry in index.top_entries(typed, k, where=clause.filter):
                         joining.setdefault(entry_title[entry], entry)
         clicked = {title for title, lift in request.feedback.items() if lift > 0}
         prior = index.hot.title_prior
@@ -827,8 +884,8 @@ class Autocomplete:
             if title in present or title in joining:
                 continue
             lift, context = request.lifts(title)
-            if prior[title] + EXACT_BONUS + lift + context <= bar:
-                continue
+            if lifted_score(retrieval_score(prior[title], exact=True), lift, context) <= bar:
+                continue  # even as the whole title typed exactly, it could not place
             reached = request.feedback_view.reaching if request.feedback_view else None
             if reached is not None and title in reached:
                 reaching = reached[title]
@@ -844,8 +901,8 @@ class Autocomplete:
             if title in present or (title_filter is not None and title not in title_filter):
                 continue
             lift, context = request.lifts(title)
-            score = index.hot.entry_score[entry] + lift + context
-            adjusted.append((score, entry, 0.0, typed, lift, context))
+            score = lifted_score(retrieval_score(index.hot.entry_score[entry]), lift, context)
+            adjusted.append(Candidate(score, entry, 0.0, typed, Source.JOINED, lift, context))
         # Users chose these titles after typing exactly this, though the text does not reach
         # them (a typo the speller did not read their way): what people meant by a query is
         # evidence in itself. They come with the title's own prior and no highlight.
@@ -854,8 +911,9 @@ class Autocomplete:
                 continue
             lift, context = request.lifts(title)
             entry = index.hot.title_entries[index.hot.title_entry_first[title]]
-            adjusted.append((prior[title] + lift + context, entry, 0.0, "", lift, context))
-        adjusted.sort(key=_by_score, reverse=True)
+            score = lifted_score(retrieval_score(prior[title]), lift, context)
+            adjusted.append(Candidate(score, entry, 0.0, typed, Source.CLICKED, lift, context))
+        adjusted.sort(key=by_score, reverse=True)
         return adjusted
 
     # Phase: present.
@@ -879,62 +937,68 @@ class Autocomplete:
             if title_filter is not None:
                 candidates = {title for title in candidates if title in title_filter}
             titles = sorted(
-                candidates, key=lambda t: prior[t] + sum(request.lifts(t)), reverse=True
+                candidates, key=lambda t: lifted_score(prior[t], *request.lifts(t)), reverse=True
             )
         results = []
         for title in titles[:k]:
             lift, context = request.lifts(title)
-            score = prior[title] + lift + context
+            score = lifted_score(prior[title], lift, context)
             results.append(
                 self._present(title, score, "title", (), 0.0, None, request, lift, context)
             )
         return results
 
-    def _present_ranked(self, found: list[_Candidate], request: _Request) -> list[Suggestion]:
+    def _present_ranked(self, found: list[Candidate], request: _Request) -> list[Suggestion]:
         """Best candidate per title, cut to ``k``, as ``Suggestion`` values."""
         hot = self._index.hot
-        memo = self._presented
-        typed, k = request.typed, request.k
+        k = request.k
         results: list[Suggestion] = []
         seen: set[int] = set()
-        for score, entry, channel, reading, lift, context in found:
+        for candidate in found:
+            score, entry, channel, reading, source, lift, context = candidate
             title = hot.entry_title[entry]
             if title in seen:
                 continue
             seen.add(title)
-            if reading.startswith(_WORDS_MARK):
-                results.append(
-                    self._present_words(title, score, reading[1:], request, lift, context)
+            if source is Source.WORDS:
+                suggestion = self._present_words(title, score, reading, request, lift, context)
+            elif source is Source.CLICKED:
+                suggestion = self._present(
+                    title, score, "feedback", (), 0.0, None, request, lift, context
                 )
-                if len(results) == k:
-                    break
-                continue
-            corrected = reading if reading != typed else None
-            if corrected is not None and _typed_words_occur(
-                typed, self._index.normalized_titles[title]
-            ):
-                corrected = None  # every typed word is in the title: nothing to correct
-            if context or (lift and not request.feedback_only):
-                suggestion = self._present_entry(
-                    entry, score, channel, reading, corrected, request, lift, context
+            elif source is Source.TRANSLATION:
+                suggestion = self._present(
+                    title, score, "translation", (), -channel, None, request, lift, context
                 )
             else:
-                # An entry reached by the same reading with the same click lift always
-                # presents the same way, so its immutable Suggestion is built once and shared.
-                memo_key = (entry, score, len(reading.rstrip()), corrected, lift)
-                found_before = memo.get(memo_key)
-                if found_before is None:
-                    found_before = self._present_entry(
-                        entry, score, channel, reading, corrected, request, lift, 0.0
-                    )
-                    if len(memo) >= PRESENTED_MEMO_SIZE:
-                        memo.clear()
-                    memo[memo_key] = found_before
-                suggestion = found_before
+                suggestion = self._present_reading(candidate, title, request)
             results.append(suggestion)
             if len(results) == k:
                 break
         return results
+
+    def _present_reading(self, candidate: Candidate, title: int, request: _Request) -> Suggestion:
+        """A candidate an entry's text reached, through the typed text or a reading of it."""
+        score, entry, channel, reading, _, lift, context = candidate
+        typed = request.typed
+        corrected = reading if reading != typed else None
+        title_text = self._index.normalized_titles[title]
+        if corrected is not None and _typed_words_occur(typed, title_text):
+            corrected = None  # every typed word is in the title: nothing to correct
+        if context or (lift and not request.feedback_only):
+            return self._present_entry(
+                entry, score, channel, reading, corrected, request, lift, context
+            )
+        # An entry reached by the same reading with the same click lift always presents the
+        # same way, so its immutable Suggestion is built once and shared.
+        memo_key = (entry, score, len(reading.rstrip()), corrected, lift)
+        found_before = self._presented.get(memo_key)
+        if found_before is None:
+            found_before = self._presented.put(
+                memo_key,
+                self._present_entry(entry, score, channel, reading, corrected, request, lift, 0.0),
+            )
+        return found_before
 
     def _present_words(
         self,
@@ -989,8 +1053,6 @@ class Autocomplete:
         offset = hot.entry_offset[entry]
         typed_length = len(reading.rstrip())
         spans: tuple[tuple[int, int], ...]
-        if not reading:  # joined by clicks alone (see _adjust)
-            return self._present(title, score, "feedback", (), 0.0, None, request, lift, context)
         matched_alias = None
         if kind == _ALIAS:
             # The alias as the catalog writes it, for display ("The Good, the Bad and the Ugly").
@@ -1066,7 +1128,10 @@ class _FeedbackView:
     boosts: Mapping[str, float]  # the layer's mapping: title id -> lift
     by_title: Mapping[int, float]  # the same, by title position
     reaching: dict[int, int | None] = field(default_factory=dict)  # title -> entry reaching
-    adjusted: dict[tuple[int, object], tuple[_Candidate, ...]] = field(default_factory=dict)
+    # Adjusted lists by (k, filter key): bounded, since requests may name any filter.
+    adjusted: Memo[tuple[int, object], tuple[Candidate, ...]] = field(
+        default_factory=lambda: Memo(ADJUSTED_PER_PREFIX, "a prefix's adjusted lists")
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -1186,8 +1251,17 @@ def _typed_words_occur(typed: str, normalized_title: str) -> bool:
     return typed.endswith(" ") or any(word.startswith(words[-1]) for word in title_words)
 
 
-def _by_score(candidate: _Candidate) -> float:
-    return candidate[0]
+def _first_titles(
+    found: list[Candidate], k: int, entry_title: memoryview
+) -> tuple[set[int], float]:
+    """The first ``k`` distinct titles of a ranked candidate list (what would be shown), and
+    the k-th one's score (-inf when fewer than ``k``)."""
+    titles: set[int] = set()
+    for candidate in found:
+        titles.add(entry_title[candidate.entry])
+        if len(titles) == k:
+            return titles, candidate.score
+    return titles, -math.inf
 
 
 def _feedback_layer(

@@ -43,6 +43,7 @@ import marisa_trie
 import numpy as np
 import numpy.typing as npt
 
+from autocomplete.cache import Memo
 from autocomplete.catalog.columns import MetadataColumns
 from autocomplete.index.integrity import (
     REBUILD_HINT,
@@ -59,6 +60,7 @@ from autocomplete.index.integrity import (
 from autocomplete.index.integrity import IndexFormatError as IndexFormatError
 from autocomplete.index.spelling import SpellingIndex
 from autocomplete.index.static_score import MatchKind
+from autocomplete.index.title_mask import TitleMask
 from autocomplete.index.word_index import WORD_INDEX_DIRECTORY, WordIndex
 from autocomplete.text.normalize import normalize
 
@@ -80,6 +82,13 @@ _TEXT_KINDS = frozenset(
 
 SMALL_RANGE = 96
 """Entry ranges up to this size are ranked in plain Python rather than NumPy."""
+
+SMALL_SCAN = 96
+"""Candidate entry lists within a mask up to this size are ranked in plain Python."""
+
+WIDE_WINDOW_ENTRIES = 1024
+"""A top list within a mask that had to rank at least this many passing entries is kept with
+the mask (these are the short, common prefixes)."""
 
 KEY_SCAN_LIMIT = 256
 """Keys read under a prefix to name the alias that reached a title (``key_of_entry``)."""
@@ -207,8 +216,11 @@ class CatalogIndex:
     words: WordIndex  # word -> titles, for queries of scattered words (see word_index)
     info: Mapping[str, Any]  # build facts: counts, source, timings
     # Decoded per-title values; safe to share because the index never changes.
-    _described: dict[int, TitleView] = field(
-        default_factory=dict, init=False, repr=False, compare=False
+    _described: Memo[int, TitleView] = field(
+        default_factory=lambda: Memo(DESCRIBED_CACHE_SIZE, "titles' display values"),
+        init=False,
+        repr=False,
+        compare=False,
     )
     # Memoryviews over the hot columns: indexing one yields a Python number in tens of
     # nanoseconds, where a NumPy scalar costs several times that.
@@ -275,8 +287,11 @@ class CatalogIndex:
                 starting = alias
         return starting
 
-    def top_entries(self, prefix: str, k: int) -> list[int]:
-        """Positions of the best entry of each of the ``k`` best titles under ``prefix``."""
+    def top_entries(self, prefix: str, k: int, where: TitleMask | None = None) -> list[int]:
+        """Positions of the best entry of each of the ``k`` best titles under ``prefix`` (only
+        titles in ``where``, when given), best first: the one retrieval every source uses."""
+        if where is not None:
+            return self._top_entries_within(where, prefix, k)
         row = self.wide_prefixes.get(prefix)
         if row is not None:
             if k <= self.arrays.wide_top.shape[1]:
@@ -293,6 +308,66 @@ class CatalogIndex:
     def _span_of_keys(self, found: list[tuple[str, int]]) -> tuple[int, int]:
         first, end = self.hot.key_first, self.hot.key_end
         return min(first[key_id] for _, key_id in found), max(end[key_id] for _, key_id in found)
+
+    def _top_entries_within(self, where: TitleMask, prefix: str, k: int) -> list[int]:
+        """``top_entries`` inside a mask: the same answer as filtering the prefix's whole range,
+        at a cost that does not grow with it.
+
+        1. a narrow range is scanned directly;
+        2. a wide prefix first tries its precomputed top titles: if ``k`` of them pass, they are
+           the answer (any other passing title ranks below all of them), which is the usual
+           case for a permissive filter;
+        3. otherwise the mask's passing entries (sorted positions, computed once per mask) are
+           cut to the prefix range by two binary searches, so a selective mask touches only its
+           own entries under the prefix; a wide window's answer is kept with the mask.
+        """
+        span = self.prefix_range(prefix)
+        if span is None:
+            return []
+        lo, hi = span
+        passes = where.passes
+        entry_title = self.hot.entry_title
+        if hi - lo <= SMALL_SCAN:
+            return self._best_passing(range(lo, hi), passes, k)
+        width = self.arrays.wide_top.shape[1]
+        if k <= width:
+            top = self.top_entries(prefix, width)
+            kept = [entry for entry in top if passes[entry_title[entry]]]
+            # A list shorter than the precomputed width holds every title under the prefix.
+            if len(kept) >= k or len(top) < width:
+                return kept[:k]
+        passing = where.entries(self.arrays.entry_title, self.arrays.entry_score)
+        first, end = np.searchsorted(passing.positions, (lo, hi)).tolist()
+        if end - first <= SMALL_SCAN:
+            return self._best_passing(passing.positions[first:end].tolist(), None, k)
+        remember = end - first >= WIDE_WINDOW_ENTRIES and k <= width
+        if remember:
+            found = where.wide_answers.get(prefix)
+            if found is not None:
+                return found[:k]
+        chosen = best_distinct(passing.scores, passing.titles, first, end, width if remember else k)
+        answer = [int(passing.positions[offset]) for offset in chosen]
+        if remember:
+            where.wide_answers.put(prefix, answer)
+        return answer[:k]
+
+    def _best_passing(
+        self, entries: range | list[int], passes: memoryview | None, k: int
+    ) -> list[int]:
+        titles = self.hot.entry_title
+        if passes is not None:
+            entries = [entry for entry in entries if passes[titles[entry]]]
+        score = self.hot.entry_score
+        chosen: list[int] = []
+        seen: set[int] = set()
+        for entry in sorted(entries, key=score.__getitem__, reverse=True):
+            title = titles[entry]
+            if title not in seen:
+                seen.add(title)
+                chosen.append(entry)
+                if len(chosen) == k:
+                    break
+        return chosen
 
     def best_in_range(self, lo: int, hi: int, k: int) -> list[int]:
         """The best entry of each of the ``k`` best distinct titles in entries ``[lo, hi)``."""
@@ -340,10 +415,7 @@ class CatalogIndex:
         """The display values of a title, decoded once and then served from memory."""
         view = self._described.get(title)
         if view is None:
-            if len(self._described) >= DESCRIBED_CACHE_SIZE:
-                self._described.clear()
-            view = self._decode(title)
-            self._described[title] = view
+            view = self._described.put(title, self._decode(title))
         return view
 
     def _decode(self, title: int) -> TitleView:

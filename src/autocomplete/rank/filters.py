@@ -18,24 +18,22 @@ canonical, hashable *key* (``where_key``, ``boost_key``); compiling works from t
 so equal keys always mean equal filters and ``FilterCache`` can serve repeats without
 recompiling.
 
-``filtered_top_entries`` is the retrieval step: the best entries under a prefix among titles that
-pass a filter, found without enumerating the prefix's whole range (see its docstring).
+A compiled filter is a ``TitleMask`` of the index layer: retrieval within it is the index's
+(``CatalogIndex.top_entries(prefix, k, where=...)``); this module only compiles.
 """
 
 from __future__ import annotations
 
 import difflib
 import math
-import threading
-from collections import OrderedDict
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Generic, NamedTuple, TypeVar
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
+from autocomplete.cache import Memo
 from autocomplete.catalog.columns import (
     CategoryColumn,
     Column,
@@ -44,7 +42,7 @@ from autocomplete.catalog.columns import (
     NumberColumn,
     TagsColumn,
 )
-from autocomplete.index.catalog_index import CatalogIndex, best_distinct
+from autocomplete.index.title_mask import TitleMask
 
 DEFAULT_FILTER_CACHE_SIZE = 64
 """Compiled filters and boosts an engine keeps. Each holds a byte per title (plus, once used for
@@ -52,15 +50,6 @@ retrieval, its passing entries), so this bounds the cache near 64 MB at a millio
 
 SHOWN_VALUES = 8
 """Known values listed in the error for a value the catalog does not hold."""
-
-MEMO_MIN_ENTRIES = 1024
-"""A filtered answer that had to rank at least this many passing entries is kept with its filter
-(these are the short, common prefixes), up to MEMO_MAX_PREFIXES answers per filter."""
-
-MEMO_MAX_PREFIXES = 4096
-
-SMALL_SCAN = 96
-"""Candidate entry lists up to this size are ranked in plain Python rather than NumPy."""
 
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int32]
@@ -218,70 +207,11 @@ def _bound(name: str, bound: object) -> float | None:
 
 
 @dataclass(frozen=True, eq=False)
-class TitleFilter:
-    """The titles passing a ``where`` spec, as a mask over title positions; read-only."""
+class TitleFilter(TitleMask):
+    """The titles passing a ``where`` spec: a ``TitleMask`` with its canonical key."""
 
-    key: WhereKey
-    mask: BoolArray
-    count: int  # titles passing
-    description: str  # e.g. "genres=Animation & year=1990..1999"
-    priors: FloatArray = field(repr=False)
-    # Per-element reads of a memoryview yield Python bools, several times faster than NumPy's.
-    _passes: memoryview = field(init=False, repr=False)
-    # Passing entries, per entry_title array (one index in practice); see ``entries``.
-    _entries: dict[int, tuple[IntArray, PassingEntries]] = field(
-        default_factory=dict, init=False, repr=False
-    )
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
-    # Filtered top lists of the prefixes with the widest windows; see filtered_top_entries.
-    _wide_answers: dict[str, list[int]] = field(default_factory=dict, init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_passes", np.ascontiguousarray(self.mask).data)
-
-    def __contains__(self, title: int) -> bool:
-        return bool(self._passes[title])
-
-    @property
-    def fraction(self) -> float:
-        """Share of the catalog's titles that pass."""
-        return self.count / len(self.mask) if len(self.mask) else 0.0
-
-    @cached_property
-    def selected(self) -> IntArray:
-        """Passing title positions, most popular (highest prior) first."""
-        passing = np.flatnonzero(self.mask).astype(np.int32)
-        order = np.argsort(-self.priors[passing], kind="stable")
-        result: IntArray = passing[order]
-        return result
-
-    def entries(self, index: CatalogIndex) -> PassingEntries:
-        """The index entries whose title passes, in index order (computed once per index).
-
-        Entries are laid out by key, so the passing entries under a prefix are one slice of
-        these arrays, found by two binary searches: that is what makes selective filters
-        cheap. Scores and titles are copied beside the positions so a slice needs no gather.
-        """
-        entry_title = index.arrays.entry_title
-        cached = self._entries.get(id(entry_title))
-        if cached is not None and cached[0] is entry_title:
-            return cached[1]
-        with self._lock:
-            positions: IntArray = np.flatnonzero(self.mask[entry_title]).astype(np.int32)
-            passing = PassingEntries(
-                positions, index.arrays.entry_score[positions], entry_title[positions]
-            )
-            # The array itself is kept beside the result, so its id cannot be reused.
-            self._entries[id(entry_title)] = (entry_title, passing)
-        return passing
-
-
-class PassingEntries(NamedTuple):
-    """A filter's passing index entries: positions (sorted), and their scores and titles."""
-
-    positions: IntArray
-    scores: FloatArray
-    titles: IntArray
+    key: WhereKey = ()
+    description: str = ""  # e.g. "genres=Animation & year=1990..1999"
 
 
 class BoostClause(NamedTuple):
@@ -357,7 +287,13 @@ def _compile_filter(key: WhereKey, columns: MetadataColumns, priors: FloatArray)
             raise FilterError(str(error), field=name) from None
         mask &= _clause_mask(column, value)
         parts.append(_describe(name, value))
-    return TitleFilter(key, mask, int(np.count_nonzero(mask)), " & ".join(parts), priors)
+    return TitleFilter(
+        mask=mask,
+        count=int(np.count_nonzero(mask)),
+        priors=priors,
+        key=key,
+        description=" & ".join(parts),
+    )
 
 
 def _compile_boost(key: BoostKey, columns: MetadataColumns, priors: FloatArray) -> BoostRule:
@@ -468,37 +404,6 @@ def _describe(name: str, value: ValueKey) -> str:
 
 # Caching --------------------------------------------------------------------------------------
 
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
-
-
-class LruCache(Generic[K, V]):
-    """A small thread-safe least-recently-used map, owned by whoever owns the cached data."""
-
-    def __init__(self, max_size: int) -> None:
-        if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
-            raise ValueError(f"max_size must be a whole number >= 1, got {max_size!r}")
-        self._max_size = max_size
-        self._items: OrderedDict[K, V] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def get(self, key: K) -> V | None:
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key: K, value: V) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self._max_size:
-                self._items.popitem(last=False)
-
 
 class FilterCache:
     """Compiled filters and boost rules over one index's columns, most recently used kept.
@@ -516,8 +421,8 @@ class FilterCache:
             raise ValueError(f"{len(priors)} priors for {columns.title_count} titles")
         self._columns = columns
         self._priors = priors
-        self._filters: LruCache[WhereKey, TitleFilter] = LruCache(max_size)
-        self._boosts: LruCache[BoostKey, BoostRule] = LruCache(max_size)
+        self._filters: Memo[WhereKey, TitleFilter] = Memo(max_size, "compiled filters")
+        self._boosts: Memo[BoostKey, BoostRule] = Memo(max_size, "compiled boosts")
 
     def where(self, where: Mapping[str, object] | None) -> TitleFilter | None:
         key = where_key(where)
@@ -538,87 +443,3 @@ class FilterCache:
             found = _compile_boost(key, self._columns, self._priors)
             self._boosts.put(key, found)
         return found
-
-
-# Retrieval ------------------------------------------------------------------------------------
-
-
-def filtered_top_entries(
-    index: CatalogIndex, title_filter: TitleFilter, prefix: str, k: int
-) -> list[int]:
-    """The best entry of each of the ``k`` best titles under ``prefix`` that pass the filter.
-
-    The same answer as filtering the whole prefix range, at a cost that does not grow with it:
-
-    1. a narrow range is scanned directly;
-    2. a wide prefix first tries its precomputed top titles: if ``k`` of them pass, they are
-       the answer (any other passing title ranks below all of them), which is the usual case
-       for a permissive filter;
-    3. otherwise the filter's passing entries (sorted positions, computed once per filter)
-       are cut to the prefix range by two binary searches, so a selective filter touches only
-       its own entries under the prefix; a wide window's answer is kept with the filter.
-    """
-    span = index.prefix_range(prefix)
-    if span is None:
-        return []
-    lo, hi = span
-    passes = title_filter._passes
-    entry_title = index.hot.entry_title
-    if hi - lo <= SMALL_SCAN:
-        return _best_passing(index, range(lo, hi), passes, k)
-    width = index.arrays.wide_top.shape[1]
-    if k <= width:
-        top = index.top_entries(prefix, width)
-        kept = [entry for entry in top if passes[entry_title[entry]]]
-        # A list shorter than the precomputed width holds every title under the prefix.
-        if len(kept) >= k or len(top) < width:
-            return kept[:k]
-    return _best_in_window(index, title_filter, prefix, lo, hi, k, width)
-
-
-def _best_in_window(
-    index: CatalogIndex,
-    title_filter: TitleFilter,
-    prefix: str,
-    lo: int,
-    hi: int,
-    k: int,
-    width: int,
-) -> list[int]:
-    passing = title_filter.entries(index)
-    first, end = np.searchsorted(passing.positions, (lo, hi)).tolist()
-    if end - first <= SMALL_SCAN:
-        return _best_passing(index, passing.positions[first:end].tolist(), None, k)
-    # Wide windows belong to short prefixes, which recur in every session ("t", "the "): their
-    # answers are kept with the filter, so each costs one partial sort per filter.
-    memo = title_filter._wide_answers
-    remember = end - first >= MEMO_MIN_ENTRIES and k <= width
-    if remember:
-        found = memo.get(prefix)
-        if found is not None:
-            return found[:k]
-    chosen = best_distinct(passing.scores, passing.titles, first, end, width if remember else k)
-    answer = [int(passing.positions[offset]) for offset in chosen]
-    if remember and len(memo) < MEMO_MAX_PREFIXES:
-        memo[prefix] = answer
-    return answer[:k]
-
-
-def _best_passing(
-    index: CatalogIndex, entries: range | list[int], passes: memoryview | None, k: int
-) -> list[int]:
-    hot = index.hot
-    titles = hot.entry_title
-    if passes is not None:
-        entries = [entry for entry in entries if passes[titles[entry]]]
-    score = hot.entry_score
-    chosen: list[int] = []
-    seen: set[int] = set()
-    for entry in sorted(entries, key=score.__getitem__, reverse=True):
-        title = titles[entry]
-        if title not in seen:
-            seen.add(title)
-            chosen.append(entry)
-            if len(chosen) == k:
-                break
-    return chosen

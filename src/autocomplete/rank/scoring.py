@@ -1,13 +1,22 @@
-"""The scoring function: one place that says how a suggestion's score is made.
+r"""The scoring function: one place that says how a suggestion's score is made.
 
 Every suggestion's score is a log-probability-like sum, so terms from different sources add::
 
-    score = log P(title)                     popularity prior
-          + match_weight(kind)               how the query matched the title
-          + exact_bonus                      the query is the whole title (or alias)
+    score = log P(title)                     popularity prior          \  static: stored
+          + match_weight(kind)               how the query matched it  /  per index entry
           - channel_cost                     -log P(typed | intended), 0 for an exact prefix
+          + exact_bonus                      the query is the whole title (or alias)
+          - dropped_word_cost                the last word was ignored (last resort)
           + feedback                         click-feedback boost (bounded, may be negative)
           + context                          metadata boosts and session context (bounded)
+
+The first five are the *retrieval* terms, known when a source finds a candidate
+(``retrieval_score``); the last two are the *lifts*, added when the request carries them
+(``lifted_score``). These two functions are where every score is summed, term by term in the
+order above (floating-point addition is not associative, so the order is part of the
+definition). The early exits compare bounds made the same way: a source whose best possible
+candidate (its best static part, no channel cost, the exact bonus where it can be earned, the
+largest lift) cannot place is not searched.
 
 * ``log P(title) = log((w + a) / sum(w + a))`` with ``w`` the catalog weight (IMDb votes for the
   bundled catalog) and add-``a`` smoothing so that unvoted titles still have a chance. Votes are
@@ -29,6 +38,7 @@ per index entry at build time; the engine adds the query-dependent terms defined
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 from autocomplete.index.static_score import (
     EXACT_KIND_CODES,
@@ -44,6 +54,7 @@ from autocomplete.index.static_score import (
 __all__ = [
     "CHANNEL_WEIGHT",
     "CORRECTION_MARGIN",
+    "DROPPED_WORD_COST",
     "EXACT_BONUS",
     "EXACT_KINDS",
     "EXACT_KIND_CODES",
@@ -51,8 +62,11 @@ __all__ = [
     "MIN_INITIALS",
     "PRIOR_SMOOTHING",
     "MatchKind",
+    "lifted_score",
     "log_priors",
     "match_weights",
+    "retrieval_score",
+    "retrieval_scores",
 ]
 
 TRANSLATION_MATCH_WEIGHT = math.log(0.8)
@@ -86,6 +100,39 @@ costs 2.4: a third of the letters changed. Fitted on the eval's typo categories 
 two_slips, phonetic; seeds 0 and 1, 300 queries each), 1,505 of the 1,514 corrections whose top
 title was the one meant (99.4%) stay confident; see ``docs/architecture.md``.
 """
+
+
+DROPPED_WORD_COST = 8.0
+"""Channel cost of ignoring the last typed word when nothing else matches (nats)."""
+
+
+def retrieval_score(
+    static: float,
+    channel_cost: float = 0.0,
+    *,
+    exact: bool = False,
+    dropped_word: bool = False,
+) -> float:
+    """A candidate's score as its source finds it: the static part (prior and match weight),
+    less the weighted channel cost, plus the exact bonus, less the dropped word's cost."""
+    score = static - channel_cost * CHANNEL_WEIGHT
+    if exact:
+        score += EXACT_BONUS
+    if dropped_word:
+        score -= DROPPED_WORD_COST
+    return score
+
+
+def retrieval_scores(statics: Iterable[float], channel_cost: float) -> list[float]:
+    """``retrieval_score`` of many statics under one channel cost, no bonus (the same values:
+    ``a + -b`` and ``a - b`` round alike), in one call for the hot path."""
+    offset = -channel_cost * CHANNEL_WEIGHT
+    return [static + offset for static in statics]
+
+
+def lifted_score(score: float, feedback: float, context: float) -> float:
+    """A retrieval score with the request's lifts added (clicks, then boosts and session)."""
+    return score + feedback + context
 
 
 def correction_is_confident(channel_cost: float, reading: str) -> bool:

@@ -65,13 +65,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from autocomplete.cache import Memo
 from autocomplete.catalog.columns import MetadataColumns, NumberColumn, TagsColumn
 from autocomplete.index.catalog_index import CatalogIndex
 from autocomplete.rank.filters import (
     DEFAULT_FILTER_CACHE_SIZE,
     BoostClause,
     FilterCache,
-    LruCache,
     TitleFilter,
 )
 from autocomplete.rank.scoring import MatchKind
@@ -414,7 +414,7 @@ class _GenreStats:
     weights: tuple[float, ...]  # per genre: log(titles / titles holding it)
     set_weights: np.ndarray  # per set: its genres' summed weights
     distinctive: int  # bits of the genres held by at most DISTINCTIVE_GENRE_SHARE of titles
-    filters: LruCache[tuple[int, ...], TitleFilter]  # whole-set filters, shared by sessions
+    filters: Memo[tuple[int, ...], TitleFilter]  # whole-set filters, shared by sessions
 
 
 # Per genre column, dropped with it (nothing in the stats refers back to the column).
@@ -437,7 +437,11 @@ def _genre_stats(genres: TagsColumn) -> _GenreStats:
                 1 << position for position, held in enumerate(genres.counts) if 0 < held <= limit
             )
             found = _GenreStats(
-                sets, weights, set_weights, distinctive, LruCache(DEFAULT_FILTER_CACHE_SIZE)
+                sets,
+                weights,
+                set_weights,
+                distinctive,
+                Memo(DEFAULT_FILTER_CACHE_SIZE, "genre-set filters"),
             )
             _GENRE_STATS[genres] = found
     return found
@@ -450,7 +454,12 @@ def _sets_filter(
     if found is None or found.priors is not priors:
         mask = np.isin(genres.bits, np.array(sets, dtype=np.uint64))
         names = " | ".join("+".join(genres.tags[p] for p in _positions(bits)) for bits in sets)
-        found = TitleFilter((), mask, int(np.count_nonzero(mask)), f"genres={names}", priors)
+        found = TitleFilter(
+            mask=mask,
+            count=int(np.count_nonzero(mask)),
+            priors=priors,
+            description=f"genres={names}",
+        )
         stats.filters.put(sets, found)
     return found
 

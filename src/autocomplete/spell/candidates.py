@@ -24,10 +24,11 @@ import heapq
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, Protocol, TypeAlias, TypeVar
+from typing import Final, Protocol, TypeAlias
 
 from rapidfuzz.distance import OSA
 
+from autocomplete.cache import Memo
 from autocomplete.index.spelling import MAX_INDEXED_CHARS, SpellingIndex
 
 WORD_OPTIONS = 12
@@ -75,21 +76,10 @@ PHRASE_CHECKS = 24
 """Readings checked against the titles per search step, best ranked first (bounds the work)."""
 
 OPTIONS_MEMO_SIZE = 50_000
-"""Typed words (and word pairs) whose candidates are memoized before the memo is emptied."""
+"""Typed words (and word pairs) whose candidates are memoized."""
 
 PLAN_MEMO_SIZE = 50_000
 """Typed queries whose correction plans are memoized."""
-
-
-Key = TypeVar("Key")
-Value = TypeVar("Value")
-
-
-def _remember(memo: dict[Key, Value], key: Key, value: Value) -> None:
-    """Store ``value`` in a memo of at most ``OPTIONS_MEMO_SIZE`` entries (emptied when full)."""
-    if len(memo) >= OPTIONS_MEMO_SIZE:
-        memo.clear()
-    memo[key] = value
 
 
 def _one_edit_variants(word: str) -> list[str]:
@@ -250,19 +240,20 @@ class Speller:
         self.phrase_exists = phrase_exists
         # Candidates of a typed word (or word pair, for joins) and a query's plan are pure
         # functions of the text, the index and the model, all immutable; so the memos never go
-        # stale. Each is emptied when full (bounded memory).
-        self._words: dict[tuple[str, str, str], WordCandidates] = {}
-        self._joins: dict[tuple[str, str, str], tuple[WordOption, ...]] = {}
-        self._plans: dict[str, CorrectionPlan] = {}
+        # stale; each is bounded (see ``autocomplete.cache``).
+        self._words: Memo[tuple[str, str, str], WordCandidates] = Memo(
+            OPTIONS_MEMO_SIZE, "a typed word's candidates"
+        )
+        self._joins: Memo[tuple[str, str, str], tuple[WordOption, ...]] = Memo(
+            OPTIONS_MEMO_SIZE, "two typed words read as one"
+        )
+        self._plans: Memo[str, CorrectionPlan] = Memo(PLAN_MEMO_SIZE, "a query's correction plan")
 
     def plan(self, typed: str) -> CorrectionPlan:
         """Every word's candidates and the bounds on what correcting them can reach."""
         found = self._plans.get(typed)
         if found is None:
-            found = self._plan(typed)
-            if len(self._plans) >= PLAN_MEMO_SIZE:
-                self._plans.clear()
-            self._plans[typed] = found
+            found = self._plans.put(typed, self._plan(typed))
         return found
 
     def _plan(self, typed: str) -> CorrectionPlan:
@@ -439,10 +430,12 @@ class Speller:
         key = (word, "prefix" if is_prefix else "word", "phrase" if in_phrase else "")
         found = self._words.get(key)
         if found is None:
-            found = WordCandidates.of(
-                self._search_word_options(word, is_prefix, in_phrase), self.channel_weight
+            found = self._words.put(
+                key,
+                WordCandidates.of(
+                    self._search_word_options(word, is_prefix, in_phrase), self.channel_weight
+                ),
             )
-            _remember(self._words, key, found)
         return found
 
     def _search_word_options(
@@ -655,8 +648,7 @@ class Speller:
         key = (left, right, "prefix" if is_prefix else "word")
         found = self._joins.get(key)
         if found is None:
-            found = self._search_join(left, right, is_prefix)
-            _remember(self._joins, key, found)
+            found = self._joins.put(key, self._search_join(left, right, is_prefix))
         return found
 
     def _search_join(self, left: str, right: str, is_prefix: bool) -> tuple[WordOption, ...]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import bisect
 import csv
 import heapq
+import math
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -263,10 +264,17 @@ class TranslationIndex:
         return len(self.readings)
 
     def candidates(
-        self, typed: str, priors: Sequence[float], limit: int
+        self,
+        typed: str,
+        priors: Sequence[float],
+        limit: int,
+        *,
+        above_prior: float = -math.inf,
     ) -> list[tuple[int, float, bool]]:
         """Up to ``limit`` titles the typed English words reach through the lexicon, best prior
-        first: ``(title, channel cost, the typed words cover the whole title)``.
+        first: ``(title, channel cost, the typed words cover the whole title)``. Only titles
+        whose prior is above ``above_prior`` are examined (the caller's bound: others could not
+        place).
 
         ``typed`` is a normalized query; its last word is a prefix unless it ends in a space.
         A title qualifies when every typed word is one of its English words, a cognate of one of
@@ -309,6 +317,8 @@ class TranslationIndex:
         examined = heapq.nlargest(MAX_EXAMINED, found, key=priors.__getitem__)
         results: list[tuple[int, float, bool]] = []
         for title in examined:
+            if priors[title] <= above_prior:
+                break  # examined best prior first: no later title can place either
             scored = self._cost(title, complete, last)
             if scored is not None:
                 results.append((title, *scored))

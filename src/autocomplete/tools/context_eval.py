@@ -60,7 +60,7 @@ import numpy as np
 from autocomplete.catalog.columns import MetadataColumns, TagsColumn
 from autocomplete.catalog.loader import Record
 from autocomplete.index.catalog_index import CatalogIndex
-from autocomplete.rank.filters import FilterCache, filtered_top_entries
+from autocomplete.rank.filters import FilterCache
 from autocomplete.rank.scoring import EXACT_BONUS, EXACT_KIND_CODES
 from autocomplete.rank.session_context import (
     GENRE_NUDGE,
@@ -421,7 +421,7 @@ def reference_suggest(index: CatalogIndex, columns: MetadataColumns | None) -> S
         if rule is not None:
             # Nudged titles below the prefix's top k join through their clause's mask.
             for clause in rule.clauses:
-                for entry in filtered_top_entries(index, clause.filter, typed, k):
+                for entry in index.top_entries(typed, k, where=clause.filter):
                     offer(entry, hot.entry_score[entry])
         ranked = sorted(scored, key=lambda title: (-scored[title], title))[:k]
         return [index.ids[title] for title in ranked]
