@@ -71,7 +71,7 @@ from autocomplete.live.compaction import (
 )
 from autocomplete.live.store import READ_LIMIT, UpdateStore, UpdateStoreUnavailableError
 from autocomplete.rank.filters import FilterError
-from autocomplete.rank.scoring import EXACT_BONUS
+from autocomplete.rank.scoring import DROPPED_WORD_COST, EXACT_BONUS
 from autocomplete.rank.session_context import SessionContext
 from autocomplete.text.normalize import normalize_typed
 
@@ -83,10 +83,6 @@ leaves room for a delta rebuild after the read)."""
 
 DEFAULT_COMPACT_AFTER = 20_000
 """Changed titles (upserted or deleted) in the delta that start a background compaction."""
-
-DROPPED_WORD_COST = 8.0
-"""The engine's cost of reading a query without its last word, its last resort when nothing
-else matches (``facade.DROPPED_WORD_COST``): how the merge recognises such an answer."""
 
 RECENT_LIMIT = 2_000
 """Titles the recent delta may hold; beyond, it is folded into the settled delta (one rebuild
