@@ -502,3 +502,24 @@ def test_a_record_applied_as_given_is_the_record_every_reader_decodes() -> None:
     assert not reads_back(shaped)  # a tuple reads back as a list: such a record is decoded
     decoded = decode(encode(Upsert(shaped)))
     assert isinstance(decoded, Upsert) and decoded.record.metadata["genres"] == ["X", "Y"]
+
+
+def test_one_process_at_a_time_builds_a_published_compaction(tmp_path: Path) -> None:
+    import fcntl
+
+    database = tmp_path / "updates.db"
+    engine = _engine(UpdateOptions(_sqlite_url(database), poll_interval_s=0, compact_after=None))
+    try:
+        engine.upsert([NEW_TITLE])
+        live = engine.live
+        assert live is not None
+        published = tmp_path / "updates.db.compacted"
+        published.mkdir(exist_ok=True)
+        with (published / "compaction.lock").open("a") as held:  # another worker building
+            fcntl.flock(held, fcntl.LOCK_EX)
+            assert live.compact() is None
+            assert live.status().compactions == 0
+        assert live.compact() == 1
+        assert (published / "compacted-1" / "records.jsonl").is_file()
+    finally:
+        engine.close()

@@ -102,3 +102,18 @@ def test_the_settings_come_from_the_environment() -> None:
     )
     assert config["UPDATES"] == "redis://localhost:6379/0"
     assert config["UPDATES_TOKEN"] == "t"
+
+
+def test_serve_passes_the_update_log_and_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+
+    from autocomplete.serve import add_command, app_config
+
+    parser = argparse.ArgumentParser()
+    add_command(parser.add_subparsers())
+    monkeypatch.delenv("AUTOCOMPLETE_UPDATES_TOKEN", raising=False)
+    args = parser.parse_args(["serve", "--updates", "sqlite:///var/updates.db"])
+    config = app_config(args)
+    assert config["UPDATES"] == "sqlite:///var/updates.db" and "UPDATES_TOKEN" not in config
+    monkeypatch.setenv("AUTOCOMPLETE_UPDATES_TOKEN", "from-env")
+    assert app_config(args)["UPDATES_TOKEN"] == "from-env"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -43,6 +44,18 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         default=DEFAULT_FEEDBACK,
         help="click store: sqlite:///PATH, redis://HOST:PORT/DB, memory:// or off "
         f"(default {DEFAULT_FEEDBACK})",
+    )
+    serve.add_argument(
+        "--updates",
+        default=None,
+        help="live catalog updates: the update log every process replays, sqlite:///PATH or "
+        "redis://HOST:PORT/DB (default: off); see docs/live-updates.md",
+    )
+    serve.add_argument(
+        "--updates-token",
+        default=None,
+        help="the bearer token POST/DELETE /api/titles require (default: "
+        "$AUTOCOMPLETE_UPDATES_TOKEN; without one those endpoints are off)",
     )
     serve.add_argument(
         "--public-url",
@@ -83,6 +96,13 @@ def app_config(args: argparse.Namespace) -> dict[str, Any]:
     }
     if args.public_url is not None:
         config["PUBLIC_URL"] = args.public_url
+    updates = getattr(args, "updates", None)
+    if updates:
+        config["UPDATES"] = updates
+    # A token on the command line shows in the process list: the environment is preferred.
+    token = getattr(args, "updates_token", None) or os.environ.get("AUTOCOMPLETE_UPDATES_TOKEN")
+    if token:
+        config["UPDATES_TOKEN"] = token
     return config
 
 
@@ -102,6 +122,9 @@ def run(args: argparse.Namespace) -> int:
     catalog = args.catalog or "the bundled movies"
     print(f"Serving {catalog} on http://{_url_host(args.host)}:{args.port}/ (Ctrl+C stops)")
     print(f"Click store: {feedback or 'off'}")
+    if config.get("UPDATES"):
+        writable = "with a token" if config.get("UPDATES_TOKEN") else "endpoints off: no token"
+        print(f"Live updates: {config['UPDATES']} ({writable})")
     try:
         app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
     finally:

@@ -75,6 +75,11 @@ from autocomplete.rank.scoring import DROPPED_WORD_COST, EXACT_BONUS
 from autocomplete.rank.session_context import SessionContext
 from autocomplete.text.normalize import normalize_typed
 
+try:
+    import fcntl
+except ImportError:  # not on Windows: there each process compacts on its own
+    fcntl = None  # type: ignore[assignment]
+
 LOG = logging.getLogger(__name__)
 
 DEFAULT_POLL_INTERVAL_S = 0.2
@@ -522,7 +527,9 @@ class LiveCatalog(Generic[R]):
         """Fold the delta into a new main index and swap it in; the log position it includes,
         or None when there was nothing to fold. Queries go on meanwhile, on the old segments;
         changes logged during the build stay pending on top of the new index."""
-        with self._compact_lock, _short_switch_interval():
+        with self._compact_lock, _short_switch_interval(), self._one_builder() as building:
+            if not building:
+                return None  # another process builds it; the log will announce it here
             with self._apply_lock:
                 through = self._applied
                 changes: list[Change] = [
@@ -593,6 +600,26 @@ class LiveCatalog(Generic[R]):
         engine.prepare()
         self._install(index, engine, directory, published.through)
         return True
+
+    @contextlib.contextmanager
+    def _one_builder(self) -> Iterator[bool]:
+        """Whether this process may build a published compaction now: one process at a time
+        per published directory (an advisory lock, released if the holder dies), so that the
+        workers sharing a SQLite log do not each build the same index."""
+        if self._publish_dir is None or fcntl is None:
+            yield True
+            return
+        self._publish_dir.mkdir(parents=True, exist_ok=True)
+        with (self._publish_dir / "compaction.lock").open("a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _compacted_dir(self) -> Path:
         """Where compacted indexes go: the published directory, else this process's own."""
