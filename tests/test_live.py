@@ -346,10 +346,21 @@ def test_a_separate_process_replays_the_redis_log(redis_url: str) -> None:
 # Compaction ------------------------------------------------------------------------------------
 
 
-def test_compaction_folds_the_delta_without_changing_answers(tmp_path: Path) -> None:
-    url = _sqlite_url(tmp_path / "updates.db")
-    engine = _engine(UpdateOptions(url, poll_interval_s=0, compact_after=None))
-    other = _engine(UpdateOptions(url, poll_interval_s=0, compact_after=None))
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+def test_compaction_folds_the_delta_without_changing_answers(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """With SQLite the compacted index is published beside the log; with Redis, in a
+    ``compaction_dir`` the hosts share. Either way the other process adopts it."""
+    if backend == "sqlite":
+        url, shared = _sqlite_url(tmp_path / "updates.db"), None
+    else:
+        base: str = request.getfixturevalue("redis_url")
+        url = f"{base}?namespace=test-live-{uuid.uuid4().hex}"
+        shared = str(tmp_path / "compacted")
+    options = UpdateOptions(url, poll_interval_s=0, compact_after=None, compaction_dir=shared)
+    engine = _engine(options)
+    other = _engine(options)
     try:
         engine.upsert([NEW_TITLE, {"id": "big-sleep-1978", "title": "Big Sleep", "votes": 1}])
         engine.delete(["amelie-2001"])
