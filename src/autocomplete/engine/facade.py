@@ -536,6 +536,9 @@ class Autocomplete:
         """Build what is built on first use (the translation channel's index, under a second
         for the bundled catalog) in a background thread now, so that a server's first
         keystroke does not wait for it. Optional: without it the first query builds it."""
+        if self._live is not None:  # the live catalog's engines answer, not this one's
+            self._live.prepare()
+            return
         self._translations.warm_in_background()
 
     @property

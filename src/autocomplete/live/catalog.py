@@ -327,6 +327,12 @@ class LiveCatalog(Generic[R]):
             raise refused[0]  # no segment holds that field or value: a mistake in the request
         return found[:k]
 
+    def prepare(self) -> None:
+        """Warm what every segment's engine builds on first use (in the background)."""
+        segments = self._segments
+        for part in (segments.main, *segments.deltas):
+            part.engine.prepare()
+
     def describe(self, title_id: str) -> TitleView | None:
         """The live title with this id, or None (deleted, or never there)."""
         segments = self._segments
