@@ -534,3 +534,16 @@ def test_one_process_at_a_time_builds_a_published_compaction(tmp_path: Path) -> 
         assert (published / "compacted-1" / "records.jsonl").is_file()
     finally:
         engine.close()
+
+
+def test_a_catalog_with_every_title_deleted_answers_nothing_and_still_checks_input() -> None:
+    engine = _engine(UpdateOptions("memory://", poll_interval_s=0))
+    try:
+        every = [item.id for item in engine.suggest("", k=100)]
+        engine.delete(every)
+        assert len(engine) == 0
+        assert engine.suggest("the big") == [] and engine.suggest("") == []
+        with pytest.raises(ValueError, match="k must be between"):
+            engine.suggest("the", k=0)
+    finally:
+        engine.close()

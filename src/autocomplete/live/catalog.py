@@ -304,7 +304,8 @@ class LiveCatalog(Generic[R]):
         options = {"where": where, "boost": boost, "context": context, "correct": correct}
         if not segments.deltas and not main.hidden:
             return main.engine.suggest(query, k, **options)  # type: ignore[arg-type]
-        parts = [part for part in (main, *segments.deltas) if part.alive > 0]
+        # Everything deleted: the main engine still checks the request, and hides all it finds.
+        parts = [part for part in (main, *segments.deltas) if part.alive > 0] or [main]
         if len(parts) == 1 and not parts[0].hidden:  # e.g. the whole catalog upserted
             return parts[0].engine.suggest(query, k, **options)  # type: ignore[arg-type]
         prunable = not (self._lifted or boost or context)
@@ -313,7 +314,11 @@ class LiveCatalog(Generic[R]):
         found: list[R] = []
         asked = 0
         for part in parts:
-            if prunable and len(found) >= k and part.best_prior + EXACT_BONUS <= found[k - 1].score:
+            if (
+                prunable
+                and len(found) >= k > 0
+                and part.best_prior + EXACT_BONUS <= found[k - 1].score
+            ):
                 continue
             asked += 1
             answers = _filtered(
@@ -703,6 +708,9 @@ def _part_answers(part: _Part[R], query: str, k: int, options: Mapping[str, obje
     hidden = part.hidden
     if not hidden:
         return part.engine.suggest(query, k, **options)  # type: ignore[arg-type]
+    if part.alive <= 0:
+        part.engine.suggest(query, k, **options)  # type: ignore[arg-type]  # checks the request
+        return []
     share = len(hidden) / part.index.title_count
     ask = min(MAX_K, k + math.ceil(k * share / (1.0 - share)) + 2)
     while True:
