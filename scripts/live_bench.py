@@ -91,7 +91,7 @@ def measure_apply(repeat: int) -> None:
             single = []
             for number in range(5):  # one title at a time on top of the 10,000
                 started = time.perf_counter()
-                engine.upsert([{"id": f"single-{number}", "title": f"Single {number}"}])
+                engine.upsert([{"id": f"single-{number}", "title": f"Single {number}", "votes": 1}])
                 single.append(time.perf_counter() - started)
             engine.close()
         print(
