@@ -547,3 +547,21 @@ def test_a_catalog_with_every_title_deleted_answers_nothing_and_still_checks_inp
             engine.suggest("the", k=0)
     finally:
         engine.close()
+
+
+def test_only_the_newest_compacted_indexes_stay_on_disk(tmp_path: Path) -> None:
+    database = tmp_path / "updates.db"
+    engine = _engine(UpdateOptions(_sqlite_url(database), poll_interval_s=0, compact_after=None))
+    try:
+        live = engine.live
+        assert live is not None
+        for number in range(3):
+            engine.upsert([{"id": f"c{number}", "title": f"Compacted {number}", "votes": 1}])
+            live.compact()
+        published = sorted(path.name for path in (tmp_path / "updates.db.compacted").iterdir())
+        # Log positions: each upsert, then each compaction's announcement.
+        assert published == ["compacted-3", "compacted-5", "compaction.lock"]
+        assert set(_ids(engine, "compacted")) == {"c0", "c1", "c2"}
+        assert live.status().compacted_through == 5
+    finally:
+        engine.close()

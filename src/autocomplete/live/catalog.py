@@ -89,6 +89,9 @@ leaves room for a delta rebuild after the read)."""
 DEFAULT_COMPACT_AFTER = 20_000
 """Changed titles (upserted or deleted) in the delta that start a background compaction."""
 
+KEPT_COMPACTIONS = 2
+"""Compacted indexes kept on disk (the newest); older ones are deleted after a compaction."""
+
 RECENT_LIMIT = 2_000
 """Titles the recent delta may hold; beyond, it is folded into the settled delta (one rebuild
 of every changed title), so that a small batch rebuilds at most this many."""
@@ -567,6 +570,7 @@ class LiveCatalog(Generic[R]):
                 self._install(index, engine, target, through)
             if path is not None:
                 self._store.append([encode(Compacted(through, str(path)))])
+            _remove_old_compactions(self._compacted_dir(), KEPT_COMPACTIONS)
             return through
 
     def _install(
@@ -814,6 +818,19 @@ def _records_of(index: CatalogIndex) -> list[Record]:
             )
         )
     return found
+
+
+def _remove_old_compactions(directory: Path, kept: int) -> None:
+    """Delete all but the newest ``kept`` compacted indexes. A process still mapping one
+    keeps reading it (the files stay until unmapped); one that has yet to adopt it goes on
+    with its own segments, which answer the same."""
+    found = []
+    for child in directory.glob("compacted-*"):
+        suffix = child.name.removeprefix("compacted-")
+        if child.is_dir() and suffix.isdigit():
+            found.append((int(suffix), child))
+    for _, stale in sorted(found)[:-kept]:
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def _publish_directory(options: UpdateOptions, store: UpdateStore) -> Path | None:
