@@ -37,9 +37,7 @@ K = 10
 PREPARE_WAIT_S = 4.0
 
 EXPERIMENT = {
-    "experiments": [
-        {"name": "feedback-off", "design": "interleave", "b": {"feedback": False}}
-    ]
+    "experiments": [{"name": "feedback-off", "design": "interleave", "b": {"feedback": False}}]
 }
 
 

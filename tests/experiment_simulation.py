@@ -14,9 +14,9 @@ from autocomplete import Autocomplete
 from autocomplete.experiments import ExperimentAnswer, Experiments
 from autocomplete.text.normalize import normalize_typed
 from autocomplete.tools.feedback_simulation import (
-    K,
     Clock,
     Intent,
+    K,
     Recorder,
     UserModel,
     human_session,

@@ -26,7 +26,6 @@ from autocomplete.experiments.statistics import (
     two_proportion_test,
 )
 from autocomplete.feedback import (
-    Click,
     FeedbackConfig,
     FeedbackLayer,
     Impression,
@@ -109,7 +108,7 @@ def test_a_bad_file_names_the_field(document: dict[str, object], where: str) -> 
 def test_a_bad_json_file_is_named(tmp_path: Path) -> None:
     path = tmp_path / "broken.json"
     path.write_text("{", encoding="utf-8")
-    with pytest.raises(ExperimentConfigError, match="broken.json"):
+    with pytest.raises(ExperimentConfigError, match=r"broken\.json"):
         load_experiments(path)
 
 
@@ -129,9 +128,7 @@ def test_sample_sizes_give_the_power_they_promise() -> None:
     n = sign_test_sessions(0.1, 0.05, 0.8)
     # Exact power of the sign test at that n, share 0.6: close to 0.8.
     critical = next(k for k in range(n + 1) if sign_test(n - k, k) < 0.05 and k > n / 2)
-    power = sum(
-        math.comb(n, k) * 0.6**k * 0.4 ** (n - k) for k in range(critical, n + 1)
-    )
+    power = sum(math.comb(n, k) * 0.6**k * 0.4 ** (n - k) for k in range(critical, n + 1))
     assert 0.75 < power < 0.9
 
 
@@ -263,9 +260,7 @@ def test_an_ab_split_keeps_a_session_in_one_arm_and_splits_sessions_evenly(
     layer = FeedbackLayer(MemoryStore(), config=FeedbackConfig(refresh_interval_s=0))
     engine = Autocomplete(movies.index, feedback=layer)
     document = {
-        "experiments": [
-            {"name": "split", "design": "ab", "traffic": 0.5, "b": {"words": False}}
-        ]
+        "experiments": [{"name": "split", "design": "ab", "traffic": 0.5, "b": {"words": False}}]
     }
     experiments = Experiments(engine, parse_experiments(document), secret="k")
     arms = []

@@ -15,7 +15,6 @@ from autocomplete.feedback import FeedbackConfig, FeedbackLayer, SqliteStore
 from autocomplete.serve import add_command, app_config
 from autocomplete.tools.feedback_simulation import Clock
 from autocomplete.web import create_app
-
 from experiment_simulation import HttpUser, intents, simulate
 
 WINNER_SESSIONS = 150
@@ -70,7 +69,9 @@ def test_users_who_prefer_b_make_it_the_winner_with_p_below_001(
         WINNER_SESSIONS,
         wanted,
         # Each simulated person from an address of their own, as people are.
-        lambda session, number: HttpUser(client, session, f"10.1.{number // 250}.{number % 250 + 1}"),
+        lambda session, number: HttpUser(
+            client, session, f"10.1.{number // 250}.{number % 250 + 1}"
+        ),
         seed=1,
         clock=clock,
     )
@@ -107,7 +108,10 @@ def test_a_session_keeps_its_list_and_a_tampered_impression_is_a_400(
     assert refused.status_code == 400
     assert refused.get_json()["error"]["field"] == "experiment.arms"
     unknown = {**shown, "name": "nothing-here"}
-    assert client.post("/api/impression", json={**impression, "experiment": unknown}).status_code == 400
+    assert (
+        client.post("/api/impression", json={**impression, "experiment": unknown}).status_code
+        == 400
+    )
     accepted = client.post("/api/impression", json={**impression, "experiment": shown})
     assert accepted.status_code == 204
     # Without a session the served engine answers, outside the experiment.

@@ -275,7 +275,9 @@ def experiment_field(body: Mapping[str, Any], count: int) -> tuple[str, list[str
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise ApiError(400, "'experiment' must be the object the suggestions came with", "experiment")
+        raise ApiError(
+            400, "'experiment' must be the object the suggestions came with", "experiment"
+        )
     name = value.get("name")
     if not isinstance(name, str) or not 1 <= len(name) <= 64:
         raise ApiError(400, "'experiment.name' must name a running experiment", "experiment.name")
@@ -286,11 +288,15 @@ def experiment_field(body: Mapping[str, Any], count: int) -> tuple[str, list[str
         or not all(arm in ("a", "b") for arm in arms)
     ):
         raise ApiError(
-            400, f"'experiment.arms' must list 'a' or 'b' for each of the {count} ids",
+            400,
+            f"'experiment.arms' must list 'a' or 'b' for each of the {count} ids",
             "experiment.arms",
         )
     token = value.get("token")
     if not isinstance(token, str) or not 1 <= len(token) <= 128:
-        raise ApiError(400, "'experiment.token' must be the token the suggestions came with",
-                       "experiment.token")
+        raise ApiError(
+            400,
+            "'experiment.token' must be the token the suggestions came with",
+            "experiment.token",
+        )
     return name, arms, token

@@ -54,8 +54,17 @@ MAX_EXPERIMENTS = 16
 MAX_SESSIONS = 10_000_000
 
 _ARM_FIELDS = frozenset(
-    {"label", "feedback", "context", "words", "word_costs", "correct", "channel_weight",
-     "boost", "index"}
+    {
+        "label",
+        "feedback",
+        "context",
+        "words",
+        "word_costs",
+        "correct",
+        "channel_weight",
+        "boost",
+        "index",
+    }
 )
 _EXPERIMENT_FIELDS = frozenset({"name", "design", "traffic", "stopping", "a", "b"})
 _STOPPING_FIELDS = frozenset(
@@ -141,7 +150,9 @@ def load_experiments(path: str | Path) -> list[ExperimentConfig]:
         else:
             raise ExperimentConfigError(where, "an experiment file ends in .json or .toml")
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
-        raise ExperimentConfigError(where, f"not valid {source.suffix[1:].upper()}: {error}") from None
+        raise ExperimentConfigError(
+            where, f"not valid {source.suffix[1:].upper()}: {error}"
+        ) from None
     return parse_experiments(document, base=source.parent)
 
 
@@ -162,8 +173,9 @@ def parse_experiments(document: object, *, base: Path | None = None) -> list[Exp
     total = sum(config.traffic for config in found)
     if total > 1 + 1e-9:
         raise ExperimentConfigError(
-            "experiments", f"the traffic shares add up to {total:g}; a session is in one "
-            "experiment at most, so they must add up to 1 or less"
+            "experiments",
+            f"the traffic shares add up to {total:g}; a session is in one "
+            "experiment at most, so they must add up to 1 or less",
         )
     return found
 
@@ -213,7 +225,9 @@ def _stopping(item: object, where: str, design: Design) -> StoppingRule:
                 )
         return StoppingRule(sessions, alpha)
     default_effect = DEFAULT_INTERLEAVE_EFFECT if design == "interleave" else DEFAULT_AB_EFFECT
-    effect = _number(data.get("min_detectable_effect", default_effect), f"{where}.min_detectable_effect")
+    effect = _number(
+        data.get("min_detectable_effect", default_effect), f"{where}.min_detectable_effect"
+    )
     power = _number(data.get("power", DEFAULT_POWER), f"{where}.power")
     try:
         if design == "interleave":
@@ -221,7 +235,9 @@ def _stopping(item: object, where: str, design: Design) -> StoppingRule:
                 raise ValueError("baseline_rate is for an A/B split, not an interleaving")
             sessions = sign_test_sessions(effect, alpha, power)
             return StoppingRule(sessions, alpha, power, effect)
-        baseline = _number(data.get("baseline_rate", DEFAULT_BASELINE_RATE), f"{where}.baseline_rate")
+        baseline = _number(
+            data.get("baseline_rate", DEFAULT_BASELINE_RATE), f"{where}.baseline_rate"
+        )
         sessions = two_proportion_sessions(baseline, effect, alpha, power)
         return StoppingRule(sessions, alpha, power, effect, baseline)
     except ValueError as error:
@@ -255,8 +271,8 @@ def _arm(item: object, where: str, base: Path | None) -> ArmConfig:
     boost = data.get("boost")
     if boost is not None and not _is_boost(boost):
         raise ExperimentConfigError(
-            f"{where}.boost", "must map a field to {value: factor}, e.g. {\"genres\": "
-            "{\"Animation\": 2.0}}"
+            f"{where}.boost",
+            'must map a field to {value: factor}, e.g. {"genres": {"Animation": 2.0}}',
         )
     index = data.get("index")
     if index is not None:
@@ -304,7 +320,9 @@ def _number(value: object, where: str) -> float:
     return float(value)
 
 
-def experiments_from(configs: Sequence[ExperimentConfig] | Mapping[str, Any]) -> list[ExperimentConfig]:
+def experiments_from(
+    configs: Sequence[ExperimentConfig] | Mapping[str, Any],
+) -> list[ExperimentConfig]:
     """Configs as given, or parsed from a mapping shaped like the file."""
     if isinstance(configs, Mapping):
         return parse_experiments(configs)

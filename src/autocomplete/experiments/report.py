@@ -82,8 +82,7 @@ class ExperimentReport:
             "interval": [_finite(self.interval[0]), _finite(self.interval[1])],
             "stopping_rule": {
                 "kind": "fixed sample size",
-                "unit": "decided sessions" if config.design == "interleave" else
-                "sessions per arm",
+                "unit": "decided sessions" if config.design == "interleave" else "sessions per arm",
                 "required": stopping.sessions,
                 "reached": self.sample,
                 "met": self.stopping_rule_met,
@@ -124,21 +123,25 @@ def judge(config: ExperimentConfig, counts: ExperimentCounts) -> ExperimentRepor
         p_value = sign_test(counts.wins_a, counts.wins_b)
         estimate = counts.wins_b / decided if decided else math.nan
         interval = wilson_interval(counts.wins_b, decided, z)
-        leader = None if counts.wins_a == counts.wins_b else (
-            ARMS[1] if counts.wins_b > counts.wins_a else ARMS[0]
+        leader = (
+            None
+            if counts.wins_a == counts.wins_b
+            else (ARMS[1] if counts.wins_b > counts.wins_a else ARMS[0])
         )
     else:
         a, b = counts.arm_a, counts.arm_b
         sample = min(a.sessions, b.sessions)
-        p_value = two_proportion_test(a.clicked_sessions, a.sessions, b.clicked_sessions, b.sessions)
+        p_value = two_proportion_test(
+            a.clicked_sessions, a.sessions, b.clicked_sessions, b.sessions
+        )
         rate_a = _ratio(a.clicked_sessions, a.sessions)
         rate_b = _ratio(b.clicked_sessions, b.sessions)
         estimate = rate_b - rate_a if a.sessions and b.sessions else math.nan
         interval = newcombe_interval(
             a.clicked_sessions, a.sessions, b.clicked_sessions, b.sessions, z
         )
-        leader = None if not estimate or math.isnan(estimate) else (
-            ARMS[1] if estimate > 0 else ARMS[0]
+        leader = (
+            None if not estimate or math.isnan(estimate) else (ARMS[1] if estimate > 0 else ARMS[0])
         )
     if sample < config.stopping.sessions:
         status, winner = RUNNING, None

@@ -103,8 +103,10 @@ class Arm:
             self._owned = False
         else:
             index = CatalogIndex.load(config.index) if config.index else served.index
-            model = errors if config.channel_weight == 1.0 else ScaledChannel(
-                errors, config.channel_weight
+            model = (
+                errors
+                if config.channel_weight == 1.0
+                else ScaledChannel(errors, config.channel_weight)
             )
             self.engine = Autocomplete(
                 index,
@@ -144,7 +146,11 @@ class Experiment:
     """One running experiment: its two arms, its routing and its report."""
 
     def __init__(
-        self, config: ExperimentConfig, served: Autocomplete, layer: FeedbackLayer, errors: ChannelModel
+        self,
+        config: ExperimentConfig,
+        served: Autocomplete,
+        layer: FeedbackLayer,
+        errors: ChannelModel,
     ) -> None:
         self.config = config
         self.arms = (Arm(config.a, served, layer, errors), Arm(config.b, served, layer, errors))

@@ -79,14 +79,15 @@ class ArmCounts:
 
     @classmethod
     def from_list(cls, values: Iterable[object]) -> ArmCounts:
-        items = list(values)
-        if len(items) != 7:
-            raise ValueError(f"arm counts hold 7 numbers, got {len(items)}")
-        for item in items:
+        numbers: list[float] = []
+        for item in values:
             if isinstance(item, bool) or not isinstance(item, (int, float)) or item < 0:
                 raise ValueError(f"arm counts are non-negative numbers, got {item!r}")
-        s, c, i, k, rr, dw, dc = items
-        return cls(int(s), int(c), int(i), int(k), float(rr), float(dw), int(dc))  # type: ignore[arg-type]
+            numbers.append(item)
+        if len(numbers) != 7:
+            raise ValueError(f"arm counts hold 7 numbers, got {len(numbers)}")
+        s, c, i, k, rr, dw, dc = numbers
+        return cls(int(s), int(c), int(i), int(k), float(rr), float(dw), int(dc))
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,11 +134,14 @@ class ExperimentCounts:
         outcomes = data.get("outcomes")
         if not isinstance(outcomes, list) or len(outcomes) != 5:
             raise ValueError("experiment counts need 'outcomes': five whole numbers")
+        whole: list[int] = []
         for item in outcomes:
             if isinstance(item, bool) or not isinstance(item, int) or item < 0:
                 raise ValueError(f"experiment outcomes are whole numbers, got {item!r}")
+            whole.append(item)
         arm_a, arm_b = (ArmCounts.from_list(_list(data.get(arm), arm)) for arm in ARMS)
-        return cls(*outcomes, arm_a, arm_b)
+        sessions, wins_a, wins_b, ties, unclicked = whole
+        return cls(sessions, wins_a, wins_b, ties, unclicked, arm_a, arm_b)
 
 
 def _list(value: object, name: str) -> list[object]:
@@ -208,9 +212,9 @@ class ExperimentTally:
             # A list shown outside the experiment replaces the session's list for that query:
             # a click on it credits no arm.
             if exposures is not None:
-                for exposure in exposures.values():
-                    if shown.query in exposure.lists:
-                        exposure.lists[shown.query] = (shown.ids, ())
+                for other in exposures.values():
+                    if shown.query in other.lists:
+                        other.lists[shown.query] = (shown.ids, ())
             return
         if exposures is None:
             exposures = self._open[shown.session_id] = {}
@@ -218,9 +222,9 @@ class ExperimentTally:
         if exposure is None:
             exposure = exposures[shown.experiment] = _Exposure(shown.arms[0])
         exposure.impressions += 1
-        for other_name, other in exposures.items():
-            if other_name != shown.experiment and shown.query in other.lists:
-                other.lists[shown.query] = (shown.ids, ())
+        for other_name, elsewhere in exposures.items():
+            if other_name != shown.experiment and shown.query in elsewhere.lists:
+                elsewhere.lists[shown.query] = (shown.ids, ())
         lists = exposure.lists
         lists.pop(shown.query, None)
         lists[shown.query] = (shown.ids, shown.arms)
@@ -281,9 +285,9 @@ class ExperimentTally:
         """``name``'s closed totals plus its open sessions as they stand."""
         found = self._totals.get(name, ExperimentCounts())
         for exposures in self._open.values():
-            exposure = exposures.get(name)
-            if exposure is not None:
-                found = found.plus(exposure.counts())
+            open_one = exposures.get(name)
+            if open_one is not None:
+                found = found.plus(open_one.counts())
         return found
 
     def names(self) -> list[str]:
