@@ -336,3 +336,40 @@ def test_identical_arms_name_a_false_winner_in_at_most_7_percent_of_100_runs(
     # The runs did vary: a test that never sees a difference would pass vacuously.
     assert len({round(p, 6) for p in p_values}) >= 5
     print(json.dumps({"design": design, "false_winners": winners, "runs": NULL_RUNS}))
+
+
+def test_a_feedback_off_arm_ranks_without_the_lifts_the_other_arm_uses(
+    movies: Autocomplete,
+) -> None:
+    clock = Clock()
+    # Lifts from a handful of people (the breadth bound would otherwise want ten networks).
+    config = FeedbackConfig(refresh_interval_s=0, breadth_min_clients=0.0, breadth_share=0.0)
+    layer = FeedbackLayer(MemoryStore(clock=clock), config=config, clock=clock)
+    engine = Autocomplete(movies.index, feedback=layer)
+    plain = Autocomplete(movies.index)
+    shown = [item.id for item in plain.suggest("star", 10)]
+    wanted = shown[-1]
+    for number in range(8):
+        session = f"teacher-{number:04d}"
+        layer.record_impression("star", shown, session, client=f"10.7.{number}.1")
+        clock.advance(5.0)
+        layer.record_click("star", wanted, 10, session, 60_000, client=f"10.7.{number}.1")
+        clock.advance(60.0)
+    layer.refresh()
+    assert layer.boosts("star")
+    lifted = [item.id for item in engine.suggest("star", 10)]
+    assert lifted.index(wanted) < 9  # the lift moved it up for the served engine
+    document = {"experiments": [{"name": "lifts", "design": "ab", "b": {"feedback": False}}]}
+    experiments = Experiments(engine, parse_experiments(document), secret="k")
+    by_arm: dict[str, list[str]] = {}
+    for number in range(20):
+        answer = experiments.suggest("star", 10, session_id=f"session-{number:04d}")
+        assert answer.arms is not None
+        by_arm[answer.arms[0]] = list(answer.ids)
+    assert by_arm["a"] == lifted
+    assert by_arm["b"] == shown
+    # Where no lift applies, the arms agree (b answered from the served engine's memo).
+    assert experiments.suggest("matrix", 10, session_id="session-0001").ids == tuple(
+        item.id for item in plain.suggest("matrix", 10)
+    )
+    engine.close()

@@ -98,23 +98,31 @@ class Arm:
         self, config: ArmConfig, served: Autocomplete, layer: FeedbackLayer, errors: ChannelModel
     ) -> None:
         self.config = config
-        if config.same_engine and config.feedback:
-            self.engine = served  # the served engine itself: no second set of memos
-            self._owned = False
-        else:
+        self._layer = layer
+        self._served = served
+        self._owned: Autocomplete | None = None
+        if not config.same_engine or not config.feedback:
             index = CatalogIndex.load(config.index) if config.index else served.index
             model = (
                 errors
                 if config.channel_weight == 1.0
                 else ScaledChannel(errors, config.channel_weight)
             )
-            self.engine = Autocomplete(
+            self._owned = Autocomplete(
                 index,
                 error_model=model,
                 feedback=layer if config.feedback else None,
                 word_costs=config.word_costs if config.words else None,
             )
-            self._owned = True
+        # An arm that differs from the served engine only by turning the click lifts off
+        # answers like it wherever no lift applies (most keystrokes): it asks the served
+        # engine, whose answers are memoized, and its own engine only where lifts apply.
+        self._lifts_off = config.same_engine and not config.feedback
+
+    @property
+    def engine(self) -> Autocomplete:
+        """The engine that answers when this arm's own switches apply."""
+        return self._owned if self._owned is not None else self._served
 
     def suggest(
         self,
@@ -128,18 +136,24 @@ class Arm:
         config = self.config
         if config.boost is not None:
             boost = {**(boost or {}), **config.boost}
+        context = context if config.context else None
+        correct = correct and config.correct
+        if self._lifts_off:
+            typed = normalize_typed(query)
+            if not self._layer.boosts(typed):
+                answered = self._served.suggest(
+                    query, k, where=where, boost=boost, context=context, correct=correct
+                )
+                # Lifts published for this prefix while it answered would have been applied.
+                if not self._layer.boosts(typed):
+                    return answered
         return self.engine.suggest(
-            query,
-            k,
-            where=where,
-            boost=boost,
-            context=context if config.context else None,
-            correct=correct and config.correct,
+            query, k, where=where, boost=boost, context=context, correct=correct
         )
 
     def prepare(self) -> None:
-        if self._owned:
-            self.engine.prepare()
+        if self._owned is not None:
+            self._owned.prepare()
 
 
 class Experiment:
