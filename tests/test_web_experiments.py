@@ -3,6 +3,7 @@ name b the winner; tampered impressions are refused; the report page renders."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ PREFERRED = {
 
 
 @pytest.fixture
-def served(movies: Autocomplete, tmp_path: Path) -> tuple[Flask, Clock]:
+def served(movies: Autocomplete, tmp_path: Path) -> Iterator[tuple[Flask, Clock]]:
     clock = Clock()
     layer = FeedbackLayer(
         SqliteStore(tmp_path / "clicks.db", clock=clock),
@@ -84,6 +85,7 @@ def test_users_who_prefer_b_make_it_the_winner_with_p_below_001(
     assert 0.5 < low < report["share_b"] < high
     page = client.get("/experiments")
     assert page.status_code == 200 and b"Animation x5) wins" in page.data
+    assert b'href="/experiments"' in client.get("/").data  # the demo links to it
 
 
 def test_a_session_keeps_its_list_and_a_tampered_impression_is_a_400(
@@ -129,6 +131,7 @@ def test_without_experiments_the_report_is_empty(movies: Autocomplete) -> None:
     assert "experiment" not in body.get_json()
     page = client.get("/experiments")
     assert page.status_code == 200 and b"No experiment runs" in page.data
+    assert b'href="/experiments"' not in client.get("/").data
     engine.close()
 
 
@@ -143,3 +146,26 @@ def test_serve_takes_an_experiment_file(tmp_path: Path) -> None:
     args = parser.parse_args(["serve", "--experiment", str(path), "--feedback", "off"])
     with pytest.raises(SystemExit, match="needs a click store"):
         app_config(args)
+
+
+def test_the_environment_names_the_experiment_file_and_key() -> None:
+    from autocomplete.web.config import config_from_env
+
+    config = config_from_env(
+        {
+            "AUTOCOMPLETE_EXPERIMENTS": "/etc/ac/experiments.toml",
+            "AUTOCOMPLETE_EXPERIMENT_SECRET": "k",
+        }
+    )
+    assert config == {"EXPERIMENTS": "/etc/ac/experiments.toml", "EXPERIMENT_SECRET": "k"}
+
+
+def test_a_bad_experiment_file_stops_the_app_with_the_field_named(
+    movies: Autocomplete, tmp_path: Path
+) -> None:
+    path = tmp_path / "experiments.json"
+    path.write_text('{"experiments": [{"name": "x", "design": "split"}]}', encoding="utf-8")
+    engine = Autocomplete(movies.index, feedback="memory://")
+    with pytest.raises(ValueError, match=r"experiments\[0\]\.design"):
+        create_app({"ENGINE": engine, "EXPERIMENTS": str(path)})
+    engine.close()

@@ -93,6 +93,7 @@ def index() -> tuple[str, int]:
         correct=correct,
         session_queries=MAX_SESSION_QUERIES,
         session_clicks=MAX_SESSION_CLICKS,
+        experiments_running=experiments() is not None,
     )
     return rendered, status
 
