@@ -79,6 +79,11 @@ b = {context = false}
     # 0.5 + 0.1 at alpha 0.05, power 0.8: ((1.96 * 0.5 + 0.8416 * sqrt(0.24)) / 0.1)^2 = 193.9
     assert first.stopping.sessions == 194
     assert second.design == "ab" and not second.b.context
+    # The report names an unlabelled arm by what it changes.
+    assert first.b.describe() == (
+        "word costs entry 3, stop skip 0.5, content skip 1.5, inversion 1, channel weight 1.5"
+    )
+    assert second.a.describe() == "as served"
     assert second.stopping.sessions == two_proportion_sessions(0.3, 0.05, 0.05, 0.8)
 
 

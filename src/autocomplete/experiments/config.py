@@ -94,6 +94,34 @@ class ArmConfig:
     boost: Mapping[str, Mapping[object, object]] | None = None
     index: str | None = None
 
+    def describe(self) -> str:
+        """The label, or what the arm changes ("click lifts off, channel weight 1.2")."""
+        if self.label:
+            return self.label
+        changes = [
+            text
+            for text, applies in (
+                ("click lifts off", not self.feedback),
+                ("session context off", not self.context),
+                ("multi-word reading off", not self.words),
+                ("correction off", not self.correct),
+            )
+            if applies
+        ]
+        if self.words and self.word_costs != FITTED_COSTS:
+            costs = self.word_costs
+            changes.append(
+                f"word costs entry {costs.entry:g}, stop skip {costs.stop_skip:g}, content skip "
+                f"{costs.content_skip:g}, inversion {costs.inversion:g}"
+            )
+        if self.channel_weight != 1.0:
+            changes.append(f"channel weight {self.channel_weight:g}")
+        if self.boost is not None:
+            changes.append(f"boost {dict(self.boost)}")
+        if self.index is not None:
+            changes.append(f"index {self.index}")
+        return ", ".join(changes) or "as served"
+
     @property
     def same_engine(self) -> bool:
         """Served by an engine built like the served one (only per-request switches differ)."""

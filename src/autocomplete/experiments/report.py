@@ -61,7 +61,7 @@ class ExperimentReport:
             "name": config.name,
             "design": config.design,
             "traffic": config.traffic,
-            "arms": {arm: config.arm(arm).label or arm for arm in ARMS},
+            "arms": {arm: config.arm(arm).describe() for arm in ARMS},
             "sessions": counts.sessions,
         }
         if config.design == "interleave":
