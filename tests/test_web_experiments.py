@@ -169,3 +169,67 @@ def test_a_bad_experiment_file_stops_the_app_with_the_field_named(
     with pytest.raises(ValueError, match=r"experiments\[0\]\.design"):
         create_app({"ENGINE": engine, "EXPERIMENTS": str(path)})
     engine.close()
+
+
+def test_two_workers_sharing_a_store_and_key_accept_each_others_lists_and_agree(
+    movies: Autocomplete, tmp_path: Path
+) -> None:
+    clock = Clock()
+    config = FeedbackConfig(refresh_interval_s=0)
+    workers = []
+    for _ in range(2):
+        layer = FeedbackLayer(
+            SqliteStore(tmp_path / "shared.db", clock=clock), config=config, clock=clock
+        )
+        engine = Autocomplete(movies.index, feedback=layer)
+        settings = {"ENGINE": engine, "EXPERIMENTS": PREFERRED, "EXPERIMENT_SECRET": "shared"}
+        workers.append(create_app(settings))
+    first, second = (app.test_client() for app in workers)
+    session = "session-000042"
+    body = first.get(
+        "/api/suggest", query_string={"q": "toy", "k": 8, "session": session}
+    ).get_json()
+    ids = [item["id"] for item in body["suggestions"]]
+    impression = {
+        "query": "toy",
+        "ids": ids,
+        "session_id": session,
+        "experiment": body["experiment"],
+    }
+    assert second.post("/api/impression", json=impression).status_code == 204
+    arm = body["experiment"]["arms"][2]
+    clock.advance(2.0)
+    click = {"query": "toy", "id": ids[2], "position": 3, "session_id": session, "dwell_ms": 9_000}
+    assert first.post("/api/click", json=click).status_code == 204
+    reports = [_report(app, client) for app, client in zip(workers, (first, second), strict=True)]
+    assert reports[0] == reports[1]
+    assert reports[0]["sessions"] == 1 and reports[0][f"wins_{arm}"] == 1
+    for app in workers:
+        app.extensions["autocomplete"].close()
+
+
+def test_a_worker_with_another_key_refuses_the_list(movies: Autocomplete) -> None:
+    apps = [
+        create_app(
+            {
+                "ENGINE": Autocomplete(movies.index, feedback="memory://"),
+                "EXPERIMENTS": PREFERRED,
+                "EXPERIMENT_SECRET": key,
+            }
+        )
+        for key in ("one", "two")
+    ]
+    first, second = (app.test_client() for app in apps)
+    session = "session-000043"
+    body = first.get("/api/suggest", query_string={"q": "toy", "session": session}).get_json()
+    ids = [item["id"] for item in body["suggestions"]]
+    impression = {
+        "query": "toy",
+        "ids": ids,
+        "session_id": session,
+        "experiment": body["experiment"],
+    }
+    refused = second.post("/api/impression", json=impression)
+    assert refused.status_code == 400 and refused.get_json()["error"]["field"] == "experiment.token"
+    for app in apps:
+        app.extensions["autocomplete"].close()
