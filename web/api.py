@@ -71,7 +71,7 @@ def suggest() -> Response:
     if running is not None and session is not None:
         # A session in an online experiment sees what its arm (or the interleaving) chose.
         answer = run_experiment(running, query, k, session, chosen, context, correct)
-        suggestions = answer.suggestions
+        suggestions = list(answer.suggestions)
     else:
         suggestions = run_suggest(query, k, chosen=chosen, context=context, correct=correct)
     top = suggestions[0] if suggestions else None

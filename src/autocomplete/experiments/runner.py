@@ -61,7 +61,7 @@ class ExperimentError(ValueError):
 class ExperimentAnswer:
     """What to show, and which experiment and arm chose each title."""
 
-    suggestions: list[Suggestion]
+    suggestions: tuple[Suggestion, ...]
     experiment: str | None = None
     """None when the session is in no experiment (the served engine answered)."""
     design: str | None = None
@@ -193,7 +193,7 @@ class Experiment:
         if design == "ab":
             arm = self.arm_of(session_id)
             chosen = self.arms[ARMS.index(arm)].suggest(query, k, where, boost, context, correct)
-            return ExperimentAnswer(chosen, self.name, design, (arm,) * len(chosen))
+            return ExperimentAnswer(tuple(chosen), self.name, design, (arm,) * len(chosen))
         first = self.arms[0].suggest(query, k, where, boost, context, correct)
         second = self.arms[1].suggest(query, k, where, boost, context, correct)
         seed = int.from_bytes(_digest(self.name, "draft", session_id, normalize_typed(query))[:8])
@@ -202,7 +202,7 @@ class Experiment:
         )
         by_id = {item.id: item for item in second}
         by_id.update((item.id, item) for item in first)
-        shown = [by_id[item] for item in merged.ids]
+        shown = tuple(by_id[item] for item in merged.ids)
         return ExperimentAnswer(shown, self.name, design, tuple(ARMS[t] for t in merged.teams))
 
     def report(self) -> ExperimentReport:
@@ -294,7 +294,7 @@ class Experiments:
             served = self.engine.suggest(
                 query, k, where=where, boost=boost, context=context, correct=correct
             )
-            return ExperimentAnswer(served)
+            return ExperimentAnswer(tuple(served))
         return experiment.suggest(
             query, k, session_id, where=where, boost=boost, context=context, correct=correct
         )

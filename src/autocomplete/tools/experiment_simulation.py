@@ -62,7 +62,7 @@ class LibraryUser(Recorder):
         super().__init__(None)
         self._experiments = experiments
         self._session = session
-        self._answer = ExperimentAnswer([])
+        self._answer = ExperimentAnswer(())
 
     def show(self, prefix: str) -> list[str]:
         self._answer = self._experiments.suggest(prefix, K, session_id=self._session)
