@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -383,4 +383,55 @@ def test_a_feedback_off_arm_ranks_without_the_lifts_the_other_arm_uses(
     assert experiments.suggest("matrix", 10, session_id="session-0001").ids == tuple(
         item.id for item in plain.suggest("matrix", 10)
     )
+    engine.close()
+
+
+def _ab_answers(experiments: Experiments, query: str, **options: Any) -> dict[str, list[str]]:
+    """The list each A/B arm shows for ``query`` (sessions tried until both arms answered)."""
+    (experiment,) = experiments.experiments
+    found: dict[str, list[str]] = {}
+    for number in range(50):
+        session = f"session-{number:04d}"
+        answer = experiments.suggest(query, 5, session_id=session, **options)
+        found.setdefault(experiment.arm_of(session), list(answer.ids))
+        if len(found) == 2:
+            break
+    return found
+
+
+def test_an_arm_can_serve_a_second_catalog_build(tmp_path: Path) -> None:
+    catalog = Path(__file__).parent / "fixtures" / "engine_catalog.jsonl"
+    engine = Autocomplete.from_catalog(
+        catalog, weight_field="votes", id_field="id", feedback="memory://"
+    )
+    # The new build: the same titles and ids, without the votes (every title equally likely).
+    rebuilt = Autocomplete.from_catalog(catalog, id_field="id")
+    rebuilt.save(tmp_path / "rebuilt")
+    document = {"experiments": [{"name": "rebuild", "design": "ab", "b": {"index": "rebuilt"}}]}
+    (config,) = parse_experiments(document, base=tmp_path)
+    experiments = Experiments(engine, [config], secret="k")
+    answers = _ab_answers(experiments, "t")
+    assert answers["a"] == [item.id for item in engine.suggest("t", 5)]
+    assert answers["b"] == [item.id for item in rebuilt.suggest("t", 5)]
+    assert answers["a"] != answers["b"]
+    engine.close()
+
+
+def test_switches_an_arm_turns_off_apply_per_request(movies: Autocomplete) -> None:
+    layer = FeedbackLayer(MemoryStore(), config=FeedbackConfig(refresh_interval_s=0))
+    engine = Autocomplete(movies.index, feedback=layer)
+    document = {
+        "experiments": [
+            {"name": "switches", "design": "ab", "b": {"context": False, "correct": False}}
+        ]
+    }
+    experiments = Experiments(engine, parse_experiments(document), secret="k")
+    context = {"queries": ["lord of the"], "clicked": ["m30658"]}
+    answers = _ab_answers(experiments, "the t", context=context)
+    assert answers["a"] == [item.id for item in engine.suggest("the t", 5, context=context)]
+    assert answers["b"] == [item.id for item in engine.suggest("the t", 5)]
+    assert answers["a"] != answers["b"]
+    typo = _ab_answers(experiments, "teh big leb")
+    assert typo["a"][0] == "m5567"  # corrected to The Big Lebowski
+    assert typo["b"] == [item.id for item in engine.suggest("teh big leb", 5, correct=False)]
     engine.close()
