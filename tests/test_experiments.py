@@ -294,8 +294,9 @@ def test_a_boost_on_an_unknown_field_fails_at_start(movies: Autocomplete) -> Non
     layer = FeedbackLayer(MemoryStore(), config=FeedbackConfig(refresh_interval_s=0))
     engine = Autocomplete(movies.index, feedback=layer)
     document = {"experiments": [{"name": "x", "b": {"boost": {"colour": {"red": 2.0}}}}]}
-    with pytest.raises(ValueError, match="colour"):
+    with pytest.raises(ExperimentConfigError, match="colour") as raised:
         Experiments(engine, parse_experiments(document))
+    assert raised.value.where == "experiment 'x', arm b"
     engine.close()
 
 

@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from autocomplete import Autocomplete, Suggestion
-from autocomplete.experiments.config import ArmConfig, ExperimentConfig
+from autocomplete.experiments.config import ArmConfig, ExperimentConfig, ExperimentConfigError
 from autocomplete.experiments.report import ExperimentReport, judge
 from autocomplete.feedback.events import ARMS
 from autocomplete.feedback.interleave import team_draft
@@ -214,8 +214,13 @@ class Experiment:
 
     def check(self) -> None:
         """Ask each arm once, so a boost on an unknown field fails at start, not per request."""
-        for arm in self.arms:
-            arm.suggest("", 1, None, None, None, True)
+        for name, arm in zip(ARMS, self.arms, strict=True):
+            try:
+                arm.suggest("", 1, None, None, None, True)
+            except ValueError as error:
+                raise ExperimentConfigError(
+                    f"experiment {self.name!r}, arm {name}", str(error)
+                ) from None
 
 
 class Experiments:
@@ -238,6 +243,9 @@ class Experiments:
                 "online experiments need a feedback store: they record impressions and clicks "
                 "in it (pass feedback='sqlite:///path.db', 'redis://...' or 'memory://')"
             )
+        names = [config.name for config in configs]
+        if len(set(names)) != len(names):
+            raise ValueError(f"experiment names must differ, got {names}")
         total = sum(config.traffic for config in configs)
         if total > 1 + 1e-9:
             raise ValueError(f"the experiments' traffic shares add up to {total:g}, above 1")
