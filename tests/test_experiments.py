@@ -228,9 +228,10 @@ def test_compaction_keeps_the_counts_of_the_events_it_folds(movies: Autocomplete
         clicked, position = _interleaved(experiments, "matrix", session)
         clock.advance(1.0)
         engine.record_click("matrix", clicked, position, session, 30_000)
-    layer.refresh()
-    before = layer.experiment_counts("boost")
     clock.advance(2 * config.session_ttl_s)
+    layer.refresh()  # the sessions went idle: closed, their outcomes in order
+    before = layer.experiment_counts("boost")
+    assert len(before.closed) == 4
     compact_store(store, before=clock(), config=config)
     assert store.count() == 0
     again = FeedbackLayer(store, config=config, clock=clock)

@@ -20,14 +20,19 @@ interleaving compares over):
 
 A session's counts are kept apart while it is open (the guard may still judge it a bot) and
 folded into the experiment's totals when the guard closes it; ``counts`` reports the totals
-together with the open sessions as they stand.
+together with the open sessions as they stand. The closed sessions' outcomes are also kept in
+the order they closed, one byte each (``ExperimentCounts.closed``, see ``outcome_code``), so
+that a fixed-sample stopping rule can be judged on exactly its first ``n`` sessions however
+many came after, in every process and after a restart.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from autocomplete.feedback.events import ARMS, Click, Impression
 
@@ -104,6 +109,8 @@ class ExperimentCounts:
     """Sessions without a credited click."""
     arm_a: ArmCounts = ArmCounts()
     arm_b: ArmCounts = ArmCounts()
+    closed: bytes = b""
+    """The closed sessions' outcomes in the order they closed, one ``outcome_code`` each."""
 
     def plus(self, other: ExperimentCounts) -> ExperimentCounts:
         return ExperimentCounts(
@@ -114,6 +121,7 @@ class ExperimentCounts:
             self.unclicked + other.unclicked,
             self.arm_a.plus(other.arm_a),
             self.arm_b.plus(other.arm_b),
+            self.closed + other.closed,
         )
 
     def arm(self, name: str) -> ArmCounts:
@@ -125,6 +133,7 @@ class ExperimentCounts:
             "outcomes": [self.sessions, self.wins_a, self.wins_b, self.ties, self.unclicked],
             "a": self.arm_a.to_list(),
             "b": self.arm_b.to_list(),
+            "closed": base64.b64encode(self.closed).decode("ascii"),
         }
 
     @classmethod
@@ -141,7 +150,34 @@ class ExperimentCounts:
             whole.append(item)
         arm_a, arm_b = (ArmCounts.from_list(_list(data.get(arm), arm)) for arm in ARMS)
         sessions, wins_a, wins_b, ties, unclicked = whole
-        return cls(sessions, wins_a, wins_b, ties, unclicked, arm_a, arm_b)
+        encoded = data.get("closed", "")
+        try:
+            closed = base64.b64decode(encoded, validate=True) if isinstance(encoded, str) else None
+        except binascii.Error:
+            closed = None
+        if closed is None or any(code > MAX_CODE for code in closed):
+            raise ValueError("experiment counts need 'closed': base64 of outcome codes")
+        return cls(sessions, wins_a, wins_b, ties, unclicked, arm_a, arm_b, closed)
+
+
+UNCLICKED, TIE, WON_A, WON_B = 0, 1, 2, 3
+"""A closed session's interleaving outcome: the low two bits of its code."""
+ARM_B_BIT = 4
+"""Set in the code of a session whose A/B arm is b."""
+MAX_CODE = WON_B | ARM_B_BIT
+
+
+def outcome_code(outcome: int, arm: str) -> int:
+    """One closed session as one byte: its interleaving outcome and its A/B arm."""
+    return outcome | (ARM_B_BIT if arm == ARMS[1] else 0)
+
+
+def code_outcome(code: int) -> int:
+    return code & 3
+
+
+def code_arm(code: int) -> str:
+    return ARMS[1] if code & ARM_B_BIT else ARMS[0]
 
 
 def _list(value: object, name: str) -> list[object]:
@@ -167,7 +203,13 @@ class _Exposure:
     dwell_ms_sum: float = 0.0
     dwell_clicks: int = 0
 
+    def outcome(self) -> int:
+        if self.credit_a != self.credit_b:
+            return WON_A if self.credit_a > self.credit_b else WON_B
+        return TIE if self.credit_a else UNCLICKED
+
     def counts(self) -> ExperimentCounts:
+        """This session's counts (without its code: ``ExperimentTally`` keeps the order)."""
         clicks = self.credit_a + self.credit_b
         arm = ArmCounts(
             1,
@@ -198,13 +240,18 @@ class ExperimentTally:
     """Counts experiments from accepted events. Not thread-safe: the learner owns it."""
 
     def __init__(self) -> None:
-        self._totals: dict[str, ExperimentCounts] = {}
+        self._totals: dict[str, ExperimentCounts] = {}  # without ``closed``: see ``_closed``
+        self._closed: dict[str, bytearray] = {}  # appended to, never copied, as sessions close
         self._open: dict[str, dict[str, _Exposure]] = {}  # session -> experiment -> exposure
 
     def load(self, totals: dict[str, ExperimentCounts]) -> None:
         """Start from compacted totals (before any event is applied)."""
         for name, counts in totals.items():
-            self._totals[name] = self._totals.get(name, ExperimentCounts()).plus(counts)
+            self._add(name, replace(counts, closed=b""), counts.closed)
+
+    def _add(self, name: str, counts: ExperimentCounts, codes: bytes) -> None:
+        self._totals[name] = self._totals.get(name, ExperimentCounts()).plus(counts)
+        self._closed.setdefault(name, bytearray()).extend(codes)
 
     def impression(self, shown: Impression) -> None:
         exposures = self._open.get(shown.session_id)
@@ -264,9 +311,8 @@ class ExperimentTally:
             if exposures is None:
                 continue
             for name, exposure in exposures.items():
-                self._totals[name] = self._totals.get(name, ExperimentCounts()).plus(
-                    exposure.counts()
-                )
+                code = outcome_code(exposure.outcome(), exposure.arm)
+                self._add(name, exposure.counts(), bytes((code,)))
 
     def revoke(self, session_ids: Iterable[str]) -> None:
         """Forget sessions the guard judged bots: nothing they did counts."""
@@ -278,17 +324,20 @@ class ExperimentTally:
         self.close(list(self._open))
 
     def totals(self) -> dict[str, ExperimentCounts]:
-        """The closed sessions' totals, per experiment."""
-        return dict(self._totals)
+        """The closed sessions' totals, per experiment (with their outcomes in order)."""
+        return {name: self._with_closed(name, counts) for name, counts in self._totals.items()}
 
     def counts(self, name: str) -> ExperimentCounts:
         """``name``'s closed totals plus its open sessions as they stand."""
-        found = self._totals.get(name, ExperimentCounts())
+        found = self._with_closed(name, self._totals.get(name, ExperimentCounts()))
         for exposures in self._open.values():
             open_one = exposures.get(name)
             if open_one is not None:
                 found = found.plus(open_one.counts())
         return found
+
+    def _with_closed(self, name: str, counts: ExperimentCounts) -> ExperimentCounts:
+        return replace(counts, closed=bytes(self._closed.get(name, b"")))
 
     def names(self) -> list[str]:
         """Every experiment seen, closed or open."""

@@ -130,8 +130,9 @@ def run_until_stopped(
     users: UserModel | None = None,
     most_sessions: int = 2_000,
 ) -> int:
-    """Library-path sessions, one at a time, until the (single) experiment's stopping rule is
-    met: the report is then read once, as the fixed-sample rule prescribes. The sessions run."""
+    """Library-path sessions, one at a time, until the (single) experiment's fixed sample is
+    reached; then the open sessions are let close, and the verdict (on the first ``n``) stands.
+    The sessions run."""
     layer = experiments.engine.feedback
     assert layer is not None
     (experiment,) = experiments.experiments
@@ -148,7 +149,12 @@ def run_until_stopped(
         # the one look then falls at most four sessions past the fixed sample.
         if number + 1 >= floor and (interleave or (number + 1 - floor) % 5 == 0):
             layer.refresh()
-            if experiment.report().stopping_rule_met:
+            if experiment.report().sample >= required:
+                # The verdict is taken on closed sessions: let every open one go idle past the
+                # guard's session lifetime, as time would, and read it.
+                clock.advance(layer.config.session_ttl_s + 1.0)
+                layer.refresh()
+                assert experiment.report().stopping_rule_met
                 return number + 1
     raise RuntimeError(f"the stopping rule was not met in {most_sessions} sessions")
 
@@ -179,6 +185,7 @@ def compare_designs(
             seed=seed,
             clock=clock,
         )
+        clock.advance(layer.config.session_ttl_s + 1.0)  # every session closes: final outcomes
         layer.refresh()
         reports[design] = experiments.reports()[0].to_json()
         engine.close()
