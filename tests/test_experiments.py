@@ -437,3 +437,41 @@ def test_switches_an_arm_turns_off_apply_per_request(movies: Autocomplete) -> No
     assert typo["a"][0] == "m5567"  # corrected to The Big Lebowski
     assert typo["b"] == [item.id for item in engine.suggest("teh big leb", 5, correct=False)]
     engine.close()
+
+
+def test_the_verdict_is_taken_on_the_fixed_sample_and_later_sessions_do_not_move_it() -> None:
+    from autocomplete.experiments import judge
+    from autocomplete.feedback.experiment_tally import (
+        WON_A,
+        WON_B,
+        ExperimentCounts,
+        outcome_code,
+    )
+
+    (config,) = parse_experiments(
+        {"experiments": [{"name": "x", "stopping": {"sessions": 20, "alpha": 0.05}}]}
+    )
+    first = bytes([outcome_code(WON_B, "a")] * 17 + [outcome_code(WON_A, "a")] * 3)
+    counts = ExperimentCounts(sessions=20, wins_a=3, wins_b=17, closed=first)
+    report = judge(config, counts)
+    assert report.winner == "b" and report.stopped_after == 20
+    assert report.p_value == pytest.approx(sign_test(3, 17))
+    # Forty more sessions, all won by a: the running figures turn, the verdict does not.
+    later = first + bytes([outcome_code(WON_A, "a")] * 40)
+    report = judge(config, ExperimentCounts(sessions=60, wins_a=43, wins_b=17, closed=later))
+    assert report.winner == "b" and report.tested.wins_a == 3
+    assert report.to_json()["share_b"] == pytest.approx(17 / 60)
+    # Reached by open sessions only: no verdict yet.
+    report = judge(config, ExperimentCounts(sessions=20, wins_a=3, wins_b=17))
+    assert report.status == "closing" and report.winner is None
+
+
+def test_stored_counts_with_a_bad_outcome_sequence_are_refused() -> None:
+    from autocomplete.feedback.experiment_tally import ExperimentCounts
+
+    good = ExperimentCounts(sessions=1, wins_b=1, closed=b"\x03").to_json()
+    assert ExperimentCounts.from_json(good).closed == b"\x03"
+    with pytest.raises(ValueError, match="closed"):
+        ExperimentCounts.from_json({**good, "closed": "not base64!"})
+    with pytest.raises(ValueError, match="closed"):
+        ExperimentCounts.from_json({**good, "closed": "/w=="})  # the byte 255: no outcome
