@@ -246,6 +246,11 @@ def impression() -> tuple[str, int]:
         raise ApiError(400, str(error), error.field) from None
     except (TypeError, ValueError) as error:
         raise ApiError(400, str(error)) from None
+    except StoreUnavailableError:
+        raise  # a 503 with Retry-After, as for any impression
+    except Exception:
+        current_app.logger.exception("the click store failed")
+        raise ApiError(503, "the click store is unavailable; try again later") from None
     return "", 204
 
 
