@@ -32,6 +32,7 @@ LAYERS = (
     ("rank", {"autocomplete.rank"}),
     ("feedback", {"autocomplete.feedback"}),
     ("engine", {"autocomplete.engine", "autocomplete"}),
+    ("experiments", {"autocomplete.experiments"}),
     ("tools", {"autocomplete.tools"}),
     ("app", {"autocomplete.cli", "autocomplete.serve", "autocomplete.web"}),
 )
