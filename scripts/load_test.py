@@ -176,6 +176,48 @@ def drive(port: int, paths: list[str], rate: float) -> tuple[list[Sample], float
     return samples, time.perf_counter() - start
 
 
+def worker_memory(master: int) -> list[dict[str, float]]:
+    """Each gunicorn worker's memory after the run (Linux ``/proc``), in MB: resident, its
+    proportional share (shared pages divided among the processes mapping them), shared, and
+    how much of the resident set is the memory-mapped index files."""
+    children = Path(f"/proc/{master}/task/{master}/children")
+    if not children.exists():
+        return []
+    found = []
+    for pid in children.read_text().split():
+        rollup = _kilobytes(Path(f"/proc/{pid}/smaps_rollup").read_text())
+        index_kb = 0
+        current_is_index = False
+        for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+            head = line.split()
+            if head and "-" in head[0] and len(head) >= 5:  # a mapping's header line
+                path = head[5] if len(head) >= 6 else ""
+                current_is_index = "autocomplete" in path and path.endswith(
+                    (".npy", ".marisa", ".bin")
+                )
+            elif current_is_index and head and head[0] == "Rss:":
+                index_kb += int(head[1])
+        found.append(
+            {
+                "pid": int(pid),
+                "rss": round(rollup["Rss"] / 1024, 1),
+                "pss": round(rollup["Pss"] / 1024, 1),
+                "shared": round((rollup["Shared_Clean"] + rollup["Shared_Dirty"]) / 1024, 1),
+                "index_mapped": round(index_kb / 1024, 1),
+            }
+        )
+    return found
+
+
+def _kilobytes(rollup: str) -> dict[str, int]:
+    values: dict[str, int] = {}
+    for line in rollup.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] == "kB":
+            values[parts[0].rstrip(":")] = int(parts[1])
+    return values
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))
@@ -234,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
                 drive(port, paths[:warmup], args.rate)
             print(f"{count} requests at {args.rate:g}/s ...", file=sys.stderr)
             samples, elapsed = drive(port, paths[warmup:], args.rate)
+            memory = worker_memory(server.pid)
         finally:
             server.send_signal(signal.SIGTERM)
             try:
@@ -242,6 +285,13 @@ def main(argv: list[str] | None = None) -> int:
                 server.kill()
                 server.wait()
     summary = summarize(samples, elapsed, args.rate, args.workers)
+    summary["worker_memory_mb"] = memory
+    for worker in memory:
+        print(
+            f"worker {worker['pid']}: RSS {worker['rss']} MB, PSS {worker['pss']} MB, "
+            f"shared {worker['shared']} MB (index files mapped: {worker['index_mapped']} MB)",
+            file=sys.stderr,
+        )
     print(
         f"{summary['requests_per_s']} req/s over {summary['seconds']} s, "
         f"{summary['errors']} errors; latency p50 {summary['p50_ms']} ms, "

@@ -33,6 +33,7 @@ LAYERS = (
     ("feedback", {"autocomplete.feedback"}),
     ("live", {"autocomplete.live"}),
     ("engine", {"autocomplete.engine", "autocomplete"}),
+    ("experiments", {"autocomplete.experiments"}),
     ("tools", {"autocomplete.tools"}),
     ("app", {"autocomplete.cli", "autocomplete.serve", "autocomplete.web"}),
 )

@@ -142,3 +142,27 @@ def test_a_malformed_lexicon_fails_the_query_with_its_line(
     engine = Autocomplete.from_catalog([{"title": "Hola", "language": "es"}])
     with pytest.raises(LexiconError, match=r"line 2: 2 fields, expected 3"):
         engine.suggest("hello")
+
+
+def test_the_prior_bound_prunes_only_titles_that_could_not_place() -> None:
+    """``candidates(..., above_prior=p)`` gives exactly the titles above ``p`` that the unpruned
+    call gives (in the same order, with the same costs), over the bundled catalog's foreign
+    titles and typed words of every shape: one word, a half-typed last word, three or more."""
+    engine = Autocomplete.shared()
+    translations = engine._translations.get()  # the engine's own, built with its priors
+    assert translations is not None and translations.word_best
+    priors = engine.index.hot.title_prior
+    typed = [
+        "the name of the ro", "love", "the night", "the ", "cries and whisp", "the red vio",
+        "war and", "the lit", "the big blue", "the house of the spirits", "a man and a wom",
+        "love in the afternoon", "the rules of the ga", "the wages of fe", "beau", "the seven",
+    ]  # fmt: skip
+    pruned_some = False
+    for query in typed:
+        unpruned = translations.candidates(query, priors, 10)
+        floors = {priors[title] for title, _, _ in unpruned} | {-30.0, -12.0, -9.0, -6.0, 0.0}
+        for floor in sorted(floors):
+            expected = [found for found in unpruned if priors[found[0]] > floor]
+            assert translations.candidates(query, priors, 10, above_prior=floor) == expected
+            pruned_some |= len(expected) < len(unpruned)
+    assert pruned_some

@@ -1068,3 +1068,53 @@ def test_scattered_words_are_each_highlighted_without_a_did_you_mean(
     expect(first).to_have_text("Harry Potter and the Chamber of Secrets")
     expect(first.locator("mark")).to_have_text(["Harry", "Potter", "Chamber"])
     expect(page.locator(CORRECTION)).to_be_hidden()
+
+
+# An online experiment ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def experimenting() -> Iterator[Server]:
+    """The bundled catalog in an interleaving experiment (every session) whose arm b boosts
+    animated films."""
+    experiment = {
+        "name": "animation-boost",
+        "design": "interleave",
+        "b": {"label": "Animation x5", "boost": {"genres": {"Animation": 5.0}}},
+    }
+    yield from _serve({"FEEDBACK": "memory://", "EXPERIMENTS": {"experiments": [experiment]}})
+
+
+def test_the_page_sends_an_experiment_list_back_with_its_arms_and_the_report_counts_it(
+    experimenting: Server, watched: Watched
+) -> None:
+    page = watched.page
+    page.goto(experimenting.base + "/")
+    box = page.locator(INPUT)
+    box.focus()
+    answer = _suggest_answer(page, "toy", lambda: _type(page, "toy"))
+    shown = answer["experiment"]
+    assert shown["name"] == "animation-boost" and len(shown["arms"]) == len(answer["suggestions"])
+    box.press("ArrowDown")
+    with (
+        page.expect_request("**/api/impression") as impression_info,
+        page.expect_request("**/api/click"),
+    ):
+        box.press("Enter")
+    impression = _posted(impression_info.value)
+    assert impression["experiment"]["token"] == shown["token"]
+    assert impression["experiment"]["arms"] == shown["arms"]
+    expect(page.locator("[data-choice]")).to_have_attribute("data-click-status", "recorded")
+    # The click reaches the report within the layer's refresh interval (a second).
+    deadline = time.monotonic() + 10
+    report: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        (report,) = experimenting.get_json("/api/experiments")["experiments"]
+        if report["wins_a"] + report["wins_b"] == 1:
+            break
+        time.sleep(0.2)
+    winner = "wins_" + shown["arms"][0]
+    assert report["sessions"] == 1 and report[winner] == 1, report
+    page.goto(experimenting.base + "/experiments")
+    expect(page.locator("[data-experiment=animation-boost]")).to_contain_text("Animation x5")
+    _shot(page, "web-experiments.png")

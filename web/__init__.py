@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from . import ratelimit
 from .clients import TrustedProxyFix, parse_networks
 from .config import DEFAULTS, public_url
-from .service import open_engine
+from .service import open_engine, open_experiments
 from .validation import ApiError
 
 __all__ = ["CONTENT_SECURITY_POLICY", "create_app"]
@@ -66,6 +66,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     engine = open_engine(app.config)
     engine.prepare()  # the first keystroke should not wait for what is built on first use
     app.extensions["autocomplete"] = engine
+    running = open_experiments(app.config, engine)
+    if running is not None:
+        running.prepare()
+        app.extensions["autocomplete.experiments"] = running
     bundled = app.config["CATALOG"] is None and app.config["ENGINE"] is None
     if app.config["SITE_NAME"] is None:
         app.config["SITE_NAME"] = "Movie search" if bundled else "Title search"

@@ -1,5 +1,5 @@
-"""The JSON API: suggestions (filtered, in context), facets, the click store's inputs, what it
-learned, and a health check."""
+"""The JSON API: suggestions (filtered, in context, in an online experiment), facets, the click
+store's inputs, what it learned, the experiments' reports, and a health check."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.datastructures import MultiDict
 
 from autocomplete import Autocomplete, ContextError, FilterError, Suggestion
+from autocomplete.experiments import ExperimentAnswer, ExperimentError, Experiments
 from autocomplete.feedback import FeedbackHealth, StoreUnavailableError
 
 from .facets import ChosenFilter, Facets, catalog_facets
@@ -25,6 +26,7 @@ from .validation import (
     context_arg,
     count_arg,
     decade_arg,
+    experiment_field,
     field_id,
     field_ids,
     field_int,
@@ -34,6 +36,7 @@ from .validation import (
     json_object,
     optional_int,
     query_arg,
+    session_arg,
     session_id,
 )
 
@@ -49,6 +52,12 @@ def setting(name: str) -> Any:
     return current_app.config[name]
 
 
+def experiments() -> Experiments | None:
+    """The online experiments this server runs (``EXPERIMENTS``), if any."""
+    running: Experiments | None = current_app.extensions.get("autocomplete.experiments")
+    return running
+
+
 @bp.get("/suggest")
 def suggest() -> Response:
     query = query_arg(request.args, "q", setting("MAX_QUERY_CHARS"))
@@ -56,20 +65,58 @@ def suggest() -> Response:
     chosen = chosen_filter(request.args)
     context = context_arg(request.args, "context", setting("MAX_QUERY_CHARS"))
     correct = flag_arg(request.args, "correct", True)
-    suggestions = run_suggest(query, k, chosen=chosen, context=context, correct=correct)
+    session = session_arg(request.args, "session")
+    running = experiments()
+    answer: ExperimentAnswer | None = None
+    if running is not None and session is not None:
+        # A session in an online experiment sees what its arm (or the interleaving) chose.
+        answer = run_experiment(running, query, k, session, chosen, context, correct)
+        suggestions = list(answer.suggestions)
+    else:
+        suggestions = run_suggest(query, k, chosen=chosen, context=context, correct=correct)
     top = suggestions[0] if suggestions else None
     corrected = top is not None and top.corrected
-    return jsonify(
-        query=query,
-        k=k,
-        filter=chosen.as_json(),
-        correct=correct,
-        corrected=corrected,
+    body: dict[str, Any] = {
+        "query": query,
+        "k": k,
+        "filter": chosen.as_json(),
+        "correct": correct,
+        "corrected": corrected,
         # Announced only when the engine is sure of its reading; a far-fetched one ("amelie" as
         # "american") leaves the suggestions as the closest titles, with no "did you mean".
-        did_you_mean=top.corrected_query if top is not None and top.corrected_confidently else None,
-        suggestions=[suggestion_json(item) for item in suggestions],
-    )
+        "did_you_mean": (
+            top.corrected_query if top is not None and top.corrected_confidently else None
+        ),
+        "suggestions": [suggestion_json(item) for item in suggestions],
+    }
+    if answer is not None and answer.experiment is not None and suggestions:
+        assert running is not None and session is not None and answer.arms is not None
+        # Sent back with the impression: the token signs these ids and arms for this session.
+        body["experiment"] = {
+            "name": answer.experiment,
+            "design": answer.design,
+            "arms": list(answer.arms),
+            "token": running.token(query, answer, session),
+        }
+    return jsonify(body)
+
+
+def run_experiment(
+    running: Experiments,
+    query: str,
+    k: int,
+    session: str,
+    chosen: ChosenFilter,
+    context: Mapping[str, object] | None,
+    correct: bool,
+) -> ExperimentAnswer:
+    where = chosen.where(setting("GENRE_FIELD"), setting("YEAR_FIELD"))
+    try:
+        return running.suggest(
+            query, k, session_id=session, where=where, context=context, correct=correct
+        )
+    except (FilterError, ContextError) as error:
+        raise ApiError(400, str(error), _blamed_parameter(error)) from None
 
 
 def chosen_filter(args: MultiDict[str, str]) -> ChosenFilter:
@@ -182,7 +229,28 @@ def impression() -> tuple[str, int]:
     query = field_string(body, "query", setting("MAX_QUERY_CHARS"))
     ids = field_ids(body, "ids", setting("MAX_K"))
     session = session_id(body)
-    _record("record_impression", query, ids, session)
+    shown = experiment_field(body, len(ids))
+    if shown is None:
+        _record("record_impression", query, ids, session)
+        return "", 204
+    running = experiments()
+    if running is None:
+        raise ApiError(400, "no online experiment runs on this server", "experiment")
+    name, arms, token = shown
+    client = request.remote_addr or None
+    try:
+        running.record_signed_impression(
+            query, ids, session, experiment=name, arms=arms, token=token, client=client
+        )
+    except ExperimentError as error:
+        raise ApiError(400, str(error), error.field) from None
+    except (TypeError, ValueError) as error:
+        raise ApiError(400, str(error)) from None
+    except StoreUnavailableError:
+        raise  # a 503 with Retry-After, as for any impression
+    except Exception:
+        current_app.logger.exception("the click store failed")
+        raise ApiError(503, "the click store is unavailable; try again later") from None
     return "", 204
 
 
@@ -236,6 +304,15 @@ def learned_titles() -> Response:
     if served.feedback is None:
         raise ApiError(503, "click feedback is off on this server")
     return jsonify(prefix=prefix, titles=learned(served, prefix, k))
+
+
+@bp.get("/experiments")
+def experiment_reports() -> Response:
+    """Each online experiment's sessions, wins or rates, p-value, interval and stopping rule,
+    as this worker has learned them from the shared store (within a refresh interval)."""
+    running = experiments()
+    reports = [] if running is None else [report.to_json() for report in running.reports()]
+    return jsonify(experiments=reports)
 
 
 @bp.errorhandler(StoreUnavailableError)

@@ -33,6 +33,13 @@ DEFAULTS: Mapping[str, Any] = {
     "MAX_UPSERT_BYTES": 64 * 1024 * 1024,
     # A ready Autocomplete to serve instead of opening CATALOG (tests share one this way).
     "ENGINE": None,
+    # Online experiments (docs/experiments.md): a JSON/TOML file (or a mapping shaped like one)
+    # naming two arms per experiment; None runs none. They need a click store (FEEDBACK).
+    "EXPERIMENTS": None,
+    # The key that signs experiment answers sent to clients and back with their impressions.
+    # Workers sharing one store must share it; None draws one per process (one worker only;
+    # autocomplete.web.gunicorn_conf draws one for all workers when it is not set).
+    "EXPERIMENT_SECRET": None,
     # The longest query the API accepts, in characters; longer ones are a 400, not a cut.
     "MAX_QUERY_CHARS": MAX_QUERY_CHARS,
     "DEFAULT_K": DEFAULT_K,
@@ -83,7 +90,8 @@ _ENV_FIELDS = {
 
 
 def config_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Settings from ``AUTOCOMPLETE_CATALOG``, ``_FEEDBACK``, ``_TRUSTED_PROXIES`` and the fields.
+    """Settings from ``AUTOCOMPLETE_CATALOG``, ``_FEEDBACK``, ``_EXPERIMENTS`` (a file),
+    ``_EXPERIMENT_SECRET``, ``_TRUSTED_PROXIES`` and the fields.
 
     ``AUTOCOMPLETE_FEEDBACK=off`` turns click feedback off; ``_UPDATES`` is the live update
     log and ``_UPDATES_TOKEN`` the token its endpoints require; ``AUTOCOMPLETE_TRUSTED_PROXIES`` is
@@ -98,6 +106,10 @@ def config_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     catalog = env.get(ENV_PREFIX + "CATALOG")
     if catalog:
         config["CATALOG"] = catalog
+    for setting in ("EXPERIMENTS", "EXPERIMENT_SECRET"):
+        value = env.get(ENV_PREFIX + setting)
+        if value:
+            config[setting] = value
     feedback = env.get(ENV_PREFIX + "FEEDBACK")
     if feedback:
         config["FEEDBACK"] = None if feedback.lower() == "off" else feedback

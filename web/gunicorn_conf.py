@@ -17,6 +17,7 @@ Environment: ``AUTOCOMPLETE_BIND`` (default 127.0.0.1:8000), ``AUTOCOMPLETE_WORK
 from __future__ import annotations
 
 import os
+import secrets
 from typing import Any
 
 from gunicorn.workers.gthread import ThreadWorker  # type: ignore[import-untyped]
@@ -78,3 +79,8 @@ def on_starting(server: Any) -> None:
     if directory is not None:
         os.environ[ENV_PREFIX + "CATALOG"] = directory
     server.log.info("index ready: %s", directory or "bundled catalog (user cache)")
+    if config.get("EXPERIMENTS") and not config.get("EXPERIMENT_SECRET"):
+        # Workers sign experiment answers and check the impressions clients send back, which
+        # may reach another worker: they need one key. Drawn here, before the fork, when the
+        # deployment gives none (a restart draws another; answers in flight are then refused).
+        os.environ[ENV_PREFIX + "EXPERIMENT_SECRET"] = secrets.token_hex(32)

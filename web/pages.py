@@ -5,6 +5,7 @@ is a live typeahead; without, the form and the links still work.
 (``page=2`` for the next ones), so the page is also the HTML result page the OpenSearch
 description points a browser's search bar at; ``correct=false`` takes ``q`` as typed. Each
 result links to ``/title/<id>``, which shows what the catalog knows about the title.
+``/experiments`` shows the online experiments' reports (``/api/experiments`` as a page).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 from autocomplete import Suggestion
 from autocomplete.rank.session_context import MAX_SESSION_CLICKS, MAX_SESSION_QUERIES
 
-from .api import chosen_filter, engine, run_suggest, served_facets, setting
+from .api import chosen_filter, engine, experiments, run_suggest, served_facets, setting
 from .facets import ChosenFilter
 from .validation import ApiError, flag_arg, page_arg
 
@@ -92,6 +93,7 @@ def index() -> tuple[str, int]:
         correct=correct,
         session_queries=MAX_SESSION_QUERIES,
         session_clicks=MAX_SESSION_CLICKS,
+        experiments_running=experiments() is not None,
     )
     return rendered, status
 
@@ -203,3 +205,25 @@ def _fact(field: str, value: object) -> str | None:
         items = [str(item) for item in value if isinstance(item, (str, int, float))]
         return ", ".join(items) or None
     return None
+
+
+@bp.get("/experiments")
+def experiment_page() -> str:
+    """The online experiments' reports, as ``/api/experiments`` gives them."""
+    running = experiments()
+    reports = [] if running is None else [report.to_json() for report in running.reports()]
+    return render_template(
+        "experiments.html", reports=reports, percent=_percent, number=_number, points=_points
+    )
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def _points(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:+.1f} points"
+
+
+def _number(value: float | None, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}g}"

@@ -17,6 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from autocomplete import Autocomplete
+from autocomplete.experiments import (
+    ExperimentConfig,
+    Experiments,
+    load_experiments,
+    parse_experiments,
+)
 from autocomplete.index.bundled import bundled_index
 from autocomplete.index.catalog_index import FORMAT_VERSION
 from autocomplete.paths import cache_directory
@@ -38,6 +44,23 @@ def open_engine(config: Mapping[str, Any]) -> Autocomplete:
     return Autocomplete.from_catalog(
         path, **dict(config.get("CATALOG_FIELDS") or {}), feedback=feedback, updates=updates
     )
+
+
+def open_experiments(config: Mapping[str, Any], engine: Autocomplete) -> Experiments | None:
+    """The online experiments of ``EXPERIMENTS`` (a JSON/TOML file, a mapping shaped like one,
+    or a list of ``ExperimentConfig``) over ``engine``, signed with ``EXPERIMENT_SECRET``."""
+    given = config.get("EXPERIMENTS")
+    if given is None:
+        return None
+    if isinstance(given, (str, Path)):
+        configs = load_experiments(given)
+    elif isinstance(given, Mapping):
+        configs = parse_experiments(given)
+    else:
+        configs = list(given)
+        if not all(isinstance(item, ExperimentConfig) for item in configs):
+            raise ValueError("EXPERIMENTS must be a file, a mapping or ExperimentConfig values")
+    return Experiments(engine, configs, secret=config.get("EXPERIMENT_SECRET"))
 
 
 def prepare_index(catalog: str | None, fields: Mapping[str, Any] | None = None) -> str | None:

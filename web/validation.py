@@ -256,3 +256,47 @@ def session_id(body: Mapping[str, Any]) -> str:
             400, "'session_id' must be 8 to 64 letters, digits, '-' or '_'", "session_id"
         )
     return value
+
+
+def session_arg(args: Mapping[str, str], name: str) -> str | None:
+    """An optional session id parameter (``session=``), as ``session_id`` checks it in bodies."""
+    value = args.get(name)
+    if value is None or value == "":
+        return None
+    if not SESSION_ID.fullmatch(value):
+        raise ApiError(400, f"{name!r} must be 8 to 64 letters, digits, '-' or '_'", name)
+    return value
+
+
+def experiment_field(body: Mapping[str, Any], count: int) -> tuple[str, list[str], str] | None:
+    """An impression's optional ``experiment``: ``{"name", "arms", "token"}`` as the suggestion
+    answer gave them, with one arm per id."""
+    value = body.get("experiment")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ApiError(
+            400, "'experiment' must be the object the suggestions came with", "experiment"
+        )
+    name = value.get("name")
+    if not isinstance(name, str) or not 1 <= len(name) <= 64:
+        raise ApiError(400, "'experiment.name' must name a running experiment", "experiment.name")
+    arms = value.get("arms")
+    if (
+        not isinstance(arms, list)
+        or len(arms) != count
+        or not all(arm in ("a", "b") for arm in arms)
+    ):
+        raise ApiError(
+            400,
+            f"'experiment.arms' must list 'a' or 'b' for each of the {count} ids",
+            "experiment.arms",
+        )
+    token = value.get("token")
+    if not isinstance(token, str) or not 1 <= len(token) <= 128:
+        raise ApiError(
+            400,
+            "'experiment.token' must be the token the suggestions came with",
+            "experiment.token",
+        )
+    return name, arms, token

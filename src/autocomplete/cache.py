@@ -14,6 +14,10 @@ Two plain dicts rather than an ``OrderedDict``: a read is one dict lookup and an
 dict store (an ordered dict's bookkeeping cost five times that, about 20 microseconds a
 keystroke). No locks: each dict operation is atomic under the interpreter lock, and a race can
 only drop or repeat an entry, which a memo tolerates.
+
+Two function-level memos stay ``functools.lru_cache`` (the C implementation, cheaper than any
+Python-level memo for a pure function of its arguments): text normalization and the error
+model's price of one (typed, intended) pair.
 """
 
 from __future__ import annotations

@@ -169,6 +169,7 @@ def _tool_commands() -> list[Callable[[argparse._SubParsersAction[argparse.Argum
     from autocomplete.feedback import cli as feedback_cli
     from autocomplete.live import cli as live_cli
     from autocomplete.tools import context_eval, errormodel_train, evaluation, synthetic
+    from autocomplete.tools import experiment_simulation as simulate_experiment
     from autocomplete.tools import feedback_simulation as simulate
 
     return [
@@ -178,6 +179,7 @@ def _tool_commands() -> list[Callable[[argparse._SubParsersAction[argparse.Argum
         errormodel_train.add_command,
         evaluation.add_command,
         simulate.add_command,
+        simulate_experiment.add_command,
         context_eval.add_command,
         synthetic.add_command,
     ]

@@ -63,6 +63,14 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="the site's public base URL (https://search.example.com/) for the absolute URLs "
         "of the OpenSearch documents; without it they follow the request's Host header",
     )
+    serve.add_argument(
+        "--experiment",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="run the online experiments of a JSON/TOML file (docs/experiments.md); their "
+        "reports are at /api/experiments and /experiments",
+    )
     serve.add_argument("--text-field", default="title", help="catalog field with the title")
     serve.add_argument("--weight-field", default=None, help="numeric popularity field")
     serve.add_argument("--id-field", default=None, help="unique id field")
@@ -103,6 +111,10 @@ def app_config(args: argparse.Namespace) -> dict[str, Any]:
     token = getattr(args, "updates_token", None) or os.environ.get("AUTOCOMPLETE_UPDATES_TOKEN")
     if token:
         config["UPDATES_TOKEN"] = token
+    if args.experiment is not None:
+        if feedback is None:
+            raise SystemExit("autocomplete serve: --experiment needs a click store (--feedback)")
+        config["EXPERIMENTS"] = str(args.experiment)
     return config
 
 
@@ -125,6 +137,8 @@ def run(args: argparse.Namespace) -> int:
     if config.get("UPDATES"):
         writable = "with a token" if config.get("UPDATES_TOKEN") else "endpoints off: no token"
         print(f"Live updates: {config['UPDATES']} ({writable})")
+    if config.get("EXPERIMENTS"):
+        print(f"Experiments: {config['EXPERIMENTS']} (reports at /experiments)")
     try:
         app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
     finally:

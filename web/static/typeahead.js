@@ -515,6 +515,8 @@ class Typeahead {
     if (this.isLiteral(query)) params.set("correct", "false");
     const context = this.history.param();
     if (context) params.set("context", context);
+    // The session id lets an online experiment keep this tab in one arm (docs/experiments.md).
+    params.set("session", this.session);
     return params;
   }
 
@@ -1098,11 +1100,14 @@ class Typeahead {
   sendImpression(shown) {
     if (!shown.impression) {
       const ids = shown.rows.filter((row) => row.item).map((row) => row.item.id);
-      shown.impression = postJson(this.urls.impression, {
-        query: shown.query,
-        ids,
-        session_id: this.session,
-      }).catch(() => null); // a lost impression is not worth a retry or a message
+      const impression = { query: shown.query, ids, session_id: this.session };
+      // A list an online experiment chose goes back with its arms and the server's token.
+      const experiment = shown.body?.experiment;
+      if (experiment && Array.isArray(experiment.arms) && experiment.arms.length === ids.length) {
+        impression.experiment = experiment;
+      }
+      shown.impression = postJson(this.urls.impression, impression)
+        .catch(() => null); // a lost impression is not worth a retry or a message
     }
     return shown.impression;
   }

@@ -15,7 +15,8 @@ The document is JSON (``to_json``/``from_json``) so that every back end keeps it
      "support": [["the big l", "m5567", 12.0], ...], "traffic": [["the big l", 40.0], ...]}
 
 (``support`` and ``traffic``, the distinct client networks behind each key and each prefix,
-are absent from documents written before they were counted.)
+are absent from documents written before they were counted; ``experiments``, the online
+experiments' outcomes of the sessions folded in, is absent when no experiment ran.)
 
 The sums depend on the ``FeedbackConfig`` in force when they were made (half-life, position
 weights, guard); raw events, exported before compaction, are the record to re-learn from.
@@ -27,6 +28,8 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from autocomplete.feedback.experiment_tally import ExperimentCounts
 
 AGGREGATES_VERSION = 1
 
@@ -48,6 +51,8 @@ class Aggregates:
     breadth was counted)."""
     traffic: Mapping[str, float] | None = None
     """Distinct client networks that used each prefix."""
+    experiments: Mapping[str, ExperimentCounts] | None = None
+    """Each online experiment's outcome over the sessions folded in (None when none ran)."""
 
     def __post_init__(self) -> None:
         if self.through_seq < 0:
@@ -65,6 +70,10 @@ class Aggregates:
             document["support"] = [[p, item, count] for (p, item), count in self.support.items()]
         if self.traffic is not None:
             document["traffic"] = [[prefix, count] for prefix, count in self.traffic.items()]
+        if self.experiments:
+            document["experiments"] = {
+                name: counts.to_json() for name, counts in self.experiments.items()
+            }
         return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
@@ -90,6 +99,12 @@ class Aggregates:
         traffic = None
         if "traffic" in document:
             traffic = {str(prefix): float(count) for prefix, count in document["traffic"]}
+        experiments = None
+        if "experiments" in document:
+            experiments = {
+                str(name): ExperimentCounts.from_json(counts)
+                for name, counts in document["experiments"].items()
+            }
         return cls(
             float(document["as_of"]),
             int(document["through_seq"]),
@@ -97,6 +112,7 @@ class Aggregates:
             explicit,
             support,
             traffic,
+            experiments,
         )
 
 

@@ -14,7 +14,15 @@ The wire form (``encode``/``decode``, also the JSONL export) is one JSON object 
      "session_id": "s1", "dwell_ms": 45000, "client": "10.0.0.7"}
     {"kind": "explicit", "id": "m5567", "value": 1.0, "session_id": "s1"}
 
-with ``"seq"`` and ``"timestamp"`` (seconds since the epoch) added for recorded events.
+with ``"seq"`` and ``"timestamp"`` (seconds since the epoch) added for recorded events. An
+impression shown by an online experiment (``autocomplete.experiments``) also names the
+experiment and, title by title, the arm that placed it (``"a"`` or ``"b"``: the team of a
+team-draft interleaving, or the one arm of an A/B split)::
+
+    {"kind": "impression", "query": "the big l", "ids": ["m5567", "m5568"],
+     "session_id": "s1", "client": null, "experiment": "feedback-on", "arms": ["b", "a"]}
+
+Impressions without an experiment are written exactly as before.
 """
 
 from __future__ import annotations
@@ -35,6 +43,14 @@ MAX_ITEM_ID_CHARS: Final = 256
 MAX_DWELL_MS: Final = 86_400_000
 """Longest dwell accepted (one day); anything longer is a client bug, not a reading."""
 
+MAX_EXPERIMENT_NAME_CHARS: Final = 64
+"""Longest experiment name accepted."""
+
+ARMS: Final = ("a", "b")
+"""The arms of an experiment, as impressions record them: ``a`` the control, ``b`` the change."""
+
+_NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+
 
 @dataclass(frozen=True, slots=True)
 class Impression:
@@ -44,6 +60,10 @@ class Impression:
     ids: tuple[str, ...]
     session_id: str
     client: str | None = None
+    experiment: str | None = None
+    """The online experiment that chose this list, if any (see ``check_experiment_name``)."""
+    arms: tuple[str, ...] | None = None
+    """With ``experiment``: ``arms[i]`` is the arm (``"a"`` or ``"b"``) that placed ``ids[i]``."""
 
     def __post_init__(self) -> None:
         _check_query(self.query)
@@ -59,6 +79,19 @@ class Impression:
             raise ValueError("an impression shows each id at most once")
         _check_session(self.session_id)
         _check_client(self.client)
+        if (self.experiment is None) != (self.arms is None):
+            raise ValueError("an impression names an experiment and its arms together, or neither")
+        if self.experiment is not None:
+            check_experiment_name(self.experiment)
+            if isinstance(self.arms, str) or not isinstance(self.arms, tuple):
+                raise TypeError(f"arms must be a tuple of str, got {type(self.arms).__name__}")
+            if len(self.arms) != len(self.ids):
+                raise ValueError(
+                    f"arms must name one arm per id: {len(self.arms)} arms for {len(self.ids)} ids"
+                )
+            for arm in self.arms:
+                if arm not in ARMS:
+                    raise ValueError(f"an arm is 'a' or 'b', got {arm!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,13 +177,17 @@ def rating_value(stars: float, scale: int = 5) -> float:
 def to_dict(event: Event) -> dict[str, Any]:
     """The JSON-ready form of ``event`` (``kind`` first)."""
     if isinstance(event, Impression):
-        return {
+        shown: dict[str, Any] = {
             "kind": "impression",
             "query": event.query,
             "ids": list(event.ids),
             "session_id": event.session_id,
             "client": event.client,
         }
+        if event.experiment is not None and event.arms is not None:
+            shown["experiment"] = event.experiment
+            shown["arms"] = list(event.arms)
+        return shown
     if isinstance(event, Click):
         return {
             "kind": "click",
@@ -174,7 +211,15 @@ def from_dict(data: dict[str, Any]) -> Event:
     """The event whose ``to_dict`` form is ``data`` (validated like any new event)."""
     kind = data.get("kind")
     if kind == "impression":
-        return Impression(data["query"], tuple(data["ids"]), data["session_id"], data.get("client"))
+        arms = data.get("arms")
+        return Impression(
+            data["query"],
+            tuple(data["ids"]),
+            data["session_id"],
+            data.get("client"),
+            data.get("experiment"),
+            None if arms is None else tuple(arms),
+        )
     if kind == "click":
         return Click(
             data["query"],
@@ -230,6 +275,18 @@ def _check_session(session_id: object) -> None:
     if not session_id.strip() or len(session_id) > MAX_SESSION_ID_CHARS:
         raise ValueError(
             f"session_id must be non-blank and at most {MAX_SESSION_ID_CHARS} characters"
+        )
+
+
+def check_experiment_name(name: object) -> None:
+    """An experiment name: 1 to ``MAX_EXPERIMENT_NAME_CHARS`` letters, digits, ``-``, ``_``
+    or ``.`` (it appears in URLs, logs and Redis keys unescaped)."""
+    if not isinstance(name, str):
+        raise TypeError(f"an experiment name must be a str, got {type(name).__name__}")
+    if not 1 <= len(name) <= MAX_EXPERIMENT_NAME_CHARS or not set(name) <= _NAME_CHARACTERS:
+        raise ValueError(
+            f"an experiment name has 1 to {MAX_EXPERIMENT_NAME_CHARS} letters, digits, '-', "
+            f"'_' or '.'; got {name!r}"
         )
 
 

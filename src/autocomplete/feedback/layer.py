@@ -58,6 +58,7 @@ from types import MappingProxyType
 from autocomplete.feedback.click_model import select_served
 from autocomplete.feedback.config import FeedbackConfig
 from autocomplete.feedback.events import Click, Explicit, Impression
+from autocomplete.feedback.experiment_tally import ExperimentCounts
 from autocomplete.feedback.health import FeedbackHealth, StoreBreaker
 from autocomplete.feedback.learner import Learner
 from autocomplete.feedback.store import BadEvent, FeedbackStore, StoreUnavailableError
@@ -139,12 +140,23 @@ class FeedbackLayer:
     # Recording ---------------------------------------------------------------------------------
 
     def record_impression(
-        self, query: str, ids: Sequence[str], session_id: str, *, client: str | None = None
+        self,
+        query: str,
+        ids: Sequence[str],
+        session_id: str,
+        *,
+        client: str | None = None,
+        experiment: str | None = None,
+        arms: Sequence[str] | None = None,
     ) -> None:
-        """Record that ``ids`` were shown, in this order, for the normalized ``query``."""
+        """Record that ``ids`` were shown, in this order, for the normalized ``query``; for a
+        list an online experiment chose, ``experiment`` and the arm that placed each title."""
         if isinstance(ids, str) or not isinstance(ids, Sequence):
             raise TypeError(f"ids must be a sequence of str, got {type(ids).__name__}")
-        self._append(Impression(query, tuple(ids), session_id, client))
+        if arms is not None and (isinstance(arms, str) or not isinstance(arms, Sequence)):
+            raise TypeError(f"arms must be a sequence of str, got {type(arms).__name__}")
+        shown = None if arms is None else tuple(arms)
+        self._append(Impression(query, tuple(ids), session_id, client, experiment, shown))
 
     def record_click(
         self,
@@ -366,6 +378,12 @@ class FeedbackLayer:
                 "keys": len(learner.stats),
                 "served_prefixes": len(self._snapshot),
             }
+
+    def experiment_counts(self, name: str) -> ExperimentCounts:
+        """Online experiment ``name``'s outcome as learned so far (see ``experiment_tally``):
+        what every process reading this store counts, once it has refreshed."""
+        with self._refresh_lock:
+            return self._learner.experiments.counts(name)
 
     def health(self) -> FeedbackHealth:
         """Whether the store answers, and the bad rows set aside. Never waits for the store or

@@ -12,6 +12,10 @@ It also counts the breadth of support (``autocomplete.feedback.breadth``): the c
 of every accepted event is counted among the prefix's traffic, and that of every click among
 the supporters of each (prefix, title) it gave evidence to.
 
+It feeds the online experiments' tally (``autocomplete.feedback.experiment_tally``) the same
+accepted events, and the same session closings and bot revocations, so an experiment counts
+only what the guard lets the click model learn from.
+
 Replaying the same log always gives the same sums, so every process or host that reads one
 store learns the same model.
 """
@@ -32,6 +36,7 @@ from autocomplete.feedback.click_model import (
 )
 from autocomplete.feedback.config import FeedbackConfig
 from autocomplete.feedback.events import Click, Explicit, Impression, Recorded
+from autocomplete.feedback.experiment_tally import ExperimentTally
 from autocomplete.feedback.guard import Guard, Verdict
 
 KEY = "\x00"
@@ -71,6 +76,8 @@ class Learner:
         self.stats = ClickStats(config, origin)
         self.guard = Guard(config)
         self._ledgers: dict[str, _Ledger] = {}
+        self.experiments = ExperimentTally()
+        """The online experiments' outcomes, from the accepted events."""
         self.last_seq = 0
         self.applied: Counter[str] = Counter()
         """Events replayed, by kind."""
@@ -78,6 +85,8 @@ class Learner:
     def load(self, aggregates: Aggregates) -> None:
         """Start from compacted sums (before any event is applied)."""
         self.stats.add_aggregates(aggregates)
+        if aggregates.experiments:
+            self.experiments.load(dict(aggregates.experiments))
         self.last_seq = max(self.last_seq, aggregates.through_seq)
 
     def apply(self, recorded: Recorded) -> None:
@@ -94,16 +103,22 @@ class Learner:
         decision = self.guard.admit(recorded)
         for session_id in decision.closed:
             self._ledgers.pop(session_id, None)
+        if decision.closed:
+            self.experiments.close(decision.closed)
         for session_id in decision.revoke:
             self._revoke(session_id)
+        if decision.revoke:
+            self.experiments.revoke(decision.revoke)
         if decision.verdict is not Verdict.ACCEPTED:
             return
         source = _Source(unit_hash(client_unit(event.client, event.session_id)), now)
         if isinstance(event, Impression):
             self._count_traffic(event.query, source)
+            self.experiments.impression(event)
         elif isinstance(event, Click):
             self._count_traffic(event.query, source)
             self._learn_click(event, decision.listed, stats.scale(now), source)
+            self.experiments.click(event)
         elif isinstance(event, Explicit):
             self._learn_explicit(event, stats.scale(now))
 
@@ -112,8 +127,10 @@ class Learner:
         self.last_seq = max(self.last_seq, seq)
 
     def expire(self, now: float) -> None:
-        for session_id in self.guard.expire(now):
+        closed = self.guard.expire(now)
+        for session_id in closed:
             self._ledgers.pop(session_id, None)
+        self.experiments.close(closed)
 
     @property
     def open_sessions(self) -> int:

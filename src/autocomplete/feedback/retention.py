@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TextIO
 
 from autocomplete.feedback.config import FeedbackConfig
@@ -101,7 +101,14 @@ def compact_store(
         return Compaction(0, through)
     if kept is None and through == 0:
         return Compaction(0, 0)
-    deleted = store.compact(learner.stats.to_aggregates(as_of, through))
+    # Sessions still open at the cut are folded as they stand: the events that follow it
+    # count as a new session of the same id (a boundary effect of at most the open sessions).
+    learner.experiments.close_all()
+    experiments = learner.experiments.totals()
+    aggregates = learner.stats.to_aggregates(as_of, through)
+    if experiments:
+        aggregates = replace(aggregates, experiments=experiments)
+    deleted = store.compact(aggregates)
     if bad:
         logger.warning(
             "feedback store %r: %d bad rows (not readable events) deleted by the compaction "

@@ -226,14 +226,18 @@ class TranslationIndex:
     postings: Mapping[str, tuple[int, ...]]  # English word -> title positions
     readings: Mapping[int, Mapping[str, bool]]  # title -> its English words (see english_words)
     title_words: Mapping[int, int]  # title -> how many words it has
+    word_best: Mapping[str, float]  # English word -> the best prior of its titles
 
     @classmethod
     def build(
         cls,
         lexicon: Lexicon,
         titles: Iterable[tuple[int, str, str | None]],
+        priors: Sequence[float] | None = None,
     ) -> TranslationIndex:
-        """From (title position, normalized title, language or None) triples."""
+        """From (title position, normalized title, language or None) triples; with the titles'
+        ``priors``, each word keeps its titles' best, so that ``candidates`` can tell from a
+        bound that none can place (the same priors must then be passed to it)."""
         postings: dict[str, list[int]] = {}
         readings: dict[int, Mapping[str, bool]] = {}
         sizes: dict[int, int] = {}
@@ -253,11 +257,15 @@ class TranslationIndex:
             sizes[title] = len(words)
             for word in english:
                 postings.setdefault(word, []).append(title)
+        best: dict[str, float] = {}
+        if priors is not None:
+            best = {word: max(priors[title] for title in found) for word, found in postings.items()}
         return cls(
             tuple(sorted(postings)),
             MappingProxyType({word: tuple(found) for word, found in postings.items()}),
             MappingProxyType(readings),
             MappingProxyType(sizes),
+            MappingProxyType(best),
         )
 
     def __len__(self) -> int:
@@ -289,20 +297,16 @@ class TranslationIndex:
         content = [word for word in complete if word not in SKIPPABLE]
         if not content and (last is None or last in SKIPPABLE):
             return []  # "the": every foreign article reads so
-        pools: list[set[int]] = []
-        for word in content:
-            pool: set[int] = set()
-            for form in (word, word[:-1] if word.endswith("s") else word + "s"):
-                pool.update(self.postings.get(form, ()))
-            if len(word) >= COGNATE_PREFIX:
-                pool.update(self._titles_with_prefix(word[:COGNATE_PREFIX]))
-            pools.append(pool)
+        groups = [self._content_words(word) for word in content]
         if last is not None and last not in SKIPPABLE and len(last) >= MIN_LAST_PREFIX:
-            pool = self._titles_with_prefix(last)
-            if last.endswith("s"):
-                pool.update(self.postings.get(last[:-1], ()))
-            if len(last) > COGNATE_PREFIX:
-                pool.update(self._titles_with_prefix(last[:COGNATE_PREFIX]))
+            groups.append(self._last_words(last))
+        if above_prior > -math.inf and self._cannot_place(groups, above_prior):
+            return []
+        pools: list[set[int]] = []
+        for group in groups:
+            pool: set[int] = set()
+            for word in group:
+                pool.update(self.postings[word])
             pools.append(pool)
         pools = [pool for pool in pools if len(pool) <= MAX_POOL]
         if not pools:
@@ -326,14 +330,55 @@ class TranslationIndex:
                     break
         return results
 
-    def _titles_with_prefix(self, prefix: str) -> set[int]:
+    def _content_words(self, word: str) -> list[str]:
+        """The English words whose titles a complete typed word may stand for: itself, its
+        singular or plural, and (from ``COGNATE_PREFIX`` letters) the words it may be a
+        cognate of."""
+        forms = (word, word[:-1] if word.endswith("s") else word + "s")
+        found = [form for form in forms if form in self.postings]
+        if len(word) >= COGNATE_PREFIX:
+            found += self._words_with_prefix(word[:COGNATE_PREFIX])
+        return found
+
+    def _last_words(self, last: str) -> list[str]:
+        """The same for the half-typed last word: the words it starts, its singular, and
+        the cognates."""
+        found = self._words_with_prefix(last)
+        if last.endswith("s") and last[:-1] in self.postings:
+            found.append(last[:-1])
+        if len(last) > COGNATE_PREFIX:
+            found += self._words_with_prefix(last[:COGNATE_PREFIX])
+        return found
+
+    def _words_with_prefix(self, prefix: str) -> list[str]:
         start = bisect.bisect_left(self.vocabulary, prefix)
-        titles: set[int] = set()
+        found: list[str] = []
         for word in self.vocabulary[start : start + MAX_PREFIX_WORDS]:
             if not word.startswith(prefix):
                 break
-            titles.update(self.postings[word])
-        return titles
+            found.append(word)
+        return found
+
+    def _cannot_place(self, groups: list[list[str]], above_prior: float) -> bool:
+        """Whether no title the typed words reach can have a prior above ``above_prior``,
+        judged from each pool's best prior before any pool is gathered.
+
+        A pool that may exceed ``MAX_POOL`` may be dropped, so it bounds nothing; with three
+        typed words or more a title may miss one pool, so the bound is the second-lowest
+        pool's best, else the lowest.
+        """
+        best = self.word_best
+        certain = [
+            max((best.get(word, math.inf) for word in group), default=-math.inf)
+            for group in groups
+            if sum(len(self.postings[word]) for word in group) <= MAX_POOL
+        ]
+        if not certain:
+            return False
+        certain.sort()
+        if len(groups) >= 3:
+            return len(certain) >= 2 and certain[1] <= above_prior
+        return certain[0] <= above_prior
 
     def _cost(self, title: int, complete: list[str], last: str | None) -> tuple[float, bool] | None:
         english = self.readings[title]
@@ -488,4 +533,5 @@ class LazyTranslations:
         return TranslationIndex.build(
             lexicon,
             ((title, titles[title], languages[title]) for title in range(index.title_count)),
+            index.hot.title_prior,
         )
