@@ -14,6 +14,8 @@ python="$root/.venv/bin/python"
 tests=(tests/test_align.py tests/test_kernels.py tests/test_spelling_index.py tests/test_errormodel.py
     tests/test_candidates.py tests/test_anchored.py tests/test_engine.py tests/test_word_index.py
     tests/test_multiword.py
+    tests/test_damaged_files.py::test_structure_is_checked_even_when_the_checksums_match
+    tests/test_damaged_files.py::test_every_damaged_index_file_is_refused_or_answers_the_same
     --deselect tests/test_kernels.py::test_the_engine_answers_the_same_on_the_twins)
 # The extensions are optional to the install, so check that this one did compile them.
 kernels="autocomplete.spell._align, autocomplete.index._nearby, autocomplete.index._words"

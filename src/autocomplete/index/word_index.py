@@ -44,6 +44,13 @@ import numpy as np
 import numpy.typing as npt
 
 from autocomplete._kernels import python_kernels
+from autocomplete.index.integrity import (
+    IndexFormatError,
+    check_array,
+    check_offsets,
+    check_within,
+    load_array,
+)
 
 if TYPE_CHECKING or "_words" not in python_kernels():
     from autocomplete.index._words import TermFilter
@@ -276,13 +283,46 @@ class WordIndex:
             np.save(directory / f"{name}.npy", getattr(self, name))
 
     @classmethod
-    def load(cls, directory: Path) -> WordIndex:
-        """Memory-map a word index written by ``save``."""
-        arrays: dict[str, Any] = {}
-        for name in _ARRAYS:
-            mapped = np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False)
-            arrays[name] = mapped.view(np.ndarray)
+    def load(cls, directory: Path, titles: int | None = None) -> WordIndex:
+        """Memory-map a word index written by ``save``, once its arrays' types, lengths and
+        offsets are checked (``IndexFormatError`` names the file): the C check (``_words.c``)
+        follows them. ``titles``, when given, is the catalog's title count."""
+        arrays = {name: load_array(directory / f"{name}.npy").view(np.ndarray) for name in _ARRAYS}
+        _check_structure(directory.name, arrays, titles)
         return cls(**arrays)
+
+
+def _check_structure(
+    folder: str, arrays: Mapping[str, npt.NDArray[Any]], titles: int | None
+) -> None:
+    """Every array has the type and length the others imply, and every offset and id stays
+    inside what it points into (``folder`` prefixes the file names in messages)."""
+
+    def file(name: str) -> str:
+        return f"{folder}/{name}.npy"
+
+    vocabulary = arrays["vocabulary"]
+    if vocabulary.ndim != 1 or vocabulary.dtype.kind != "S":
+        raise IndexFormatError(f"{file('vocabulary')}: holds {vocabulary.dtype}, expected bytes")
+    count = len(arrays["rank_title"]) if titles is None else titles
+    for name, element, length in (
+        ("posting_first", np.int64, len(vocabulary) + 1),
+        ("postings", np.int32, None),
+        ("forward_first", np.int64, count + 1),
+        ("forward", np.int32, None),
+        ("rank_title", np.int32, count),
+        ("title_rank", np.int32, count),
+        ("rank_prior", np.float32, count),
+        ("rank_year", np.int32, count),
+    ):
+        check_array(arrays[name], file(name), element, length)
+    postings, forward = arrays["postings"], arrays["forward"]
+    check_offsets(arrays["posting_first"], file("posting_first"), len(vocabulary), len(postings))
+    check_within(postings, file("postings"), 0, count)
+    check_offsets(arrays["forward_first"], file("forward_first"), count, len(forward))
+    check_within(forward, file("forward"), 0, len(vocabulary))
+    check_within(arrays["rank_title"], file("rank_title"), 0, count)
+    check_within(arrays["title_rank"], file("title_rank"), 0, count)
 
 
 def term_checks(terms: Sequence[Term]) -> tuple[TermCheck, ...]:
