@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 _SIGNED_FORMATS = frozenset("ilq")
+_NATIVE = {32: np.dtype(np.int32), 64: np.dtype(np.int64)}
 _TERMS_SHAPE = (
     "terms must be a sequence of (ranges, year, needed): ranges a sequence of (lo, hi) int "
     "pairs, year an int or None, needed an int"
@@ -27,6 +28,13 @@ one when its year is the year, number at least ``needed``."""
 
 def _integer_array(source: object, name: str, bits: int, *, writable: bool = False) -> Any:
     """``source`` as a flat NumPy array, if it is one of ``bits``-bit signed integers."""
+    if (
+        type(source) is np.ndarray
+        and source.dtype == _NATIVE[bits]
+        and source.flags.c_contiguous
+        and (source.flags.writeable or not writable)
+    ):
+        return source.reshape(-1)  # the common case, without a memoryview's cost
     view = memoryview(source)  # type: ignore[arg-type]  # a TypeError for non-buffers, as in C
     if writable and view.readonly:
         raise ValueError(f"{name} is read-only")  # NumPy's buffer says ValueError in C too
@@ -89,22 +97,26 @@ class TermFilter:
         if len(out) < len(ranks):
             raise ValueError(f"kept holds {len(out)} ranks, the block {len(ranks)}")
         checks = _read_terms(terms)
+        if not len(ranks):
+            return 0
         titles = len(self._forward_first) - 1
-        outside = (ranks < 0) | (ranks >= titles)
-        if outside.any():
+        # Read as unsigned, a negative rank is larger than any title count: one pass, not two.
+        if int(ranks.view(np.uint32).max()) >= titles:
+            outside = (ranks < 0) | (ranks >= titles)
             rank = int(ranks[np.argmax(outside)])
             raise IndexError(f"rank {rank} outside the word index ({titles} titles)")
         first = self._forward_first
         starts = first[ranks]
         ends = first[ranks + 1]
-        damaged = (starts < 0) | (starts > ends) | (ends > len(self._forward))
-        if damaged.any():
+        lengths = ends - starts
+        if int(starts.min()) < 0 or int(lengths.min()) < 0 or ends.max() > len(self._forward):
+            damaged = (starts < 0) | (starts > ends) | (ends > len(self._forward))
             at = int(np.argmax(damaged))
             raise IndexError(
                 f"words {int(starts[at])}..{int(ends[at])} of rank {int(ranks[at])} outside "
                 f"the forward index ({len(self._forward)})"
             )
-        passing = ranks[self._satisfies(ranks, starts, ends, checks)]
+        passing = ranks[self._satisfies(ranks, starts, lengths, checks)]
         out[: len(passing)] = passing
         return len(passing)
 
@@ -112,10 +124,9 @@ class TermFilter:
         self,
         ranks: npt.NDArray[np.int32],
         starts: npt.NDArray[np.int64],
-        ends: npt.NDArray[np.int64],
+        lengths: npt.NDArray[np.int64],
         checks: list[tuple[list[tuple[int, int]], int | None, int]],
     ) -> npt.NDArray[np.bool_]:
-        lengths = ends - starts
         segment_starts = np.cumsum(lengths) - lengths
         # Positions of every forward entry of the block, laid end to end.
         flat = np.repeat(starts - segment_starts, lengths) + np.arange(int(lengths.sum()))
@@ -131,12 +142,10 @@ class TermFilter:
                     hit[:-1] |= words == lo
                 else:
                     hit[:-1] |= (words >= lo) & (words < hi)
-            counted = np.zeros(len(ranks), dtype=np.int64)
-            if len(ranks):
-                # reduceat reads one element for an empty segment: titles without words
-                # (reached only through a year) are set back to no hit.
-                counted = np.add.reduceat(hit, segment_starts).astype(np.int64)
-                counted[no_words] = 0
+            # reduceat reads one element for an empty segment: titles without words (reached
+            # only through a year) are set back to no hit. (The block is not empty here.)
+            counted = np.add.reduceat(hit, segment_starts)
+            counted[no_words] = 0
             if year is not None:
                 counted += self._rank_year[ranks] == year
             keep &= counted >= needed
