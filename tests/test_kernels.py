@@ -253,9 +253,23 @@ def test_each_term_filter_rejects_bad_arrays_and_arguments(kernel: ModuleType) -
         [(((3, 4),), "x", 1)],
         [(((3, 4),), None, None)],
         [("ab", None, 1)],
+        [(((3.0, 4),), None, 1)],  # a float is not a word id, even a whole one
+        [(((3, 4),), 1998.0, 1)],
+        [((3,), None, 1)],
+        (term for term in [None]),  # any iterable of terms is read, and checked
     ):
         with pytest.raises(TypeError, match="terms must be a sequence"):
             term_filter.keep(block, terms, kept)
+    # Terms that change while they are read: what was passed is read, and nothing crashes.
+    changing: list[object] = []
+
+    class ClearsTheTerms:
+        def __iter__(self) -> object:
+            changing.clear()
+            return iter([(3, 4)])
+
+    changing.extend([(ClearsTheTerms(), None, 1), (((0, 1),), None, 1)])
+    assert term_filter.keep(block, changing, kept) == 1 and kept[0] == 2
     # Ranks and offsets outside the arrays raise, never read past them.
     for rank in (3, -1, 2**31 - 1):
         with pytest.raises(IndexError, match=f"rank {rank} outside the word index"):

@@ -104,80 +104,87 @@ static const char TERMS_SHAPE[] =
     "terms must be a sequence of (ranges, year, needed): ranges a sequence of (lo, hi) int "
     "pairs, year an int or None, needed an int";
 
-/* Reads terms into checks and ranges (allocated here; the caller frees them). */
+/* An exact int (or a subclass such as bool) as a long long: no __index__ runs, so no Python code
+ * can change the terms while they are read. */
+static int read_int(PyObject *value, long long *out) {
+    if (!PyLong_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, TERMS_SHAPE);
+        return -1;
+    }
+    *out = PyLong_AsLongLong(value);
+    return *out == -1 && PyErr_Occurred() ? -1 : 0;
+}
+
+/* Reads terms into checks and ranges (allocated here; the caller frees them). The terms and
+ * each term's ranges are copied into tuples first (no copy when they are tuples already), so
+ * a list changed meanwhile cannot pull items from under the reader. */
 static int parse_terms(PyObject *terms, Check **checks_out, Py_ssize_t *count_out,
                        Range **ranges_out) {
-    PyObject *outer = PySequence_Fast(terms, TERMS_SHAPE);
-    if (outer == NULL) return -1;
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(outer), total = 0;
-    PyObject **items = PySequence_Fast_ITEMS(outer);
-    for (Py_ssize_t t = 0; t < count; t++) {
-        if (!PyTuple_Check(items[t]) || PyTuple_GET_SIZE(items[t]) != 3 ||
-            !PySequence_Check(PyTuple_GET_ITEM(items[t], 0))) {
-            PyErr_SetString(PyExc_TypeError, TERMS_SHAPE);
-            Py_DECREF(outer);
-            return -1;
-        }
-        Py_ssize_t size = PySequence_Size(PyTuple_GET_ITEM(items[t], 0));
-        if (size < 0) {
-            Py_DECREF(outer);
-            return -1;
-        }
-        total += size;
-    }
-    Check *checks = PyMem_Malloc((count ? count : 1) * sizeof(Check));
-    Range *ranges = PyMem_Malloc((total ? total : 1) * sizeof(Range));
-    if (checks == NULL || ranges == NULL) {
-        PyMem_Free(checks);
-        PyMem_Free(ranges);
-        Py_DECREF(outer);
-        PyErr_NoMemory();
+    PyObject *outer = PySequence_Tuple(terms);
+    if (outer == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_TypeError)) PyErr_SetString(PyExc_TypeError, TERMS_SHAPE);
         return -1;
+    }
+    Py_ssize_t count = PyTuple_GET_SIZE(outer), total = 0, read = 0;
+    Check *checks = NULL;
+    Range *ranges = NULL;
+    PyObject **pairs = PyMem_Calloc(count ? count : 1, sizeof(PyObject *));
+    if (pairs == NULL) {
+        PyErr_NoMemory();
+        goto failed;
+    }
+    for (; read < count; read++) {
+        PyObject *term = PyTuple_GET_ITEM(outer, read);
+        if (!PyTuple_Check(term) || PyTuple_GET_SIZE(term) != 3) {
+            PyErr_SetString(PyExc_TypeError, TERMS_SHAPE);
+            goto failed;
+        }
+        if ((pairs[read] = PySequence_Tuple(PyTuple_GET_ITEM(term, 0))) == NULL) {
+            if (PyErr_ExceptionMatches(PyExc_TypeError))
+                PyErr_SetString(PyExc_TypeError, TERMS_SHAPE);
+            goto failed;
+        }
+        total += PyTuple_GET_SIZE(pairs[read]);
+    }
+    checks = PyMem_Malloc((count ? count : 1) * sizeof(Check));
+    ranges = PyMem_Malloc((total ? total : 1) * sizeof(Range));
+    if (checks == NULL || ranges == NULL) {
+        PyErr_NoMemory();
+        goto failed;
     }
     Py_ssize_t filled = 0;
     for (Py_ssize_t t = 0; t < count; t++) {
-        PyObject *year = PyTuple_GET_ITEM(items[t], 1);
+        PyObject *term = PyTuple_GET_ITEM(outer, t), *year = PyTuple_GET_ITEM(term, 1);
         Check *check = &checks[t];
         check->has_year = year != Py_None;
-        check->year = check->has_year ? PyLong_AsLongLong(year) : 0;
-        check->needed = PyLong_AsLongLong(PyTuple_GET_ITEM(items[t], 2));
-        if (PyErr_Occurred()) goto failed;
-        PyObject *pairs = PySequence_Fast(PyTuple_GET_ITEM(items[t], 0), TERMS_SHAPE);
-        if (pairs == NULL) goto failed;
-        Py_ssize_t size = PySequence_Fast_GET_SIZE(pairs);
-        if (filled + size > total) { /* the sequence grew since it was measured */
-            Py_DECREF(pairs);
-            PyErr_SetString(PyExc_RuntimeError, "terms changed while they were read");
-            goto failed;
-        }
+        check->year = 0;
+        if (check->has_year && read_int(year, &check->year) < 0) goto failed;
+        if (read_int(PyTuple_GET_ITEM(term, 2), &check->needed) < 0) goto failed;
         check->first_range = filled;
-        check->range_count = size;
-        for (Py_ssize_t r = 0; r < size; r++) {
-            PyObject *pair = PySequence_Fast_GET_ITEM(pairs, r);
+        check->range_count = PyTuple_GET_SIZE(pairs[t]);
+        for (Py_ssize_t r = 0; r < check->range_count; r++, filled++) {
+            PyObject *pair = PyTuple_GET_ITEM(pairs[t], r);
             if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
-                Py_DECREF(pairs);
                 PyErr_SetString(PyExc_TypeError, TERMS_SHAPE);
                 goto failed;
             }
-            ranges[filled].lo = PyLong_AsLongLong(PyTuple_GET_ITEM(pair, 0));
-            ranges[filled].hi = PyLong_AsLongLong(PyTuple_GET_ITEM(pair, 1));
-            filled++;
-            if (PyErr_Occurred()) {
-                Py_DECREF(pairs);
+            if (read_int(PyTuple_GET_ITEM(pair, 0), &ranges[filled].lo) < 0 ||
+                read_int(PyTuple_GET_ITEM(pair, 1), &ranges[filled].hi) < 0)
                 goto failed;
-            }
         }
-        Py_DECREF(pairs);
     }
+    for (Py_ssize_t t = 0; t < count; t++) Py_DECREF(pairs[t]);
+    PyMem_Free(pairs);
     Py_DECREF(outer);
     *checks_out = checks;
     *count_out = count;
     *ranges_out = ranges;
     return 0;
 failed:
-    if (PyErr_ExceptionMatches(PyExc_TypeError)) {
-        PyErr_SetString(PyExc_TypeError, TERMS_SHAPE);
+    if (pairs != NULL) {
+        for (Py_ssize_t t = 0; t < count; t++) Py_XDECREF(pairs[t]);
     }
+    PyMem_Free(pairs);
     PyMem_Free(checks);
     PyMem_Free(ranges);
     Py_DECREF(outer);

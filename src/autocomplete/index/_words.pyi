@@ -1,6 +1,6 @@
 """Types of the C extension ``_words.c``: the word index's conjunctive check of a block."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -15,6 +15,6 @@ class TermFilter:
     def keep(
         self,
         block: npt.NDArray[np.int32],
-        terms: Sequence[tuple[Sequence[tuple[int, int]], int | None, int]],
+        terms: Iterable[tuple[Sequence[tuple[int, int]], int | None, int]],
         kept: npt.NDArray[np.int32],
     ) -> int: ...

@@ -8,7 +8,7 @@ vectorized NumPy passes over the block's forward lists, one per term.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -44,10 +44,10 @@ def _integer_array(source: object, name: str, bits: int, *, writable: bool = Fal
     return np.frombuffer(view, dtype=np.dtype(f"=i{bits // 8}"))
 
 
-def _read_terms(terms: object) -> list[tuple[list[tuple[int, int]], int | None, int]]:
+def _read_terms(terms: Iterable[Any]) -> list[tuple[list[tuple[int, int]], int | None, int]]:
     try:
         read = []
-        for term in terms:  # type: ignore[attr-defined]
+        for term in tuple(terms):  # read once, as in C
             if not isinstance(term, tuple) or len(term) != 3:
                 raise TypeError
             ranges, year, needed = term
@@ -55,7 +55,10 @@ def _read_terms(terms: object) -> list[tuple[list[tuple[int, int]], int | None, 
             for pair in ranges:
                 if not isinstance(pair, tuple) or len(pair) != 2:
                     raise TypeError
-                pairs.append((int(pair[0]), int(pair[1])))
+                lo, hi = pair
+                if not (isinstance(lo, int) and isinstance(hi, int)):
+                    raise TypeError
+                pairs.append((lo, hi))
             if year is not None and not isinstance(year, int):
                 raise TypeError
             if not isinstance(needed, int):
@@ -89,7 +92,9 @@ class TermFilter:
         self._forward = words
         self._rank_year = years
 
-    def keep(self, block: npt.NDArray[np.int32], terms: object, kept: npt.NDArray[np.int32]) -> int:
+    def keep(
+        self, block: npt.NDArray[np.int32], terms: Iterable[Any], kept: npt.NDArray[np.int32]
+    ) -> int:
         """Write the ranks of ``block`` whose titles satisfy every check of ``terms`` into
         ``kept``, in block order; return how many there are."""
         ranks = _integer_array(block, "block", 32)
