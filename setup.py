@@ -4,11 +4,12 @@ setuptools reads everything else (name, dependencies, packages, package data) fr
 pyproject.toml; its ``[tool.setuptools.ext-modules]`` table is still experimental and warns on
 every install, so the extensions are declared here, in the stable way.
 
-The typo path's two hottest steps are in C (see each module's header): the error model's
-alignment and pricing (``_align``) and the spelling index's deletion probe (``_nearby``). They
-need a C compiler and the Python headers. Both are optional: without a compiler the install
-still succeeds, and the package runs their plain-Python twins (``_align_python``,
-``_nearby_python``), with the same answers, slower, saying so once through ``logging``.
+Three hot steps are in C (see each module's header): the error model's alignment and pricing
+(``_align``), the spelling index's deletion probe (``_nearby``) and the word index's conjunctive
+check (``_words``). They need a C compiler and the Python headers. All are optional: without a
+compiler the install still succeeds, and the package runs their plain-Python twins
+(``_align_python``, ``_nearby_python``, ``_words_python``), with the same answers, slower,
+saying so once through ``logging``.
 """
 
 from setuptools import Extension, setup
@@ -20,6 +21,9 @@ setup(
         ),
         Extension(
             "autocomplete.index._nearby", sources=["src/autocomplete/index/_nearby.c"], optional=True
+        ),
+        Extension(
+            "autocomplete.index._words", sources=["src/autocomplete/index/_words.c"], optional=True
         ),
     ]
 )

@@ -12,10 +12,14 @@ trap 'rm -rf "$work"' EXIT
 python="$root/.venv/bin/python"
 # (The engine's comparison in fresh interpreters runs once, in the ordinary pytest run.)
 tests=(tests/test_align.py tests/test_kernels.py tests/test_spelling_index.py tests/test_errormodel.py
-    tests/test_candidates.py tests/test_anchored.py tests/test_engine.py
+    tests/test_candidates.py tests/test_anchored.py tests/test_engine.py tests/test_word_index.py
+    tests/test_multiword.py
+    tests/test_damaged_files.py::test_structure_is_checked_even_when_the_checksums_match
+    tests/test_damaged_files.py::test_every_damaged_index_file_is_refused_or_answers_the_same
     --deselect tests/test_kernels.py::test_the_engine_answers_the_same_on_the_twins)
 # The extensions are optional to the install, so check that this one did compile them.
-"$python" -c "import autocomplete.spell._align, autocomplete.index._nearby" || {
+kernels="autocomplete.spell._align, autocomplete.index._nearby, autocomplete.index._words"
+"$python" -c "import $kernels" || {
     echo "check_extensions: the install has no compiled kernels (is a C compiler missing?)" >&2
     exit 1
 }
@@ -40,6 +44,7 @@ cd "$root"
 export ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD="$preload" PYTHONPATH="$work/src"
 # The sanitized builds must be the ones imported, not the installed ones.
 "$python" -c "import autocomplete.spell._align as a, autocomplete.index._nearby as n, sys
-sys.exit(not all(m.__file__.startswith('$work') for m in (a, n)))"
+import autocomplete.index._words as w
+sys.exit(not all(m.__file__.startswith('$work') for m in (a, n, w)))"
 AUTOCOMPLETE_DATA_DIR="$root/data" XDG_CACHE_HOME="$work/cache" \
     "$python" -m pytest -q -p no:cacheprovider "${tests[@]}"

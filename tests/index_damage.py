@@ -52,6 +52,7 @@ QUERIES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("s", {"k": 40}),  # more than the precomputed top of a wide prefix
     ("lov", {}),
     ("the man", {}),
+    ("the of the", {}),  # a word typed twice: the word index's check (_words.c) counts it
     ("tbs", {}),  # initials
     ("lvoe", {}),  # a typo: the spelling index and its C probe
     ("teh amn", {}),

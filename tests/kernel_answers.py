@@ -14,7 +14,7 @@ from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
-# Typos of every kind on the bundled catalog, so that both kernels do real work.
+# Typos of every kind on the bundled catalog, so that every kernel does real work.
 QUERIES = [
     "the big lebowsky",
     "star wrs",
@@ -32,6 +32,13 @@ QUERIES = [
     "back to the futre",
     "the big",
     "xq",
+    # Scattered words, typed or misspelt, a word typed twice, a year: the word index's check.
+    "lebowski big",
+    "harry potter chamber",
+    "lord rings towers two",
+    "of the of",
+    "psycho 1960",
+    "ring lrod",
 ]
 
 ANSWERS_SCRIPT = """

@@ -111,6 +111,13 @@ def test_structure_is_checked_even_when_the_checksums_match(saved_index: Path) -
         ("wide_top.npy", lambda a: a.__setitem__((0, 0), 10**7), "outside"),
         ("entry_kind.npy", lambda a: a.__setitem__(0, 9), "outside"),
         ("entry_title.npy", lambda a: a.__setitem__(0, -2), "outside"),
+        # The word index's forward lists and postings, which the C check (_words.c) follows.
+        ("words/forward_first.npy", lambda a: a.__setitem__(1, 10**7), "offsets decrease"),
+        ("words/forward_first.npy", lambda a: a.__setitem__(-1, a[-1] + 1), "offsets run"),
+        ("words/forward.npy", lambda a: a.__setitem__(0, 10**7), "outside"),
+        ("words/postings.npy", lambda a: a.__setitem__(0, -1), "outside"),
+        ("words/posting_first.npy", lambda a: a.__setitem__(1, 10**7), "offsets decrease"),
+        ("words/rank_year.npy", lambda a: a.resize(len(a) - 1, refcheck=False), "rows"),
     ]:
         copy = saved_index.parent / "resealed"
         shutil.rmtree(copy, ignore_errors=True)

@@ -1,9 +1,10 @@
 """The compiled kernels and their plain-Python twins: chosen at import, equal in every answer.
 
 ``test_align.py`` runs the alignment kernel both ways; this file does the same for the deletion
-probe, checks which kernels the import sites chose, and (slow) that a whole engine answers the
-same on the twins as on the compiled build. ``AUTOCOMPLETE_KERNELS=python`` runs any other test
-file on the twins (``scripts/check_extensions.sh`` does so for the kernels' tests).
+probe and the word index's conjunctive check, checks which kernels the import sites chose, and
+(slow) that a whole engine answers the same on the twins as on the compiled build.
+``AUTOCOMPLETE_KERNELS=python`` runs any other test file on the twins
+(``scripts/check_extensions.sh`` does so for the kernels' tests).
 """
 
 from __future__ import annotations
@@ -17,15 +18,19 @@ import pytest
 
 import autocomplete.index._nearby
 import autocomplete.index._nearby_python
+import autocomplete.index._words
+import autocomplete.index._words_python
 import autocomplete.spell._align
 import autocomplete.spell._align_python
 from autocomplete._kernels import KERNELS_VARIABLE
 from autocomplete.index import spelling as spelling_index
+from autocomplete.index import word_index
 from autocomplete.index.spelling import MAX_INDEXED_CHARS, SpellingIndex
 from autocomplete.spell import alignment
 from kernel_answers import QUERIES, engine_answers
 
 PROBES = [autocomplete.index._nearby, autocomplete.index._nearby_python]
+TERM_FILTERS = [autocomplete.index._words, autocomplete.index._words_python]
 
 
 def _python_asked() -> bool:
@@ -35,13 +40,18 @@ def _python_asked() -> bool:
 def test_the_import_sites_run_the_kernels_the_install_built() -> None:
     # A normal install compiles both kernels, and the library uses them; the twins run only
     # when asked (the tests' second way) or when a compiled module is missing, which fails here.
-    align, nearby = (
-        (autocomplete.spell._align_python, autocomplete.index._nearby_python)
+    align, nearby, words = (
+        (
+            autocomplete.spell._align_python,
+            autocomplete.index._nearby_python,
+            autocomplete.index._words_python,
+        )
         if _python_asked()
-        else (autocomplete.spell._align, autocomplete.index._nearby)
+        else (autocomplete.spell._align, autocomplete.index._nearby, autocomplete.index._words)
     )
     assert alignment.Pricer is align.Pricer and alignment.align is align.align
     assert spelling_index.DeletionProbe is nearby.DeletionProbe
+    assert word_index.TermFilter is words.TermFilter
 
 
 def _random_index(seed: int) -> tuple[SpellingIndex, list[str]]:
@@ -118,6 +128,158 @@ def test_each_probe_rejects_bad_arrays_and_arguments(kernel: ModuleType) -> None
         lying.near("slep", 8, 1, 1, 0)
 
 
+def _random_forward(
+    generator: random.Random, titles: int, vocabulary: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Forward lists of random titles: some without words, some with a word twice or thrice,
+    a few years (0 is no year), as ``word_index`` lays them out."""
+    lists = []
+    for _ in range(titles):
+        length = generator.choice([0, 0, 1, 2, 3, 4, 6, 9, 32])
+        words = [generator.randrange(vocabulary) for _ in range(length)]
+        if words and generator.random() < 0.3:
+            words.append(generator.choice(words))  # a word repeated in the title
+        lists.append(words)
+    forward_first = np.zeros(titles + 1, dtype=np.int64)
+    np.cumsum([len(words) for words in lists], out=forward_first[1:])
+    forward = np.array([word for words in lists for word in words], dtype=np.int32)
+    rank_year = np.array(
+        [generator.choice([0, 0, 1998, 1999, 2001]) for _ in range(titles)], dtype=np.int32
+    )
+    return forward_first, forward, rank_year
+
+
+def _random_checks(generator: random.Random, vocabulary: int) -> list[word_index.TermCheck]:
+    checks: list[word_index.TermCheck] = []
+    for _ in range(generator.randint(0, 4)):
+        ranges: list[tuple[int, int]] = []
+        for _ in range(generator.choice([0, 1, 1, 1, 2, 3])):
+            lo = generator.choice([0, vocabulary - 1, generator.randrange(vocabulary)])
+            width = generator.choice([0, 1, 1, 2, 5, vocabulary])  # empty, one word, a prefix
+            ranges.append((lo, min(lo + width, vocabulary + 3)))
+        year = generator.choice([None, None, 1998, 2001, 0, -5])
+        checks.append((tuple(ranges), year, generator.choice([1, 1, 1, 2, 3, 0])))
+    return checks
+
+
+def test_the_term_filters_keep_the_same_ranks() -> None:
+    generator = random.Random(17)
+    compared = kept_some = kept_all_of = 0
+    for _ in range(40):
+        vocabulary = generator.choice([1, 2, 7, 60])
+        titles = generator.randint(1, 300)
+        arrays = _random_forward(generator, titles, vocabulary)
+        compiled = autocomplete.index._words.TermFilter(*arrays)
+        twin = autocomplete.index._words_python.TermFilter(*arrays)
+        for _ in range(100):
+            size = generator.choice([0, 1, 2, 17, 256, 300])
+            block = np.array([generator.randrange(titles) for _ in range(size)], dtype=np.int32)
+            if generator.random() < 0.5:
+                block.sort()
+            checks = _random_checks(generator, vocabulary)
+            kept_c = np.full(size + 3, -7, dtype=np.int32)
+            kept_p = np.full(size + 3, -7, dtype=np.int32)
+            count = compiled.keep(block, checks, kept_c)
+            assert twin.keep(block, checks, kept_p) == count, (block, checks)
+            assert kept_c.tolist() == kept_p.tolist(), (block, checks)  # nothing past count
+            if compared % 8 == 0:  # and, for some, against the statement itself (slow)
+                expected = [
+                    int(rank)
+                    for rank in block
+                    if all(_satisfies(arrays, int(rank), check) for check in checks)
+                ]
+                assert kept_c[:count].tolist() == expected
+            compared += 1
+            kept_some += 0 < count < size
+            kept_all_of += count == size > 0
+    assert compared == 4000 and kept_some > 1000 and kept_all_of > 100
+
+
+def _satisfies(
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray], rank: int, check: word_index.TermCheck
+) -> bool:
+    forward_first, forward, rank_year = arrays
+    ranges, year, needed = check
+    words = forward[forward_first[rank] : forward_first[rank + 1]].tolist()
+    hits = sum(any(lo <= word < hi for lo, hi in ranges) for word in words)
+    return hits + (year is not None and int(rank_year[rank]) == year) >= needed
+
+
+@pytest.mark.parametrize("kernel", TERM_FILTERS, ids=["compiled", "python"])
+def test_each_term_filter_rejects_bad_arrays_and_arguments(kernel: ModuleType) -> None:
+    forward_first = np.array([0, 2, 2, 5], dtype=np.int64)
+    forward = np.array([3, 1, 0, 4, 3], dtype=np.int32)
+    rank_year = np.array([1998, 0, 2001], dtype=np.int32)
+    term_filter = kernel.TermFilter(forward_first, forward, rank_year)
+    block = np.array([2, 0, 1], dtype=np.int32)
+    kept = np.zeros(3, dtype=np.int32)
+    assert term_filter.keep(block, [(((3, 4),), None, 1)], kept) == 2
+    assert kept[:2].tolist() == [2, 0]
+    assert term_filter.keep(block, [((), 2001, 1)], kept) == 1 and kept[0] == 2
+
+    arrays = [forward_first, forward, rank_year]
+    for position, bits in enumerate((64, 32, 32)):
+        for wrong_type in (np.float64, np.uint32, np.int16, np.int32 if bits == 64 else np.int64):
+            wrong = list(arrays)
+            wrong[position] = arrays[position].astype(wrong_type)
+            with pytest.raises(ValueError, match=f"must be an array of {bits}-bit integers"):
+                kernel.TermFilter(*wrong)
+    with pytest.raises(TypeError):
+        kernel.TermFilter(forward_first, [3, 1, 0], rank_year)  # not a buffer
+    with pytest.raises(ValueError, match="one more entry"):
+        kernel.TermFilter(np.zeros(0, dtype=np.int64), forward, rank_year[:0])
+    with pytest.raises(ValueError, match="one entry per title"):
+        kernel.TermFilter(forward_first, forward, rank_year[:2])
+
+    with pytest.raises(ValueError, match="block must be an array of 32-bit integers"):
+        term_filter.keep(block.astype(np.int64), [], kept)
+    with pytest.raises(ValueError, match="kept must be an array of 32-bit integers"):
+        term_filter.keep(block, [], kept.astype(np.float32))
+    with pytest.raises(ValueError, match=r"contiguous|32-bit integers"):
+        term_filter.keep(block, [], np.zeros(6, dtype=np.int32)[::2])  # every other element
+    with pytest.raises(ValueError, match=r"contiguous|32-bit integers"):
+        term_filter.keep(np.zeros(6, dtype=np.int32)[::2], [], kept)
+    read_only = np.zeros(3, dtype=np.int32)
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        term_filter.keep(block, [], read_only)
+    with pytest.raises(ValueError, match="kept holds 2 ranks, the block 3"):
+        term_filter.keep(block, [], kept[:2])
+    for terms in (
+        None,
+        [None],
+        [((3, 4), None)],
+        [(((3,),), None, 1)],
+        [(((3, 4),), "x", 1)],
+        [(((3, 4),), None, None)],
+        [("ab", None, 1)],
+        [(((3.0, 4),), None, 1)],  # a float is not a word id, even a whole one
+        [(((3, 4),), 1998.0, 1)],
+        [((3,), None, 1)],
+        (term for term in [None]),  # any iterable of terms is read, and checked
+    ):
+        with pytest.raises(TypeError, match="terms must be a sequence"):
+            term_filter.keep(block, terms, kept)
+    # Terms that change while they are read: what was passed is read, and nothing crashes.
+    changing: list[object] = []
+
+    class ClearsTheTerms:
+        def __iter__(self) -> object:
+            changing.clear()
+            return iter([(3, 4)])
+
+    changing.extend([(ClearsTheTerms(), None, 1), (((0, 1),), None, 1)])
+    assert term_filter.keep(block, changing, kept) == 1 and kept[0] == 2
+    # Ranks and offsets outside the arrays raise, never read past them.
+    for rank in (3, -1, 2**31 - 1):
+        with pytest.raises(IndexError, match=f"rank {rank} outside the word index"):
+            term_filter.keep(np.array([0, rank], dtype=np.int32), [], kept)
+    for damaged_first in ([0, 2, 1, 5], [0, 2, 2, 6], [-1, 2, 2, 5]):
+        damaged = kernel.TermFilter(np.array(damaged_first, dtype=np.int64), forward, rank_year)
+        with pytest.raises(IndexError, match="outside the forward index"):
+            damaged.keep(np.array([0, 1, 2], dtype=np.int32), [(((0, 5),), None, 1)], kept)
+
+
 @pytest.mark.slow
 def test_the_engine_answers_the_same_on_the_twins() -> None:
     compiled, quiet = engine_answers({KERNELS_VARIABLE: ""})
@@ -131,7 +293,11 @@ def test_the_engine_answers_the_same_on_the_twins() -> None:
 
 @pytest.mark.parametrize(
     ("module", "name"),
-    [("autocomplete.spell._align", "Pricer"), ("autocomplete.index._nearby", "DeletionProbe")],
+    [
+        ("autocomplete.spell._align", "Pricer"),
+        ("autocomplete.index._nearby", "DeletionProbe"),
+        ("autocomplete.index._words", "TermFilter"),
+    ],
 )
 def test_the_compiled_kernels_use_multi_phase_init(module: str, name: str) -> None:
     # PEP 489: the import system creates the module and the extension fills it in a separate

@@ -54,7 +54,7 @@ def test_a_wheel_builds_the_extensions_without_setuptools_warnings(tmp_path: Pat
     assert "experimental" not in output.lower()
     assert "BuildBackendWarning" not in output and "SetuptoolsDeprecationWarning" not in output
     names = zipfile.ZipFile(wheel).namelist()
-    for module in ("spell/_align", "index/_nearby"):
+    for module in ("spell/_align", "index/_nearby", "index/_words"):
         assert any(
             name.startswith(f"autocomplete/{module}.") and name.endswith(".so") for name in names
         )
@@ -97,8 +97,9 @@ def test_without_a_c_compiler_the_install_succeeds_and_answers_the_same(tmp_path
     compiled, quiet = engine_answers({KERNELS_VARIABLE: ""})
     twins, said = engine_answers({KERNELS_VARIABLE: ""}, python=python)
     assert twins == compiled
-    # Said once, through logging, naming both kernels; the compiled build says nothing.
+    # Said once, through logging, naming every kernel; the compiled build says nothing.
     assert said.count("compiled kernels are missing") == 1, said
     assert "No module named 'autocomplete.spell._align'" in said
     assert "No module named 'autocomplete.index._nearby'" in said
+    assert "No module named 'autocomplete.index._words'" in said
     assert "compiled kernels" not in quiet

@@ -142,3 +142,17 @@ def test_titles_without_words_are_safe_in_a_block() -> None:
     assert _all(index, [year, year]) == []
     word = _term(index, "psycho")
     assert [int(index.rank_title[rank]) for rank in _all(index, [year, word])] == [1]
+
+
+def test_a_title_before_titles_without_words_is_checked_to_its_last_word() -> None:
+    # A block driven by a year can end with titles that have no words; the title before them
+    # still counts its last word ("big" here; the NumPy check once cut it off).
+    titles = ["psycho big", "", ""]
+    index = build_word_index(
+        titles, np.array([-1.0, -2.0, -3.0], dtype=np.float32), [1998, 1998, 1998]
+    )
+    big = index.word_id("big")
+    assert big is not None
+    year = Term("1998", (), 1998, False)
+    big_or_2001 = Term("big", (WordRange(big, big + 1, 0.0, "big"),), 2001, False)
+    assert _all(index, [year, big_or_2001]) == [0]

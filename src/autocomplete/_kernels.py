@@ -1,8 +1,10 @@
 """Which kernels run: the compiled extensions, or their plain-Python twins.
 
-The typo path's two hottest steps are C extensions, ``_align`` (the error model's alignment and
-pricing) and ``_nearby`` (the spelling index's deletion probe). Each has a twin in plain Python,
-``_align_python`` and ``_nearby_python``, that gives the same results to the bit, only slower.
+Three hot steps are C extensions: the typo path's ``_align`` (the error model's alignment and
+pricing) and ``_nearby`` (the spelling index's deletion probe), and the multi-word path's
+``_words`` (the word index's conjunctive check). Each has a twin, ``_align_python``,
+``_nearby_python`` and ``_words_python`` (NumPy), that gives the same results to the bit, only
+slower.
 A twin runs when its extension cannot be imported (the install found no C compiler) or when
 ``AUTOCOMPLETE_KERNELS=python`` asks for the twins (the tests run both ways with it); the
 library then says so once, through ``logging``.
@@ -18,7 +20,11 @@ from functools import cache
 KERNELS_VARIABLE = "AUTOCOMPLETE_KERNELS"
 """Environment variable: ``python`` runs the plain-Python twins even where the C ones exist."""
 
-COMPILED_KERNELS = {"_align": "autocomplete.spell._align", "_nearby": "autocomplete.index._nearby"}
+COMPILED_KERNELS = {
+    "_align": "autocomplete.spell._align",
+    "_nearby": "autocomplete.index._nearby",
+    "_words": "autocomplete.index._words",
+}
 """The C extensions of the package: short name -> module."""
 
 logger = logging.getLogger("autocomplete")

@@ -498,7 +498,7 @@ class CatalogIndex:
                 aliases_json=StringColumn.load(source, "aliases", count),
                 spelling=SpellingIndex.load(source / "spelling"),
                 columns=MetadataColumns.load(source / "columns"),
-                words=WordIndex.load(source / WORD_INDEX_DIRECTORY),
+                words=WordIndex.load(source / WORD_INDEX_DIRECTORY, count),
                 info=MappingProxyType(manifest.get("info", {})),
             )
         except (OSError, ValueError) as error:

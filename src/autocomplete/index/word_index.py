@@ -27,22 +27,35 @@ A query is a list of ``Term`` (one per typed word): each is a few alternative wo
 (the word as typed, its spelling corrections; the last word's are prefix ranges) and perhaps a
 year. The term with the fewest postings *drives* (a prefix range, which must be merged first, counts
 double, and beyond ``MAX_MERGED`` postings drives only when nothing else can): its titles are
-read in rank order, in blocks, and every other term is checked in one vectorized pass over the
-block's forward lists. Very
-common words ("the", "of") therefore never drive when any other word is rarer, and when they
-must, the block walk stops early on popular titles; ``MAX_SCANNED`` bounds the walk whatever
-the query.
+read in rank order, in blocks, and every other term is checked in one pass over the block's
+forward lists (``TermFilter``: a loop in C, ``_words.c``, or its NumPy twin). Very common words
+("the", "of") therefore never drive when any other word is rarer, and when they must, the block
+walk stops early on popular titles; ``MAX_SCANNED`` bounds the walk whatever the query.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+from autocomplete._kernels import python_kernels
+from autocomplete.index.integrity import (
+    IndexFormatError,
+    check_array,
+    check_offsets,
+    check_within,
+    load_array,
+)
+
+if TYPE_CHECKING or "_words" not in python_kernels():
+    from autocomplete.index._words import TermFilter
+else:  # built without a C compiler: the same check, in NumPy (slower on small blocks)
+    from autocomplete.index._words_python import TermFilter
 
 MAX_TITLE_WORDS = 32
 """Words of a title indexed; later words of very long titles are not reachable by word."""
@@ -82,6 +95,10 @@ _ARRAYS = (
 )
 
 IntArray = npt.NDArray[np.int32]
+
+TermCheck = tuple[tuple[tuple[int, int], ...], int | None, int]
+"""What ``TermFilter.keep`` checks of a title for one distinct typed word: its word ranges, its
+year (or None), and how many title words (the year counting as one) it needs."""
 
 
 class HasMetadata(Protocol):
@@ -132,6 +149,13 @@ class WordIndex:
     title_rank: IntArray
     rank_prior: npt.NDArray[np.float32]
     rank_year: IntArray
+    # The conjunctive check over the arrays above, in C (_words.c) or its NumPy twin; made
+    # here, so that arrays of the wrong type are refused when the index is built or loaded.
+    _term_filter: TermFilter = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        term_filter = TermFilter(self.forward_first, self.forward, self.rank_year)
+        object.__setattr__(self, "_term_filter", term_filter)
 
     @property
     def word_count(self) -> int:
@@ -206,13 +230,15 @@ class WordIndex:
         others = [term for position, term in enumerate(terms) if position != driver]
         if any(_same(term, terms[driver]) for term in others):
             others = list(terms)  # the driver's word is typed again: count it too
+        checks = term_checks(others)
         total = min(len(ranks), MAX_SCANNED)
         start, size = 0, FIRST_BLOCK
         while start < total:
             end = min(start + size, total)
             block = np.asarray(ranks[start:end], dtype=np.int32)
-            if others:
-                block = block[self._satisfies(block, others)]
+            if checks:
+                kept = np.empty(len(block), dtype=np.int32)
+                block = kept[: self._term_filter.keep(block, checks, kept)]
             next_prior = float(self.rank_prior[ranks[end]]) if end < total else -np.inf
             yield MatchBlock(block, next_prior)
             start, size = end, size * 2
@@ -249,43 +275,6 @@ class WordIndex:
             return slices[0]  # one word's list is already sorted and distinct
         return np.unique(np.concatenate(slices))
 
-    def _satisfies(self, block: IntArray, terms: Sequence[Term]) -> npt.NDArray[np.bool_]:
-        """Which ranks of ``block`` satisfy every term in ``terms`` (one pass per term)."""
-        starts = self.forward_first[block]
-        lengths = (self.forward_first[block + 1] - starts).astype(np.int64)
-        segment_starts = np.cumsum(lengths) - lengths
-        # Positions of every forward entry of the block, laid end to end.
-        flat = np.repeat(starts - segment_starts, lengths) + np.arange(int(lengths.sum()))
-        words = self.forward[flat]
-        keep = np.ones(len(block), dtype=np.bool_)
-        # A word typed twice ("the of of") needs two title words: count, rather than test,
-        # the hits of terms that are the same.
-        repeats: dict[tuple[tuple[int, int], ...], int] = {}
-        for term in terms:
-            key = tuple((item.lo, item.hi) for item in term.ranges)
-            repeats[key] = repeats.get(key, 0) + 1
-        for term in terms:
-            key = tuple((item.lo, item.hi) for item in term.ranges)
-            needed = repeats.pop(key, 0)
-            if not needed:
-                continue  # a repeat, counted with its first occurrence
-            hit = np.zeros(len(words), dtype=np.int32)
-            for item in term.ranges:
-                if item.hi - item.lo == 1:
-                    hit |= words == item.lo
-                else:
-                    hit |= (words >= item.lo) & (words < item.hi)
-            counted = np.zeros(len(block), dtype=np.int32)
-            if len(words):
-                # reduceat reads one element for an empty segment: titles without words
-                # (reached only through a year) are set back to no hit.
-                counted = np.add.reduceat(hit, np.minimum(segment_starts, len(words) - 1))
-                counted[lengths == 0] = 0
-            if term.year is not None:
-                counted += self.rank_year[block] == term.year
-            keep &= counted >= needed
-        return keep
-
     # Saving and loading ---------------------------------------------------------------------------
 
     def save(self, directory: Path) -> None:
@@ -294,13 +283,59 @@ class WordIndex:
             np.save(directory / f"{name}.npy", getattr(self, name))
 
     @classmethod
-    def load(cls, directory: Path) -> WordIndex:
-        """Memory-map a word index written by ``save``."""
-        arrays: dict[str, Any] = {}
-        for name in _ARRAYS:
-            mapped = np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False)
-            arrays[name] = mapped.view(np.ndarray)
+    def load(cls, directory: Path, titles: int | None = None) -> WordIndex:
+        """Memory-map a word index written by ``save``, once its arrays' types, lengths and
+        offsets are checked (``IndexFormatError`` names the file): the C check (``_words.c``)
+        follows them. ``titles``, when given, is the catalog's title count."""
+        arrays = {name: load_array(directory / f"{name}.npy").view(np.ndarray) for name in _ARRAYS}
+        _check_structure(directory.name, arrays, titles)
         return cls(**arrays)
+
+
+def _check_structure(
+    folder: str, arrays: Mapping[str, npt.NDArray[Any]], titles: int | None
+) -> None:
+    """Every array has the type and length the others imply, and every offset and id stays
+    inside what it points into (``folder`` prefixes the file names in messages)."""
+
+    def file(name: str) -> str:
+        return f"{folder}/{name}.npy"
+
+    vocabulary = arrays["vocabulary"]
+    if vocabulary.ndim != 1 or vocabulary.dtype.kind != "S":
+        raise IndexFormatError(f"{file('vocabulary')}: holds {vocabulary.dtype}, expected bytes")
+    count = len(arrays["rank_title"]) if titles is None else titles
+    for name, element, length in (
+        ("posting_first", np.int64, len(vocabulary) + 1),
+        ("postings", np.int32, None),
+        ("forward_first", np.int64, count + 1),
+        ("forward", np.int32, None),
+        ("rank_title", np.int32, count),
+        ("title_rank", np.int32, count),
+        ("rank_prior", np.float32, count),
+        ("rank_year", np.int32, count),
+    ):
+        check_array(arrays[name], file(name), element, length)
+    postings, forward = arrays["postings"], arrays["forward"]
+    check_offsets(arrays["posting_first"], file("posting_first"), len(vocabulary), len(postings))
+    check_within(postings, file("postings"), 0, count)
+    check_offsets(arrays["forward_first"], file("forward_first"), count, len(forward))
+    check_within(forward, file("forward"), 0, len(vocabulary))
+    check_within(arrays["rank_title"], file("rank_title"), 0, count)
+    check_within(arrays["title_rank"], file("title_rank"), 0, count)
+
+
+def term_checks(terms: Sequence[Term]) -> tuple[TermCheck, ...]:
+    """What ``TermFilter.keep`` checks for ``terms``: one check per distinct term (by its
+    ranges), in order of first appearance; a term typed twice ("the of of") needs two title
+    words, so it is counted, not tested twice. A repeat's year is its first occurrence's."""
+    repeats: dict[tuple[tuple[int, int], ...], int] = {}
+    years: dict[tuple[tuple[int, int], ...], int | None] = {}
+    for term in terms:
+        key = tuple((item.lo, item.hi) for item in term.ranges)
+        repeats[key] = repeats.get(key, 0) + 1
+        years.setdefault(key, term.year)
+    return tuple((key, years[key], needed) for key, needed in repeats.items())
 
 
 def _same(left: Term, right: Term) -> bool:

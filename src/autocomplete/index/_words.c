@@ -1,0 +1,322 @@
+/* The word index's conjunctive check in C: which ranks of a block satisfy every typed word.
+ *
+ * WordIndex.matching reads the driving word's titles in blocks and keeps those whose forward
+ * list (the title's word ids) satisfies every other term. In NumPy that check was some fifteen
+ * small array operations per term per block, each a few microseconds of call overhead on blocks
+ * of a few dozen titles: most of a multi-word keystroke's retrieval. Here it is one loop over
+ * the block's forward lists, with the same results (the twin, _words_python.py, is the NumPy
+ * statement; tests/test_kernels.py holds the two equal on many random blocks).
+ *
+ * A check is (ranges, year, needed): a title passes when the number of its words lying in any
+ * of ranges [lo, hi), plus one when its year equals year, is at least needed (a word typed
+ * twice needs two title words). The arrays come from files: every offset read is checked, so a
+ * damaged index raises IndexError instead of reading outside its arrays.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+
+typedef struct {
+    PyObject_HEAD
+    Py_buffer forward_first; /* int64, by rank: where its words start in forward (one more) */
+    Py_buffer forward;       /* int32: word ids, title after title, in title order */
+    Py_buffer rank_year;     /* int32, by rank: the title's year, 0 when it has none */
+    int ready;
+} TermFilter;
+
+typedef struct {
+    Py_ssize_t first_range; /* into the parsed ranges */
+    Py_ssize_t range_count;
+    int has_year;
+    long long year;
+    long long needed;
+} Check;
+
+typedef struct {
+    long long lo, hi;
+} Range;
+
+/* Integers of itemsize bytes, signed (the formats NumPy gives int32 and int64). */
+static int is_signed_format(const Py_buffer *view, Py_ssize_t itemsize) {
+    const char *format = view->format == NULL ? "B" : view->format;
+    if (format[0] == '<' || format[0] == '=' || format[0] == '@') format++;
+    return view->itemsize == itemsize && format[1] == '\0' &&
+           (format[0] == 'i' || format[0] == 'l' || format[0] == 'q');
+}
+
+static int take_buffer(PyObject *source, Py_buffer *view, const char *name, Py_ssize_t itemsize,
+                       int writable) {
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(source, view, flags) < 0) return -1;
+    if (!is_signed_format(view, itemsize)) {
+        PyErr_Format(PyExc_ValueError, "%s must be an array of %d-bit integers", name,
+                     (int)(8 * itemsize));
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+static void release_buffers(TermFilter *self) {
+    if (self->ready) {
+        PyBuffer_Release(&self->forward_first);
+        PyBuffer_Release(&self->forward);
+        PyBuffer_Release(&self->rank_year);
+        self->ready = 0;
+    }
+}
+
+static int TermFilter_init(TermFilter *self, PyObject *args, PyObject *kwargs) {
+    static char *keywords[] = {"forward_first", "forward", "rank_year", NULL};
+    PyObject *sources[3];
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO", keywords, &sources[0], &sources[1],
+                                     &sources[2]))
+        return -1;
+    static const char *names[3] = {"forward_first", "forward", "rank_year"};
+    static const Py_ssize_t sizes[3] = {8, 4, 4};
+    Py_buffer views[3];
+    for (int k = 0; k < 3; k++) {
+        if (take_buffer(sources[k], &views[k], names[k], sizes[k], 0) < 0) {
+            while (k-- > 0) PyBuffer_Release(&views[k]);
+            return -1;
+        }
+    }
+    const char *problem = NULL;
+    if (views[0].len < 8) {
+        problem = "forward_first needs one more entry than there are titles";
+    } else if (views[2].len / 4 != views[0].len / 8 - 1) {
+        problem = "rank_year needs one entry per title (one fewer than forward_first)";
+    }
+    if (problem != NULL) {
+        PyErr_SetString(PyExc_ValueError, problem);
+        for (int k = 0; k < 3; k++) PyBuffer_Release(&views[k]);
+        return -1;
+    }
+    release_buffers(self);
+    self->forward_first = views[0];
+    self->forward = views[1];
+    self->rank_year = views[2];
+    self->ready = 1;
+    return 0;
+}
+
+static const char TERMS_SHAPE[] =
+    "terms must be a sequence of (ranges, year, needed): ranges a sequence of (lo, hi) int "
+    "pairs, year an int or None, needed an int";
+
+/* An exact int (or a subclass such as bool) as a long long: no __index__ runs, so no Python code
+ * can change the terms while they are read. */
+static int read_int(PyObject *value, long long *out) {
+    if (!PyLong_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, TERMS_SHAPE);
+        return -1;
+    }
+    *out = PyLong_AsLongLong(value);
+    return *out == -1 && PyErr_Occurred() ? -1 : 0;
+}
+
+/* Reads terms into checks and ranges (allocated here; the caller frees them). The terms and
+ * each term's ranges are copied into tuples first (no copy when they are tuples already), so
+ * a list changed meanwhile cannot pull items from under the reader. */
+static int parse_terms(PyObject *terms, Check **checks_out, Py_ssize_t *count_out,
+                       Range **ranges_out) {
+    PyObject *outer = PySequence_Tuple(terms);
+    if (outer == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_TypeError)) PyErr_SetString(PyExc_TypeError, TERMS_SHAPE);
+        return -1;
+    }
+    Py_ssize_t count = PyTuple_GET_SIZE(outer), total = 0, read = 0;
+    Check *checks = NULL;
+    Range *ranges = NULL;
+    PyObject **pairs = PyMem_Calloc(count ? count : 1, sizeof(PyObject *));
+    if (pairs == NULL) {
+        PyErr_NoMemory();
+        goto failed;
+    }
+    for (; read < count; read++) {
+        PyObject *term = PyTuple_GET_ITEM(outer, read);
+        if (!PyTuple_Check(term) || PyTuple_GET_SIZE(term) != 3) {
+            PyErr_SetString(PyExc_TypeError, TERMS_SHAPE);
+            goto failed;
+        }
+        if ((pairs[read] = PySequence_Tuple(PyTuple_GET_ITEM(term, 0))) == NULL) {
+            if (PyErr_ExceptionMatches(PyExc_TypeError))
+                PyErr_SetString(PyExc_TypeError, TERMS_SHAPE);
+            goto failed;
+        }
+        total += PyTuple_GET_SIZE(pairs[read]);
+    }
+    checks = PyMem_Malloc((count ? count : 1) * sizeof(Check));
+    ranges = PyMem_Malloc((total ? total : 1) * sizeof(Range));
+    if (checks == NULL || ranges == NULL) {
+        PyErr_NoMemory();
+        goto failed;
+    }
+    Py_ssize_t filled = 0;
+    for (Py_ssize_t t = 0; t < count; t++) {
+        PyObject *term = PyTuple_GET_ITEM(outer, t), *year = PyTuple_GET_ITEM(term, 1);
+        Check *check = &checks[t];
+        check->has_year = year != Py_None;
+        check->year = 0;
+        if (check->has_year && read_int(year, &check->year) < 0) goto failed;
+        if (read_int(PyTuple_GET_ITEM(term, 2), &check->needed) < 0) goto failed;
+        check->first_range = filled;
+        check->range_count = PyTuple_GET_SIZE(pairs[t]);
+        for (Py_ssize_t r = 0; r < check->range_count; r++, filled++) {
+            PyObject *pair = PyTuple_GET_ITEM(pairs[t], r);
+            if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+                PyErr_SetString(PyExc_TypeError, TERMS_SHAPE);
+                goto failed;
+            }
+            if (read_int(PyTuple_GET_ITEM(pair, 0), &ranges[filled].lo) < 0 ||
+                read_int(PyTuple_GET_ITEM(pair, 1), &ranges[filled].hi) < 0)
+                goto failed;
+        }
+    }
+    for (Py_ssize_t t = 0; t < count; t++) Py_DECREF(pairs[t]);
+    PyMem_Free(pairs);
+    Py_DECREF(outer);
+    *checks_out = checks;
+    *count_out = count;
+    *ranges_out = ranges;
+    return 0;
+failed:
+    if (pairs != NULL) {
+        for (Py_ssize_t t = 0; t < count; t++) Py_XDECREF(pairs[t]);
+    }
+    PyMem_Free(pairs);
+    PyMem_Free(checks);
+    PyMem_Free(ranges);
+    Py_DECREF(outer);
+    return -1;
+}
+
+/* filter.keep(block, terms, kept) -> count
+ *
+ * Writes the ranks of block (int32, any order) whose titles satisfy every check of terms into
+ * kept (a writable int32 array at least as long as block), in block order, and returns how
+ * many there are. */
+static PyObject *TermFilter_keep(TermFilter *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (!self->ready) {
+        PyErr_SetString(PyExc_RuntimeError, "TermFilter was not initialized");
+        return NULL;
+    }
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "keep(block, terms, kept) takes three arguments");
+        return NULL;
+    }
+    Py_buffer block_view, kept_view;
+    if (take_buffer(args[0], &block_view, "block", 4, 0) < 0) return NULL;
+    if (take_buffer(args[2], &kept_view, "kept", 4, 1) < 0) {
+        PyBuffer_Release(&block_view);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    Check *checks = NULL;
+    Range *ranges = NULL;
+    Py_ssize_t check_count = 0;
+    Py_ssize_t size = block_view.len / 4;
+    if (kept_view.len / 4 < size) {
+        PyErr_Format(PyExc_ValueError, "kept holds %zd ranks, the block %zd", kept_view.len / 4,
+                     size);
+        goto done;
+    }
+    if (parse_terms(args[1], &checks, &check_count, &ranges) < 0) goto done;
+
+    const int32_t *block = block_view.buf;
+    int32_t *kept = kept_view.buf;
+    const int64_t *first = self->forward_first.buf;
+    const int32_t *forward = self->forward.buf;
+    const int32_t *years = self->rank_year.buf;
+    Py_ssize_t titles = self->forward_first.len / 8 - 1;
+    Py_ssize_t words = self->forward.len / 4;
+    Py_ssize_t count = 0;
+    for (Py_ssize_t position = 0; position < size; position++) {
+        int32_t rank = block[position];
+        if (rank < 0 || rank >= titles) {
+            PyErr_Format(PyExc_IndexError, "rank %d outside the word index (%zd titles)",
+                         (int)rank, titles);
+            goto done;
+        }
+        int64_t start = first[rank], end = first[rank + 1];
+        if (start < 0 || start > end || end > words) {
+            PyErr_Format(PyExc_IndexError,
+                         "words %lld..%lld of rank %d outside the forward index (%zd)",
+                         (long long)start, (long long)end, (int)rank, words);
+            goto done;
+        }
+        int satisfied = 1;
+        for (Py_ssize_t c = 0; c < check_count && satisfied; c++) {
+            const Check *check = &checks[c];
+            const Range *own = ranges + check->first_range;
+            long long hits = check->has_year && (long long)years[rank] == check->year;
+            for (int64_t at = start; at < end && hits < check->needed; at++) {
+                long long word = forward[at];
+                for (Py_ssize_t r = 0; r < check->range_count; r++) {
+                    if (word >= own[r].lo && word < own[r].hi) {
+                        hits++; /* one title word counts once, whatever ranges hold it */
+                        break;
+                    }
+                }
+            }
+            satisfied = hits >= check->needed;
+        }
+        if (satisfied) kept[count++] = rank;
+    }
+    result = PyLong_FromSsize_t(count);
+done:
+    PyMem_Free(checks);
+    PyMem_Free(ranges);
+    PyBuffer_Release(&block_view);
+    PyBuffer_Release(&kept_view);
+    return result;
+}
+
+static void TermFilter_dealloc(TermFilter *self) {
+    release_buffers(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyMethodDef TermFilter_methods[] = {
+    {"keep", (PyCFunction)(void (*)(void))TermFilter_keep, METH_FASTCALL,
+     "keep(block, terms, kept) -> count of block's ranks satisfying every term, written to kept"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject TermFilterType = {
+    .ob_base = PyVarObject_HEAD_INIT(NULL, 0).tp_name = "autocomplete.index._words.TermFilter",
+    .tp_basicsize = sizeof(TermFilter),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The conjunctive check of a block of ranks, over a word index's forward lists.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)TermFilter_init,
+    .tp_dealloc = (destructor)TermFilter_dealloc,
+    .tp_methods = TermFilter_methods,
+};
+
+/* Multi-phase initialisation (PEP 489): the import system makes the module object and this
+ * fills it. The type is static and immutable once ready, so sharing it is safe. */
+static int exec_module(PyObject *module) {
+    if (PyType_Ready(&TermFilterType) < 0) return -1;
+    Py_INCREF(&TermFilterType);
+    if (PyModule_AddObject(module, "TermFilter", (PyObject *)&TermFilterType) < 0) {
+        Py_DECREF(&TermFilterType);
+        return -1;
+    }
+    return 0;
+}
+
+static PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, exec_module},
+    {0, NULL},
+};
+
+static struct PyModuleDef module_definition = {
+    .m_base = PyModuleDef_HEAD_INIT,
+    .m_name = "autocomplete.index._words",
+    .m_doc = "The word index's conjunctive check of a block of ranks, in C.",
+    .m_size = 0,
+    .m_slots = module_slots,
+};
+
+PyMODINIT_FUNC PyInit__words(void) { return PyModuleDef_Init(&module_definition); }
