@@ -298,3 +298,33 @@ def test_learned_lists_what_clicks_moved_through_the_facade() -> None:
         assert engine.metadata_columns is engine.index.columns
     finally:
         engine.close()
+
+
+def test_above_keeps_exactly_the_answers_that_score_more() -> None:
+    """``suggest(above=s)``, the bound a caller merging several indexes passes, returns the
+    unbounded answer's suggestions scoring more than ``s`` (it only skips work that could not
+    reach them). The one difference, by design: no last-resort reading of a query nothing
+    matched, since the caller's other index matched it."""
+    from autocomplete.index.bundled import bundled_records
+    from autocomplete.tools.evaluation.queries import CATEGORIES, generate_queries
+
+    engine = Autocomplete.shared()
+    bounding = Autocomplete(engine.index)  # its memos never see the unbounded answers
+    queries = generate_queries(bundled_records(), per_category=25, seed=3, categories=CATEGORIES)
+    compared = fell_back = 0
+    for query in queries:
+        full = engine.suggest(query.text, 10)
+        for position in (0, 4, 9):
+            if position >= len(full):
+                continue
+            floor = full[position].score
+            bounded = bounding.suggest(query.text, 10, above=floor)
+            expected = [suggestion for suggestion in full if suggestion.score > floor]
+            compared += 1
+            if bounded != expected:
+                assert bounded == [] and " " in query.text.strip(), query.text
+                fell_back += 1
+    assert compared > 300
+    assert fell_back <= compared // 20
+    with pytest.raises(TypeError, match="above must be a number"):
+        engine.suggest("the big", above="1")  # type: ignore[arg-type]

@@ -372,6 +372,7 @@ class Autocomplete:
         boost: Mapping[str, Mapping[object, object]] | None = None,
         context: Mapping[str, object] | SessionContext | None = None,
         correct: bool = True,
+        above: float | None = None,
     ) -> list[Suggestion]:
         """The ``k`` best suggestions for ``query`` as typed so far, best first.
 
@@ -388,6 +389,12 @@ class Autocomplete:
           typed text itself reaches (prefixes, word starts, initials, aliases), no spelling
           correction, and every ``corrected_query`` is None.
 
+        * ``above`` is for merging several indexes' answers (live updates do): the caller
+          already has ``k`` suggestions scoring ``above`` or more, so only those scoring more
+          are returned, and the work that could only find others is skipped (corrections,
+          scattered words and translations bounded by it; no last-resort readings, since
+          another index matched).
+
         An empty or blank query returns the ``k`` most popular titles (that pass ``where``).
         Queries longer than ``MAX_QUERY_CHARS`` (after normalization) are cut there, so any
         input costs bounded work. Unknown fields and malformed specs raise ``ValueError``.
@@ -398,6 +405,23 @@ class Autocomplete:
             )
         normalized = _parse(query, k)
         request = self._request(normalized, k, where, boost, context)
+        if above is not None:
+            if isinstance(above, bool) or not isinstance(above, (int, float)):
+                raise TypeError(f"above must be a number, got {type(above).__name__}")
+            request = replace(request, floor=float(above))
+            return [
+                suggestion
+                for suggestion in self._answer(request, correct)
+                if suggestion.score > request.floor
+            ]
+        return self._answer(request, correct, (where_key(where), boost_key(boost)))
+
+    def _answer(
+        self, request: _Request, correct: bool, memo_key: tuple[object, ...] | None = None
+    ) -> list[Suggestion]:
+        """``suggest``'s answer to a parsed request; ``memo_key`` (the canonical filter and
+        boost) lets a plain request's whole answer be memoized."""
+        normalized, k = request.typed, request.k
         if not normalized.strip():
             return self._popular(request)
         if not correct:
@@ -406,9 +430,11 @@ class Autocomplete:
         # immutable index, the typed text and its (canonical) filter and boost, so its whole
         # answer is memoized: the word reading and the translation channel are not cheap, and
         # keystrokes recur.
-        plain = not (request.related or request.context_rule or request.feedback)
+        plain = memo_key is not None and not (
+            request.related or request.context_rule or request.feedback
+        )
         if plain:
-            key = (normalized, k, where_key(where), boost_key(boost))
+            key = (normalized, k, memo_key)
             answered = self._answers.get(key)
             if answered is not None:
                 return list(answered)
@@ -435,7 +461,7 @@ class Autocomplete:
         if words:
             found.extend(words)
             found.sort(key=by_score, reverse=True)
-        if not found and " " in request.typed.strip():
+        if not found and " " in request.typed.strip() and request.floor == -math.inf:
             found = self._retrieve_anchored(request) or self._retrieve_without_last_word(request)
         return found
 
@@ -450,6 +476,7 @@ class Autocomplete:
         hot = self._index.hot
         prior = hot.title_prior
         shown, kth_score = _first_titles(found, request.k, hot.entry_title)
+        kth_score = max(kth_score, request.floor)
         # A translation places only by scoring above the k-th title shown; it scores at most
         # its prior plus the match weight and the exact bonus (a hair of slack, so that
         # rounding never prunes one that would tie in).
@@ -646,7 +673,7 @@ class Autocomplete:
         """Source PREFIX, and source CORRECTED where a correction could place."""
         found = self._retrieve_exact(request)
         if len(request.typed.replace(" ", "")) >= MIN_CORRECTABLE_CHARS:
-            corrected = self._retrieve_corrected(request, self._correction_floor(found, request.k))
+            corrected = self._retrieve_corrected(request, self._correction_floor(found, request))
             if corrected:
                 found.extend(corrected)
                 found.sort(key=by_score, reverse=True)
@@ -678,6 +705,7 @@ class Autocomplete:
             if len(titles) == k:
                 floor = candidate.score - request.max_lift
                 break
+        floor = max(floor, request.floor - request.max_lift)
         matches = self._words.top_k(terms, k, allowed=request.title_filter, floor=floor)
         hot = self._index.hot
         return [
@@ -816,20 +844,21 @@ class Autocomplete:
         self._corrected.put(memo_key, tuple(found))
         return found
 
-    def _correction_floor(self, found: list[Candidate], k: int) -> float:
+    def _correction_floor(self, found: list[Candidate], request: _Request) -> float:
         """The score a correction must beat to be shown beside the exact results ``found``.
 
         It must place among the top ``k`` (beat the k-th best distinct title) and come within
         ``CORRECTION_MARGIN`` of the best exact match; with no exact match, anything goes.
+        Either way it must beat the request's own floor (``suggest(above=)``).
         """
         if not found:
-            return -math.inf
-        floor = found[0].score - CORRECTION_MARGIN
+            return request.floor
+        floor = max(found[0].score - CORRECTION_MARGIN, request.floor)
         entry_title = self._index.hot.entry_title
         seen: set[int] = set()
         for candidate in found:
             seen.add(entry_title[candidate.entry])
-            if len(seen) == k:
+            if len(seen) == request.k:
                 return max(floor, candidate.score)
         return floor
 
@@ -839,7 +868,7 @@ class Autocomplete:
         """``_adjust``, kept with the prefix's lifts when clicks are the only adjustment: the
         list is then a function of the typed text, the immutable index and the lifts."""
         view = request.feedback_view
-        if view is None or not request.feedback_only:
+        if view is None or not request.feedback_only or request.floor > -math.inf:
             return self._adjust(found, request)
         title_filter = request.title_filter
         key = (request.k, title_filter.key if title_filter is not None else None)
@@ -873,7 +902,7 @@ class Autocomplete:
                 )
             )
         # Titles that only a lift could bring into the list: join them if it could be enough.
-        bar = self._correction_floor(found, k) if len(present) >= k else -math.inf
+        bar = self._correction_floor(found, request) if len(present) >= k else request.floor
         joining: dict[int, int] = {}
         for rule in (request.boost, request.context_rule):
             for clause in rule.clauses if rule is not None else ():
@@ -957,8 +986,11 @@ class Autocomplete:
         k = request.k
         results: list[Suggestion] = []
         seen: set[int] = set()
+        floor = request.floor
         for candidate in found:
             score, entry, channel, reading, source, lift, context = candidate
+            if score <= floor:
+                break  # ranked best first: nothing further matters to the caller
             title = hot.entry_title[entry]
             if title in seen:
                 continue
@@ -1148,6 +1180,7 @@ class _Request:
     related: Mapping[int, tuple[float, str]]  # session context: title -> (lift, reason)
     context_rule: GenreNudge | None  # the session's genre nudge
     feedback_view: _FeedbackView | None  # the click lifts for this prefix, if any
+    floor: float = -math.inf  # only candidates scoring above it matter (``suggest(above=)``)
 
     @property
     def feedback(self) -> Mapping[int, float]:

@@ -131,6 +131,7 @@ class SegmentEngine(Protocol[R]):
         boost: Mapping[str, Mapping[object, object]] | None = None,
         context: Mapping[str, object] | SessionContext | None = None,
         correct: bool = True,
+        above: float | None = None,
     ) -> list[R]: ...
 
     def prepare(self) -> None: ...
@@ -324,9 +325,12 @@ class LiveCatalog(Generic[R]):
             ):
                 continue
             asked += 1
+            # Once k answers are in, a later segment's only count if they score above the k-th
+            # (older segments win ties): it is told so, and skips the work that cannot.
+            bounded = {**options, "above": found[k - 1].score} if len(found) >= k > 0 else options
             answers = _filtered(
                 functools.partial(_part_answers, part, query, k),
-                options,
+                bounded,
                 refused,
             )
             answered.append(answers)
