@@ -4,6 +4,7 @@
     python scripts/live_bench.py visible       # another process sees an upsert (SQLite, Redis)
     python scripts/live_bench.py latency       # suggest p99 with a 10,000-title delta vs without
     python scripts/live_bench.py compaction    # suggest p99 while a compaction runs vs not
+    python scripts/live_bench.py above         # the delta alone, with and without above=
 
 Every figure is printed as one line; ``--repeat`` runs a measurement several times (the
 median is printed too). Redis measurements need ``--redis redis://host:port/db``.
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 
 K = 10
 DELTA_TITLES = 10_000
+MAX_ASKED = 15
+"""What the live catalog asks the main index for with 10,000 of its titles hidden (k = 10)."""
 WARMUP = 50
 
 
@@ -235,9 +238,41 @@ def measure_compaction(per_category: int) -> None:
     )
 
 
+def measure_above(per_category: int) -> None:
+    """The 10,000-title delta's own engine on never-seen queries, asked plainly and with the
+    main index's k-th score as ``above`` (what the live catalog passes it), in one process."""
+    from autocomplete import Autocomplete
+    from autocomplete.live import UpdateOptions
+
+    queries = _queries(seed=11, per_category=per_category)
+    live = Autocomplete(updates=UpdateOptions("memory://", poll_interval_s=0, compact_after=None))
+    live.upsert(_replacements(DELTA_TITLES))
+    assert live.live is not None
+    segments = live.live._segments
+    main, delta = segments.main, segments.deltas[-1]
+    plain, bounded = Autocomplete(delta.index), Autocomplete(delta.index)
+    times: dict[bool, list[float]] = {False: [], True: []}
+    floors = 0
+    for query in queries:
+        answers = main.engine.suggest(query, MAX_ASKED)
+        kept = [found for found in answers if found.id not in main.hidden]
+        above = kept[K - 1].score if len(kept) >= K else None
+        floors += above is not None
+        for with_floor, engine in ((False, plain), (True, bounded)):
+            start = time.perf_counter()
+            engine.suggest(query, K, above=above if with_floor else None)
+            times[with_floor].append((time.perf_counter() - start) * 1e6)
+    for with_floor, label in ((False, "plain"), (True, "above")):
+        print(
+            f"delta {label}: p50 {_percentile(times[with_floor], 0.5):.0f} us, "
+            f"p99 {_percentile(times[with_floor], 0.99):.0f} us"
+        )
+    print(f"{floors} of {len(queries)} queries had {K} main answers to bound by")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["apply", "visible", "latency", "compaction"])
+    parser.add_argument("what", choices=["apply", "visible", "latency", "compaction", "above"])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--per-category", type=int, default=100, help="eval queries per category")
     parser.add_argument("--redis", default=None, help="redis://host:port/db for 'visible'")
@@ -256,6 +291,8 @@ def main() -> int:
                 measure_visible(url, options.repeat, options.poll, options.preload)
     elif options.what == "latency":
         measure_latency(options.repeat, options.per_category)
+    elif options.what == "above":
+        measure_above(options.per_category)
     else:
         measure_compaction(options.per_category)
     return 0
