@@ -399,15 +399,16 @@ class Autocomplete:
         Queries longer than ``MAX_QUERY_CHARS`` (after normalization) are cut there, so any
         input costs bounded work. Unknown fields and malformed specs raise ``ValueError``.
         """
+        if above is not None and (isinstance(above, bool) or not isinstance(above, (int, float))):
+            raise TypeError(f"above must be a number, got {type(above).__name__}")
         if self._live is not None:
-            return self._live.suggest(
+            merged = self._live.suggest(
                 query, k, where=where, boost=boost, context=context, correct=correct
             )
+            return merged if above is None else [found for found in merged if found.score > above]
         normalized = _parse(query, k)
         request = self._request(normalized, k, where, boost, context)
         if above is not None:
-            if isinstance(above, bool) or not isinstance(above, (int, float)):
-                raise TypeError(f"above must be a number, got {type(above).__name__}")
             request = replace(request, floor=float(above))
             return [
                 suggestion
