@@ -16,7 +16,9 @@ The first five are the *retrieval* terms, known when a source finds a candidate
 order above (floating-point addition is not associative, so the order is part of the
 definition). The early exits compare bounds made the same way: a source whose best possible
 candidate (its best static part, no channel cost, the exact bonus where it can be earned, the
-largest lift) cannot place is not searched.
+largest lift) cannot place is not searched. One exception to "summed here": the scattered-words
+source (``rank.multiword``) prices a whole block of titles at once in NumPy, ``prior - cost``
+with its channel cost made of the same spelling costs plus its skip and order costs.
 
 * ``log P(title) = log((w + a) / sum(w + a))`` with ``w`` the catalog weight (IMDb votes for the
   bundled catalog) and add-``a`` smoothing so that unvoted titles still have a chance. Votes are
