@@ -698,15 +698,8 @@ class Autocomplete:
         if terms is None:
             return []
         k = request.k
-        floor = -math.inf
-        titles: set[int] = set()
-        entry_title = self._index.hot.entry_title
-        for candidate in found:
-            titles.add(entry_title[candidate.entry])
-            if len(titles) == k:
-                floor = candidate.score - request.max_lift
-                break
-        floor = max(floor, request.floor - request.max_lift)
+        _, kth_score = _first_titles(found, k, self._index.hot.entry_title)
+        floor = max(kth_score, request.floor) - request.max_lift
         matches = self._words.top_k(terms, k, allowed=request.title_filter, floor=floor)
         hot = self._index.hot
         return [
@@ -854,14 +847,8 @@ class Autocomplete:
         """
         if not found:
             return request.floor
-        floor = max(found[0].score - CORRECTION_MARGIN, request.floor)
-        entry_title = self._index.hot.entry_title
-        seen: set[int] = set()
-        for candidate in found:
-            seen.add(entry_title[candidate.entry])
-            if len(seen) == request.k:
-                return max(floor, candidate.score)
-        return floor
+        _, kth_score = _first_titles(found, request.k, self._index.hot.entry_title)
+        return max(found[0].score - CORRECTION_MARGIN, request.floor, kth_score)
 
     # Phase: adjust.
 
