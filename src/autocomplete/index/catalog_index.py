@@ -81,10 +81,8 @@ _TEXT_KINDS = frozenset(
 )
 
 SMALL_RANGE = 96
-"""Entry ranges up to this size are ranked in plain Python rather than NumPy."""
-
-SMALL_SCAN = 96
-"""Candidate entry lists within a mask up to this size are ranked in plain Python."""
+"""Entry ranges (or lists of entries within a mask) up to this size are ranked in plain Python
+rather than NumPy."""
 
 WIDE_WINDOW_ENTRIES = 1024
 """A top list within a mask that had to rank at least this many passing entries is kept with
@@ -327,7 +325,7 @@ class CatalogIndex:
         lo, hi = span
         passes = where.passes
         entry_title = self.hot.entry_title
-        if hi - lo <= SMALL_SCAN:
+        if hi - lo <= SMALL_RANGE:
             return self._best_passing(range(lo, hi), passes, k)
         width = self.arrays.wide_top.shape[1]
         if k <= width:
@@ -338,7 +336,7 @@ class CatalogIndex:
                 return kept[:k]
         passing = where.entries(self.arrays.entry_title, self.arrays.entry_score)
         first, end = np.searchsorted(passing.positions, (lo, hi)).tolist()
-        if end - first <= SMALL_SCAN:
+        if end - first <= SMALL_RANGE:
             return self._best_passing(passing.positions[first:end].tolist(), None, k)
         remember = end - first >= WIDE_WINDOW_ENTRIES and k <= width
         if remember:
@@ -354,6 +352,8 @@ class CatalogIndex:
     def _best_passing(
         self, entries: range | list[int], passes: memoryview | None, k: int
     ) -> list[int]:
+        """The best entry of each of the ``k`` best distinct titles among a few ``entries``
+        (those whose title ``passes``, when given), in plain Python."""
         titles = self.hot.entry_title
         if passes is not None:
             entries = [entry for entry in entries if passes[titles[entry]]]
@@ -374,18 +374,7 @@ class CatalogIndex:
         if hi - lo > SMALL_RANGE:
             return best_distinct(self.arrays.entry_score, self.arrays.entry_title, lo, hi, k)
         # Small ranges: plain Python beats NumPy's per-call overhead.
-        scores = self.hot.entry_score[lo:hi].tolist()
-        titles = self.hot.entry_title[lo:hi].tolist()
-        chosen: list[int] = []
-        seen: set[int] = set()
-        for offset in sorted(range(hi - lo), key=scores.__getitem__, reverse=True):
-            title = titles[offset]
-            if title not in seen:
-                seen.add(title)
-                chosen.append(lo + offset)
-                if len(chosen) == k:
-                    break
-        return chosen
+        return self._best_passing(range(lo, hi), None, k)
 
     def title_of(self, title_id: str) -> int | None:
         """The title position of a catalog id, or None for an id the catalog does not have."""
