@@ -32,7 +32,7 @@ import base64
 import binascii
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import astuple, dataclass, field, replace
 
 from autocomplete.feedback.events import ARMS, Click, Impression
 
@@ -61,26 +61,13 @@ class ArmCounts:
     """Counted clicks that came with a dwell time."""
 
     def plus(self, other: ArmCounts) -> ArmCounts:
-        return ArmCounts(
-            self.sessions + other.sessions,
-            self.clicked_sessions + other.clicked_sessions,
-            self.impressions + other.impressions,
-            self.clicks + other.clicks,
-            self.reciprocal_rank_sum + other.reciprocal_rank_sum,
-            self.dwell_ms_sum + other.dwell_ms_sum,
-            self.dwell_clicks + other.dwell_clicks,
-        )
+        """Field by field sums (every field is a count or a sum)."""
+        pairs = zip(astuple(self), astuple(other), strict=True)
+        return ArmCounts(*(mine + theirs for mine, theirs in pairs))
 
     def to_list(self) -> list[float]:
-        return [
-            self.sessions,
-            self.clicked_sessions,
-            self.impressions,
-            self.clicks,
-            self.reciprocal_rank_sum,
-            self.dwell_ms_sum,
-            self.dwell_clicks,
-        ]
+        """The fields in order, as ``from_list`` reads them back."""
+        return list(astuple(self))
 
     @classmethod
     def from_list(cls, values: Iterable[object]) -> ArmCounts:
