@@ -104,24 +104,7 @@ class RedisStore:
     @classmethod
     def from_url(cls, url: str, *, clock: Clock | None = None) -> RedisStore:
         """Connect to ``redis://host:port/db[?namespace=...]`` (other query options go to redis)."""
-        parts = urlsplit(url)
-        options = parse_qsl(parts.query)
-        namespace = DEFAULT_NAMESPACE
-        kept: list[tuple[str, str]] = []
-        for name, value in options:
-            if name == "namespace":
-                namespace = value
-            else:
-                kept.append((name, value))
-        # Cut the query off the URL as written: urlunsplit would turn unix:///path into
-        # unix:/path, which redis-py refuses.
-        client_url = url.split("?", 1)[0] + (f"?{urlencode(kept)}" if kept else "")
-        client = redis.Redis.from_url(
-            client_url,  # options in the URL win over these
-            socket_timeout=REDIS_TIMEOUT_S,
-            socket_connect_timeout=REDIS_TIMEOUT_S,
-            retry=Retry(NoBackoff(), 0),
-        )
+        client, namespace = connect(url, DEFAULT_NAMESPACE, REDIS_TIMEOUT_S)
         return cls(client, namespace=namespace, clock=clock)
 
     def append(self, event: Event) -> Recorded:
@@ -216,3 +199,26 @@ class RedisStore:
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def connect(url: str, default_namespace: str, timeout_s: float) -> tuple[redis.Redis, str]:
+    """A client for ``redis://host:port/db[?namespace=...]`` and the namespace the URL names
+    (``default_namespace`` when none): every command waits at most ``timeout_s`` and is not
+    retried. Other query options go to redis, and win over these."""
+    namespace = default_namespace
+    kept: list[tuple[str, str]] = []
+    for name, value in parse_qsl(urlsplit(url).query):
+        if name == "namespace":
+            namespace = value
+        else:
+            kept.append((name, value))
+    # Cut the query off the URL as written: urlunsplit would turn unix:///path into
+    # unix:/path, which redis-py refuses.
+    client_url = url.split("?", 1)[0] + (f"?{urlencode(kept)}" if kept else "")
+    client = redis.Redis.from_url(
+        client_url,
+        socket_timeout=timeout_s,
+        socket_connect_timeout=timeout_s,
+        retry=Retry(NoBackoff(), 0),
+    )
+    return client, namespace

@@ -15,12 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
+from autocomplete.feedback.redis_store import connect
 from autocomplete.live.changes import Logged, decode
 from autocomplete.live.store import READ_LIMIT, UpdateStoreUnavailableError, check_limit
 
@@ -53,20 +51,7 @@ class RedisUpdateStore:
     @classmethod
     def from_url(cls, url: str) -> RedisUpdateStore:
         """Connect to ``redis://host:port/db[?namespace=...]`` (other options go to redis)."""
-        namespace = DEFAULT_NAMESPACE
-        kept: list[tuple[str, str]] = []
-        for name, value in parse_qsl(urlsplit(url).query):
-            if name == "namespace":
-                namespace = value
-            else:
-                kept.append((name, value))
-        client_url = url.split("?", 1)[0] + (f"?{urlencode(kept)}" if kept else "")
-        client = redis.Redis.from_url(
-            client_url,
-            socket_timeout=REDIS_TIMEOUT_S,
-            socket_connect_timeout=REDIS_TIMEOUT_S,
-            retry=Retry(NoBackoff(), 0),
-        )
+        client, namespace = connect(url, DEFAULT_NAMESPACE, REDIS_TIMEOUT_S)
         return cls(client, namespace=namespace)
 
     def append(self, bodies: Sequence[str]) -> int:
