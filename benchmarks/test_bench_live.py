@@ -12,7 +12,6 @@ serving) are ``scripts/live_bench.py``; docs/live-updates.md has the figures.
 from __future__ import annotations
 
 import functools
-import gc
 import tempfile
 import time
 from typing import Any
@@ -20,36 +19,17 @@ from typing import Any
 import pytest
 
 from autocomplete import Autocomplete
-from autocomplete.index.bundled import bundled_records
 from autocomplete.live import UpdateOptions
-from autocomplete.tools.evaluation.queries import CATEGORIES, generate_queries
+from live_workload import DELTA_TITLES, WARMUP, K, eval_queries, fresh_engine
+from live_workload import replacements as replaced_titles
 from queries import latencies_ns, percentiles_us
 
-K = 10
-DELTA_TITLES = 10_000
 PER_CATEGORY = 30
-WARMUP = 50
 
 
 @pytest.fixture(scope="module")
 def replacements() -> list[dict[str, object]]:
-    return [
-        {
-            "id": record.id,
-            "title": f"{record.text} Redux",
-            "votes": record.weight * 2 + 1,
-            "aliases": list(record.aliases),
-            **record.metadata,
-        }
-        for record in bundled_records()[:DELTA_TITLES]
-    ]
-
-
-def _queries(seed: int, per_category: int) -> list[str]:
-    found = generate_queries(
-        bundled_records(), per_category=per_category, seed=seed, categories=CATEGORIES
-    )
-    return list(dict.fromkeys(query.text for query in found))
+    return replaced_titles(DELTA_TITLES)
 
 
 def test_apply_a_10000_title_batch(benchmark: Any, replacements: list[dict[str, object]]) -> None:
@@ -65,28 +45,16 @@ def test_apply_a_10000_title_batch(benchmark: Any, replacements: list[dict[str, 
         engine.close()
 
 
-def test_suggest_never_seen_with_a_10000_title_delta(
-    benchmark: Any, replacements: list[dict[str, object]]
-) -> None:
+def test_suggest_never_seen_with_a_10000_title_delta(benchmark: Any) -> None:
     benchmark.group = "live updates"
     benchmark.name = f"suggest[bundled, never seen, {DELTA_TITLES}-title delta vs none]"
-    queries = _queries(seed=11, per_category=PER_CATEGORY)
-    warmup = _queries(seed=12, per_category=10)[:WARMUP]
+    queries = eval_queries(seed=11, per_category=PER_CATEGORY)
+    warmup = eval_queries(seed=12, per_category=10)[:WARMUP]
 
-    def fresh(with_delta: bool) -> Autocomplete:
-        if with_delta:
-            options = UpdateOptions("memory://", poll_interval_s=0, compact_after=None)
-            engine = Autocomplete(updates=options)
-            engine.upsert(replacements)
-        else:
-            engine = Autocomplete()
-        for query in warmup:
-            engine.suggest(query, K)
-        gc.collect()
-        return engine
-
-    plain = percentiles_us(latencies_ns(functools.partial(fresh(False).suggest, k=K), queries))
-    live = fresh(True)
+    plain = percentiles_us(
+        latencies_ns(functools.partial(fresh_engine(False, warmup).suggest, k=K), queries)
+    )
+    live = fresh_engine(True, warmup)
     with_delta = percentiles_us(latencies_ns(functools.partial(live.suggest, k=K), queries))
     benchmark.extra_info.update(
         {

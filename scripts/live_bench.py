@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import gc
 import statistics
 import subprocess
 import sys
@@ -25,43 +24,20 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from autocomplete import Autocomplete
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for benchmarks.live_workload
 
-K = 10
-DELTA_TITLES = 10_000
+from benchmarks.live_workload import (
+    DELTA_TITLES,
+    WARMUP,
+    K,
+    eval_queries,
+    fresh_engine,
+    replacements,
+)
+
 MAX_ASKED = 15
 """What the live catalog asks the main index for with 10,000 of its titles hidden (k = 10)."""
-WARMUP = 50
-
-
-def _replacements(count: int, *, offset: int = 0) -> list[dict[str, object]]:
-    """``count`` upserts replacing bundled titles: a changed text (a word added) and weight."""
-    from autocomplete.index.bundled import bundled_records
-
-    records = bundled_records()[offset : offset + count]
-    return [
-        {
-            "id": record.id,
-            "title": f"{record.text} Redux",
-            "votes": record.weight * 2 + 1,
-            "aliases": list(record.aliases),
-            **record.metadata,
-        }
-        for record in records
-    ]
-
-
-def _queries(seed: int, per_category: int) -> list[str]:
-    from autocomplete.index.bundled import bundled_records
-    from autocomplete.tools.evaluation.queries import CATEGORIES, generate_queries
-
-    found = generate_queries(
-        bundled_records(), per_category=per_category, seed=seed, categories=CATEGORIES
-    )
-    return list(dict.fromkeys(query.text for query in found))
 
 
 def _percentile(values: Sequence[float], share: float) -> float:
@@ -81,7 +57,7 @@ def _latencies_us(suggest: Callable[[str], object], queries: Sequence[str]) -> l
 def measure_apply(repeat: int) -> None:
     from autocomplete import Autocomplete
 
-    batch = _replacements(DELTA_TITLES)
+    batch = replacements(DELTA_TITLES)
     seconds = []
     for _ in range(repeat):
         with tempfile.TemporaryDirectory() as directory:
@@ -128,7 +104,7 @@ def measure_visible(url: str, repeat: int, poll: float, preload: int) -> None:
 
     writer = Autocomplete(updates=UpdateOptions(url, poll_interval_s=0, compact_after=None))
     if preload:
-        writer.upsert(_replacements(preload))
+        writer.upsert(replacements(preload))
     reader = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(_READER), url, str(poll)],
         stdin=subprocess.PIPE,
@@ -158,31 +134,15 @@ def measure_visible(url: str, repeat: int, poll: float, preload: int) -> None:
     )
 
 
-def _fresh(with_delta: bool, warmup: Sequence[str]) -> Autocomplete:
-    from autocomplete import Autocomplete
-    from autocomplete.live import UpdateOptions
-
-    if with_delta:
-        options = UpdateOptions("memory://", poll_interval_s=0, compact_after=None)
-        engine = Autocomplete(updates=options)
-        engine.upsert(_replacements(DELTA_TITLES))
-    else:
-        engine = Autocomplete()
-    for query in warmup:
-        engine.suggest(query, K)
-    gc.collect()
-    return engine
-
-
 def measure_latency(repeat: int, per_category: int) -> None:
     """p50/p99 of never-seen queries on a fresh engine, without and with a 10,000-title delta
     (replacements: 10,000 main titles hidden, 10,000 delta titles)."""
-    queries = _queries(seed=11, per_category=per_category)
-    warmup = _queries(seed=12, per_category=10)[:WARMUP]
+    queries = eval_queries(seed=11, per_category=per_category)
+    warmup = eval_queries(seed=12, per_category=10)[:WARMUP]
     results: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
     for _ in range(repeat):
         for with_delta in (False, True):
-            engine = _fresh(with_delta, warmup)
+            engine = fresh_engine(with_delta, warmup)
             timed = _latencies_us(functools.partial(engine.suggest, k=K), queries)
             results[with_delta].append((_percentile(timed, 0.5), _percentile(timed, 0.99)))
             label = "with delta" if with_delta else "without"
@@ -203,9 +163,9 @@ def measure_compaction(per_category: int) -> None:
     """p99 of never-seen queries asked while a compaction runs (each query once, until the
     compaction is installed), against the same queries in the same order on an identical
     engine with no compaction."""
-    queries = _queries(seed=13, per_category=per_category)
-    warmup = _queries(seed=12, per_category=10)[:WARMUP]
-    busy = _fresh(True, warmup)
+    queries = eval_queries(seed=13, per_category=per_category)
+    warmup = eval_queries(seed=12, per_category=10)[:WARMUP]
+    busy = fresh_engine(True, warmup)
     live = busy.live
     assert live is not None
     done = threading.Event()
@@ -227,7 +187,7 @@ def measure_compaction(per_category: int) -> None:
     thread.join()
     status = live.status()
     busy.close()
-    quiet = _fresh(True, warmup)
+    quiet = fresh_engine(True, warmup)
     calm = _latencies_us(functools.partial(quiet.suggest, k=K), queries[: len(during)])
     calm_p99, busy_p99 = _percentile(calm, 0.99), _percentile(during, 0.99)
     print(
@@ -244,9 +204,9 @@ def measure_above(per_category: int) -> None:
     from autocomplete import Autocomplete
     from autocomplete.live import UpdateOptions
 
-    queries = _queries(seed=11, per_category=per_category)
+    queries = eval_queries(seed=11, per_category=per_category)
     live = Autocomplete(updates=UpdateOptions("memory://", poll_interval_s=0, compact_after=None))
-    live.upsert(_replacements(DELTA_TITLES))
+    live.upsert(replacements(DELTA_TITLES))
     assert live.live is not None
     segments = live.live._segments
     main, delta = segments.main, segments.deltas[-1]
