@@ -234,3 +234,14 @@ def typo_sessions(
             ]
         )
     return found
+
+
+def distinct_keystrokes(engine: Autocomplete, kind: str) -> list[str]:
+    """Each distinct keystroke of the clean mix (``kind`` "clean": ``engine_query_mix``) or of
+    the typo sessions ("typo": ``typo_sessions``) once, in first-seen order: what the
+    never-seen timings ask a fresh engine."""
+    if kind == "clean":
+        return list(dict.fromkeys(engine_query_mix(engine)[ALL]))
+    if kind == "typo":
+        return list(dict.fromkeys(query for session in typo_sessions(engine) for query in session))
+    raise ValueError(f"kind must be 'clean' or 'typo', got {kind!r}")

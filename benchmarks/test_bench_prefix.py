@@ -25,6 +25,7 @@ from queries import (
     BUCKETS,
     Served,
     TrieBaseline,
+    distinct_keystrokes,
     engine_query_mix,
     latencies_ns,
     percentiles_us,
@@ -133,7 +134,7 @@ filled with the timed queries."""
 def _bench_unseen(benchmark: Any, index_dir: Path, name: str) -> None:
     """Each distinct query of the mix asked once, on a freshly loaded engine: what a service
     sees for the long tail of keystrokes it has not answered before (no memo can help)."""
-    queries = list(dict.fromkeys(engine_query_mix(Autocomplete.load(index_dir))[ALL]))
+    queries = distinct_keystrokes(Autocomplete.load(index_dir), "clean")
     benchmark.group = f"prefix {name}"
     benchmark.name = f"suggest[{name}, never seen before]"
 

@@ -42,19 +42,14 @@ PHASES = {
 
 
 def run(kind: str) -> None:
-    from benchmarks.queries import ALL, engine_query_mix, typo_sessions
+    from benchmarks.queries import distinct_keystrokes
 
     from autocomplete import Autocomplete
     from autocomplete.index.bundled import bundled_index
 
     index = bundled_index()
     probe = Autocomplete(index)
-    if kind == "clean":
-        queries = list(dict.fromkeys(engine_query_mix(probe)[ALL]))
-    else:
-        queries = list(
-            dict.fromkeys(query for session in typo_sessions(probe) for query in session)
-        )
+    queries = distinct_keystrokes(probe, kind)
     for _ in range(ROUNDS):
         engine = Autocomplete(index)
         engine.prepare()

@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for benchmarks.queries
 
 import numpy as np
-from benchmarks.queries import ALL, engine_query_mix, typo_sessions
+from benchmarks.queries import ALL, distinct_keystrokes, engine_query_mix
 
 import autocomplete
 from autocomplete import Autocomplete
@@ -35,8 +35,8 @@ WARMUP = 50
 def main() -> None:
     index = bundled_index()
     probe = Autocomplete(index)
-    clean = list(dict.fromkeys(engine_query_mix(probe)[ALL]))
-    typo = list(dict.fromkeys(query for session in typo_sessions(probe) for query in session))
+    clean = distinct_keystrokes(probe, "clean")
+    typo = distinct_keystrokes(probe, "typo")
     figures: dict[str, tuple[float, float, int]] = {}
     for name, queries in (("clean", clean), ("typo", typo[:TYPO_QUERIES])):
         engine = Autocomplete(index)
