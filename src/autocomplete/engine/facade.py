@@ -27,6 +27,7 @@ from autocomplete.engine.suggestion import Suggestion
 from autocomplete.index.build import Progress, build_index
 from autocomplete.index.bundled import bundled_catalog_path, bundled_index
 from autocomplete.index.catalog_index import INITIALS_MARK, CatalogIndex, TitleView, kind_name
+from autocomplete.index.word_index import Term
 from autocomplete.limits import MAX_K, PRECOMPUTED_TOP
 from autocomplete.live import CatalogFields, LiveCatalog, UpdateOptions, UpdateStore
 from autocomplete.paths import data_directory
@@ -688,7 +689,7 @@ class Autocomplete:
 
         Each comes as its title's first entry; ``_present_words`` aligns the typed text again
         for the highlight (a few microseconds, and no state kept between retrieval and
-        presentation).
+        presentation beyond the answer being built).
         """
         typed = request.typed
         if self._words is None:
@@ -975,6 +976,9 @@ class Autocomplete:
         results: list[Suggestion] = []
         seen: set[int] = set()
         floor = request.floor
+        # Titles reached by scattered words are aligned again for their highlights, all
+        # against the same typed words: read them once.
+        terms_of: dict[str, tuple[Term, ...] | None] = {}
         for candidate in found:
             score, entry, channel, reading, source, lift, context = candidate
             if score <= floor:
@@ -984,7 +988,10 @@ class Autocomplete:
                 continue
             seen.add(title)
             if source is Source.WORDS:
-                suggestion = self._present_words(title, score, reading, request, lift, context)
+                if reading not in terms_of:
+                    terms_of[reading] = self._typed_terms(reading)
+                terms = terms_of[reading]
+                suggestion = self._present_words(title, score, terms, request, lift, context)
             elif source is Source.CLICKED:
                 suggestion = self._present(
                     title, score, "feedback", (), 0.0, None, request, lift, context
@@ -1023,19 +1030,23 @@ class Autocomplete:
             )
         return found_before
 
+    def _typed_terms(self, typed: str) -> tuple[Term, ...] | None:
+        """The typed words as ``_retrieve_words`` read them (with corrections)."""
+        plan = functools.partial(self._speller.plan, typed)
+        return read_terms(typed, self._index.words, plan)
+
     def _present_words(
         self,
         title: int,
         score: float,
-        typed: str,
+        terms: tuple[Term, ...] | None,
         request: _Request,
         lift: float,
         context: float,
     ) -> Suggestion:
-        """A title reached by its scattered words: every matched word marked, and a "did you
-        mean" only when some typed word is not in the title as typed."""
-        plan = functools.partial(self._speller.plan, typed)
-        terms = read_terms(typed, self._index.words, plan)
+        """A title reached by its scattered words (``terms``, as ``_typed_terms`` reads
+        them): every matched word marked, and a "did you mean" only when some typed word is
+        not in the title as typed."""
         reader = self._words
         match = reader.match_title(terms, title) if terms and reader else None
         if match is None or terms is None:  # cannot happen: the same reading found it
