@@ -185,6 +185,34 @@ def test_click_feedback_lifts_a_delta_title(clock: FakeClock) -> None:
         engine.close()
 
 
+def test_trending_leaves_out_deleted_titles_and_takes_in_new_ones(clock: FakeClock) -> None:
+    layer = FeedbackLayer(
+        MemoryStore(clock=clock), config=FeedbackConfig(refresh_interval_s=0), clock=clock
+    )
+    engine = _engine("memory://", feedback=layer)
+    try:
+        engine.upsert([{**NEW_TITLE, "title": "Lebowski Returns", "votes": 50}])
+        shown = _ids(engine, "lebowski", k=3)
+        assert shown[:2] == ["big-lebowski-1998", "zorblax-2027"]
+        for session in range(30):
+            engine.record_impression("lebowski", shown, f"s{session}")
+            clock.advance(2.0)
+            chosen = shown[session % 2]  # both chosen; the new title starts with "l", not "t"
+            engine.record_click("lebowski", chosen, 1 + session % 2, f"s{session}")
+            clock.advance(45.0)
+        layer.refresh()
+        trending = [item.id for item in engine.trending(5)]
+        assert set(trending[:2]) == {"big-lebowski-1998", "zorblax-2027"}
+        engine.delete(["big-lebowski-1998"])
+        assert [item.id for item in engine.trending(5)][:1] == ["zorblax-2027"]
+        assert "big-lebowski-1998" not in [item.id for item in engine.trending(5)]
+        assert engine.trending(5, where={"genres": "Animation"})[0].id == "zorblax-2027"
+        with pytest.raises(ValueError, match="genres"):
+            engine.trending(5, where={"genres": "No Such Genre"})
+    finally:
+        engine.close()
+
+
 # Bad input -------------------------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ import functools
 import math
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Concatenate, Generic, Literal, ParamSpec, TypeVar
@@ -202,7 +202,6 @@ class Autocomplete:
         self._anchored: Memo[tuple[object, ...], tuple[Candidate, ...]] = Memo(
             ANCHORED_MEMO_SIZE, "anchored retrievals"
         )
-        self._title_initials: tuple[str, ...] | None = None  # see _first_characters
         self._answers: Memo[tuple[object, ...], tuple[Suggestion, ...]] = Memo(
             ANSWER_MEMO_SIZE, "whole answers of plain requests"
         )
@@ -521,7 +520,12 @@ class Autocomplete:
         return found
 
     def trending(
-        self, k: int = 10, *, where: Mapping[str, object] | None = None
+        self,
+        k: int = 10,
+        *,
+        where: Mapping[str, object] | None = None,
+        exclude: Collection[str] = (),
+        first_characters: Iterable[str] | None = None,
     ) -> list[Suggestion]:
         """The titles people have been choosing lately, whatever they typed, most chosen first
         (at most ``k``; none when feedback is off or has learned nothing yet).
@@ -530,18 +534,26 @@ class Autocomplete:
         weight that decays with each character dropped), so the lifts of the one-character
         prefixes, summed, say what is chosen across all queries; they fade with the click
         model's half-life, so this follows what people choose now. ``match`` is "feedback".
+
+        ``exclude`` leaves those ids out. The one-character prefixes read are the characters
+        the catalog's titles start with, or ``first_characters`` (live updates read every
+        segment with the same set). With live updates, deleted titles are left out and
+        titles added since the build take part.
         """
         _parse("", k)
+        if self._live is not None:
+            return self._live.trending(k, where=where)
         layer = self._feedback
         if layer is None:
             return []
         title_filter = self._filters.where(where)
         index = self._index
+        characters = index.title_initials if first_characters is None else first_characters
         lifted: dict[int, float] = {}
-        for first in self._first_characters():
+        for first in sorted(characters):
             for title_id, lift in layer.boosts(first).items():
                 title = index.title_of(title_id)
-                if lift > 0 and title is not None:
+                if lift > 0 and title is not None and title_id not in exclude:
                     lifted[title] = lifted.get(title, 0.0) + lift
         if title_filter is not None:
             lifted = {title: lift for title, lift in lifted.items() if title in title_filter}
@@ -551,15 +563,6 @@ class Autocomplete:
             self._present(title, prior[title] + lift, "feedback", (), 0.0, None, None, lift)
             for title, lift in ranked
         ]
-
-    def _first_characters(self) -> tuple[str, ...]:
-        """The characters titles start with (normalized): the prefixes ``trending`` reads."""
-        if self._title_initials is None:
-            titles = self._index.normalized_titles
-            self._title_initials = tuple(
-                sorted({titles[title][:1] for title in range(len(titles))} - {"", " "})
-            )
-        return self._title_initials
 
     def prepare(self) -> None:
         """Build what is built on first use (the translation channel's index, under a second

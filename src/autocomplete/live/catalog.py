@@ -37,7 +37,7 @@ import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -132,6 +132,15 @@ class SegmentEngine(Protocol[R]):
         context: Mapping[str, object] | SessionContext | None = None,
         correct: bool = True,
         above: float | None = None,
+    ) -> list[R]: ...
+
+    def trending(
+        self,
+        k: int = 10,
+        *,
+        where: Mapping[str, object] | None = None,
+        exclude: Collection[str] = (),
+        first_characters: Iterable[str] | None = None,
     ) -> list[R]: ...
 
     def prepare(self) -> None: ...
@@ -338,6 +347,32 @@ class LiveCatalog(Generic[R]):
         if asked and len(refused) == asked:
             raise refused[0]  # no segment holds that field or value: a mistake in the request
         return found[:k]
+
+    def trending(self, k: int = 10, *, where: Mapping[str, object] | None = None) -> list[R]:
+        """What people choose lately (the engine's ``trending``) over the live titles: each
+        segment's lifted titles less the ones later changes hid, read under the same
+        one-character prefixes (every segment's title initials), merged by score."""
+        segments = self._segments
+        parts = [part for part in (segments.main, *segments.deltas) if part.alive > 0]
+        if not parts:
+            segments.main.engine.trending(k, where=where)  # checks the request
+            return []
+        characters = frozenset().union(*(part.index.title_initials for part in parts))
+        refused: list[FilterError] = []
+        found: list[R] = []
+        for part in parts:
+            found.extend(
+                _filtered(
+                    lambda options, part=part: part.engine.trending(  # type: ignore[misc]
+                        k, exclude=part.hidden, first_characters=characters, **options
+                    ),
+                    {"where": where},
+                    refused,
+                )
+            )
+        if len(refused) == len(parts):
+            raise refused[0]  # no segment holds that field or value: a mistake in the request
+        return sorted(found, key=_by_score, reverse=True)[:k]
 
     def prepare(self) -> None:
         """Warm what every segment's engine builds on first use (in the background)."""
