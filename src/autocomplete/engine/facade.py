@@ -11,6 +11,7 @@ in bounded ``Memo``s (``autocomplete.cache``).
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import os
@@ -20,6 +21,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Concatenate, Generic, Literal, ParamSpec, TypeVar
 
+import numpy as np
+
 from autocomplete.cache import Memo
 from autocomplete.catalog.columns import MetadataColumns
 from autocomplete.catalog.loader import LoadReport, load_catalog
@@ -27,6 +30,7 @@ from autocomplete.engine.suggestion import Suggestion
 from autocomplete.index.build import Progress, build_index
 from autocomplete.index.bundled import bundled_catalog_path, bundled_index
 from autocomplete.index.catalog_index import INITIALS_MARK, CatalogIndex, TitleView, kind_name
+from autocomplete.index.title_mask import TitleMask
 from autocomplete.limits import MAX_K, PRECOMPUTED_TOP
 from autocomplete.live import CatalogFields, LiveCatalog, UpdateOptions, UpdateStore
 from autocomplete.paths import data_directory
@@ -34,6 +38,7 @@ from autocomplete.rank.filters import (
     BoostRule,
     FilterCache,
     TitleFilter,
+    VisibleFilters,
     boost_key,
     where_key,
 )
@@ -183,6 +188,7 @@ class Autocomplete:
         self._feedback = _feedback_layer(feedback)
         self._words = WordReader(self._index.words, word_costs) if word_costs else None
         self._filters = FilterCache(self._index.columns, self._index.arrays.title_prior)
+        self._visible: VisibleFilters | None = None  # see ``hiding``
         self._contexts: Memo[SessionContext, _ContextEffect] = Memo(
             CONTEXT_CACHE_SIZE, "sessions' related titles and genre nudges"
         )
@@ -307,6 +313,36 @@ class Autocomplete:
                 "'redis://host:port/db' or 'memory://' to Autocomplete"
             )
         return self._live
+
+    def hiding(self, titles: Iterable[int]) -> Autocomplete:
+        """An engine over the same index that never suggests the titles at these positions
+        (``index.title_of(id)``): what live updates ask of an index whose titles were since
+        replaced or deleted. They are left out inside retrieval, as a ``where`` filter leaves
+        titles out (and composed with any ``where``), so ``suggest(query, k)`` returns ``k``
+        answers whenever ``k`` others match, and every bound (the k-th score that prunes
+        corrections and scattered words, the best match a correction must come near) is taken
+        among the titles it may suggest, as in an index without the hidden ones.
+
+        The index, speller, word reader, compiled filters and presented suggestions are
+        shared with this engine; the memos of what depends on which titles are hidden (whole
+        answers, corrected and anchored retrievals, adjusted lists) start empty.
+        """
+        if self._live is not None:
+            raise RuntimeError("an engine serving live updates hides titles through its log")
+        positions = np.fromiter(titles, dtype=np.int64)
+        if positions.size == 0 and self._visible is None:
+            return self
+        visible = np.ones(self._index.title_count, dtype=np.bool_)
+        visible[positions] = False
+        engine = copy.copy(self)
+        engine._visible = VisibleFilters(
+            TitleMask(visible, int(np.count_nonzero(visible)), self._index.arrays.title_prior)
+        )
+        engine._answers = Memo(ANSWER_MEMO_SIZE, "whole answers of plain requests")
+        engine._corrected = Memo(CORRECTED_MEMO_SIZE, "corrected retrievals")
+        engine._anchored = Memo(ANCHORED_MEMO_SIZE, "anchored retrievals")
+        engine._feedback_titles = Memo(FEEDBACK_CACHE_SIZE, "prefixes' click lifts by title")
+        return engine
 
     # Feedback -----------------------------------------------------------------------------------
 
@@ -625,6 +661,8 @@ class Autocomplete:
         """Compile the query's filters and boosts (cached: the same specs recur)."""
         filters = self._filters
         title_filter = filters.where(where)
+        if self._visible is not None:
+            title_filter = self._visible.within(title_filter)
         boost_rule = filters.boost(boost)
         related: Mapping[int, tuple[float, str]] = {}
         context_rule = None
