@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import heapq
 import math
 import os
 import threading
@@ -409,6 +410,7 @@ class Autocomplete:
         context: Mapping[str, object] | SessionContext | None = None,
         correct: bool = True,
         above: float | None = None,
+        elsewhere: Sequence[float] | None = None,
     ) -> list[Suggestion]:
         """The ``k`` best suggestions for ``query`` as typed so far, best first.
 
@@ -430,6 +432,12 @@ class Autocomplete:
           are returned, and the work that could only find others is skipped (corrections,
           scattered words and translations bounded by it; no last-resort readings, since
           another index matched).
+        * ``elsewhere`` is for merging too: the scores of what the query as typed reaches in
+          the other indexes (their ``exact_scores``). They take part in the bounds as if those
+          titles were in this index (a correction must come near the best of them and beat
+          the k-th; scattered words and translations must beat the k-th), and when there are
+          any, no last-resort reading is tried, so the merged list is what one index holding
+          every title would rank.
 
         An empty or blank query returns the ``k`` most popular titles (that pass ``where``).
         Queries longer than ``MAX_QUERY_CHARS`` (after normalization) are cut there, so any
@@ -444,14 +452,30 @@ class Autocomplete:
             return merged if above is None else [found for found in merged if found.score > above]
         normalized = _parse(query, k)
         request = self._request(normalized, k, where, boost, context)
-        if above is not None:
-            request = replace(request, floor=float(above))
+        if elsewhere:
+            scores = sorted(map(float, elsewhere), reverse=True)[:k]
+            request = replace(request, elsewhere=tuple(scores))
+        if above is not None or request.elsewhere:
+            if above is not None:
+                request = replace(request, floor=float(above))
             return [
                 suggestion
                 for suggestion in self._answer(request, correct)
                 if suggestion.score > request.floor
             ]
         return self._answer(request, correct, (where_key(where), boost_key(boost)))
+
+    def exact_scores(
+        self, query: str, k: int = 10, *, where: Mapping[str, object] | None = None
+    ) -> list[float]:
+        """The scores of the ``k`` best titles the query as typed reaches (prefix, word
+        start, initials, alias: no correction, no lift), best first; for ``suggest``'s
+        ``elsewhere`` when several indexes' answers are merged."""
+        normalized = _parse(query, k)
+        if not normalized.strip():
+            return []
+        request = self._request(normalized, k, where, None, None)
+        return _distinct_title_scores(self._retrieve_exact(request), k, self._index.hot.entry_title)
 
     def _answer(
         self, request: _Request, correct: bool, memo_key: tuple[object, ...] | None = None
@@ -498,7 +522,12 @@ class Autocomplete:
         if words:
             found.extend(words)
             found.sort(key=by_score, reverse=True)
-        if not found and " " in request.typed.strip() and request.floor == -math.inf:
+        if (
+            not found
+            and " " in request.typed.strip()
+            and request.floor == -math.inf
+            and not request.elsewhere  # another index matched: one index would not fall back
+        ):
             found = self._retrieve_anchored(request) or self._retrieve_without_last_word(request)
         return found
 
@@ -512,8 +541,8 @@ class Autocomplete:
             return found
         hot = self._index.hot
         prior = hot.title_prior
-        shown, kth_score = _first_titles(found, request.k, hot.entry_title)
-        kth_score = max(kth_score, request.floor)
+        shown, _ = _first_titles(found, request.k, hot.entry_title)
+        kth_score = max(_kth_score(found, request, hot.entry_title), request.floor)
         # A translation places only by scoring above the k-th title shown; it scores at most
         # its prior plus the match weight and the exact bonus (a hair of slack, so that
         # rounding never prunes one that would tie in).
@@ -736,7 +765,7 @@ class Autocomplete:
         if terms is None:
             return []
         k = request.k
-        _, kth_score = _first_titles(found, k, self._index.hot.entry_title)
+        kth_score = _kth_score(found, request, self._index.hot.entry_title)
         floor = max(kth_score, request.floor) - request.max_lift
         matches = self._words.top_k(terms, k, allowed=request.title_filter, floor=floor)
         hot = self._index.hot
@@ -883,10 +912,13 @@ class Autocomplete:
         ``CORRECTION_MARGIN`` of the best exact match; with no exact match, anything goes.
         Either way it must beat the request's own floor (``suggest(above=)``).
         """
-        if not found:
+        best = found[0].score if found else -math.inf
+        if request.elsewhere:  # the other indexes' exact matches count as this one's would
+            best = max(best, request.elsewhere[0])
+        if best == -math.inf:
             return request.floor
-        _, kth_score = _first_titles(found, request.k, self._index.hot.entry_title)
-        return max(found[0].score - CORRECTION_MARGIN, request.floor, kth_score)
+        kth_score = _kth_score(found, request, self._index.hot.entry_title)
+        return max(best - CORRECTION_MARGIN, request.floor, kth_score)
 
     # Phase: adjust.
 
@@ -894,7 +926,12 @@ class Autocomplete:
         """``_adjust``, kept with the prefix's lifts when clicks are the only adjustment: the
         list is then a function of the typed text, the immutable index and the lifts."""
         view = request.feedback_view
-        if view is None or not request.feedback_only or request.floor > -math.inf:
+        if (
+            view is None
+            or not request.feedback_only
+            or request.floor > -math.inf
+            or request.elsewhere
+        ):
             return self._adjust(found, request)
         title_filter = request.title_filter
         key = (request.k, title_filter.key if title_filter is not None else None)
@@ -1207,6 +1244,7 @@ class _Request:
     context_rule: GenreNudge | None  # the session's genre nudge
     feedback_view: _FeedbackView | None  # the click lifts for this prefix, if any
     floor: float = -math.inf  # only candidates scoring above it matter (``suggest(above=)``)
+    elsewhere: tuple[float, ...] = ()  # other indexes' exact scores, best first (at most k)
 
     @property
     def feedback(self) -> Mapping[int, float]:
@@ -1311,6 +1349,33 @@ def _typed_words_occur(typed: str, normalized_title: str) -> bool:
     if any(word not in title_words for word in complete):
         return False
     return typed.endswith(" ") or any(word.startswith(words[-1]) for word in title_words)
+
+
+def _distinct_title_scores(found: list[Candidate], k: int, entry_title: memoryview) -> list[float]:
+    """The scores of the first ``k`` distinct titles of a ranked candidate list."""
+    titles: set[int] = set()
+    scores: list[float] = []
+    for candidate in found:
+        title = entry_title[candidate.entry]
+        if title not in titles:
+            titles.add(title)
+            scores.append(candidate.score)
+            if len(scores) == k:
+                break
+    return scores
+
+
+def _kth_score(found: list[Candidate], request: _Request, entry_title: memoryview) -> float:
+    """The k-th best score among ``found``'s distinct titles and the other indexes' exact
+    scores (``request.elsewhere``): -inf when there are fewer than k."""
+    k = request.k
+    if not request.elsewhere:
+        return _first_titles(found, k, entry_title)[1]
+    scores = _distinct_title_scores(found, k, entry_title)
+    scores.extend(request.elsewhere)
+    if len(scores) < k:
+        return -math.inf
+    return heapq.nlargest(k, scores)[-1]
 
 
 def _first_titles(

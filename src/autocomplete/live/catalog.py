@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import heapq
 import json
 import logging
 import math
@@ -131,7 +132,12 @@ class SegmentEngine(Protocol[R]):
         context: Mapping[str, object] | SessionContext | None = None,
         correct: bool = True,
         above: float | None = None,
+        elsewhere: Sequence[float] | None = None,
     ) -> list[R]: ...
+
+    def exact_scores(
+        self, query: str, k: int = 10, *, where: Mapping[str, object] | None = None
+    ) -> list[float]: ...
 
     def prepare(self) -> None: ...
 
@@ -328,11 +334,16 @@ class LiveCatalog(Generic[R]):
         if len(parts) == 1:  # nothing changed yet, or e.g. the whole catalog upserted
             return parts[0].serving.suggest(query, k, **options)  # type: ignore[arg-type]
         prunable = not (self._lifted or boost or context)
+        # What the typed text itself reaches in each segment bounds the others' corrections,
+        # scattered words and fallbacks as one index holding every title would be bounded.
+        exact = [_exact_scores(part, query, k, where) for part in parts]
         refused: list[FilterError] = []
         answered: list[list[R]] = []
         found: list[R] = []
         asked = 0
-        for part in parts:
+        # Oldest first: the main index's answers bound the deltas' work (asking a delta first
+        # measured dearer: its few answers seldom bound the main index).
+        for number, part in enumerate(parts):
             if (
                 prunable
                 and len(found) >= k > 0
@@ -340,9 +351,20 @@ class LiveCatalog(Generic[R]):
             ):
                 continue
             asked += 1
+            elsewhere = heapq.nlargest(
+                k,
+                (
+                    score
+                    for other, scores in enumerate(exact)
+                    if other != number
+                    for score in scores
+                ),
+            )
+            bounded: dict[str, object] = {**options, "elsewhere": elsewhere}
             # Once k answers are in, a later segment's only count if they score above the k-th
             # (older segments win ties): it is told so, and skips the work that cannot.
-            bounded = {**options, "above": found[k - 1].score} if len(found) >= k > 0 else options
+            if len(found) >= k > 0:
+                bounded["above"] = found[k - 1].score
             answers = _filtered(
                 functools.partial(_part_answers, part, query, k),
                 bounded,
@@ -729,6 +751,17 @@ def delete_bodies(ids: Iterable[str]) -> list[str]:
 def _part_answers(part: _Part[R], query: str, k: int, options: Mapping[str, object]) -> list[R]:
     """A segment's best ``k`` that are not hidden: its serving engine leaves them out."""
     return part.serving.suggest(query, k, **options)  # type: ignore[arg-type]
+
+
+def _exact_scores(
+    part: _Part[R], query: str, k: int, where: Mapping[str, object] | None
+) -> list[float]:
+    """A segment's ``exact_scores`` (none where it refuses the filter: ``_filtered`` notes
+    that when the segment is asked)."""
+    try:
+        return part.serving.exact_scores(query, k, where=where)
+    except FilterError:
+        return []
 
 
 def _filtered(
