@@ -430,8 +430,9 @@ class Autocomplete:
         * ``above`` is for merging several indexes' answers (live updates do): the caller
           already has ``k`` suggestions scoring ``above`` or more, so only those scoring more
           are returned, and the work that could only find others is skipped (corrections,
-          scattered words and translations bounded by it; no last-resort readings, since
-          another index matched).
+          scattered words and translations bounded by it). Given at all, even as ``-inf``
+          (the caller has fewer than ``k``), it says another index matched the query, so no
+          last-resort reading is tried, as one index holding every title would not.
         * ``elsewhere`` is for merging too: the scores of what the query as typed reaches in
           the other indexes (their ``exact_scores``). They take part in the bounds as if those
           titles were in this index (a correction must come near the best of them and beat
@@ -454,10 +455,10 @@ class Autocomplete:
         request = self._request(normalized, k, where, boost, context)
         if elsewhere:
             scores = sorted(map(float, elsewhere), reverse=True)[:k]
-            request = replace(request, elsewhere=tuple(scores))
+            request = replace(request, elsewhere=tuple(scores), matched_elsewhere=True)
         if above is not None or request.elsewhere:
             if above is not None:
-                request = replace(request, floor=float(above))
+                request = replace(request, floor=float(above), matched_elsewhere=True)
             return [
                 suggestion
                 for suggestion in self._answer(request, correct)
@@ -525,8 +526,7 @@ class Autocomplete:
         if (
             not found
             and " " in request.typed.strip()
-            and request.floor == -math.inf
-            and not request.elsewhere  # another index matched: one index would not fall back
+            and not request.matched_elsewhere  # then one index would not have fallen back
         ):
             found = self._retrieve_anchored(request) or self._retrieve_without_last_word(request)
         return found
@@ -1245,6 +1245,7 @@ class _Request:
     feedback_view: _FeedbackView | None  # the click lifts for this prefix, if any
     floor: float = -math.inf  # only candidates scoring above it matter (``suggest(above=)``)
     elsewhere: tuple[float, ...] = ()  # other indexes' exact scores, best first (at most k)
+    matched_elsewhere: bool = False  # another index matched the query (no last resort here)
 
     @property
     def feedback(self) -> Mapping[int, float]:

@@ -337,6 +337,7 @@ class LiveCatalog(Generic[R]):
         # What the typed text itself reaches in each segment bounds the others' corrections,
         # scattered words and fallbacks as one index holding every title would be bounded.
         exact = [_exact_scores(part, query, k, where) for part in parts]
+        typed = normalize_typed(query).split()
         refused: list[FilterError] = []
         answered: list[list[R]] = []
         found: list[R] = []
@@ -365,6 +366,8 @@ class LiveCatalog(Generic[R]):
             # (older segments win ties): it is told so, and skips the work that cannot.
             if len(found) >= k > 0:
                 bounded["above"] = found[k - 1].score
+            elif any(answers and not _fell_back(answers, typed) for answers in answered):
+                bounded["above"] = -math.inf  # fewer than k, but a match: no last resort here
             answers = _filtered(
                 functools.partial(_part_answers, part, query, k),
                 bounded,
@@ -801,16 +804,7 @@ def _without_last_resorts(answered: Sequence[list[R]], query: str) -> list[R]:
     typed = normalize_typed(query).split()
     if len(typed) < 2 or len(answered) < 2:
         return [answer for answers in answered for answer in answers]
-
-    def last_resort(answer: R) -> bool:
-        reading = answer.corrected_query
-        return (
-            reading is not None
-            and answer.channel <= -DROPPED_WORD_COST
-            and len(reading.split()) < len(typed)
-        )
-
-    fell_back = [bool(answers) and all(map(last_resort, answers)) for answers in answered]
+    fell_back = [bool(answers) and _fell_back(answers, typed) for answers in answered]
     matched = any(
         answers and not fallen for answers, fallen in zip(answered, fell_back, strict=True)
     )
@@ -820,6 +814,17 @@ def _without_last_resorts(answered: Sequence[list[R]], query: str) -> list[R]:
         if not (fallen and matched)
         for answer in answers
     ]
+
+
+def _fell_back(answers: Sequence[Ranked], typed: Sequence[str]) -> bool:
+    """Whether a segment's answers are all its last resort: the query (``typed``, its
+    normalized words) read without its last word."""
+    return all(
+        answer.corrected_query is not None
+        and answer.channel <= -DROPPED_WORD_COST
+        and len(answer.corrected_query.split()) < len(typed)
+        for answer in answers
+    )
 
 
 def _by_score(answer: Ranked) -> float:
