@@ -12,9 +12,11 @@ before they are acknowledged), then into the process's state, as Lucene does wit
   aliases, typo correction, multi-word queries, filters, boosts, session context and click
   feedback (keyed by title id) all reach it through an ordinary engine.
 
-``suggest`` asks the main engine (with ``k`` widened by the hidden titles that may fill its
-list) and the delta engine, drops hidden ids, merges by score and cuts to ``k``. A snapshot of
-the segments is replaced whole on each change, so a query never sees half a batch.
+``suggest`` asks each segment through an engine that leaves its hidden titles out inside
+retrieval (``Autocomplete.hiding``), bounded by what the query as typed reaches in the other
+segments (``exact_scores``, ``suggest(elsewhere=)``) as one index would bound it, merges by
+score and cuts to ``k``. A snapshot of the segments is replaced whole on each change, so a
+query never sees half a batch.
 
 Every process applies the same log in the same order: a writer applies up to its own change
 before ``upsert`` returns (read your writes), and a thread polls the log for other processes'
