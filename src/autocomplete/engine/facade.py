@@ -94,6 +94,10 @@ CORRECTED_MEMO_SIZE = 50_000
 ANCHORED_MEMO_SIZE = 10_000
 """Typed queries whose anchored retrievals (a rare fallback) are memoized likewise."""
 
+EXACT_MEMO_SIZE = 256
+"""Recent typed queries whose PREFIX retrievals are kept: a caller merging indexes asks for
+``exact_scores`` and then ``suggest`` with the same query, which retrieves them again."""
+
 FEEDBACK_CACHE_SIZE = 8_192
 """Prefixes whose feedback lifts are kept translated to title positions."""
 
@@ -207,6 +211,9 @@ class Autocomplete:
         )
         self._anchored: Memo[tuple[object, ...], tuple[Candidate, ...]] = Memo(
             ANCHORED_MEMO_SIZE, "anchored retrievals"
+        )
+        self._exact: Memo[tuple[object, ...], tuple[Candidate, ...]] = Memo(
+            EXACT_MEMO_SIZE, "exact retrievals"
         )
         self._title_initials: tuple[str, ...] | None = None  # see _first_characters
         self._answers: Memo[tuple[object, ...], tuple[Suggestion, ...]] = Memo(
@@ -342,6 +349,7 @@ class Autocomplete:
         engine._answers = Memo(ANSWER_MEMO_SIZE, "whole answers of plain requests")
         engine._corrected = Memo(CORRECTED_MEMO_SIZE, "corrected retrievals")
         engine._anchored = Memo(ANCHORED_MEMO_SIZE, "anchored retrievals")
+        engine._exact = Memo(EXACT_MEMO_SIZE, "exact retrievals")
         engine._feedback_titles = Memo(FEEDBACK_CACHE_SIZE, "prefixes' click lifts by title")
         return engine
 
@@ -824,16 +832,20 @@ class Autocomplete:
         return found
 
     def _retrieve_exact(self, request: _Request) -> list[Candidate]:
-        """Source PREFIX: entries under the typed prefix (and under its initials)."""
-        typed, k = request.typed, request.k
-        found = self._entries_under(typed, k, 0.0, typed, request.title_filter, Source.PREFIX)
+        """Source PREFIX: entries under the typed prefix (and under its initials). A pure
+        function of the typed text, ``k`` and the filter: the last few are kept."""
+        typed, k, title_filter = request.typed, request.k, request.title_filter
+        memo_key = (typed, k, title_filter and title_filter.key)
+        remembered = self._exact.get(memo_key)
+        if remembered is not None:
+            return list(remembered)
+        found = self._entries_under(typed, k, 0.0, typed, title_filter, Source.PREFIX)
         words = typed.split()
         if len(words) == 1 and len(words[0]) >= MIN_INITIALS:
             initials = INITIALS_MARK + words[0]
-            found.extend(
-                self._entries_under(initials, k, 0.0, typed, request.title_filter, Source.PREFIX)
-            )
+            found.extend(self._entries_under(initials, k, 0.0, typed, title_filter, Source.PREFIX))
             found.sort(key=by_score, reverse=True)
+        self._exact.put(memo_key, tuple(found))
         return found
 
     def _entries_under(
