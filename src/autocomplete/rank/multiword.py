@@ -55,8 +55,13 @@ MAX_ALIGNED_TITLES = 2_048
 work (a few microseconds a title in the Python twin of the aligner)."""
 
 MIN_PRICED_BLOCK = 48
-"""Titles of a block from which pricing them in NumPy beats aligning them one by one (its
-fixed cost is a few dozen NumPy calls)."""
+"""Titles of a block from which pricing them in NumPy beats aligning them one by one in the
+aligner's Python twin (its fixed cost is a few dozen NumPy calls)."""
+
+PRICES_BLOCKS_IN_NUMPY = "_alignwords" in python_kernels()
+"""Whether large blocks are priced in NumPy: only where the aligner is its Python twin. The C
+aligner is faster on blocks of any size (2.7x on the keystrokes that price blocks, same
+answers; docs/performance.md), so with it every title goes through the aligner."""
 
 MAX_ALIGNMENTS = 256
 """Assignments of typed words to title positions priced per title (repeated words multiply)."""
@@ -225,9 +230,12 @@ class WordReader:
         least = sum(min((item.cost for item in term.ranges), default=0.0) for term in terms)
         if not any(term.year is not None for term in terms):
             least += self.costs.entry
-        # Words typed as themselves (one range each, no year) are priced for a whole block at
-        # once in NumPy; titles where a word occurs twice, and other queries, one by one.
-        vectorized = all(len(term.ranges) == 1 and term.year is None for term in terms)
+        # Without the C aligner, words typed as themselves (one range each, no year) are priced
+        # for a whole block at once in NumPy; titles where a word occurs twice, and other
+        # queries, through the aligner.
+        vectorized = PRICES_BLOCKS_IN_NUMPY and all(
+            len(term.ranges) == 1 and term.year is None for term in terms
+        )
         aligner_terms = _aligner_terms(terms)
         best: list[tuple[float, int, WordMatch]] = []  # a min-heap of the k best
         rank_title, rank_prior = index.rank_title, index.rank_prior
