@@ -15,6 +15,9 @@ same answers, slower, saying so once through ``logging``.
 
 from setuptools import Extension, setup
 
+# The word kernels share their checks of integer arrays (src/autocomplete/_int_buffers.h).
+SHARED = {"include_dirs": ["src/autocomplete"], "depends": ["src/autocomplete/_int_buffers.h"]}
+
 setup(
     ext_modules=[
         Extension(
@@ -24,12 +27,16 @@ setup(
             "autocomplete.index._nearby", sources=["src/autocomplete/index/_nearby.c"], optional=True
         ),
         Extension(
-            "autocomplete.index._words", sources=["src/autocomplete/index/_words.c"], optional=True
+            "autocomplete.index._words",
+            sources=["src/autocomplete/index/_words.c"],
+            optional=True,
+            **SHARED,
         ),
         Extension(
             "autocomplete.rank._alignwords",
             sources=["src/autocomplete/rank/_alignwords.c"],
             optional=True,
+            **SHARED,
         ),
     ]
 )

@@ -37,7 +37,7 @@ for source in "$root"/src/autocomplete/*/*.c; do
     name="$(basename "$source" .c)"
     package="$(basename "$(dirname "$source")")"
     gcc -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-        -fno-omit-frame-pointer -shared -fPIC -I"$include" "$source" \
+        -fno-omit-frame-pointer -shared -fPIC -I"$include" -I"$root/src/autocomplete" "$source" \
         -o "$work/src/autocomplete/$package/$name$suffix"
 done
 preload="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)"

@@ -28,6 +28,8 @@
 #include <Python.h>
 #include <stdint.h>
 
+#include "_int_buffers.h"
+
 /* The costs must be summed exactly as Python sums them: no fused multiply-add, which would round
  * once where Python rounds twice (x86-64 builds have no FMA by default; other targets might). */
 #if defined(__clang__)
@@ -67,25 +69,6 @@ typedef struct {
     double cost;
     Py_ssize_t which; /* the term's range read; -1 for the year */
 } Option;
-
-/* Integers of itemsize bytes, signed (the formats NumPy gives int32 and int64). */
-static int is_signed_format(const Py_buffer *view, Py_ssize_t itemsize) {
-    const char *format = view->format == NULL ? "B" : view->format;
-    if (format[0] == '<' || format[0] == '=' || format[0] == '@') format++;
-    return view->itemsize == itemsize && format[1] == '\0' &&
-           (format[0] == 'i' || format[0] == 'l' || format[0] == 'q');
-}
-
-static int take_buffer(PyObject *source, Py_buffer *view, const char *name, Py_ssize_t itemsize) {
-    if (PyObject_GetBuffer(source, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
-    if (!is_signed_format(view, itemsize)) {
-        PyErr_Format(PyExc_ValueError, "%s must be an array of %d-bit integers", name,
-                     (int)(8 * itemsize));
-        PyBuffer_Release(view);
-        return -1;
-    }
-    return 0;
-}
 
 static void release_buffers(TitleAligner *self) {
     if (self->ready) {
@@ -159,7 +142,7 @@ static int TitleAligner_init(TitleAligner *self, PyObject *args, PyObject *kwarg
     static const Py_ssize_t sizes[4] = {8, 4, 4, 4};
     Py_buffer views[4];
     for (int k = 0; k < 4; k++) {
-        if (take_buffer(sources[k], &views[k], names[k], sizes[k]) < 0) {
+        if (take_int_buffer(sources[k], &views[k], names[k], sizes[k], 0) < 0) {
             while (k-- > 0) PyBuffer_Release(&views[k]);
             return -1;
         }
@@ -208,15 +191,9 @@ static const char TERMS_SHAPE[] =
     "terms must be a sequence of (ranges, year): ranges a sequence of (lo, hi, cost) with int "
     "word ids and a float cost, year an int or None";
 
-/* An exact int (or a subclass such as bool) as a long long: no __index__ runs, so no Python code
- * can change the terms while they are read. */
+/* An exact int of the terms (see read_exact_int). */
 static int read_int(PyObject *value, long long *out) {
-    if (!PyLong_Check(value)) {
-        PyErr_SetString(PyExc_TypeError, TERMS_SHAPE);
-        return -1;
-    }
-    *out = PyLong_AsLongLong(value);
-    return *out == -1 && PyErr_Occurred() ? -1 : 0;
+    return read_exact_int(value, out, TERMS_SHAPE);
 }
 
 /* A float or an int as a double (no __float__ runs). */
@@ -229,39 +206,15 @@ static int read_cost(PyObject *value, double *out) {
     return *out == -1.0 && PyErr_Occurred() ? -1 : 0;
 }
 
-/* Reads terms into terms and ranges (allocated here; the caller frees them). The terms and each
- * term's ranges are copied into tuples first (no copy when they are tuples already), so a list
- * changed meanwhile cannot pull items from under the reader. */
+/* Reads terms into terms and ranges (allocated here; the caller frees them). */
 static int parse_terms(PyObject *source, Term **terms_out, Py_ssize_t *count_out,
                        Range **ranges_out) {
-    PyObject *outer = PySequence_Tuple(source);
-    if (outer == NULL) {
-        if (PyErr_ExceptionMatches(PyExc_TypeError)) PyErr_SetString(PyExc_TypeError, TERMS_SHAPE);
-        return -1;
-    }
-    Py_ssize_t count = PyTuple_GET_SIZE(outer), total = 0, read = 0;
-    Term *terms = NULL;
-    Range *ranges = NULL;
-    PyObject **triples = PyMem_Calloc(count ? count : 1, sizeof(PyObject *));
-    if (triples == NULL) {
-        PyErr_NoMemory();
-        goto failed;
-    }
-    for (; read < count; read++) {
-        PyObject *term = PyTuple_GET_ITEM(outer, read);
-        if (!PyTuple_Check(term) || PyTuple_GET_SIZE(term) != 2) {
-            PyErr_SetString(PyExc_TypeError, TERMS_SHAPE);
-            goto failed;
-        }
-        if ((triples[read] = PySequence_Tuple(PyTuple_GET_ITEM(term, 0))) == NULL) {
-            if (PyErr_ExceptionMatches(PyExc_TypeError))
-                PyErr_SetString(PyExc_TypeError, TERMS_SHAPE);
-            goto failed;
-        }
-        total += PyTuple_GET_SIZE(triples[read]);
-    }
-    terms = PyMem_Malloc((count ? count : 1) * sizeof(Term));
-    ranges = PyMem_Malloc((total ? total : 1) * sizeof(Range));
+    PyObject *outer, **triples;
+    Py_ssize_t total;
+    if (read_term_tuples(source, 2, TERMS_SHAPE, &outer, &triples, &total) < 0) return -1;
+    Py_ssize_t count = PyTuple_GET_SIZE(outer);
+    Term *terms = PyMem_Malloc((count ? count : 1) * sizeof(Term));
+    Range *ranges = PyMem_Malloc((total ? total : 1) * sizeof(Range));
     if (terms == NULL || ranges == NULL) {
         PyErr_NoMemory();
         goto failed;
@@ -287,21 +240,15 @@ static int parse_terms(PyObject *source, Term **terms_out, Py_ssize_t *count_out
         term->year = 0;
         if (term->has_year && read_int(year, &term->year) < 0) goto failed;
     }
-    for (Py_ssize_t t = 0; t < count; t++) Py_DECREF(triples[t]);
-    PyMem_Free(triples);
-    Py_DECREF(outer);
+    release_term_tuples(outer, triples);
     *terms_out = terms;
     *count_out = count;
     *ranges_out = ranges;
     return 0;
 failed:
-    if (triples != NULL) {
-        for (Py_ssize_t t = 0; t < count; t++) Py_XDECREF(triples[t]);
-    }
-    PyMem_Free(triples);
+    release_term_tuples(outer, triples);
     PyMem_Free(terms);
     PyMem_Free(ranges);
-    Py_DECREF(outer);
     return -1;
 }
 
@@ -534,7 +481,7 @@ static PyObject *TitleAligner_align(TitleAligner *self, PyObject *const *args, P
         return NULL;
     }
     Py_buffer block_view;
-    if (take_buffer(args[1], &block_view, "ranks", 4) < 0) return NULL;
+    if (take_int_buffer(args[1], &block_view, "ranks", 4, 0) < 0) return NULL;
     PyObject *found = NULL;
     Term *terms = NULL;
     Range *ranges = NULL;
