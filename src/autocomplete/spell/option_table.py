@@ -33,6 +33,7 @@ as it would without one.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -273,15 +274,21 @@ class OptionTable:
                 "info": self.info,
             }
             write_manifest(staging, header)
-            target = home / TABLE_DIRECTORY
-            if target.exists():
-                retired = Path(tempfile.mkdtemp(prefix=f".{TABLE_DIRECTORY}.old.", dir=home))
-                target.rename(retired / TABLE_DIRECTORY)
-                shutil.rmtree(retired, ignore_errors=True)
-            staging.rename(target)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
+        target = home / TABLE_DIRECTORY
+        if target.exists():
+            retired = Path(tempfile.mkdtemp(prefix=f".{TABLE_DIRECTORY}.old.", dir=home))
+            with contextlib.suppress(OSError):  # another process retired it first
+                target.rename(retired / TABLE_DIRECTORY)
+            shutil.rmtree(retired, ignore_errors=True)
+        try:
+            staging.rename(target)
+        except OSError:
+            # Another process put its table there in between: the same table (keys, model and
+            # index are the same), so this one is dropped.
+            shutil.rmtree(staging, ignore_errors=True)
         return target
 
     @classmethod
@@ -403,7 +410,11 @@ def bundled_option_table(speller: Speller, index_directory: Path) -> OptionTable
     that fits (the cache is the user's; the first engine over it pays the build)."""
     table = open_option_table(index_directory, speller.model)
     if table is None and model_fingerprint(speller.model) is not None:
-        save_option_table(speller, index_directory)
+        try:
+            save_option_table(speller, index_directory)
+        except OSError as error:  # a full or read-only cache: the speller searches
+            logger.warning("precomputed word readings not saved in %s: %s", index_directory, error)
+            return None
         table = open_option_table(index_directory, speller.model)
     return table
 
