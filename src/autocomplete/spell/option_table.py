@@ -33,11 +33,12 @@ as it would without one.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
+import heapq
 import json
 import logging
-import math
 import mmap
 import multiprocessing
 import os
@@ -425,23 +426,47 @@ def bundled_option_table(speller: Speller, index_directory: Path) -> OptionTable
 def table_keys(speller: Speller, limit: int = MAX_KEYS) -> list[Key]:
     """The keys a table over ``speller``'s vocabulary holds: words (word mode) and word prefixes
     (prefix mode) by the popularity of the words they reach, most popular first, each followed
-    by its in-phrase variant when it is too short to correct alone; at most ``limit``."""
+    by its in-phrase variant when it is too short to correct alone; at most ``limit``.
+
+    A best-first walk down the prefixes: a prefix reaches every word its extensions reach, so
+    none is more popular than the prefix it extends, and only the keys taken and their
+    neighbours are ever looked at (however many prefixes a huge vocabulary has). The words are
+    sorted, so those starting with a prefix are one range and its popularity is a difference of
+    two cumulative sums."""
     spelling, model = speller.spelling, speller.model
-    mass: dict[tuple[str, bool], float] = {}
-    for word, word_id in spelling.words.iteritems():
-        share = math.exp(float(spelling.word_log_weight[word_id]))
-        mass[(word, False)] = share
-        for end in range(1, len(word) + 1):
-            prefix = (word[:end], True)
-            mass[prefix] = mass.get(prefix, 0.0) + share
-    ranked = sorted(mass, key=lambda key: (-mass[key], key[1], key[0]))
+    ordered = sorted(spelling.words.iteritems())
+    words = [word for word, _ in ordered]
+    log_weights = spelling.word_log_weight[[word_id for _, word_id in ordered]]
+    share_column = np.exp(log_weights.astype(np.float64))
+    shares: list[float] = share_column.tolist()
+    cumulative: list[float] = np.concatenate(([0.0], np.cumsum(share_column))).tolist()
+    # (-popularity, is_prefix, text, first word, end of its words): ties go to words, then text.
+    frontier: list[tuple[float, bool, str, int, int]] = []
+
+    def push_extensions(prefix: str, first: int, end: int) -> None:
+        """Push the prefixes one character longer than ``prefix`` (whose words are
+        ``words[first:end]``), and the word ``prefix`` itself if it is one."""
+        position = first
+        if position < end and words[position] == prefix:
+            heapq.heappush(frontier, (-shares[position], False, prefix, position, position + 1))
+            position += 1
+        while position < end:
+            longer = words[position][: len(prefix) + 1]
+            after = longer[:-1] + chr(ord(longer[-1]) + 1)
+            stop = bisect.bisect_left(words, after, position, end)
+            mass = cumulative[stop] - cumulative[position]
+            heapq.heappush(frontier, (-mass, True, longer, position, stop))
+            position = stop
+
+    push_extensions("", 0, len(words))
     keys: list[Key] = []
-    for word, is_prefix in ranked:
-        keys.append((word, is_prefix, False))
-        if model.max_edits(len(word)) == 0:
-            keys.append((word, is_prefix, True))
-        if len(keys) >= limit:
-            break
+    while frontier and len(keys) < limit:
+        _, is_prefix, text, first, end = heapq.heappop(frontier)
+        keys.append((text, is_prefix, False))
+        if model.max_edits(len(text)) == 0:
+            keys.append((text, is_prefix, True))
+        if is_prefix:
+            push_extensions(text, first, end)
     return keys[:limit]
 
 
