@@ -24,6 +24,7 @@ from autocomplete.spell.option_table import (
     OptionTable,
     build_option_table,
     open_option_table,
+    table_beside,
     table_keys,
 )
 from index_damage import small_catalog_records
@@ -190,3 +191,16 @@ def test_saving_over_a_saved_index_replaces_its_table(saved: Path, tmp_path: Pat
     assert _speller(again).precomputed is not None
     manifest = json.loads((copy / MANIFEST_FILE).read_text())
     assert not any(name.startswith(TABLE_DIRECTORY) for name in manifest["files"])
+
+
+def test_a_saved_index_without_a_table_gets_one_once(saved: Path, tmp_path: Path) -> None:
+    directory = CatalogIndex.load(saved).save(tmp_path / "index")  # the index alone
+    assert not (directory / TABLE_DIRECTORY).exists()
+    assert _speller(Autocomplete.load(directory)).precomputed is None
+    built = table_beside(directory)
+    assert built is not None and (directory / TABLE_DIRECTORY).is_dir()
+    stamp = (directory / TABLE_DIRECTORY / MANIFEST_FILE).stat().st_mtime_ns
+    again = table_beside(directory)  # opened, not built again
+    assert again is not None and len(again) == len(built)
+    assert (directory / TABLE_DIRECTORY / MANIFEST_FILE).stat().st_mtime_ns == stamp
+    assert _speller(Autocomplete.load(directory)).precomputed is not None

@@ -71,7 +71,7 @@ from autocomplete.spell.anchored import anchored_readings
 from autocomplete.spell.candidates import ChannelModel, Speller
 from autocomplete.spell.errormodel import ErrorModel
 from autocomplete.spell.option_table import (
-    bundled_option_table,
+    cached_option_table,
     discard_option_table,
     open_option_table,
     save_option_table,
@@ -192,7 +192,7 @@ class Autocomplete:
         # gets them on first use, with the bundled model.
         saved_at = self._index.saved_at
         if index is None and error_model is None and saved_at is not None:
-            precomputed = bundled_option_table(speller(), saved_at)
+            precomputed = cached_option_table(speller(), saved_at)
         else:
             precomputed = open_option_table(saved_at, errors)
         self._speller = speller(precomputed=precomputed)

@@ -57,6 +57,7 @@ import numpy as np
 import numpy.typing as npt
 import xxhash
 
+from autocomplete.index.catalog_index import CatalogIndex
 from autocomplete.index.integrity import (
     CHECKSUM,
     MANIFEST_FILE,
@@ -406,9 +407,9 @@ def discard_option_table(index_directory: str | os.PathLike[str]) -> None:
     shutil.rmtree(Path(index_directory) / TABLE_DIRECTORY, ignore_errors=True)
 
 
-def bundled_option_table(speller: Speller, index_directory: Path) -> OptionTable | None:
-    """The table of the cached bundled index: opened, or built and saved once if there is none
-    that fits (the cache is the user's; the first engine over it pays the build)."""
+def cached_option_table(speller: Speller, index_directory: Path) -> OptionTable | None:
+    """The table of a cached saved index (the bundled catalog's): opened, or built and saved
+    once if there is none that fits (the first engine over the cache pays the build)."""
     table = open_option_table(index_directory, speller.model)
     if table is None and model_fingerprint(speller.model) is not None:
         try:
@@ -418,6 +419,18 @@ def bundled_option_table(speller: Speller, index_directory: Path) -> OptionTable
             return None
         table = open_option_table(index_directory, speller.model)
     return table
+
+
+def table_beside(index_directory: Path, model: ChannelModel | None = None) -> OptionTable | None:
+    """The table of the index saved in ``index_directory`` for ``model`` (the bundled error
+    model by default): opened, or built and saved if there is none that fits. For caches of
+    saved indexes that were written without one (``CatalogIndex.save`` writes none)."""
+    errors = model if model is not None else ErrorModel.load()
+    index = CatalogIndex.load(index_directory)
+    # The readings depend on the spelling index, the model and phrase_exists only (the
+    # channel weight and exact bonus shape the plan's bounds, not the readings).
+    speller = Speller(index.spelling, errors, phrase_exists=index.has_phrase)
+    return cached_option_table(speller, index_directory)
 
 
 # Building --------------------------------------------------------------------------------------
