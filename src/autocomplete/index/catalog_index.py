@@ -499,7 +499,7 @@ class CatalogIndex:
                 columns=MetadataColumns.load(source / "columns"),
                 words=WordIndex.load(source / WORD_INDEX_DIRECTORY, count),
                 info=MappingProxyType(manifest.get("info", {})),
-                saved_at=source,
+                saved_at=source.absolute(),
             )
         except (OSError, ValueError) as error:
             # Checks name the file (IndexFormatError is a ValueError); say which index it is in.

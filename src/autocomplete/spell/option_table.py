@@ -43,6 +43,7 @@ import mmap
 import multiprocessing
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -495,7 +496,7 @@ def build_option_table(
         return None
     started = time.perf_counter()
     keys = table_keys(speller, limit)
-    workers = processes if processes is not None else len(os.sched_getaffinity(0))
+    workers = processes if processes is not None else _usable_cores()
     found = _search_all(speller, keys, workers)
     marked = [_MARKS[is_prefix][in_phrase] + word for word, is_prefix, in_phrase in keys]
     trie = marisa_trie.Trie(marked)
@@ -551,7 +552,7 @@ def _search_all(
         workers <= 1
         or len(keys) < MIN_PARALLEL_KEYS
         or threading.active_count() > 1
-        or "fork" not in multiprocessing.get_all_start_methods()
+        or not sys.platform.startswith("linux")  # fork elsewhere is not safe (macOS) or absent
     ):
         return [speller.search_word_options(*key) for key in keys]
     context = multiprocessing.get_context("fork")
@@ -577,6 +578,13 @@ def _search_all(
             receiver.close()
             child.join()
     return found
+
+
+def _usable_cores() -> int:
+    """The cores this process may run on (all of them where the platform cannot say)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _search_share(speller: Speller, keys: Sequence[Key], sender: Connection) -> None:
