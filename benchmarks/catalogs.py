@@ -21,6 +21,7 @@ from autocomplete import CatalogIndex, IndexFormatError, Record, load_catalog
 from autocomplete.index.build import Progress, build_index
 from autocomplete.index.catalog_index import FORMAT_VERSION
 from autocomplete.paths import cache_directory
+from autocomplete.spell.option_table import table_beside
 from autocomplete.tools.synthetic import GENERATOR_VERSION, generate_titles
 
 BENCH_TITLES_ENV = "AUTOCOMPLETE_BENCH_TITLES"
@@ -82,14 +83,16 @@ def synthetic_index_dir(
 ) -> Path:
     """A saved index of ``count`` synthetic titles: from the cache, else built and cached."""
     cached = cached_synthetic_index(count, seed)
-    if cached is not None:
-        return cached
-    index = build_index(
-        synthetic_records(count, seed),
-        source=synthetic_cache_path(count, seed).name,
-        progress=progress,
-    )
-    return save_synthetic_index(index, count, seed)
+    if cached is None:
+        index = build_index(
+            synthetic_records(count, seed),
+            source=synthetic_cache_path(count, seed).name,
+            progress=progress,
+        )
+        cached = save_synthetic_index(index, count, seed)
+    # The speller's precomputed readings, as `autocomplete build` saves them (built once).
+    table_beside(cached)
+    return cached
 
 
 def directory_bytes(path: Path) -> int:
