@@ -36,12 +36,10 @@ from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, overload
+from typing import Any, Protocol, overload
 
 import numpy as np
 import numpy.typing as npt
-
-from autocomplete.catalog.loader import Record
 
 FORMAT_VERSION = 1
 MANIFEST = "columns.json"
@@ -129,6 +127,13 @@ class Vocabulary(Sequence[str]):
         )
 
 
+class HasMetadata(Protocol):
+    """A catalog record, as far as the columns need it."""
+
+    @property
+    def metadata(self) -> Mapping[str, object]: ...
+
+
 @dataclass(frozen=True, eq=False)
 class NumberColumn:
     name: str
@@ -211,7 +216,7 @@ class MetadataColumns:
     # Build --------------------------------------------------------------------------------
 
     @classmethod
-    def build(cls, records: Sequence[Record]) -> MetadataColumns:
+    def build(cls, records: Sequence[HasMetadata]) -> MetadataColumns:
         """Infer each field's kind from every record's value, then fill its column."""
         count = len(records)
         profiles: dict[str, _Profile] = {}

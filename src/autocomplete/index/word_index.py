@@ -76,6 +76,9 @@ MAX_SCANNED = 65_536
 NO_YEAR = 0
 """``rank_year`` of a title without a year."""
 
+FORWARD_CHUNK = 1 << 20
+"""Word ids gathered in a Python list before they join the forward array (build memory)."""
+
 YEAR_FIELD = "year"
 """Metadata field whose value a four-digit typed number may name ("psycho 1998")."""
 
@@ -348,27 +351,50 @@ def _key(word: str) -> bytes:
     return word.encode("utf-8")[:MAX_WORD_BYTES]
 
 
+class TextColumn(Protocol):
+    """The normalized titles: counted, indexed and read in order (a list, or a string column)."""
+
+    def __len__(self) -> int: ...
+    def __getitem__(self, position: int) -> str: ...
+    def __iter__(self) -> Iterator[str]: ...
+
+
 def build_word_index(
-    normalized_titles: Sequence[str],
+    normalized_titles: TextColumn,
     priors: npt.NDArray[np.float32],
     years: Sequence[int | None],
 ) -> WordIndex:
     """Build the word index over the normalized titles (``priors`` and ``years`` per title)."""
     count = len(normalized_titles)
     rank_title = np.argsort(-np.asarray(priors, dtype=np.float64), kind="stable").astype(np.int32)
-    title_words = [normalized_titles[title].split()[:MAX_TITLE_WORDS] for title in rank_title]
-    keys = sorted({_key(word) for words in title_words for word in words})
+    # Two passes over the titles rather than every title's word list held at once: at ten
+    # million titles those lists alone would take gigabytes.
+    distinct_words: set[str] = set()
+    for text in normalized_titles:
+        distinct_words.update(text.split()[:MAX_TITLE_WORDS])
+    keys = sorted({_key(word) for word in distinct_words})
     width = max((len(key) for key in keys), default=1)
     vocabulary = np.array(keys, dtype=f"S{width}")
-    word_of = {key: position for position, key in enumerate(keys)}
-    forward_lengths = np.fromiter((len(words) for words in title_words), np.int64, count=count)
+    id_of_key = {key: position for position, key in enumerate(keys)}
+    word_of = {word: id_of_key[_key(word)] for word in distinct_words}
+    del distinct_words, id_of_key
+    ranked_words = (
+        normalized_titles[title].split()[:MAX_TITLE_WORDS] for title in rank_title.tolist()
+    )
+    forward_lengths = np.empty(count, dtype=np.int64)
+    forward_parts: list[npt.NDArray[np.int32]] = []
+    chunk: list[int] = []
+    for rank, words in enumerate(ranked_words):
+        forward_lengths[rank] = len(words)
+        chunk.extend(map(word_of.__getitem__, words))
+        if len(chunk) >= FORWARD_CHUNK:
+            forward_parts.append(np.array(chunk, dtype=np.int32))
+            chunk.clear()
+    forward_parts.append(np.array(chunk, dtype=np.int32))
+    forward = np.concatenate(forward_parts)
+    del forward_parts, chunk
     forward_first = np.zeros(count + 1, dtype=np.int64)
     np.cumsum(forward_lengths, out=forward_first[1:])
-    forward = np.fromiter(
-        (word_of[_key(word)] for words in title_words for word in words),
-        dtype=np.int32,
-        count=int(forward_first[-1]),
-    )
     # Postings: (word, rank) pairs, sorted by word then rank, without repeats.
     pair_rank = np.repeat(np.arange(count, dtype=np.int64), forward_lengths)
     pairs = np.unique(forward.astype(np.int64) * max(count, 1) + pair_rank)
@@ -391,10 +417,12 @@ def build_word_index(
 
 def year_values(records: Sequence[HasMetadata], field: str = YEAR_FIELD) -> list[int | None]:
     """Each record's ``field`` as a year: an int (or a string of digits), else None."""
-    found: list[int | None] = []
-    for record in records:
-        value = record.metadata.get(field)
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value.strip())
-        found.append(value if isinstance(value, int) and not isinstance(value, bool) else None)
-    return found
+    return [year_value(record.metadata, field) for record in records]
+
+
+def year_value(metadata: Mapping[str, object], field: str = YEAR_FIELD) -> int | None:
+    """``metadata[field]`` as a year: an int (or a string of digits), else None."""
+    value = metadata.get(field)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
