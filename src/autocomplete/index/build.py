@@ -16,15 +16,13 @@ import gc
 import json
 import time
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from types import MappingProxyType
-from typing import overload
 
 import marisa_trie
 import numpy as np
 
-from autocomplete.catalog.columns import MetadataColumns
+from autocomplete.catalog.columns import MetadataColumns, MetadataColumnsBuilder
 from autocomplete.catalog.loader import Record
 from autocomplete.index.catalog_index import (
     INITIALS_MARK,
@@ -51,6 +49,9 @@ from autocomplete.text.titles import split_leading_article
 KEY_END = " \n"
 """What follows every key text in the key buffer: the key's trailing space, then the buffer's
 separator (``key_strings.SEPARATOR``)."""
+
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
+"""``json.dumps(value, ensure_ascii=False)``, without making a new encoder for every title."""
 
 STREAM_REPORT_STEP = 100_000
 """Titles between progress reports when the record count is not known in advance."""
@@ -102,10 +103,11 @@ def _build(
     total: float | None,
 ) -> CatalogIndex:
     kind_weight = match_weights()
-    # A list is ranked through its own metadata; a stream's is decoded back from the JSON
-    # column when the metadata columns are built (the records are gone by then).
-    kept = records if isinstance(records, Sequence) else None
-    known_count = len(kept) if kept is not None else 0
+    # A list's metadata columns are built from the list; a stream's as its records go by.
+    kept: Sequence[Record] = records if isinstance(records, Sequence) else []
+    known_count = len(kept)
+    streamed = not isinstance(records, Sequence)
+    streamed_columns = MetadataColumnsBuilder() if streamed else None
 
     # Stage 1, one pass over the records: entries, as flat columns (every key goes into one
     # byte buffer), and each title's stored texts, encoded as they come.
@@ -141,13 +143,13 @@ def _build(
         entries_per_title.append(len(kinds))
         weight_column.append(record.weight)
         year_column.append(year_value(record.metadata))
+        if streamed_columns is not None:
+            streamed_columns.add(record.metadata)
         display.append(record.text)
         display_hashes.append(hash(record.text))
         ids.append(record.id)
-        metadata_json.append(json.dumps(dict(record.metadata), ensure_ascii=False))
-        aliases_json.append(
-            json.dumps(list(record.aliases), ensure_ascii=False) if record.aliases else ""
-        )
+        metadata_json.append(_to_json(dict(record.metadata)))
+        aliases_json.append(_to_json(list(record.aliases)) if record.aliases else "")
     count = len(entries_per_title)
     report("entries", count, count)
     weights = np.frombuffer(weight_column, dtype=np.float64) if count else np.zeros(0)
@@ -236,7 +238,8 @@ def _build(
     report("columns", 0, 1)
     titles_metadata = metadata_json.column()
     del metadata_json
-    columns = MetadataColumns.build(kept if kept is not None else _DecodedMetadata(titles_metadata))
+    columns = MetadataColumns.build(kept) if streamed_columns is None else streamed_columns.build()
+    del streamed_columns
     report("columns", 1, 1)
 
     report("words", 0, 1)
@@ -325,34 +328,6 @@ class _TextColumn:
         offsets = np.zeros(len(self._ends) + 1, dtype=np.int64)
         offsets[1:] = np.frombuffer(self._ends, dtype=np.int64) if self._ends else 0
         return StringColumn(bytes(self._buffer), offsets)
-
-
-@dataclass(frozen=True)
-class _Metadata:
-    metadata: Mapping[str, object]
-
-
-class _DecodedMetadata(Sequence[_Metadata]):
-    """The titles' metadata, decoded from their JSON column each time it is read."""
-
-    def __init__(self, column: StringColumn) -> None:
-        self._column = column
-
-    def __len__(self) -> int:
-        return len(self._column)
-
-    @overload
-    def __getitem__(self, position: int) -> _Metadata: ...
-    @overload
-    def __getitem__(self, position: slice) -> Sequence[_Metadata]: ...
-    def __getitem__(self, position: int | slice) -> _Metadata | Sequence[_Metadata]:
-        if isinstance(position, slice):
-            return [self[index] for index in range(*position.indices(len(self)))]
-        return _Metadata(json.loads(self._column[position]))
-
-    def __iter__(self) -> Iterator[_Metadata]:
-        for text in self._column:
-            yield _Metadata(json.loads(text))
 
 
 def _duplicated(display: StringColumn, hashes: np.ndarray) -> np.ndarray:

@@ -35,6 +35,7 @@ walk stops early on popular titles; ``MAX_SCANNED`` bounds the walk whatever the
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -367,37 +368,46 @@ def build_word_index(
     """Build the word index over the normalized titles (``priors`` and ``years`` per title)."""
     count = len(normalized_titles)
     rank_title = np.argsort(-np.asarray(priors, dtype=np.float64), kind="stable").astype(np.int32)
-    # Two passes over the titles rather than every title's word list held at once: at ten
-    # million titles those lists alone would take gigabytes.
-    distinct_words: set[str] = set()
+    # One pass over the titles in their own order, words numbered as first seen; then the
+    # numbers are mapped to sorted word ids and the lists put in rank order, in NumPy. Every
+    # title's word list held at once would take gigabytes at ten million titles.
+    seen_id: dict[str, int] = {}
+    lengths = array("i")
+    parts: list[npt.NDArray[np.int64]] = []
+    chunk: list[int] = []
     for text in normalized_titles:
-        distinct_words.update(text.split()[:MAX_TITLE_WORDS])
-    keys = sorted({_key(word) for word in distinct_words})
+        words = text.split()[:MAX_TITLE_WORDS]
+        lengths.append(len(words))
+        chunk.extend([seen_id.setdefault(word, len(seen_id)) for word in words])
+        if len(chunk) >= FORWARD_CHUNK:
+            parts.append(np.array(chunk, dtype=np.int64))
+            chunk.clear()
+    parts.append(np.array(chunk, dtype=np.int64))
+    keys = sorted({_key(word) for word in seen_id})
     width = max((len(key) for key in keys), default=1)
     vocabulary = np.array(keys, dtype=f"S{width}")
     id_of_key = {key: position for position, key in enumerate(keys)}
-    word_of = {word: id_of_key[_key(word)] for word in distinct_words}
-    del distinct_words, id_of_key
-    ranked_words = (
-        normalized_titles[title].split()[:MAX_TITLE_WORDS] for title in rank_title.tolist()
+    word_of_seen = np.fromiter(
+        (id_of_key[_key(word)] for word in seen_id), dtype=np.int32, count=len(seen_id)
     )
-    forward_lengths = np.empty(count, dtype=np.int64)
-    forward_parts: list[npt.NDArray[np.int32]] = []
-    chunk: list[int] = []
-    for rank, words in enumerate(ranked_words):
-        forward_lengths[rank] = len(words)
-        chunk.extend(map(word_of.__getitem__, words))
-        if len(chunk) >= FORWARD_CHUNK:
-            forward_parts.append(np.array(chunk, dtype=np.int32))
-            chunk.clear()
-    forward_parts.append(np.array(chunk, dtype=np.int32))
-    forward = np.concatenate(forward_parts)
-    del forward_parts, chunk
+    by_title = word_of_seen[np.concatenate(parts)]
+    del parts, chunk, seen_id, id_of_key
+    title_lengths = np.frombuffer(lengths, dtype=np.int32).astype(np.int64)
+    title_first = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(title_lengths, out=title_first[1:])
+    forward_lengths = title_lengths[rank_title]
     forward_first = np.zeros(count + 1, dtype=np.int64)
     np.cumsum(forward_lengths, out=forward_first[1:])
+    forward = by_title[
+        np.repeat(title_first[rank_title] - forward_first[:-1], forward_lengths)
+        + np.arange(int(forward_first[-1]), dtype=np.int64)
+    ]
+    del by_title
     # Postings: (word, rank) pairs, sorted by word then rank, without repeats.
     pair_rank = np.repeat(np.arange(count, dtype=np.int64), forward_lengths)
-    pairs = np.unique(forward.astype(np.int64) * max(count, 1) + pair_rank)
+    # Sorted, then repeats dropped (np.unique's hashing is many times slower at this size).
+    pairs = np.sort(forward.astype(np.int64) * max(count, 1) + pair_rank)
+    pairs = pairs[np.append(True, pairs[1:] != pairs[:-1])] if len(pairs) else pairs
     pair_word = pairs // max(count, 1)
     postings = (pairs % max(count, 1)).astype(np.int32)
     posting_first = np.searchsorted(pair_word, np.arange(len(keys) + 1)).astype(np.int64)
