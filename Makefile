@@ -15,8 +15,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# The C extensions (src/autocomplete/*/*.c) are compiled by the install: rebuild when they change.
-EXTENSIONS := $(wildcard src/autocomplete/*/*.c)
+# The C extensions (src/autocomplete/*/*.c, sharing src/autocomplete/*.h) are compiled by the
+# install: rebuild when they change.
+EXTENSIONS := $(wildcard src/autocomplete/*/*.c src/autocomplete/*.h)
 $(VENV)/.runtime: pyproject.toml setup.py $(EXTENSIONS) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@

@@ -19,6 +19,7 @@ tests=(tests/test_align.py tests/test_kernels.py tests/test_spelling_index.py te
     --deselect tests/test_kernels.py::test_the_engine_answers_the_same_on_the_twins)
 # The extensions are optional to the install, so check that this one did compile them.
 kernels="autocomplete.spell._align, autocomplete.index._nearby, autocomplete.index._words"
+kernels+=", autocomplete.rank._alignwords"
 "$python" -c "import $kernels" || {
     echo "check_extensions: the install has no compiled kernels (is a C compiler missing?)" >&2
     exit 1
@@ -36,7 +37,7 @@ for source in "$root"/src/autocomplete/*/*.c; do
     name="$(basename "$source" .c)"
     package="$(basename "$(dirname "$source")")"
     gcc -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-        -fno-omit-frame-pointer -shared -fPIC -I"$include" "$source" \
+        -fno-omit-frame-pointer -shared -fPIC -I"$include" -I"$root/src/autocomplete" "$source" \
         -o "$work/src/autocomplete/$package/$name$suffix"
 done
 preload="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)"
@@ -44,7 +45,7 @@ cd "$root"
 export ASAN_OPTIONS=detect_leaks=0 LD_PRELOAD="$preload" PYTHONPATH="$work/src"
 # The sanitized builds must be the ones imported, not the installed ones.
 "$python" -c "import autocomplete.spell._align as a, autocomplete.index._nearby as n, sys
-import autocomplete.index._words as w
-sys.exit(not all(m.__file__.startswith('$work') for m in (a, n, w)))"
+import autocomplete.index._words as w, autocomplete.rank._alignwords as r
+sys.exit(not all(m.__file__.startswith('$work') for m in (a, n, w, r)))"
 AUTOCOMPLETE_DATA_DIR="$root/data" XDG_CACHE_HOME="$work/cache" \
     "$python" -m pytest -q -p no:cacheprovider "${tests[@]}"

@@ -32,13 +32,18 @@ QUERIES = [
     "back to the futre",
     "the big",
     "xq",
-    # Scattered words, typed or misspelt, a word typed twice, a year: the word index's check.
+    # Scattered words, typed or misspelt, a word typed twice, a year: the word index's check
+    # and the aligner.
     "lebowski big",
     "harry potter chamber",
     "lord rings towers two",
     "of the of",
     "psycho 1960",
     "ring lrod",
+    # Misspelt scattered words (several readings each: the aligner's search), and a repeat.
+    "hary poter chamber",
+    "lrod rigns towers",
+    "the of the 1994",
 ]
 
 ANSWERS_SCRIPT = """

@@ -1,7 +1,8 @@
 """The compiled kernels and their plain-Python twins: chosen at import, equal in every answer.
 
 ``test_align.py`` runs the alignment kernel both ways; this file does the same for the deletion
-probe and the word index's conjunctive check, checks which kernels the import sites chose, and
+probe, the word index's conjunctive check and the scattered-words aligner, checks which kernels
+the import sites chose, and
 (slow) that a whole engine answers the same on the twins as on the compiled build.
 ``AUTOCOMPLETE_KERNELS=python`` runs any other test file on the twins
 (``scripts/check_extensions.sh`` does so for the kernels' tests).
@@ -20,17 +21,21 @@ import autocomplete.index._nearby
 import autocomplete.index._nearby_python
 import autocomplete.index._words
 import autocomplete.index._words_python
+import autocomplete.rank._alignwords
+import autocomplete.rank._alignwords_python
 import autocomplete.spell._align
 import autocomplete.spell._align_python
 from autocomplete._kernels import KERNELS_VARIABLE
 from autocomplete.index import spelling as spelling_index
 from autocomplete.index import word_index
 from autocomplete.index.spelling import MAX_INDEXED_CHARS, SpellingIndex
+from autocomplete.rank import multiword
 from autocomplete.spell import alignment
 from kernel_answers import QUERIES, engine_answers
 
 PROBES = [autocomplete.index._nearby, autocomplete.index._nearby_python]
 TERM_FILTERS = [autocomplete.index._words, autocomplete.index._words_python]
+ALIGNERS = [autocomplete.rank._alignwords, autocomplete.rank._alignwords_python]
 
 
 def _python_asked() -> bool:
@@ -40,18 +45,25 @@ def _python_asked() -> bool:
 def test_the_import_sites_run_the_kernels_the_install_built() -> None:
     # A normal install compiles both kernels, and the library uses them; the twins run only
     # when asked (the tests' second way) or when a compiled module is missing, which fails here.
-    align, nearby, words = (
+    align, nearby, words, alignwords = (
         (
             autocomplete.spell._align_python,
             autocomplete.index._nearby_python,
             autocomplete.index._words_python,
+            autocomplete.rank._alignwords_python,
         )
         if _python_asked()
-        else (autocomplete.spell._align, autocomplete.index._nearby, autocomplete.index._words)
+        else (
+            autocomplete.spell._align,
+            autocomplete.index._nearby,
+            autocomplete.index._words,
+            autocomplete.rank._alignwords,
+        )
     )
     assert alignment.Pricer is align.Pricer and alignment.align is align.align
     assert spelling_index.DeletionProbe is nearby.DeletionProbe
     assert word_index.TermFilter is words.TermFilter
+    assert multiword.TitleAligner is alignwords.TitleAligner
 
 
 def _random_index(seed: int) -> tuple[SpellingIndex, list[str]]:
@@ -280,6 +292,225 @@ def test_each_term_filter_rejects_bad_arrays_and_arguments(kernel: ModuleType) -
             damaged.keep(np.array([0, 1, 2], dtype=np.int32), [(((0, 5),), None, 1)], kept)
 
 
+def _keep_table(max_alignments: int, max_terms: int) -> tuple[int, ...]:
+    """``WordReader``'s table: options kept per word of ``n`` when the assignments are many."""
+    return tuple(max(2, int(max_alignments ** (1 / count))) for count in range(1, max_terms + 1))
+
+
+def _random_aligner_arrays(
+    generator: random.Random, titles: int, vocabulary: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Random forward lists (no words, repeated words, years; long titles of few distinct
+    words, whose assignments overflow the limit) and random stop-word flags."""
+    forward_first, forward, rank_year = _random_forward(generator, titles, vocabulary)
+    if generator.random() < 0.3:  # titles made of two or three words over and over
+        lists = [
+            [generator.randrange(min(3, vocabulary)) for _ in range(generator.randint(0, 32))]
+            for _ in range(titles)
+        ]
+        forward_first = np.zeros(titles + 1, dtype=np.int64)
+        np.cumsum([len(words) for words in lists], out=forward_first[1:])
+        forward = np.array([word for words in lists for word in words], dtype=np.int32)
+    stop_words = np.array([generator.random() < 0.3 for _ in range(vocabulary)], dtype=np.int32)
+    return forward_first, forward, rank_year, stop_words
+
+
+COSTS = (0.0, 0.0, 0.1, 0.2, 0.5, 1.0, 1.5, 1.69, 2.25, 0.30000000000000004)
+"""Costs that tie (the first cheapest must win) and that round differently summed another way."""
+
+
+def _random_aligner_terms(
+    generator: random.Random, vocabulary: int
+) -> list[tuple[tuple[tuple[int, int, float], ...], int | None]]:
+    terms = []
+    for _ in range(generator.randint(1, multiword.MAX_TERMS)):
+        ranges = []
+        for _ in range(generator.choice([0, 1, 1, 1, 1, 2, 3, 4])):  # readings of a typo
+            lo = generator.choice([0, vocabulary - 1, generator.randrange(vocabulary)])
+            width = generator.choice([0, 1, 1, 1, 2, 5, vocabulary])  # empty, a word, a prefix
+            ranges.append((lo, min(lo + width, vocabulary + 3), generator.choice(COSTS)))
+        year = generator.choice([None, None, None, 1998, 2001, 0])
+        terms.append((tuple(ranges), year))
+    if generator.random() < 0.3:  # a word typed twice
+        terms[-1] = generator.choice(terms)
+    return terms
+
+
+def test_the_aligners_align_the_same() -> None:
+    generator = random.Random(23)
+    compared = aligned = with_year = many = 0
+    for _ in range(60):
+        vocabulary = generator.choice([1, 2, 3, 7, 40])
+        titles = generator.randint(1, 200)
+        arrays = _random_aligner_arrays(generator, titles, vocabulary)
+        max_alignments = generator.choice([1, 4, 16, multiword.MAX_ALIGNMENTS])
+        settings = (
+            (
+                generator.choice(COSTS),
+                generator.choice(COSTS),
+                generator.choice(COSTS),
+                generator.choice(COSTS),
+            ),
+            generator.choice([0, 1, 3]),
+            max_alignments,
+            _keep_table(max_alignments, multiword.MAX_TERMS),
+        )
+        compiled = autocomplete.rank._alignwords.TitleAligner(*arrays, *settings)
+        twin = autocomplete.rank._alignwords_python.TitleAligner(*arrays, *settings)
+        for _ in range(60):
+            size = generator.choice([0, 1, 2, 17, 60])
+            ranks = np.array([generator.randrange(titles) for _ in range(size)], dtype=np.int32)
+            terms = _random_aligner_terms(generator, vocabulary)
+            found = compiled.align(terms, ranks)
+            # repr: the costs must agree to the bit, not only to a tolerance.
+            assert repr(found) == repr(twin.align(terms, ranks)), (ranks, terms, settings)
+            compared += 1
+            aligned += len(found)
+            with_year += sum(-1 in positions for _, _, _, _, _, _, positions, _ in found)
+            many += sum(_assignments(arrays, rank, terms) > max_alignments for rank, *_ in found)
+    assert compared == 3600 and aligned > 3000 and with_year > 100 and many > 300
+
+
+def _assignments(
+    arrays: tuple[np.ndarray, ...],
+    rank: int,
+    terms: list[tuple[tuple[tuple[int, int, float], ...], int | None]],
+) -> int:
+    """Assignments of typed words to title positions before any is cut (the year counting)."""
+    forward_first, forward, rank_year, _ = arrays
+    words = forward[forward_first[rank] : forward_first[rank + 1]].tolist()
+    total = 1
+    for ranges, year in terms:
+        hits = sum(any(lo <= word < hi for lo, hi, _ in ranges) for word in words)
+        total *= hits + (year is not None and int(rank_year[rank]) == year)
+    return total
+
+
+def test_the_aligners_align_titles_as_the_reading_needs() -> None:
+    # Hand-made titles (word 0 is a stop word): what the search must find, on both kernels.
+    forward_first = np.array([0, 4, 7, 7, 10], dtype=np.int64)
+    forward = np.array([0, 1, 2, 3, 2, 4, 2, 5, 6, 7], dtype=np.int32)
+    rank_year = np.array([1998, 0, 2001, 2010], dtype=np.int32)
+    stop_words = np.array([1, 0, 0, 0, 0, 0, 0, 0], dtype=np.int32)
+    settings = ((2.0, 0.5, 1.5, 1.0), 3, multiword.MAX_ALIGNMENTS, _keep_table(256, 8))
+    for kernel in ALIGNERS:
+        aligner = kernel.TitleAligner(forward_first, forward, rank_year, stop_words, *settings)
+        ranks = np.array([0, 1, 2, 3], dtype=np.int32)
+        # "w1 w3" on [the w1 w2 w3]: the stop word and w2 skipped, at 2 + 0.5 + 1.5.
+        assert aligner.align([(((1, 2, 0.0),), None), (((3, 4, 0.0),), None)], ranks) == [
+            (0, 4.0, 0.0, 1, 1, 0, (1, 3), (0, 0))
+        ]
+        # "w2 w2": the title with w2 twice, out of order no cheaper than in order.
+        assert aligner.align([(((2, 3, 0.0),), None), (((2, 3, 0.0),), None)], ranks) == [
+            (1, 3.5, 0.0, 0, 1, 0, (0, 2), (0, 0))
+        ]
+        # "w1 w2": a stretch from a word start, the prefix index's: nothing here.
+        assert aligner.align([(((1, 2, 0.0),), None), (((2, 3, 0.0),), None)], ranks) == []
+        # "the w1 1998": the title's words as typed, then its year: no entry cost.
+        the_w1_1998 = [(((0, 1, 0.0),), None), (((1, 2, 0.0),), None), ((), 1998)]
+        assert aligner.align(the_w1_1998, ranks) == [(0, 0.0, 0.0, 0, 0, 0, (0, 1, -1), (0, 0, -1))]
+        # A year and a typo's two readings: at each position the first of least cost.
+        assert aligner.align([((), 2010), (((6, 8, 0.5), (5, 7, 0.25)), None)], ranks) == [
+            (3, 0.25, 0.25, 0, 0, 0, (-1, 0), (-1, 1))
+        ]
+        # A title without words, reached by its year alone.
+        assert aligner.align([((), 2001)], ranks) == [(2, 0.0, 0.0, 0, 0, 0, (-1,), (-1,))]
+
+
+@pytest.mark.parametrize("kernel", ALIGNERS, ids=["compiled", "python"])
+def test_each_aligner_rejects_bad_arrays_and_arguments(kernel: ModuleType) -> None:
+    forward_first = np.array([0, 2, 2, 5], dtype=np.int64)
+    forward = np.array([3, 1, 0, 4, 3], dtype=np.int32)
+    rank_year = np.array([1998, 0, 2001], dtype=np.int32)
+    stop_words = np.array([1, 0, 0, 0, 0], dtype=np.int32)
+    arrays = [forward_first, forward, rank_year, stop_words]
+    settings: list[object] = [(2.0, 0.5, 1.5, 1.0), 3, 256, _keep_table(256, 8)]
+    aligner = kernel.TitleAligner(*arrays, *settings)
+    ranks = np.array([2, 0, 1], dtype=np.int32)
+    assert aligner.align([(((1, 2, 0.0),), None), (((3, 4, 0.0),), None)], ranks) == [
+        (0, 3.0, 0.0, 0, 0, 1, (1, 0), (0, 0))
+    ]
+
+    for position, bits in enumerate((64, 32, 32, 32)):
+        for wrong_type in (np.float64, np.uint32, np.int16, np.int32 if bits == 64 else np.int64):
+            wrong = list(arrays)
+            wrong[position] = arrays[position].astype(wrong_type)
+            with pytest.raises(ValueError, match=f"must be an array of {bits}-bit integers"):
+                kernel.TitleAligner(*wrong, *settings)
+    with pytest.raises(TypeError):
+        kernel.TitleAligner(forward_first, [3, 1, 0], rank_year, stop_words, *settings)
+    with pytest.raises(ValueError, match="one more entry"):
+        kernel.TitleAligner(
+            np.zeros(0, dtype=np.int64), forward, rank_year[:0], stop_words, *settings
+        )
+    with pytest.raises(ValueError, match="one entry per title"):
+        kernel.TitleAligner(forward_first, forward, rank_year[:2], stop_words, *settings)
+    for costs in ((2.0, 0.5, 1.5), [2.0, 0.5, 1.5, 1.0], (2.0, "0.5", 1.5, 1.0), None):
+        with pytest.raises(TypeError, match=r"costs must be|must be a number"):
+            kernel.TitleAligner(*arrays, costs, *settings[1:])
+    with pytest.raises(TypeError):
+        kernel.TitleAligner(*arrays, settings[0], 3.0, *settings[2:])
+    with pytest.raises(ValueError, match="max_alignments must be at least 1"):
+        kernel.TitleAligner(*arrays, *settings[:2], 0, settings[3])
+    for keep in ((), (2, 0, 2)):
+        with pytest.raises(ValueError, match="keep needs a count"):
+            kernel.TitleAligner(*arrays, *settings[:3], keep)
+    with pytest.raises(TypeError):
+        kernel.TitleAligner(*arrays, *settings[:3], (2.0, 3))
+
+    with pytest.raises(ValueError, match="ranks must be an array of 32-bit integers"):
+        aligner.align([((), 1998)], ranks.astype(np.int64))
+    with pytest.raises(ValueError, match=r"contiguous|32-bit integers"):
+        aligner.align([((), 1998)], np.zeros(6, dtype=np.int32)[::2])  # every other element
+    for terms in (
+        None,
+        [None],
+        [((1, 2, 0.0),)],
+        [(((1, 2),), None)],
+        [(((1, 2, "x"),), None)],
+        [(((1.0, 2, 0.0),), None)],  # a float is not a word id, even a whole one
+        [(((1, 2, 0.0),), 1998.0)],
+        [("abc", None)],
+        (term for term in [None]),  # any iterable of terms is read, and checked
+    ):
+        with pytest.raises(TypeError, match="terms must be a sequence"):
+            aligner.align(terms, ranks)
+    for terms in ([], [((), None)] * 9):
+        with pytest.raises(ValueError, match=f"1 to 8 typed words, got {len(terms)}"):
+            aligner.align(terms, ranks)
+    # Terms that change while they are read: what was passed is read, and nothing crashes.
+    changing: list[object] = []
+
+    class ClearsTheTerms:
+        def __iter__(self) -> object:
+            changing.clear()
+            return iter([(1, 2, 0.0)])
+
+    changing.extend([(ClearsTheTerms(), None), (((3, 4, 0.0),), None)])
+    assert len(aligner.align(changing, ranks)) == 1
+    # Ranks, offsets and word ids outside the arrays raise, never read past them.
+    for rank in (3, -1, 2**31 - 1):
+        with pytest.raises(IndexError, match=f"rank {rank} outside the word index"):
+            aligner.align([((), 1998)], np.array([0, rank], dtype=np.int32))
+    for damaged_first in ([0, 2, 1, 5], [0, 2, 2, 6], [-1, 2, 2, 5]):
+        damaged = kernel.TitleAligner(
+            np.array(damaged_first, dtype=np.int64), forward, rank_year, stop_words, *settings
+        )
+        with pytest.raises(IndexError, match="outside the forward index"):
+            damaged.align([((), 1998)], np.array([0, 1, 2], dtype=np.int32))
+    for word in (5, -1):
+        damaged = kernel.TitleAligner(
+            forward_first,
+            np.array([3, 1, word, 4, 3], dtype=np.int32),
+            rank_year,
+            stop_words,
+            *settings,
+        )
+        assert damaged.align([((), 1998)], np.array([0, 1], dtype=np.int32))  # not read yet
+        with pytest.raises(IndexError, match=f"word {word} of rank 2 outside the stop-word"):
+            damaged.align([((), 1998)], np.array([0, 2], dtype=np.int32))
+
+
 @pytest.mark.slow
 def test_the_engine_answers_the_same_on_the_twins() -> None:
     compiled, quiet = engine_answers({KERNELS_VARIABLE: ""})
@@ -297,6 +528,7 @@ def test_the_engine_answers_the_same_on_the_twins() -> None:
         ("autocomplete.spell._align", "Pricer"),
         ("autocomplete.index._nearby", "DeletionProbe"),
         ("autocomplete.index._words", "TermFilter"),
+        ("autocomplete.rank._alignwords", "TitleAligner"),
     ],
 )
 def test_the_compiled_kernels_use_multi_phase_init(module: str, name: str) -> None:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from autocomplete import Autocomplete
-from autocomplete.catalog.loader import CatalogError
+from autocomplete.catalog.loader import CatalogError, Record
 from autocomplete.feedback import FeedbackConfig, FeedbackLayer, MemoryStore
 from autocomplete.live import UpdateOptions
 
@@ -181,6 +181,34 @@ def test_click_feedback_lifts_a_delta_title(clock: FakeClock) -> None:
         lifted = engine.suggest("zorb")[0]
         assert lifted.id == "zorbo-2029" and lifted.feedback > 0
         assert lifted.score == pytest.approx(lifted.prior + lifted.feedback, abs=1e-4)
+    finally:
+        engine.close()
+
+
+def test_trending_leaves_out_deleted_titles_and_takes_in_new_ones(clock: FakeClock) -> None:
+    layer = FeedbackLayer(
+        MemoryStore(clock=clock), config=FeedbackConfig(refresh_interval_s=0), clock=clock
+    )
+    engine = _engine("memory://", feedback=layer)
+    try:
+        engine.upsert([{**NEW_TITLE, "title": "Lebowski Returns", "votes": 50}])
+        shown = _ids(engine, "lebowski", k=3)
+        assert shown[:2] == ["big-lebowski-1998", "zorblax-2027"]
+        for session in range(30):
+            engine.record_impression("lebowski", shown, f"s{session}")
+            clock.advance(2.0)
+            chosen = shown[session % 2]  # both chosen; the new title starts with "l", not "t"
+            engine.record_click("lebowski", chosen, 1 + session % 2, f"s{session}")
+            clock.advance(45.0)
+        layer.refresh()
+        trending = [item.id for item in engine.trending(5)]
+        assert set(trending[:2]) == {"big-lebowski-1998", "zorblax-2027"}
+        engine.delete(["big-lebowski-1998"])
+        assert [item.id for item in engine.trending(5)][:1] == ["zorblax-2027"]
+        assert "big-lebowski-1998" not in [item.id for item in engine.trending(5)]
+        assert engine.trending(5, where={"genres": "Animation"})[0].id == "zorblax-2027"
+        with pytest.raises(ValueError, match="genres"):
+            engine.trending(5, where={"genres": "No Such Genre"})
     finally:
         engine.close()
 
@@ -441,6 +469,85 @@ def test_upserting_the_whole_catalog_answers_like_a_rebuild(movies: Autocomplete
             assert delta == rebuilt, query
     finally:
         live.close()
+
+
+def _record_row(
+    record: Record, text: str | None = None, votes: float | None = None
+) -> dict[str, object]:
+    return {
+        "id": record.id,
+        "title": record.text if text is None else text,
+        "votes": record.weight if votes is None else votes,
+        "aliases": list(record.aliases),
+        **record.metadata,
+    }
+
+
+def test_replacing_part_of_a_catalog_answers_like_a_rebuild_on_nearly_every_query() -> None:
+    """One title in five replaced (a word added, the weight changed): the main index hides the
+    old ones and the delta holds the new. Each segment is bounded by the others' exact matches
+    (a correction must come near the best of every segment), so the merged answers are what
+    one index would rank, but for the per-segment spelling vocabularies (docs/live-updates.md).
+    Bounding each segment by its own titles only agreed on 173 of these 200 queries."""
+    from autocomplete.index.bundled import bundled_records
+    from autocomplete.tools.evaluation.queries import CATEGORIES, generate_queries
+
+    records = bundled_records()[:3000]
+    base = [_record_row(record) for record in records]
+    changed = {
+        record.id: _record_row(record, f"{record.text} Redux", record.weight * 2 + 1)
+        for record in records[::5]
+    }
+
+    def built(rows: list[dict[str, object]], updates: UpdateOptions | None) -> Autocomplete:
+        return Autocomplete.from_catalog(
+            rows, weight_field="votes", id_field="id", alias_field="aliases", updates=updates
+        )
+
+    live = built(base, UpdateOptions("memory://", poll_interval_s=0, compact_after=None))
+    try:
+        live.upsert(list(changed.values()))
+        rebuilt = built([changed.get(str(row["id"]), row) for row in base], None)
+        queries = generate_queries(records, per_category=20, seed=0, categories=CATEGORIES)
+        same = 0
+        for query in queries:
+            answers = live.suggest(query.text)
+            replaced = {item.id for item in answers if item.id in changed}
+            # A replaced title answers with its new text only, never the hidden old one.
+            assert all(item.text.endswith(" Redux") for item in answers if item.id in replaced)
+            same += [item.id for item in answers] == [
+                item.id for item in rebuilt.suggest(query.text)
+            ]
+        assert same >= 0.95 * len(queries)
+    finally:
+        live.close()
+
+
+def test_a_hiding_engine_ranks_as_the_full_list_less_the_hidden_titles(
+    movies: Autocomplete,
+) -> None:
+    """``Autocomplete.hiding`` leaves titles out inside retrieval: ``k`` answers, the same as
+    the full list with the hidden titles dropped (what the text reaches as typed; with
+    corrections the bounds are taken among the visible titles), filters composed with it."""
+    from autocomplete.index.bundled import bundled_records
+    from autocomplete.tools.evaluation.queries import CATEGORIES, generate_queries
+
+    records = bundled_records()
+    hidden = {record.id for record in records[:10_000:3]}  # among the most popular titles
+    positions = [movies.index.title_of(title_id) for title_id in hidden]
+    hiding = movies.hiding(position for position in positions if position is not None)
+    queries = generate_queries(records, per_category=20, seed=0, categories=CATEGORIES)
+    for query in queries:
+        for where in (None, {"genres": "Comedy"}):
+            widened = movies.suggest(query.text, 100, correct=False, where=where)
+            expected = [item.id for item in widened if item.id not in hidden][:10]
+            found = hiding.suggest(query.text, 10, correct=False, where=where)
+            assert [item.id for item in found] == expected, (query.text, where)
+            corrected = hiding.suggest(query.text, 10, where=where)
+            assert not hidden & {item.id for item in corrected}, (query.text, where)
+    assert not hidden & {item.id for item in hiding.suggest("", 100)}
+    assert len(hiding.suggest("the", 10)) == 10
+    assert movies.hiding([]) is movies
 
 
 # The command line ------------------------------------------------------------------------------

@@ -54,11 +54,12 @@ def test_a_wheel_builds_the_extensions_without_setuptools_warnings(tmp_path: Pat
     assert "experimental" not in output.lower()
     assert "BuildBackendWarning" not in output and "SetuptoolsDeprecationWarning" not in output
     names = zipfile.ZipFile(wheel).namelist()
-    for module in ("spell/_align", "index/_nearby", "index/_words"):
+    for module in ("spell/_align", "index/_nearby", "index/_words", "rank/_alignwords"):
         assert any(
             name.startswith(f"autocomplete/{module}.") and name.endswith(".so") for name in names
         )
-    assert {"autocomplete/py.typed", "autocomplete/web/templates/index.html"} <= set(names)
+    stubs = {f"autocomplete/{module}.pyi" for module in ("index/_words", "rank/_alignwords")}
+    assert {"autocomplete/py.typed", "autocomplete/web/templates/index.html"} | stubs <= set(names)
     assert not any(name.startswith("web/") for name in names)  # nothing installs as `web`
 
 
@@ -102,4 +103,5 @@ def test_without_a_c_compiler_the_install_succeeds_and_answers_the_same(tmp_path
     assert "No module named 'autocomplete.spell._align'" in said
     assert "No module named 'autocomplete.index._nearby'" in said
     assert "No module named 'autocomplete.index._words'" in said
+    assert "No module named 'autocomplete.rank._alignwords'" in said
     assert "compiled kernels" not in quiet

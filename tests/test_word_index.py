@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,7 @@ from autocomplete.index.word_index import (
     Term,
     WordIndex,
     WordRange,
+    _sorted_distinct,
     build_word_index,
 )
 
@@ -156,3 +159,39 @@ def test_a_title_before_titles_without_words_is_checked_to_its_last_word() -> No
     year = Term("1998", (), 1998, False)
     big_or_2001 = Term("big", (WordRange(big, big + 1, 0.0, "big"),), 2001, False)
     assert _all(index, [year, big_or_2001]) == [0]
+
+
+def test_merging_several_words_lists_needs_no_lazy_numpy_import(
+    small: WordIndex, tmp_path: Path
+) -> None:
+    """A prefix of several words merges their lists; ``np.unique`` would import ``numpy.ma``
+    on its first call (about 20 ms on some user's keystroke). A fresh interpreter loads the
+    saved index and merges them."""
+    small.save(tmp_path)
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from autocomplete.index.word_index import Term, WordIndex, WordRange\n"
+        f"index = WordIndex.load(Path({str(tmp_path)!r}))\n"
+        "((lo, hi),) = index.ranges(['l'], prefix=True)\n"
+        "assert hi - lo > 1  # several words start with l: their lists are merged\n"
+        "print(index._ranks_of(Term('l', (WordRange(lo, hi, 0.0, 'l'),), None, True)).tolist())\n"
+        "print('numpy.ma' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    ranks, imported = done.stdout.split("\n")[:2]
+    # lebowski, lord, living: the titles holding them, each once, ascending
+    expected = sorted({small.title_rank[title] for title in (0, 3, 6, 7)})
+    assert ranks == str([int(rank) for rank in expected])
+    assert imported == "False"
+
+
+def test_sorted_distinct_is_numpy_unique() -> None:
+    generator = np.random.default_rng(7)
+    for size in (0, 1, 2, 5, 100):
+        values = generator.integers(0, 20, size=size).astype(np.int32)
+        found = _sorted_distinct(values)
+        assert found.tolist() == np.unique(values).tolist()
+        assert found.dtype == np.int32

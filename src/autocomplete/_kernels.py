@@ -1,10 +1,11 @@
 """Which kernels run: the compiled extensions, or their plain-Python twins.
 
-Three hot steps are C extensions: the typo path's ``_align`` (the error model's alignment and
+Four hot steps are C extensions: the typo path's ``_align`` (the error model's alignment and
 pricing) and ``_nearby`` (the spelling index's deletion probe), and the multi-word path's
-``_words`` (the word index's conjunctive check). Each has a twin, ``_align_python``,
-``_nearby_python`` and ``_words_python`` (NumPy), that gives the same results to the bit, only
-slower.
+``_words`` (the word index's conjunctive check) and ``_alignwords`` (typed words aligned with
+each title at least cost). Each has a twin, ``_align_python``, ``_nearby_python``,
+``_words_python`` (NumPy) and ``_alignwords_python``, that gives the same results to the bit,
+only slower.
 A twin runs when its extension cannot be imported (the install found no C compiler) or when
 ``AUTOCOMPLETE_KERNELS=python`` asks for the twins (the tests run both ways with it); the
 library then says so once, through ``logging``.
@@ -24,6 +25,7 @@ COMPILED_KERNELS = {
     "_align": "autocomplete.spell._align",
     "_nearby": "autocomplete.index._nearby",
     "_words": "autocomplete.index._words",
+    "_alignwords": "autocomplete.rank._alignwords",
 }
 """The C extensions of the package: short name -> module."""
 

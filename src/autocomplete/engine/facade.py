@@ -11,14 +11,18 @@ in bounded ``Memo``s (``autocomplete.cache``).
 
 from __future__ import annotations
 
+import copy
 import functools
+import heapq
 import math
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Concatenate, Generic, Literal, ParamSpec, TypeVar
+
+import numpy as np
 
 from autocomplete.cache import Memo
 from autocomplete.catalog.columns import MetadataColumns
@@ -27,6 +31,8 @@ from autocomplete.engine.suggestion import Suggestion
 from autocomplete.index.build import Progress, build_index
 from autocomplete.index.bundled import bundled_catalog_path, bundled_index
 from autocomplete.index.catalog_index import INITIALS_MARK, CatalogIndex, TitleView, kind_name
+from autocomplete.index.title_mask import TitleMask
+from autocomplete.index.word_index import Term
 from autocomplete.limits import MAX_K, PRECOMPUTED_TOP
 from autocomplete.live import CatalogFields, LiveCatalog, UpdateOptions, UpdateStore
 from autocomplete.paths import data_directory
@@ -34,6 +40,7 @@ from autocomplete.rank.filters import (
     BoostRule,
     FilterCache,
     TitleFilter,
+    VisibleFilters,
     boost_key,
     where_key,
 )
@@ -87,6 +94,10 @@ CORRECTED_MEMO_SIZE = 50_000
 
 ANCHORED_MEMO_SIZE = 10_000
 """Typed queries whose anchored retrievals (a rare fallback) are memoized likewise."""
+
+EXACT_MEMO_SIZE = 256
+"""Recent typed queries whose PREFIX retrievals are kept: a caller merging indexes asks for
+``exact_scores`` and then ``suggest`` with the same query, which retrieves them again."""
 
 FEEDBACK_CACHE_SIZE = 8_192
 """Prefixes whose feedback lifts are kept translated to title positions."""
@@ -183,6 +194,7 @@ class Autocomplete:
         self._feedback = _feedback_layer(feedback)
         self._words = WordReader(self._index.words, word_costs) if word_costs else None
         self._filters = FilterCache(self._index.columns, self._index.arrays.title_prior)
+        self._visible: VisibleFilters | None = None  # see ``hiding``
         self._contexts: Memo[SessionContext, _ContextEffect] = Memo(
             CONTEXT_CACHE_SIZE, "sessions' related titles and genre nudges"
         )
@@ -201,7 +213,9 @@ class Autocomplete:
         self._anchored: Memo[tuple[object, ...], tuple[Candidate, ...]] = Memo(
             ANCHORED_MEMO_SIZE, "anchored retrievals"
         )
-        self._title_initials: tuple[str, ...] | None = None  # see _first_characters
+        self._exact: Memo[tuple[object, ...], tuple[Candidate, ...]] = Memo(
+            EXACT_MEMO_SIZE, "exact retrievals"
+        )
         self._answers: Memo[tuple[object, ...], tuple[Suggestion, ...]] = Memo(
             ANSWER_MEMO_SIZE, "whole answers of plain requests"
         )
@@ -308,6 +322,37 @@ class Autocomplete:
             )
         return self._live
 
+    def hiding(self, titles: Iterable[int]) -> Autocomplete:
+        """An engine over the same index that never suggests the titles at these positions
+        (``index.title_of(id)``): what live updates ask of an index whose titles were since
+        replaced or deleted. They are left out inside retrieval, as a ``where`` filter leaves
+        titles out (and composed with any ``where``), so ``suggest(query, k)`` returns ``k``
+        answers whenever ``k`` others match, and every bound (the k-th score that prunes
+        corrections and scattered words, the best match a correction must come near) is taken
+        among the titles it may suggest, as in an index without the hidden ones.
+
+        The index, speller, word reader, compiled filters and presented suggestions are
+        shared with this engine; the memos of what depends on which titles are hidden (whole
+        answers, corrected and anchored retrievals, adjusted lists) start empty.
+        """
+        if self._live is not None:
+            raise RuntimeError("an engine serving live updates hides titles through its log")
+        positions = np.fromiter(titles, dtype=np.int64)
+        if positions.size == 0 and self._visible is None:
+            return self
+        visible = np.ones(self._index.title_count, dtype=np.bool_)
+        visible[positions] = False
+        engine = copy.copy(self)
+        engine._visible = VisibleFilters(
+            TitleMask(visible, int(np.count_nonzero(visible)), self._index.arrays.title_prior)
+        )
+        engine._answers = Memo(ANSWER_MEMO_SIZE, "whole answers of plain requests")
+        engine._corrected = Memo(CORRECTED_MEMO_SIZE, "corrected retrievals")
+        engine._anchored = Memo(ANCHORED_MEMO_SIZE, "anchored retrievals")
+        engine._exact = Memo(EXACT_MEMO_SIZE, "exact retrievals")
+        engine._feedback_titles = Memo(FEEDBACK_CACHE_SIZE, "prefixes' click lifts by title")
+        return engine
+
     # Feedback -----------------------------------------------------------------------------------
 
     @property
@@ -373,6 +418,7 @@ class Autocomplete:
         context: Mapping[str, object] | SessionContext | None = None,
         correct: bool = True,
         above: float | None = None,
+        elsewhere: Sequence[float] | None = None,
     ) -> list[Suggestion]:
         """The ``k`` best suggestions for ``query`` as typed so far, best first.
 
@@ -392,8 +438,15 @@ class Autocomplete:
         * ``above`` is for merging several indexes' answers (live updates do): the caller
           already has ``k`` suggestions scoring ``above`` or more, so only those scoring more
           are returned, and the work that could only find others is skipped (corrections,
-          scattered words and translations bounded by it; no last-resort readings, since
-          another index matched).
+          scattered words and translations bounded by it). Given at all, even as ``-inf``
+          (the caller has fewer than ``k``), it says another index matched the query, so no
+          last-resort reading is tried, as one index holding every title would not.
+        * ``elsewhere`` is for merging too: the scores of what the query as typed reaches in
+          the other indexes (their ``exact_scores``). They take part in the bounds as if those
+          titles were in this index (a correction must come near the best of them and beat
+          the k-th; scattered words and translations must beat the k-th), and when there are
+          any, no last-resort reading is tried, so the merged list is what one index holding
+          every title would rank.
 
         An empty or blank query returns the ``k`` most popular titles (that pass ``where``).
         Queries longer than ``MAX_QUERY_CHARS`` (after normalization) are cut there, so any
@@ -408,14 +461,30 @@ class Autocomplete:
             return merged if above is None else [found for found in merged if found.score > above]
         normalized = _parse(query, k)
         request = self._request(normalized, k, where, boost, context)
-        if above is not None:
-            request = replace(request, floor=float(above))
+        if elsewhere:
+            scores = sorted(map(float, elsewhere), reverse=True)[:k]
+            request = replace(request, elsewhere=tuple(scores), matched_elsewhere=True)
+        if above is not None or request.elsewhere:
+            if above is not None:
+                request = replace(request, floor=float(above), matched_elsewhere=True)
             return [
                 suggestion
                 for suggestion in self._answer(request, correct)
                 if suggestion.score > request.floor
             ]
         return self._answer(request, correct, (where_key(where), boost_key(boost)))
+
+    def exact_scores(
+        self, query: str, k: int = 10, *, where: Mapping[str, object] | None = None
+    ) -> list[float]:
+        """The scores of the ``k`` best titles the query as typed reaches (prefix, word
+        start, initials, alias: no correction, no lift), best first; for ``suggest``'s
+        ``elsewhere`` when several indexes' answers are merged."""
+        normalized = _parse(query, k)
+        if not normalized.strip():
+            return []
+        request = self._request(normalized, k, where, None, None)
+        return _distinct_title_scores(self._retrieve_exact(request), k, self._index.hot.entry_title)
 
     def _answer(
         self, request: _Request, correct: bool, memo_key: tuple[object, ...] | None = None
@@ -462,7 +531,11 @@ class Autocomplete:
         if words:
             found.extend(words)
             found.sort(key=by_score, reverse=True)
-        if not found and " " in request.typed.strip() and request.floor == -math.inf:
+        if (
+            not found
+            and " " in request.typed.strip()
+            and not request.matched_elsewhere  # then one index would not have fallen back
+        ):
             found = self._retrieve_anchored(request) or self._retrieve_without_last_word(request)
         return found
 
@@ -476,8 +549,8 @@ class Autocomplete:
             return found
         hot = self._index.hot
         prior = hot.title_prior
-        shown, kth_score = _first_titles(found, request.k, hot.entry_title)
-        kth_score = max(kth_score, request.floor)
+        shown, _ = _first_titles(found, request.k, hot.entry_title)
+        kth_score = max(_kth_score(found, request, hot.entry_title), request.floor)
         # A translation places only by scoring above the k-th title shown; it scores at most
         # its prior plus the match weight and the exact bonus (a hair of slack, so that
         # rounding never prunes one that would tie in).
@@ -520,7 +593,12 @@ class Autocomplete:
         return found
 
     def trending(
-        self, k: int = 10, *, where: Mapping[str, object] | None = None
+        self,
+        k: int = 10,
+        *,
+        where: Mapping[str, object] | None = None,
+        exclude: Collection[str] = (),
+        first_characters: Iterable[str] | None = None,
     ) -> list[Suggestion]:
         """The titles people have been choosing lately, whatever they typed, most chosen first
         (at most ``k``; none when feedback is off or has learned nothing yet).
@@ -529,18 +607,26 @@ class Autocomplete:
         weight that decays with each character dropped), so the lifts of the one-character
         prefixes, summed, say what is chosen across all queries; they fade with the click
         model's half-life, so this follows what people choose now. ``match`` is "feedback".
+
+        ``exclude`` leaves those ids out. The one-character prefixes read are the characters
+        the catalog's titles start with, or ``first_characters`` (live updates read every
+        segment with the same set). With live updates, deleted titles are left out and
+        titles added since the build take part.
         """
         _parse("", k)
+        if self._live is not None:
+            return self._live.trending(k, where=where)
         layer = self._feedback
         if layer is None:
             return []
         title_filter = self._filters.where(where)
         index = self._index
+        characters = index.title_initials if first_characters is None else first_characters
         lifted: dict[int, float] = {}
-        for first in self._first_characters():
+        for first in sorted(characters):
             for title_id, lift in layer.boosts(first).items():
                 title = index.title_of(title_id)
-                if lift > 0 and title is not None:
+                if lift > 0 and title is not None and title_id not in exclude:
                     lifted[title] = lifted.get(title, 0.0) + lift
         if title_filter is not None:
             lifted = {title: lift for title, lift in lifted.items() if title in title_filter}
@@ -550,15 +636,6 @@ class Autocomplete:
             self._present(title, prior[title] + lift, "feedback", (), 0.0, None, None, lift)
             for title, lift in ranked
         ]
-
-    def _first_characters(self) -> tuple[str, ...]:
-        """The characters titles start with (normalized): the prefixes ``trending`` reads."""
-        if self._title_initials is None:
-            titles = self._index.normalized_titles
-            self._title_initials = tuple(
-                sorted({titles[title][:1] for title in range(len(titles))} - {"", " "})
-            )
-        return self._title_initials
 
     def prepare(self) -> None:
         """Build what is built on first use (the translation channel's index, under a second
@@ -625,6 +702,8 @@ class Autocomplete:
         """Compile the query's filters and boosts (cached: the same specs recur)."""
         filters = self._filters
         title_filter = filters.where(where)
+        if self._visible is not None:
+            title_filter = self._visible.within(title_filter)
         boost_rule = filters.boost(boost)
         related: Mapping[int, tuple[float, str]] = {}
         context_rule = None
@@ -688,7 +767,7 @@ class Autocomplete:
 
         Each comes as its title's first entry; ``_present_words`` aligns the typed text again
         for the highlight (a few microseconds, and no state kept between retrieval and
-        presentation).
+        presentation beyond the answer being built).
         """
         typed = request.typed
         if self._words is None:
@@ -698,7 +777,7 @@ class Autocomplete:
         if terms is None:
             return []
         k = request.k
-        _, kth_score = _first_titles(found, k, self._index.hot.entry_title)
+        kth_score = _kth_score(found, request, self._index.hot.entry_title)
         floor = max(kth_score, request.floor) - request.max_lift
         matches = self._words.top_k(terms, k, allowed=request.title_filter, floor=floor)
         hot = self._index.hot
@@ -757,16 +836,20 @@ class Autocomplete:
         return found
 
     def _retrieve_exact(self, request: _Request) -> list[Candidate]:
-        """Source PREFIX: entries under the typed prefix (and under its initials)."""
-        typed, k = request.typed, request.k
-        found = self._entries_under(typed, k, 0.0, typed, request.title_filter, Source.PREFIX)
+        """Source PREFIX: entries under the typed prefix (and under its initials). A pure
+        function of the typed text, ``k`` and the filter: the last few are kept."""
+        typed, k, title_filter = request.typed, request.k, request.title_filter
+        memo_key = (typed, k, title_filter and title_filter.key)
+        remembered = self._exact.get(memo_key)
+        if remembered is not None:
+            return list(remembered)
+        found = self._entries_under(typed, k, 0.0, typed, title_filter, Source.PREFIX)
         words = typed.split()
         if len(words) == 1 and len(words[0]) >= MIN_INITIALS:
             initials = INITIALS_MARK + words[0]
-            found.extend(
-                self._entries_under(initials, k, 0.0, typed, request.title_filter, Source.PREFIX)
-            )
+            found.extend(self._entries_under(initials, k, 0.0, typed, title_filter, Source.PREFIX))
             found.sort(key=by_score, reverse=True)
+        self._exact.put(memo_key, tuple(found))
         return found
 
     def _entries_under(
@@ -845,10 +928,13 @@ class Autocomplete:
         ``CORRECTION_MARGIN`` of the best exact match; with no exact match, anything goes.
         Either way it must beat the request's own floor (``suggest(above=)``).
         """
-        if not found:
+        best = found[0].score if found else -math.inf
+        if request.elsewhere:  # the other indexes' exact matches count as this one's would
+            best = max(best, request.elsewhere[0])
+        if best == -math.inf:
             return request.floor
-        _, kth_score = _first_titles(found, request.k, self._index.hot.entry_title)
-        return max(found[0].score - CORRECTION_MARGIN, request.floor, kth_score)
+        kth_score = _kth_score(found, request, self._index.hot.entry_title)
+        return max(best - CORRECTION_MARGIN, request.floor, kth_score)
 
     # Phase: adjust.
 
@@ -856,7 +942,12 @@ class Autocomplete:
         """``_adjust``, kept with the prefix's lifts when clicks are the only adjustment: the
         list is then a function of the typed text, the immutable index and the lifts."""
         view = request.feedback_view
-        if view is None or not request.feedback_only or request.floor > -math.inf:
+        if (
+            view is None
+            or not request.feedback_only
+            or request.floor > -math.inf
+            or request.elsewhere
+        ):
             return self._adjust(found, request)
         title_filter = request.title_filter
         key = (request.k, title_filter.key if title_filter is not None else None)
@@ -975,6 +1066,9 @@ class Autocomplete:
         results: list[Suggestion] = []
         seen: set[int] = set()
         floor = request.floor
+        # Titles reached by scattered words are aligned again for their highlights, all
+        # against the same typed words: read them once.
+        terms_of: dict[str, tuple[Term, ...] | None] = {}
         for candidate in found:
             score, entry, channel, reading, source, lift, context = candidate
             if score <= floor:
@@ -984,7 +1078,10 @@ class Autocomplete:
                 continue
             seen.add(title)
             if source is Source.WORDS:
-                suggestion = self._present_words(title, score, reading, request, lift, context)
+                if reading not in terms_of:
+                    terms_of[reading] = self._typed_terms(reading)
+                terms = terms_of[reading]
+                suggestion = self._present_words(title, score, terms, request, lift, context)
             elif source is Source.CLICKED:
                 suggestion = self._present(
                     title, score, "feedback", (), 0.0, None, request, lift, context
@@ -1023,19 +1120,23 @@ class Autocomplete:
             )
         return found_before
 
+    def _typed_terms(self, typed: str) -> tuple[Term, ...] | None:
+        """The typed words as ``_retrieve_words`` read them (with corrections)."""
+        plan = functools.partial(self._speller.plan, typed)
+        return read_terms(typed, self._index.words, plan)
+
     def _present_words(
         self,
         title: int,
         score: float,
-        typed: str,
+        terms: tuple[Term, ...] | None,
         request: _Request,
         lift: float,
         context: float,
     ) -> Suggestion:
-        """A title reached by its scattered words: every matched word marked, and a "did you
-        mean" only when some typed word is not in the title as typed."""
-        plan = functools.partial(self._speller.plan, typed)
-        terms = read_terms(typed, self._index.words, plan)
+        """A title reached by its scattered words (``terms``, as ``_typed_terms`` reads
+        them): every matched word marked, and a "did you mean" only when some typed word is
+        not in the title as typed."""
         reader = self._words
         match = reader.match_title(terms, title) if terms and reader else None
         if match is None or terms is None:  # cannot happen: the same reading found it
@@ -1169,6 +1270,8 @@ class _Request:
     context_rule: GenreNudge | None  # the session's genre nudge
     feedback_view: _FeedbackView | None  # the click lifts for this prefix, if any
     floor: float = -math.inf  # only candidates scoring above it matter (``suggest(above=)``)
+    elsewhere: tuple[float, ...] = ()  # other indexes' exact scores, best first (at most k)
+    matched_elsewhere: bool = False  # another index matched the query (no last resort here)
 
     @property
     def feedback(self) -> Mapping[int, float]:
@@ -1273,6 +1376,33 @@ def _typed_words_occur(typed: str, normalized_title: str) -> bool:
     if any(word not in title_words for word in complete):
         return False
     return typed.endswith(" ") or any(word.startswith(words[-1]) for word in title_words)
+
+
+def _distinct_title_scores(found: list[Candidate], k: int, entry_title: memoryview) -> list[float]:
+    """The scores of the first ``k`` distinct titles of a ranked candidate list."""
+    titles: set[int] = set()
+    scores: list[float] = []
+    for candidate in found:
+        title = entry_title[candidate.entry]
+        if title not in titles:
+            titles.add(title)
+            scores.append(candidate.score)
+            if len(scores) == k:
+                break
+    return scores
+
+
+def _kth_score(found: list[Candidate], request: _Request, entry_title: memoryview) -> float:
+    """The k-th best score among ``found``'s distinct titles and the other indexes' exact
+    scores (``request.elsewhere``): -inf when there are fewer than k."""
+    k = request.k
+    if not request.elsewhere:
+        return _first_titles(found, k, entry_title)[1]
+    scores = _distinct_title_scores(found, k, entry_title)
+    scores.extend(request.elsewhere)
+    if len(scores) < k:
+        return -math.inf
+    return heapq.nlargest(k, scores)[-1]
 
 
 def _first_titles(

@@ -16,6 +16,8 @@
 #include <Python.h>
 #include <stdint.h>
 
+#include "_int_buffers.h"
+
 typedef struct {
     PyObject_HEAD
     Py_buffer forward_first; /* int64, by rank: where its words start in forward (one more) */
@@ -36,27 +38,6 @@ typedef struct {
     long long lo, hi;
 } Range;
 
-/* Integers of itemsize bytes, signed (the formats NumPy gives int32 and int64). */
-static int is_signed_format(const Py_buffer *view, Py_ssize_t itemsize) {
-    const char *format = view->format == NULL ? "B" : view->format;
-    if (format[0] == '<' || format[0] == '=' || format[0] == '@') format++;
-    return view->itemsize == itemsize && format[1] == '\0' &&
-           (format[0] == 'i' || format[0] == 'l' || format[0] == 'q');
-}
-
-static int take_buffer(PyObject *source, Py_buffer *view, const char *name, Py_ssize_t itemsize,
-                       int writable) {
-    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
-    if (PyObject_GetBuffer(source, view, flags) < 0) return -1;
-    if (!is_signed_format(view, itemsize)) {
-        PyErr_Format(PyExc_ValueError, "%s must be an array of %d-bit integers", name,
-                     (int)(8 * itemsize));
-        PyBuffer_Release(view);
-        return -1;
-    }
-    return 0;
-}
-
 static void release_buffers(TermFilter *self) {
     if (self->ready) {
         PyBuffer_Release(&self->forward_first);
@@ -76,7 +57,7 @@ static int TermFilter_init(TermFilter *self, PyObject *args, PyObject *kwargs) {
     static const Py_ssize_t sizes[3] = {8, 4, 4};
     Py_buffer views[3];
     for (int k = 0; k < 3; k++) {
-        if (take_buffer(sources[k], &views[k], names[k], sizes[k], 0) < 0) {
+        if (take_int_buffer(sources[k], &views[k], names[k], sizes[k], 0) < 0) {
             while (k-- > 0) PyBuffer_Release(&views[k]);
             return -1;
         }
@@ -104,50 +85,20 @@ static const char TERMS_SHAPE[] =
     "terms must be a sequence of (ranges, year, needed): ranges a sequence of (lo, hi) int "
     "pairs, year an int or None, needed an int";
 
-/* An exact int (or a subclass such as bool) as a long long: no __index__ runs, so no Python code
- * can change the terms while they are read. */
+/* An exact int of the terms (see read_exact_int). */
 static int read_int(PyObject *value, long long *out) {
-    if (!PyLong_Check(value)) {
-        PyErr_SetString(PyExc_TypeError, TERMS_SHAPE);
-        return -1;
-    }
-    *out = PyLong_AsLongLong(value);
-    return *out == -1 && PyErr_Occurred() ? -1 : 0;
+    return read_exact_int(value, out, TERMS_SHAPE);
 }
 
-/* Reads terms into checks and ranges (allocated here; the caller frees them). The terms and
- * each term's ranges are copied into tuples first (no copy when they are tuples already), so
- * a list changed meanwhile cannot pull items from under the reader. */
+/* Reads terms into checks and ranges (allocated here; the caller frees them). */
 static int parse_terms(PyObject *terms, Check **checks_out, Py_ssize_t *count_out,
                        Range **ranges_out) {
-    PyObject *outer = PySequence_Tuple(terms);
-    if (outer == NULL) {
-        if (PyErr_ExceptionMatches(PyExc_TypeError)) PyErr_SetString(PyExc_TypeError, TERMS_SHAPE);
-        return -1;
-    }
-    Py_ssize_t count = PyTuple_GET_SIZE(outer), total = 0, read = 0;
-    Check *checks = NULL;
-    Range *ranges = NULL;
-    PyObject **pairs = PyMem_Calloc(count ? count : 1, sizeof(PyObject *));
-    if (pairs == NULL) {
-        PyErr_NoMemory();
-        goto failed;
-    }
-    for (; read < count; read++) {
-        PyObject *term = PyTuple_GET_ITEM(outer, read);
-        if (!PyTuple_Check(term) || PyTuple_GET_SIZE(term) != 3) {
-            PyErr_SetString(PyExc_TypeError, TERMS_SHAPE);
-            goto failed;
-        }
-        if ((pairs[read] = PySequence_Tuple(PyTuple_GET_ITEM(term, 0))) == NULL) {
-            if (PyErr_ExceptionMatches(PyExc_TypeError))
-                PyErr_SetString(PyExc_TypeError, TERMS_SHAPE);
-            goto failed;
-        }
-        total += PyTuple_GET_SIZE(pairs[read]);
-    }
-    checks = PyMem_Malloc((count ? count : 1) * sizeof(Check));
-    ranges = PyMem_Malloc((total ? total : 1) * sizeof(Range));
+    PyObject *outer, **pairs;
+    Py_ssize_t total;
+    if (read_term_tuples(terms, 3, TERMS_SHAPE, &outer, &pairs, &total) < 0) return -1;
+    Py_ssize_t count = PyTuple_GET_SIZE(outer);
+    Check *checks = PyMem_Malloc((count ? count : 1) * sizeof(Check));
+    Range *ranges = PyMem_Malloc((total ? total : 1) * sizeof(Range));
     if (checks == NULL || ranges == NULL) {
         PyErr_NoMemory();
         goto failed;
@@ -173,21 +124,15 @@ static int parse_terms(PyObject *terms, Check **checks_out, Py_ssize_t *count_ou
                 goto failed;
         }
     }
-    for (Py_ssize_t t = 0; t < count; t++) Py_DECREF(pairs[t]);
-    PyMem_Free(pairs);
-    Py_DECREF(outer);
+    release_term_tuples(outer, pairs);
     *checks_out = checks;
     *count_out = count;
     *ranges_out = ranges;
     return 0;
 failed:
-    if (pairs != NULL) {
-        for (Py_ssize_t t = 0; t < count; t++) Py_XDECREF(pairs[t]);
-    }
-    PyMem_Free(pairs);
+    release_term_tuples(outer, pairs);
     PyMem_Free(checks);
     PyMem_Free(ranges);
-    Py_DECREF(outer);
     return -1;
 }
 
@@ -206,8 +151,8 @@ static PyObject *TermFilter_keep(TermFilter *self, PyObject *const *args, Py_ssi
         return NULL;
     }
     Py_buffer block_view, kept_view;
-    if (take_buffer(args[0], &block_view, "block", 4, 0) < 0) return NULL;
-    if (take_buffer(args[2], &kept_view, "kept", 4, 1) < 0) {
+    if (take_int_buffer(args[0], &block_view, "block", 4, 0) < 0) return NULL;
+    if (take_int_buffer(args[2], &kept_view, "kept", 4, 1) < 0) {
         PyBuffer_Release(&block_view);
         return NULL;
     }

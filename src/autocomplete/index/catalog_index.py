@@ -28,6 +28,7 @@ string blobs) that ``load`` memory-maps, so several processes share one copy in 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import mmap
@@ -243,6 +244,12 @@ class CatalogIndex:
     @property
     def title_count(self) -> int:
         return len(self.titles)
+
+    @functools.cached_property
+    def title_initials(self) -> frozenset[str]:
+        """The characters the normalized titles start with (read once, on first use)."""
+        titles = self.normalized_titles
+        return frozenset(titles[title][:1] for title in range(len(titles))) - {"", " "}
 
     @property
     def entry_count(self) -> int:

@@ -12,9 +12,11 @@ before they are acknowledged), then into the process's state, as Lucene does wit
   aliases, typo correction, multi-word queries, filters, boosts, session context and click
   feedback (keyed by title id) all reach it through an ordinary engine.
 
-``suggest`` asks the main engine (with ``k`` widened by the hidden titles that may fill its
-list) and the delta engine, drops hidden ids, merges by score and cuts to ``k``. A snapshot of
-the segments is replaced whole on each change, so a query never sees half a batch.
+``suggest`` asks each segment through an engine that leaves its hidden titles out inside
+retrieval (``Autocomplete.hiding``), bounded by what the query as typed reaches in the other
+segments (``exact_scores``, ``suggest(elsewhere=)``) as one index would bound it, merges by
+score and cuts to ``k``. A snapshot of the segments is replaced whole on each change, so a
+query never sees half a batch.
 
 Every process applies the same log in the same order: a writer applies up to its own change
 before ``upsert`` returns (read your writes), and a thread polls the log for other processes'
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import heapq
 import json
 import logging
 import math
@@ -37,7 +40,7 @@ import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -49,7 +52,6 @@ from autocomplete.catalog.loader import CatalogError, Record, load_catalog
 from autocomplete.index.build import build_index
 from autocomplete.index.catalog_index import CatalogIndex, IndexFormatError, TitleView
 from autocomplete.index.static_score import prior_total
-from autocomplete.limits import MAX_K
 from autocomplete.live.backends import open_update_store
 from autocomplete.live.changes import (
     DEFAULT_FIELDS,
@@ -132,9 +134,28 @@ class SegmentEngine(Protocol[R]):
         context: Mapping[str, object] | SessionContext | None = None,
         correct: bool = True,
         above: float | None = None,
+        elsewhere: Sequence[float] | None = None,
+    ) -> list[R]: ...
+
+    def exact_scores(
+        self, query: str, k: int = 10, *, where: Mapping[str, object] | None = None
+    ) -> list[float]: ...
+
+    def trending(
+        self,
+        k: int = 10,
+        *,
+        where: Mapping[str, object] | None = None,
+        exclude: Collection[str] = (),
+        first_characters: Iterable[str] | None = None,
     ) -> list[R]: ...
 
     def prepare(self) -> None: ...
+
+    def hiding(self, titles: Iterable[int]) -> SegmentEngine[R]:
+        """The same engine, never suggesting the titles at these index positions (left out
+        inside retrieval, so it still answers ``k`` whenever ``k`` others match)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,13 +201,16 @@ class LiveStatus:
 
 @dataclass(frozen=True, slots=True)
 class _Part(Generic[R]):
-    """One immutable segment: its index and engine, and its titles that later changes hid."""
+    """One immutable segment: its index and engine, and its titles that later changes hid.
+    ``serving`` is the engine that answers: ``engine`` with the hidden titles left out inside
+    retrieval (``engine`` itself while none is hidden)."""
 
     index: CatalogIndex
     engine: SegmentEngine[R]
     hidden: frozenset[str]
     records: Mapping[str, Record]  # what a delta part was built from (empty for the main one)
     best_prior: float  # no title of the part scores above this plus the exact bonus and lifts
+    serving: SegmentEngine[R]
 
     @property
     def alive(self) -> int:
@@ -195,8 +219,15 @@ class _Part(Generic[R]):
     def holds(self, title_id: str) -> bool:
         return title_id not in self.hidden and self.index.title_of(title_id) is not None
 
-    def hiding(self, hidden: frozenset[str]) -> _Part[R]:
-        return _Part(self.index, self.engine, hidden, self.records, self.best_prior)
+    def hiding(self, hidden: Mapping[str, int]) -> _Part[R]:
+        """This part with ``hidden`` (id -> title position in its index) hidden instead; the
+        same part when nothing changed (its serving engine keeps its memos)."""
+        if len(hidden) == len(self.hidden) and self.hidden.issuperset(hidden):
+            return self
+        serving = self.engine.hiding(hidden.values()) if hidden else self.engine
+        return _Part(
+            self.index, self.engine, frozenset(hidden), self.records, self.best_prior, serving
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +251,9 @@ class _Pending:
     records: dict[str, Record] = field(default_factory=dict)  # the delta, in first-upsert order
     deleted: set[str] = field(default_factory=set)  # main ids deleted and not upserted again
     recent: dict[str, None] = field(default_factory=dict)  # ids upserted since the last fold
+    # Main ids changed (upserted or deleted) -> their title position in the main index: hidden
+    # there until the next compaction, whatever later changes do to them.
+    hidden: dict[str, int] = field(default_factory=dict)
     recent_changed: bool = False
 
 
@@ -306,18 +340,22 @@ class LiveCatalog(Generic[R]):
         segments = self._segments
         main = segments.main
         options = {"where": where, "boost": boost, "context": context, "correct": correct}
-        if not segments.deltas and not main.hidden:
-            return main.engine.suggest(query, k, **options)  # type: ignore[arg-type]
         # Everything deleted: the main engine still checks the request, and hides all it finds.
         parts = [part for part in (main, *segments.deltas) if part.alive > 0] or [main]
-        if len(parts) == 1 and not parts[0].hidden:  # e.g. the whole catalog upserted
-            return parts[0].engine.suggest(query, k, **options)  # type: ignore[arg-type]
+        if len(parts) == 1:  # nothing changed yet, or e.g. the whole catalog upserted
+            return parts[0].serving.suggest(query, k, **options)  # type: ignore[arg-type]
         prunable = not (self._lifted or boost or context)
+        # What the typed text itself reaches in each segment bounds the others' corrections,
+        # scattered words and fallbacks as one index holding every title would be bounded.
+        exact = [_exact_scores(part, query, k, where) for part in parts]
+        typed = normalize_typed(query).split()
         refused: list[FilterError] = []
         answered: list[list[R]] = []
         found: list[R] = []
         asked = 0
-        for part in parts:
+        # Oldest first: the main index's answers bound the deltas' work (asking a delta first
+        # measured dearer: its few answers seldom bound the main index).
+        for number, part in enumerate(parts):
             if (
                 prunable
                 and len(found) >= k > 0
@@ -325,9 +363,22 @@ class LiveCatalog(Generic[R]):
             ):
                 continue
             asked += 1
+            elsewhere = heapq.nlargest(
+                k,
+                (
+                    score
+                    for other, scores in enumerate(exact)
+                    if other != number
+                    for score in scores
+                ),
+            )
+            bounded: dict[str, object] = {**options, "elsewhere": elsewhere}
             # Once k answers are in, a later segment's only count if they score above the k-th
             # (older segments win ties): it is told so, and skips the work that cannot.
-            bounded = {**options, "above": found[k - 1].score} if len(found) >= k > 0 else options
+            if len(found) >= k > 0:
+                bounded["above"] = found[k - 1].score
+            elif any(answers and not _fell_back(answers, typed) for answers in answered):
+                bounded["above"] = -math.inf  # fewer than k, but a match: no last resort here
             answers = _filtered(
                 functools.partial(_part_answers, part, query, k),
                 bounded,
@@ -338,6 +389,32 @@ class LiveCatalog(Generic[R]):
         if asked and len(refused) == asked:
             raise refused[0]  # no segment holds that field or value: a mistake in the request
         return found[:k]
+
+    def trending(self, k: int = 10, *, where: Mapping[str, object] | None = None) -> list[R]:
+        """What people choose lately (the engine's ``trending``) over the live titles: each
+        segment's lifted titles less the ones later changes hid, read under the same
+        one-character prefixes (every segment's title initials), merged by score."""
+        segments = self._segments
+        parts = [part for part in (segments.main, *segments.deltas) if part.alive > 0]
+        if not parts:
+            segments.main.engine.trending(k, where=where)  # checks the request
+            return []
+        characters = frozenset().union(*(part.index.title_initials for part in parts))
+        refused: list[FilterError] = []
+        found: list[R] = []
+        for part in parts:
+            found.extend(
+                _filtered(
+                    lambda options, part=part: part.engine.trending(  # type: ignore[misc]
+                        k, exclude=part.hidden, first_characters=characters, **options
+                    ),
+                    {"where": where},
+                    refused,
+                )
+            )
+        if len(refused) == len(parts):
+            raise refused[0]  # no segment holds that field or value: a mistake in the request
+        return sorted(found, key=_by_score, reverse=True)[:k]
 
     def prepare(self) -> None:
         """Warm what every segment's engine builds on first use (in the background)."""
@@ -420,6 +497,12 @@ class LiveCatalog(Generic[R]):
         main_index = self._segments.main.index
         for logged in entries:
             change = logged.change
+            if isinstance(change, (Upsert, Delete)):
+                changed_id = change.record.id if isinstance(change, Upsert) else change.id
+                if changed_id not in pending.hidden:
+                    position = main_index.title_of(changed_id)
+                    if position is not None:
+                        pending.hidden[changed_id] = position
             if isinstance(change, Upsert):
                 record = change.record
                 pending.records[record.id] = record
@@ -461,26 +544,22 @@ class LiveCatalog(Generic[R]):
             recent = {title_id: pending.records[title_id] for title_id in pending.recent}
             self._recent = self._delta_part(recent)
             pending.recent_changed = False
-        main = self._segments.main
-        main_index = main.index
-        hidden = frozenset(
-            title_id
-            for title_id in (*pending.records, *pending.deleted)
-            if main_index.title_of(title_id) is not None
-        )
         deltas = []
-        if self._settled is not None:
+        settled = self._settled
+        if settled is not None:
             latest = pending.records
-            superseded = frozenset(
-                title_id
-                for title_id, record in self._settled.records.items()
+            superseded = {
+                title_id: settled.index.title_of(title_id)
+                for title_id, record in settled.records.items()
                 if latest.get(title_id) is not record
+            }
+            self._settled = settled.hiding(
+                {title_id: title for title_id, title in superseded.items() if title is not None}
             )
-            self._settled = self._settled.hiding(superseded)
             deltas.append(self._settled)
         if self._recent is not None:
             deltas.append(self._recent)
-        self._segments = _Segments(main.hiding(hidden), tuple(deltas))
+        self._segments = _Segments(self._segments.main.hiding(pending.hidden), tuple(deltas))
 
     def _delta_part(self, records: Mapping[str, Record]) -> _Part[R] | None:
         if not records:
@@ -498,7 +577,7 @@ class LiveCatalog(Generic[R]):
         index: CatalogIndex, engine: SegmentEngine[R], records: Mapping[str, Record] | None = None
     ) -> _Part[R]:
         best = float(index.arrays.title_prior.max()) if index.title_count else -math.inf
-        return _Part(index, engine, frozenset(), records or {}, best)
+        return _Part(index, engine, frozenset(), records or {}, best, engine)
 
     def _poll(self) -> None:
         while not self._stop.wait(self._options.poll_interval_s):
@@ -710,23 +789,19 @@ def delete_bodies(ids: Iterable[str]) -> list[str]:
 
 
 def _part_answers(part: _Part[R], query: str, k: int, options: Mapping[str, object]) -> list[R]:
-    """A segment's best ``k`` that are not hidden. It is asked for more than ``k`` by the share
-    of hidden titles, and again, wider, in the rare case that was not enough (up to ``MAX_K``,
-    the engine's limit)."""
-    hidden = part.hidden
-    if not hidden:
-        return part.engine.suggest(query, k, **options)  # type: ignore[arg-type]
-    if part.alive <= 0:
-        part.engine.suggest(query, k, **options)  # type: ignore[arg-type]  # checks the request
+    """A segment's best ``k`` that are not hidden: its serving engine leaves them out."""
+    return part.serving.suggest(query, k, **options)  # type: ignore[arg-type]
+
+
+def _exact_scores(
+    part: _Part[R], query: str, k: int, where: Mapping[str, object] | None
+) -> list[float]:
+    """A segment's ``exact_scores`` (none where it refuses the filter: ``_filtered`` notes
+    that when the segment is asked)."""
+    try:
+        return part.serving.exact_scores(query, k, where=where)
+    except FilterError:
         return []
-    share = len(hidden) / part.index.title_count
-    ask = min(MAX_K, k + math.ceil(k * share / (1.0 - share)) + 2)
-    while True:
-        answers = part.engine.suggest(query, ask, **options)  # type: ignore[arg-type]
-        kept = [answer for answer in answers if answer.id not in hidden]
-        if len(kept) >= k or len(answers) < ask or ask >= MAX_K:
-            return kept[:k]
-        ask = min(MAX_K, ask + 2 * (ask - len(kept)))
 
 
 def _filtered(
@@ -766,16 +841,7 @@ def _without_last_resorts(answered: Sequence[list[R]], query: str) -> list[R]:
     typed = normalize_typed(query).split()
     if len(typed) < 2 or len(answered) < 2:
         return [answer for answers in answered for answer in answers]
-
-    def last_resort(answer: R) -> bool:
-        reading = answer.corrected_query
-        return (
-            reading is not None
-            and answer.channel <= -DROPPED_WORD_COST
-            and len(reading.split()) < len(typed)
-        )
-
-    fell_back = [bool(answers) and all(map(last_resort, answers)) for answers in answered]
+    fell_back = [bool(answers) and _fell_back(answers, typed) for answers in answered]
     matched = any(
         answers and not fallen for answers, fallen in zip(answered, fell_back, strict=True)
     )
@@ -785,6 +851,17 @@ def _without_last_resorts(answered: Sequence[list[R]], query: str) -> list[R]:
         if not (fallen and matched)
         for answer in answers
     ]
+
+
+def _fell_back(answers: Sequence[Ranked], typed: Sequence[str]) -> bool:
+    """Whether a segment's answers are all its last resort: the query (``typed``, its
+    normalized words) read without its last word."""
+    return all(
+        answer.corrected_query is not None
+        and answer.channel <= -DROPPED_WORD_COST
+        and len(answer.corrected_query.split()) < len(typed)
+        for answer in answers
+    )
 
 
 def _by_score(answer: Ranked) -> float:

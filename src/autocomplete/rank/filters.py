@@ -443,3 +443,41 @@ class FilterCache:
             found = _compile_boost(key, self._columns, self._priors)
             self._boosts.put(key, found)
         return found
+
+
+class VisibleFilters:
+    """``where`` filters narrowed to the titles an engine may still suggest: live updates hide
+    the main index's titles that were replaced or deleted (see ``Autocomplete.hiding``).
+
+    Each filter is composed once with the visible titles and kept (no filter at all is the
+    visible titles themselves), so retrieval leaves hidden titles out the way it leaves out
+    what a ``where`` refuses, and ``k`` answers come back whenever ``k`` visible ones match.
+    """
+
+    def __init__(self, visible: TitleMask, max_size: int = DEFAULT_FILTER_CACHE_SIZE) -> None:
+        self.visible = visible
+        self._unfiltered = TitleFilter(
+            mask=visible.mask,
+            count=visible.count,
+            priors=visible.priors,
+            description="not hidden",
+        )
+        self._composed: Memo[WhereKey, TitleFilter] = Memo(max_size, "filters within visible")
+
+    def within(self, title_filter: TitleFilter | None) -> TitleFilter:
+        """``title_filter``'s titles that are visible (every visible title for None). The
+        result keeps the filter's key: memos keyed by it belong to the hiding engine."""
+        if title_filter is None:
+            return self._unfiltered
+        found = self._composed.get(title_filter.key)
+        if found is None:
+            mask = title_filter.mask & self.visible.mask
+            found = TitleFilter(
+                mask=mask,
+                count=int(np.count_nonzero(mask)),
+                priors=title_filter.priors,
+                key=title_filter.key,
+                description=title_filter.description,
+            )
+            self._composed.put(title_filter.key, found)
+        return found

@@ -27,17 +27,22 @@ soon as no later title, even at the least cost any reading can have, can enter t
 from __future__ import annotations
 
 import heapq
-import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from autocomplete._kernels import python_kernels
 from autocomplete.index.build import MAX_WORD_STARTS
 from autocomplete.index.word_index import MAX_TITLE_WORDS, Term, WordIndex, WordRange
 from autocomplete.spell.candidates import COST, SPAN, TEXT, CorrectionPlan
+
+if TYPE_CHECKING or "_alignwords" not in python_kernels():
+    from autocomplete.rank._alignwords import TitleAligner
+else:  # built without a C compiler: the same search, title by title in Python
+    from autocomplete.rank._alignwords_python import TitleAligner
 
 MAX_TERMS = 8
 """Typed words read as separate title words; longer queries are left to the prefix index."""
@@ -46,12 +51,17 @@ READINGS_PER_WORD = 4
 """Spelling readings of a typed word tried against the titles (the cheapest first)."""
 
 MAX_ALIGNED_TITLES = 2_048
-"""Titles aligned per query at most (each costs a few microseconds in Python): with the
-block walk's own limit, any query costs bounded work."""
+"""Titles aligned per query at most: with the block walk's own limit, any query costs bounded
+work (a few microseconds a title in the Python twin of the aligner)."""
 
 MIN_PRICED_BLOCK = 48
-"""Titles of a block from which pricing them in NumPy beats aligning them one by one (its
-fixed cost is a few dozen NumPy calls)."""
+"""Titles of a block from which pricing them in NumPy beats aligning them one by one in the
+aligner's Python twin (its fixed cost is a few dozen NumPy calls)."""
+
+PRICES_BLOCKS_IN_NUMPY = "_alignwords" in python_kernels()
+"""Whether large blocks are priced in NumPy: only where the aligner is its Python twin. The C
+aligner is faster on blocks of any size (2.7x on the keystrokes that price blocks, same
+answers; docs/performance.md), so with it every title goes through the aligner."""
 
 MAX_ALIGNMENTS = 256
 """Assignments of typed words to title positions priced per title (repeated words multiply)."""
@@ -115,15 +125,14 @@ class WordMatch:
     readings: tuple[str, ...]  # what each typed word was read as
 
 
-@dataclass(frozen=True, slots=True)
-class _Alignment:
-    cost: float
-    spelling: float
-    skipped_stop: int
-    skipped_content: int
-    inversions: int
-    positions: tuple[int, ...]
-    readings: tuple[str, ...]
+AlignerTerms = tuple[tuple[tuple[tuple[int, int, float], ...], int | None], ...]
+"""The terms as ``TitleAligner.align`` reads them: each term's ranges ``(lo, hi, cost)`` and
+its year."""
+
+Aligned = tuple[int, float, float, int, int, int, tuple[int, ...], tuple[int, ...]]
+"""What ``TitleAligner.align`` gives for a rank that aligns: rank, cost, spelling, skipped stop
+words, skipped other words, inversions, each typed word's title position (-1: the year) and the
+index of the range it was read through (-1: the year)."""
 
 
 def year_of(word: str) -> int | None:
@@ -186,9 +195,20 @@ class WordReader:
         self.index = index
         self.costs = costs
         stop_ids = (index.word_id(word) for word in STOP_WORDS)
-        self._stop_ids = frozenset(word_id for word_id in stop_ids if word_id is not None)
-        self._stop_mask = np.zeros(index.word_count, dtype=np.int64)
-        self._stop_mask[list(self._stop_ids)] = 1
+        self._stop_mask = np.zeros(index.word_count, dtype=np.int32)
+        self._stop_mask[[word_id for word_id in stop_ids if word_id is not None]] = 1
+        # The alignment of typed words with titles, in C (_alignwords.c) or its Python twin;
+        # the keep table spares C the power (the options kept per word when they are many).
+        self._aligner = TitleAligner(
+            index.forward_first,
+            index.forward,
+            index.rank_year,
+            self._stop_mask,
+            (costs.entry, costs.stop_skip, costs.content_skip, costs.inversion),
+            MAX_WORD_STARTS,
+            MAX_ALIGNMENTS,
+            tuple(max(2, int(MAX_ALIGNMENTS ** (1 / count))) for count in range(1, MAX_TERMS + 1)),
+        )
 
     def top_k(
         self,
@@ -210,11 +230,15 @@ class WordReader:
         least = sum(min((item.cost for item in term.ranges), default=0.0) for term in terms)
         if not any(term.year is not None for term in terms):
             least += self.costs.entry
-        # Words typed as themselves (one range each, no year) are priced for a whole block at
-        # once in NumPy; titles where a word occurs twice, and other queries, one by one.
-        vectorized = all(len(term.ranges) == 1 and term.year is None for term in terms)
+        # Without the C aligner, words typed as themselves (one range each, no year) are priced
+        # for a whole block at once in NumPy; titles where a word occurs twice, and other
+        # queries, through the aligner.
+        vectorized = PRICES_BLOCKS_IN_NUMPY and all(
+            len(term.ranges) == 1 and term.year is None for term in terms
+        )
+        aligner_terms = _aligner_terms(terms)
         best: list[tuple[float, int, WordMatch]] = []  # a min-heap of the k best
-        rank_title, rank_prior, rank_year = index.rank_title, index.rank_prior, index.rank_year
+        rank_title, rank_prior = index.rank_title, index.rank_prior
         examined = 0
         for block in index.matching(terms):
             bar = max(floor, best[0][0]) if len(best) >= k else floor
@@ -225,21 +249,22 @@ class WordReader:
             last_block = placing < len(block.ranks)
             ranks = ranks[:placing]
             examined += len(ranks)
-            one_by_one: list[int] = ranks.tolist()
+            one_by_one = ranks
             if vectorized and len(ranks) >= MIN_PRICED_BLOCK:
                 one_by_one = self._price_block(terms, ranks, bar, best, k, allowed)
-            for rank in one_by_one:
+            if allowed is not None and len(one_by_one):
+                titles = rank_title[one_by_one].tolist()
+                one_by_one = one_by_one[[title in allowed for title in titles]]
+            # The other titles aligned in one call; each then placed as the bar stands when
+            # its turn comes (the bar only rises, so some aligned here no longer place).
+            for aligned in self._aligner.align(aligner_terms, one_by_one):
                 bar = max(floor, best[0][0]) if len(best) >= k else floor
+                rank = aligned[0]
                 prior = float(rank_prior[rank])
-                if prior - least <= bar:
+                if prior - least <= bar or prior - aligned[1] <= bar:
                     continue
-                title = int(rank_title[rank])
-                if allowed is not None and title not in allowed:
-                    continue
-                aligned = self._align(terms, index.title_words(rank), int(rank_year[rank]))
-                if aligned is None:
-                    continue
-                _offer(best, k, max(floor, bar), self._match(title, prior, aligned), rank)
+                match = _word_match(int(rank_title[rank]), prior, aligned, terms)
+                _offer(best, k, max(floor, bar), match, rank)
             bar = max(floor, best[0][0]) if len(best) >= k else floor
             if last_block or block.next_prior - least <= bar or examined >= MAX_ALIGNED_TITLES:
                 break
@@ -253,7 +278,7 @@ class WordReader:
         best: list[tuple[float, int, WordMatch]],
         k: int,
         allowed: TitleSet | None,
-    ) -> list[int]:
+    ) -> npt.NDArray[np.int32]:
         """Price every title of a block whose typed words each occur once in it, in NumPy, and
         offer those that place; return the others' ranks (a word occurs twice: they need
         the search over assignments)."""
@@ -315,140 +340,60 @@ class WordReader:
             title = int(index.rank_title[rank])
             if allowed is not None and title not in allowed:
                 continue
-            aligned = _Alignment(
-                float(cost[column]),
+            title_prior = float(prior[column])
+            title_cost = float(cost[column])
+            placed = tuple(int(position) for position in positions[:, column])
+            match = WordMatch(
+                title,
+                title_prior - title_cost,
+                title_cost,
                 spelling,
                 int(skipped_stop[column]),
                 int(skipped_content[column]),
                 int(inversions[column]),
-                tuple(int(position) for position in positions[:, column]),
+                -1 in placed,
+                placed,
                 readings,
             )
-            _offer(best, k, bar, self._match(title, float(prior[column]), aligned), rank)
-        leftover: list[int] = ranks[~single].tolist()
-        return leftover
+            _offer(best, k, bar, match, rank)
+        return ranks[~single]
 
     def match_title(self, terms: Sequence[Term], title: int) -> WordMatch | None:
         """How the terms reach one title (as ``top_k`` would have found it), or None."""
         index = self.index
         rank = int(index.title_rank[title])
-        aligned = self._align(terms, index.title_words(rank), int(index.rank_year[rank]))
-        if aligned is None:
+        found = self._aligner.align(_aligner_terms(terms), np.array([rank], dtype=np.int32))
+        if not found:
             return None
-        return self._match(title, float(index.rank_prior[rank]), aligned)
-
-    def _match(self, title: int, prior: float, aligned: _Alignment) -> WordMatch:
-        return WordMatch(
-            title,
-            prior - aligned.cost,
-            aligned.cost,
-            aligned.spelling,
-            aligned.skipped_stop,
-            aligned.skipped_content,
-            aligned.inversions,
-            -1 in aligned.positions,
-            aligned.positions,
-            aligned.readings,
-        )
-
-    def _align(self, terms: Sequence[Term], words: list[int], year: int) -> _Alignment | None:
-        """The cheapest assignment of typed words to distinct title words (or the year);
-        None when there is none, or when the typed words are a stretch of the title from a
-        word start (the prefix index reaches it)."""
-        options: list[list[tuple[int, float, str]]] = []
-        for term in terms:
-            found: list[tuple[int, float, str]]
-            if len(term.ranges) == 1:  # the common case: the word as typed
-                only = term.ranges[0]
-                lo, hi, cost, text = only.lo, only.hi, only.cost, only.text
-                found = [(at, cost, text) for at, word in enumerate(words) if lo <= word < hi]
-            else:
-                found = []
-                for position, word in enumerate(words):
-                    cheapest: tuple[float, str] | None = None
-                    for item in term.ranges:
-                        if item.lo <= word < item.hi and (
-                            cheapest is None or item.cost < cheapest[0]
-                        ):
-                            cheapest = (item.cost, item.text)
-                    if cheapest is not None:
-                        found.append((position, cheapest[0], cheapest[1]))
-            if term.year is not None and term.year == year:
-                found.append((-1, 0.0, term.typed))
-            if not found:
-                return None
-            options.append(found)
-        if all(len(found) == 1 for found in options):
-            choice = tuple(found[0] for found in options)
-            placed = [position for position, _, _ in choice if position >= 0]
-            if len(set(placed)) != len(placed) or _is_run(choice):
-                return None
-            return self._price(choice, placed, words)
-        total = 1
-        for found in options:
-            total *= len(found)
-        if total > MAX_ALIGNMENTS:
-            # Repeated words multiply the assignments: keep the cheapest and earliest few.
-            keep = max(2, int(MAX_ALIGNMENTS ** (1 / len(options))))
-            options = [sorted(found, key=lambda o: (o[1], o[0]))[:keep] for found in options]
-        best: _Alignment | None = None
-        for choice in itertools.product(*options):
-            if _is_run(choice):
-                return None  # the prefix index reaches this title through that word start
-            positions = tuple(position for position, _, _ in choice)
-            placed = [position for position in positions if position >= 0]
-            if len(set(placed)) != len(placed):
-                continue
-            aligned = self._price(choice, placed, words)
-            if aligned is not None and (best is None or aligned.cost < best.cost):
-                best = aligned
-        return best
-
-    def _price(
-        self, choice: tuple[tuple[int, float, str], ...], placed: list[int], words: list[int]
-    ) -> _Alignment | None:
-        costs = self.costs
-        spelling = sum(cost for _, cost, _ in choice)
-        inversions = sum(1 for left, right in itertools.combinations(placed, 2) if left > right)
-        covered = set(placed)
-        end = max(placed, default=-1)
-        skipped_stop = skipped_content = 0
-        for position in range(end + 1):
-            if position not in covered:
-                if words[position] in self._stop_ids:
-                    skipped_stop += 1
-                else:
-                    skipped_content += 1
-        uses_year = len(placed) < len(choice)
-        if not (skipped_stop or skipped_content or inversions or uses_year):
-            return None  # a plain prefix of the title: the prefix index's to find
-        cost = (
-            spelling
-            + costs.entry
-            + skipped_stop * costs.stop_skip
-            + skipped_content * costs.content_skip
-            + inversions * costs.inversion
-        )
-        if uses_year and not (skipped_stop or skipped_content or inversions):
-            cost -= costs.entry  # the title's words as typed, then its year: nothing edited
-        return _Alignment(
-            cost,
-            spelling,
-            skipped_stop,
-            skipped_content,
-            inversions,
-            tuple(position for position, _, _ in choice),
-            tuple(text for _, _, text in choice),
-        )
+        return _word_match(title, float(index.rank_prior[rank]), found[0], terms)
 
 
-def _is_run(choice: tuple[tuple[int, float, str], ...]) -> bool:
-    """Whether the typed words sit in a row, in order, from a word start the prefix index
-    holds (``index_build.MAX_WORD_STARTS``): a stretch of the title it reaches by its key."""
-    first = choice[0][0]
-    if first < 0 or first > MAX_WORD_STARTS:
-        return False
-    return all(position == first + offset for offset, (position, _, _) in enumerate(choice))
+def _aligner_terms(terms: Sequence[Term]) -> AlignerTerms:
+    """The terms as the aligner reads them (once per query)."""
+    return tuple(
+        (tuple((item.lo, item.hi, item.cost) for item in term.ranges), term.year) for term in terms
+    )
+
+
+def _word_match(title: int, prior: float, aligned: Aligned, terms: Sequence[Term]) -> WordMatch:
+    """The match the aligner found, its readings named (a range's text, or the typed year)."""
+    _, cost, spelling, skipped_stop, skipped_content, inversions, positions, which = aligned
+    readings = tuple(
+        term.typed if read < 0 else term.ranges[read].text
+        for term, read in zip(terms, which, strict=True)
+    )
+    return WordMatch(
+        title,
+        prior - cost,
+        cost,
+        spelling,
+        skipped_stop,
+        skipped_content,
+        inversions,
+        -1 in positions,
+        positions,
+        readings,
+    )
 
 
 def _offer(
