@@ -111,7 +111,7 @@ def test_the_fit_ranks_by_merged_scores() -> None:
         "skipped_words",
         "b",
         prefix=(("a", -5.0),),
-        words=(("b", -4.0, 0.0, 1, 0, 0, False),),
+        words=(("b", -4.0, 0.0, 1, 0, 0, 0, False),),
     )
     cheap = WordCosts(entry=0.5, stop_skip=0.25, content_skip=1.0, inversion=1.0)
     dear = WordCosts(entry=3.0, stop_skip=0.25, content_skip=1.0, inversion=1.0)

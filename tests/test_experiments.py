@@ -81,7 +81,8 @@ b = {context = false}
     assert second.design == "ab" and not second.b.context
     # The report names an unlabelled arm by what it changes.
     assert first.b.describe() == (
-        "word costs entry 3, stop skip 0.5, content skip 1.5, inversion 1, channel weight 1.5"
+        "word costs entry 3, stop skip 1, content skip 2, inversion 0.5, stop-word inversion 4, "
+        "channel weight 1.5"
     )
     assert second.a.describe() == "as served"
     assert second.stopping.sessions == two_proportion_sessions(0.3, 0.05, 0.05, 0.8)

@@ -338,19 +338,14 @@ def _random_aligner_terms(
 
 def test_the_aligners_align_the_same() -> None:
     generator = random.Random(23)
-    compared = aligned = with_year = many = 0
+    compared = aligned = with_year = many = stop_inverted = 0
     for _ in range(60):
         vocabulary = generator.choice([1, 2, 3, 7, 40])
         titles = generator.randint(1, 200)
         arrays = _random_aligner_arrays(generator, titles, vocabulary)
         max_alignments = generator.choice([1, 4, 16, multiword.MAX_ALIGNMENTS])
         settings = (
-            (
-                generator.choice(COSTS),
-                generator.choice(COSTS),
-                generator.choice(COSTS),
-                generator.choice(COSTS),
-            ),
+            tuple(generator.choice(COSTS) for _ in range(5)),
             generator.choice([0, 1, 3]),
             max_alignments,
             _keep_table(max_alignments, multiword.MAX_TERMS),
@@ -366,9 +361,11 @@ def test_the_aligners_align_the_same() -> None:
             assert repr(found) == repr(twin.align(terms, ranks)), (ranks, terms, settings)
             compared += 1
             aligned += len(found)
-            with_year += sum(-1 in positions for _, _, _, _, _, _, positions, _ in found)
+            with_year += sum(-1 in positions for *_, positions, _ in found)
+            stop_inverted += sum(found_item[6] > 0 for found_item in found)
             many += sum(_assignments(arrays, rank, terms) > max_alignments for rank, *_ in found)
     assert compared == 3600 and aligned > 3000 and with_year > 100 and many > 300
+    assert stop_inverted > 100  # pairs out of order with a stop word, priced apart
 
 
 def _assignments(
@@ -392,29 +389,35 @@ def test_the_aligners_align_titles_as_the_reading_needs() -> None:
     forward = np.array([0, 1, 2, 3, 2, 4, 2, 5, 6, 7], dtype=np.int32)
     rank_year = np.array([1998, 0, 2001, 2010], dtype=np.int32)
     stop_words = np.array([1, 0, 0, 0, 0, 0, 0, 0], dtype=np.int32)
-    settings = ((2.0, 0.5, 1.5, 1.0), 3, multiword.MAX_ALIGNMENTS, _keep_table(256, 8))
+    settings = ((2.0, 0.5, 1.5, 1.0, 4.0), 3, multiword.MAX_ALIGNMENTS, _keep_table(256, 8))
     for kernel in ALIGNERS:
         aligner = kernel.TitleAligner(forward_first, forward, rank_year, stop_words, *settings)
         ranks = np.array([0, 1, 2, 3], dtype=np.int32)
         # "w1 w3" on [the w1 w2 w3]: the stop word and w2 skipped, at 2 + 0.5 + 1.5.
         assert aligner.align([(((1, 2, 0.0),), None), (((3, 4, 0.0),), None)], ranks) == [
-            (0, 4.0, 0.0, 1, 1, 0, (1, 3), (0, 0))
+            (0, 4.0, 0.0, 1, 1, 0, 0, (1, 3), (0, 0))
+        ]
+        # "w1 the": the stop word out of order, at 2 + 4 (a content pair would cost 2 + 1).
+        assert aligner.align([(((1, 2, 0.0),), None), (((0, 1, 0.0),), None)], ranks) == [
+            (0, 6.0, 0.0, 0, 0, 1, 1, (1, 0), (0, 0))
         ]
         # "w2 w2": the title with w2 twice, out of order no cheaper than in order.
         assert aligner.align([(((2, 3, 0.0),), None), (((2, 3, 0.0),), None)], ranks) == [
-            (1, 3.5, 0.0, 0, 1, 0, (0, 2), (0, 0))
+            (1, 3.5, 0.0, 0, 1, 0, 0, (0, 2), (0, 0))
         ]
         # "w1 w2": a stretch from a word start, the prefix index's: nothing here.
         assert aligner.align([(((1, 2, 0.0),), None), (((2, 3, 0.0),), None)], ranks) == []
         # "the w1 1998": the title's words as typed, then its year: no entry cost.
         the_w1_1998 = [(((0, 1, 0.0),), None), (((1, 2, 0.0),), None), ((), 1998)]
-        assert aligner.align(the_w1_1998, ranks) == [(0, 0.0, 0.0, 0, 0, 0, (0, 1, -1), (0, 0, -1))]
+        assert aligner.align(the_w1_1998, ranks) == [
+            (0, 0.0, 0.0, 0, 0, 0, 0, (0, 1, -1), (0, 0, -1))
+        ]
         # A year and a typo's two readings: at each position the first of least cost.
         assert aligner.align([((), 2010), (((6, 8, 0.5), (5, 7, 0.25)), None)], ranks) == [
-            (3, 0.25, 0.25, 0, 0, 0, (-1, 0), (-1, 1))
+            (3, 0.25, 0.25, 0, 0, 0, 0, (-1, 0), (-1, 1))
         ]
         # A title without words, reached by its year alone.
-        assert aligner.align([((), 2001)], ranks) == [(2, 0.0, 0.0, 0, 0, 0, (-1,), (-1,))]
+        assert aligner.align([((), 2001)], ranks) == [(2, 0.0, 0.0, 0, 0, 0, 0, (-1,), (-1,))]
 
 
 @pytest.mark.parametrize("kernel", ALIGNERS, ids=["compiled", "python"])
@@ -424,11 +427,11 @@ def test_each_aligner_rejects_bad_arrays_and_arguments(kernel: ModuleType) -> No
     rank_year = np.array([1998, 0, 2001], dtype=np.int32)
     stop_words = np.array([1, 0, 0, 0, 0], dtype=np.int32)
     arrays = [forward_first, forward, rank_year, stop_words]
-    settings: list[object] = [(2.0, 0.5, 1.5, 1.0), 3, 256, _keep_table(256, 8)]
+    settings: list[object] = [(2.0, 0.5, 1.5, 1.0, 4.0), 3, 256, _keep_table(256, 8)]
     aligner = kernel.TitleAligner(*arrays, *settings)
     ranks = np.array([2, 0, 1], dtype=np.int32)
     assert aligner.align([(((1, 2, 0.0),), None), (((3, 4, 0.0),), None)], ranks) == [
-        (0, 3.0, 0.0, 0, 0, 1, (1, 0), (0, 0))
+        (0, 3.0, 0.0, 0, 0, 1, 0, (1, 0), (0, 0))
     ]
 
     for position, bits in enumerate((64, 32, 32, 32)):
@@ -445,7 +448,8 @@ def test_each_aligner_rejects_bad_arrays_and_arguments(kernel: ModuleType) -> No
         )
     with pytest.raises(ValueError, match="one entry per title"):
         kernel.TitleAligner(forward_first, forward, rank_year[:2], stop_words, *settings)
-    for costs in ((2.0, 0.5, 1.5), [2.0, 0.5, 1.5, 1.0], (2.0, "0.5", 1.5, 1.0), None):
+    bad_costs = ((2.0, 0.5, 1.5, 1.0), [2.0, 0.5, 1.5, 1.0, 4.0], (2.0, "0.5", 1.5, 1.0, 4.0), None)
+    for costs in bad_costs:
         with pytest.raises(TypeError, match=r"costs must be|must be a number"):
             kernel.TitleAligner(*arrays, costs, *settings[1:])
     with pytest.raises(TypeError):

@@ -116,6 +116,20 @@ def test_a_skipped_stop_word_costs_less_than_a_content_word() -> None:
     assert [s.id for s in engine.suggest("alpha omeg", 2)] == ["2", "1"]
 
 
+def test_a_stop_word_out_of_order_costs_more_than_a_content_word() -> None:
+    # "alpha b": Beta Alpha Gamma has its content words swapped; By Alpha Gamma, a little more
+    # popular, would need its stop word "by" moved after "alpha", which people do not do.
+    assert FITTED_COSTS.inversion < FITTED_COSTS.stop_inversion
+    engine = _engine(
+        [
+            {"id": "content", "title": "Beta Alpha Gamma", "votes": 100},
+            {"id": "stop", "title": "By Alpha Gamma", "votes": 150},
+            {"id": "other", "title": "Unrelated", "votes": 100},
+        ]
+    )
+    assert [s.id for s in engine.suggest("alpha b", 2)] == ["content", "stop"]
+
+
 def test_a_well_known_title_by_skipped_words_beats_an_obscure_contiguous_one() -> None:
     engine = _engine(
         [
@@ -137,6 +151,8 @@ def test_common_words_answer_in_bounded_time(movies: Autocomplete) -> None:
 def test_the_costs_are_validated() -> None:
     with pytest.raises(ValueError, match="stop_skip"):
         WordCosts(entry=1.0, stop_skip=-1.0, content_skip=1.0, inversion=1.0)
+    with pytest.raises(ValueError, match="stop_inversion"):
+        WordCosts(entry=1.0, stop_skip=0.5, content_skip=1.0, inversion=1.0, stop_inversion=-1.0)
 
 
 def test_saved_and_loaded_engines_read_words_alike(tmp_path: object) -> None:

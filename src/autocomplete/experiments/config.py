@@ -112,7 +112,8 @@ class ArmConfig:
             costs = self.word_costs
             changes.append(
                 f"word costs entry {costs.entry:g}, stop skip {costs.stop_skip:g}, content skip "
-                f"{costs.content_skip:g}, inversion {costs.inversion:g}"
+                f"{costs.content_skip:g}, inversion {costs.inversion:g}, stop-word inversion "
+                f"{costs.stop_inversion:g}"
             )
         if self.channel_weight != 1.0:
             changes.append(f"channel weight {self.channel_weight:g}")
@@ -322,7 +323,7 @@ def _arm(item: object, where: str, base: Path | None) -> ArmConfig:
     )
 
 
-_COST_FIELDS = frozenset({"entry", "stop_skip", "content_skip", "inversion"})
+_COST_FIELDS = frozenset({"entry", "stop_skip", "content_skip", "inversion", "stop_inversion"})
 
 
 def _is_boost(value: object) -> bool:

@@ -17,7 +17,9 @@
  *     a word start at most max_word_starts rejects the title (the prefix index reaches it), one
  *     that puts two words on one position is passed over, and the first of least cost wins;
  *   - cost = spelling + entry + skipped stop words * stop_skip + other skipped words *
- *     content_skip + inversions * inversion, added left to right as Python adds it (entry taken
+ *     content_skip + (inversions - stop inversions) * inversion + stop inversions *
+ *     stop_inversion (a stop inversion: a pair out of order where either title word is a stop
+ *     word), added left to right as Python adds it (entry taken
  *     off again when only the year was added); an assignment with nothing skipped, inverted or
  *     read as a year (a plain prefix) is passed over.
  *
@@ -44,7 +46,7 @@ typedef struct {
     Py_buffer forward;       /* int32: word ids, title after title, in title order */
     Py_buffer rank_year;     /* int32, by rank: the title's year, 0 when it has none */
     Py_buffer stop_words;    /* int32, by word id: nonzero for a stop word */
-    double entry, stop_skip, content_skip, inversion;
+    double entry, stop_skip, content_skip, inversion, stop_inversion;
     Py_ssize_t max_word_starts;
     Py_ssize_t max_alignments;
     Py_ssize_t *keep; /* keep[n - 1]: options kept per word of n when the assignments are many */
@@ -82,14 +84,15 @@ static void release_buffers(TitleAligner *self) {
     }
 }
 
-static int read_costs(PyObject *costs, double out[4]) {
-    static const char *names[4] = {"entry", "stop_skip", "content_skip", "inversion"};
-    if (!PyTuple_Check(costs) || PyTuple_GET_SIZE(costs) != 4) {
+static int read_costs(PyObject *costs, double out[5]) {
+    static const char *names[5] = {"entry", "stop_skip", "content_skip", "inversion",
+                                   "stop_inversion"};
+    if (!PyTuple_Check(costs) || PyTuple_GET_SIZE(costs) != 5) {
         PyErr_SetString(PyExc_TypeError,
-                        "costs must be (entry, stop_skip, content_skip, inversion)");
+                        "costs must be (entry, stop_skip, content_skip, inversion, stop_inversion)");
         return -1;
     }
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 5; k++) {
         PyObject *value = PyTuple_GET_ITEM(costs, k);
         if (!PyFloat_Check(value) && !PyLong_Check(value)) {
             PyErr_Format(PyExc_TypeError, "%s must be a number", names[k]);
@@ -147,7 +150,7 @@ static int TitleAligner_init(TitleAligner *self, PyObject *args, PyObject *kwarg
             return -1;
         }
     }
-    double prices[4];
+    double prices[5];
     Py_ssize_t *keep = NULL, max_terms = 0;
     if (read_costs(costs, prices) < 0 || read_keep(keep_source, &keep, &max_terms) < 0) goto failed;
     const char *problem = NULL;
@@ -175,6 +178,7 @@ static int TitleAligner_init(TitleAligner *self, PyObject *args, PyObject *kwarg
     self->stop_skip = prices[1];
     self->content_skip = prices[2];
     self->inversion = prices[3];
+    self->stop_inversion = prices[4];
     self->max_word_starts = max_word_starts;
     self->max_alignments = max_alignments;
     self->keep = keep;
@@ -300,7 +304,7 @@ static int space_fit(Space *space, Py_ssize_t term_count, Py_ssize_t words) {
 
 typedef struct {
     double cost, spelling;
-    Py_ssize_t skipped_stop, skipped_content, inversions;
+    Py_ssize_t skipped_stop, skipped_content, inversions, stop_inversions;
 } Price;
 
 /* Prices the assignment in space->positions; 0 when it is a plain prefix (passed over). */
@@ -311,13 +315,15 @@ static int price(const TitleAligner *self, Space *space, Py_ssize_t term_count,
     for (Py_ssize_t t = 0; t < term_count; t++) {
         spelling += space->options[t * space->stride + space->chosen[t]].cost;
     }
-    Py_ssize_t inversions = 0, placed = 0, end = -1;
+    Py_ssize_t inversions = 0, stop_inversions = 0, placed = 0, end = -1;
     for (Py_ssize_t right = 0; right < term_count; right++) {
         if (positions[right] < 0) continue;
         placed++;
         if (positions[right] > end) end = positions[right];
         for (Py_ssize_t left = 0; left < right; left++) {
-            inversions += positions[left] >= 0 && positions[left] > positions[right];
+            if (positions[left] < 0 || positions[left] <= positions[right]) continue;
+            inversions++;
+            stop_inversions += stops[words[positions[left]]] || stops[words[positions[right]]];
         }
     }
     for (Py_ssize_t t = 0; t < term_count; t++) {
@@ -340,13 +346,15 @@ static int price(const TitleAligner *self, Space *space, Py_ssize_t term_count,
     if (!edited && !uses_year) return 0;
     double cost = spelling + self->entry + (double)skipped_stop * self->stop_skip +
                   (double)skipped_content * self->content_skip +
-                  (double)inversions * self->inversion;
+                  (double)(inversions - stop_inversions) * self->inversion +
+                  (double)stop_inversions * self->stop_inversion;
     if (uses_year && !edited) cost -= self->entry;
     out->cost = cost;
     out->spelling = spelling;
     out->skipped_stop = skipped_stop;
     out->skipped_content = skipped_content;
     out->inversions = inversions;
+    out->stop_inversions = stop_inversions;
     return 1;
 }
 
@@ -456,9 +464,9 @@ static PyObject *aligned_tuple(int32_t rank, const Price *best, const Space *spa
         if (read == NULL) goto done;
         PyTuple_SET_ITEM(which, t, read);
     }
-    result = Py_BuildValue("(iddnnnOO)", (int)rank, best->cost, best->spelling,
-                           best->skipped_stop, best->skipped_content, best->inversions, positions,
-                           which);
+    result = Py_BuildValue("(iddnnnnOO)", (int)rank, best->cost, best->spelling,
+                           best->skipped_stop, best->skipped_content, best->inversions,
+                           best->stop_inversions, positions, which);
 done:
     Py_XDECREF(positions);
     Py_XDECREF(which);
@@ -466,7 +474,7 @@ done:
 }
 
 /* aligner.align(terms, ranks) -> [(rank, cost, spelling, skipped_stop, skipped_content,
- *                                  inversions, positions, which), ...]
+ *                                  inversions, stop_inversions, positions, which), ...]
  *
  * The ranks (int32, any order) whose titles the terms align with, in the order given, each with
  * its cheapest alignment: the title position each typed word took (-1: the year) and the index

@@ -12,7 +12,7 @@ class TitleAligner:
         forward: npt.NDArray[np.int32],
         rank_year: npt.NDArray[np.int32],
         stop_words: npt.NDArray[np.int32],
-        costs: tuple[float, float, float, float],
+        costs: tuple[float, float, float, float, float],
         max_word_starts: int,
         max_alignments: int,
         keep: Sequence[int],
@@ -21,4 +21,4 @@ class TitleAligner:
         self,
         terms: Iterable[tuple[Sequence[tuple[int, int, float]], int | None]],
         ranks: npt.NDArray[np.int32],
-    ) -> list[tuple[int, float, float, int, int, int, tuple[int, ...], tuple[int, ...]]]: ...
+    ) -> list[tuple[int, float, float, int, int, int, int, tuple[int, ...], tuple[int, ...]]]: ...

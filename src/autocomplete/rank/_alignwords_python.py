@@ -33,10 +33,14 @@ of that index among the term's (-1: the year)."""
 TermRanges = tuple[tuple[tuple[int, int, float], ...], int | None]
 """A typed word as the aligner reads it: its word ranges ``(lo, hi, cost)`` and its year."""
 
-Aligned = tuple[int, float, float, int, int, int, tuple[int, ...], tuple[int, ...]]
+Priced = tuple[float, float, int, int, int, int, tuple[int, ...], tuple[int, ...]]
+"""One assignment priced: cost, spelling, skipped stop words, skipped other words, inversions,
+those of them where a title word is a stop word, each typed word's title position and range."""
+
+Aligned = tuple[int, float, float, int, int, int, int, tuple[int, ...], tuple[int, ...]]
 """A rank that aligns: rank, cost, spelling, skipped stop words, skipped other words,
-inversions, the title position of each typed word (-1: the year), and the range each read
-through (-1: the year)."""
+inversions, those of them where a title word is a stop word, the title position of each typed
+word (-1: the year), and the range each read through (-1: the year)."""
 
 
 def _read_terms(terms: Iterable[Any]) -> list[TermRanges]:
@@ -84,6 +88,7 @@ class TitleAligner:
         "_max_word_starts",
         "_rank_year",
         "_stop_ids",
+        "_stop_inversion",
         "_stop_skip",
         "_words",
     )
@@ -94,7 +99,7 @@ class TitleAligner:
         forward: npt.NDArray[np.int32],
         rank_year: npt.NDArray[np.int32],
         stop_words: npt.NDArray[np.int32],
-        costs: tuple[float, float, float, float],
+        costs: tuple[float, float, float, float, float],
         max_word_starts: int,
         max_alignments: int,
         keep: Sequence[int],
@@ -103,13 +108,11 @@ class TitleAligner:
         words = _integer_array(forward, "forward", 32)
         years = _integer_array(rank_year, "rank_year", 32)
         stops = _integer_array(stop_words, "stop_words", 32)
-        if not isinstance(costs, tuple) or len(costs) != 4:
-            raise TypeError("costs must be (entry, stop_skip, content_skip, inversion)")
-        entry, stop_skip, content_skip, inversion = (
-            _number(value, name)
-            for value, name in zip(
-                costs, ("entry", "stop_skip", "content_skip", "inversion"), strict=True
-            )
+        names = ("entry", "stop_skip", "content_skip", "inversion", "stop_inversion")
+        if not isinstance(costs, tuple) or len(costs) != len(names):
+            raise TypeError(f"costs must be ({', '.join(names)})")
+        entry, stop_skip, content_skip, inversion, stop_inversion = (
+            _number(value, name) for value, name in zip(costs, names, strict=True)
         )
         starts = operator.index(max_word_starts)
         alignments = operator.index(max_alignments)
@@ -129,6 +132,7 @@ class TitleAligner:
         self._stop_ids = frozenset(np.flatnonzero(stops).tolist())
         self._entry, self._stop_skip = entry, stop_skip
         self._content_skip, self._inversion = content_skip, inversion
+        self._stop_inversion = stop_inversion
         self._max_word_starts = starts
         self._max_alignments = alignments
         self._keep = kept
@@ -166,9 +170,7 @@ class TitleAligner:
                 )
         return words
 
-    def _align(
-        self, terms: Sequence[TermRanges], words: list[int], year: int
-    ) -> tuple[float, float, int, int, int, tuple[int, ...], tuple[int, ...]] | None:
+    def _align(self, terms: Sequence[TermRanges], words: list[int], year: int) -> Priced | None:
         """The cheapest assignment of typed words to distinct title words (or the year);
         None when there is none, or when the typed words are a stretch of the title from a
         word start (the prefix index reaches it)."""
@@ -207,7 +209,7 @@ class TitleAligner:
             # Repeated words multiply the assignments: keep the cheapest and earliest few.
             keep = self._keep[len(options) - 1]
             options = [sorted(found, key=lambda o: (o[1], o[0]))[:keep] for found in options]
-        best: tuple[float, float, int, int, int, tuple[int, ...], tuple[int, ...]] | None = None
+        best: Priced | None = None
         for choice in itertools.product(*options):
             if self._is_run(choice):
                 return None  # the prefix index reaches this title through that word start
@@ -222,9 +224,16 @@ class TitleAligner:
 
     def _price(
         self, choice: tuple[Option, ...], placed: list[int], words: list[int]
-    ) -> tuple[float, float, int, int, int, tuple[int, ...], tuple[int, ...]] | None:
+    ) -> Priced | None:
         spelling = sum(cost for _, cost, _ in choice)
-        inversions = sum(1 for left, right in itertools.combinations(placed, 2) if left > right)
+        stop_ids = self._stop_ids
+        inverted = [
+            (left, right) for left, right in itertools.combinations(placed, 2) if left > right
+        ]
+        inversions = len(inverted)
+        stop_inversions = sum(
+            1 for left, right in inverted if words[left] in stop_ids or words[right] in stop_ids
+        )
         covered = set(placed)
         end = max(placed, default=-1)
         skipped_stop = skipped_content = 0
@@ -242,7 +251,8 @@ class TitleAligner:
             + self._entry
             + skipped_stop * self._stop_skip
             + skipped_content * self._content_skip
-            + inversions * self._inversion
+            + (inversions - stop_inversions) * self._inversion
+            + stop_inversions * self._stop_inversion
         )
         if uses_year and not (skipped_stop or skipped_content or inversions):
             cost -= self._entry  # the title's words as typed, then its year: nothing edited
@@ -252,6 +262,7 @@ class TitleAligner:
             skipped_stop,
             skipped_content,
             inversions,
+            stop_inversions,
             tuple(position for position, _, _ in choice),
             tuple(which for _, _, which in choice),
         )

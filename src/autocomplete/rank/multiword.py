@@ -11,6 +11,7 @@ query in the same noisy channel as the speller's slips, priced in nats by ``Word
          + sum over skipped title words of       every title word before the last one matched
              stop_skip or content_skip           that no typed word stands for
          + inversion * (pairs typed out of order)
+         + stop_inversion * (those pairs where a word is a stop word), instead
 
     score = log P(title) - cost
 
@@ -97,16 +98,24 @@ class WordCosts:
     content_skip: float
     """Per other title word left out before the last word matched."""
     inversion: float
-    """Per pair of typed words whose title words come in the other order."""
+    """Per pair of typed words whose title words come in the other order..."""
+    stop_inversion: float = 4.0
+    """...or this, instead, when one of the two is a stop word. People reorder the words they
+    remember ("lebowski big"), not the words that glue them ("rock th" is The Rock's words in
+    its own order, not "the" moved): a stop word out of order is the sign of another title's
+    stretch, so it is priced dearer than a reordered content word."""
 
     def __post_init__(self) -> None:
-        for name in ("entry", "stop_skip", "content_skip", "inversion"):
+        for name in ("entry", "stop_skip", "content_skip", "inversion", "stop_inversion"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"WordCosts.{name} must be >= 0, got {getattr(self, name)}")
 
 
-FITTED_COSTS = WordCosts(entry=2.0, stop_skip=0.5, content_skip=1.5, inversion=1.0)
-"""Fitted by ``autocomplete.tools.evaluation.fit_word_costs`` (see docs/architecture.md)."""
+FITTED_COSTS = WordCosts(
+    entry=0.0, stop_skip=1.0, content_skip=2.0, inversion=0.5, stop_inversion=4.0
+)
+"""Fitted by ``python -m autocomplete.tools.evaluation.fit_words`` on training seeds 1-5 (see
+docs/architecture.md and docs/eval/multiword.md)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +129,7 @@ class WordMatch:
     skipped_stop: int  # stop words of the title left out
     skipped_content: int  # other title words left out
     inversions: int  # pairs of typed words out of order
+    stop_inversions: int  # those of them where a word is a stop word
     year: bool  # a typed number matched the title's year
     positions: tuple[int, ...]  # title word matched by each typed word (-1: the year)
     readings: tuple[str, ...]  # what each typed word was read as
@@ -129,10 +139,11 @@ AlignerTerms = tuple[tuple[tuple[tuple[int, int, float], ...], int | None], ...]
 """The terms as ``TitleAligner.align`` reads them: each term's ranges ``(lo, hi, cost)`` and
 its year."""
 
-Aligned = tuple[int, float, float, int, int, int, tuple[int, ...], tuple[int, ...]]
+Aligned = tuple[int, float, float, int, int, int, int, tuple[int, ...], tuple[int, ...]]
 """What ``TitleAligner.align`` gives for a rank that aligns: rank, cost, spelling, skipped stop
-words, skipped other words, inversions, each typed word's title position (-1: the year) and the
-index of the range it was read through (-1: the year)."""
+words, skipped other words, inversions, those of them where a title word is a stop word, each
+typed word's title position (-1: the year) and the index of the range it was read through (-1:
+the year)."""
 
 
 def year_of(word: str) -> int | None:
@@ -204,7 +215,13 @@ class WordReader:
             index.forward,
             index.rank_year,
             self._stop_mask,
-            (costs.entry, costs.stop_skip, costs.content_skip, costs.inversion),
+            (
+                costs.entry,
+                costs.stop_skip,
+                costs.content_skip,
+                costs.inversion,
+                costs.stop_inversion,
+            ),
             MAX_WORD_STARTS,
             MAX_ALIGNMENTS,
             tuple(max(2, int(MAX_ALIGNMENTS ** (1 / count))) for count in range(1, MAX_TERMS + 1)),
@@ -302,20 +319,24 @@ class WordReader:
         for upper in range(len(terms)):
             for lower in range(upper):
                 single &= positions[upper] != positions[lower]
+        matched_stops = np.empty((len(terms), len(ranks)), dtype=np.int64)
+        for row in range(len(terms)):
+            where = np.minimum(segment_starts + np.minimum(positions[row], lengths - 1), total - 1)
+            matched_stops[row] = self._stop_mask[words[where]]
         inversions = np.zeros(len(ranks), dtype=np.int64)
+        stop_inversions = np.zeros(len(ranks), dtype=np.int64)
         for right in range(len(terms)):
             for left in range(right):
-                inversions += positions[left] > positions[right]
+                inverted = positions[left] > positions[right]
+                inversions += inverted
+                stop_inversions += inverted & ((matched_stops[left] | matched_stops[right]) > 0)
         last = positions.max(axis=0)
         # Stop words up to the last matched word, from a running count over the block.
         stops = np.cumsum(self._stop_mask[words], dtype=np.int64)
         before_start = np.where(segment_starts > 0, stops[np.maximum(segment_starts - 1, 0)], 0)
         at_last = stops[np.minimum(segment_starts + np.minimum(last, lengths - 1), total - 1)]
         stop_upto = at_last - before_start
-        matched_stop = np.zeros(len(ranks), dtype=np.int64)
-        for row in range(len(terms)):
-            where = np.minimum(segment_starts + np.minimum(positions[row], lengths - 1), total - 1)
-            matched_stop += self._stop_mask[words[where]]
+        matched_stop = matched_stops.sum(axis=0)
         skipped = last + 1 - len(terms)
         skipped_stop = stop_upto - matched_stop
         skipped_content = skipped - skipped_stop
@@ -325,7 +346,8 @@ class WordReader:
             + costs.entry
             + skipped_stop * costs.stop_skip
             + skipped_content * costs.content_skip
-            + inversions * costs.inversion
+            + (inversions - stop_inversions) * costs.inversion
+            + stop_inversions * costs.stop_inversion
         )
         prior = index.rank_prior[ranks].astype(np.float64)
         score = prior - cost
@@ -351,6 +373,7 @@ class WordReader:
                 int(skipped_stop[column]),
                 int(skipped_content[column]),
                 int(inversions[column]),
+                int(stop_inversions[column]),
                 -1 in placed,
                 placed,
                 readings,
@@ -377,7 +400,7 @@ def _aligner_terms(terms: Sequence[Term]) -> AlignerTerms:
 
 def _word_match(title: int, prior: float, aligned: Aligned, terms: Sequence[Term]) -> WordMatch:
     """The match the aligner found, its readings named (a range's text, or the typed year)."""
-    _, cost, spelling, skipped_stop, skipped_content, inversions, positions, which = aligned
+    _, cost, spelling, skipped_stop, skipped_content, inversions, stops, positions, which = aligned
     readings = tuple(
         term.typed if read < 0 else term.ranges[read].text
         for term, read in zip(terms, which, strict=True)
@@ -390,6 +413,7 @@ def _word_match(title: int, prior: float, aligned: Aligned, terms: Sequence[Term
         skipped_stop,
         skipped_content,
         inversions,
+        stops,
         -1 in positions,
         positions,
         readings,
