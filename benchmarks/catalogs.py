@@ -22,6 +22,7 @@ from autocomplete.catalog.loader import CatalogStream
 from autocomplete.index.build import Progress, build_index
 from autocomplete.index.catalog_index import FORMAT_VERSION
 from autocomplete.paths import cache_directory
+from autocomplete.spell.option_table import table_beside
 from autocomplete.tools.synthetic import GENERATOR_VERSION, generate_titles
 
 BENCH_TITLES_ENV = "AUTOCOMPLETE_BENCH_TITLES"
@@ -83,12 +84,18 @@ def synthetic_index_dir(
 ) -> Path:
     """A saved index of ``count`` synthetic titles: from the cache, else built and cached."""
     cached = cached_synthetic_index(count, seed)
-    if cached is not None:
-        return cached
-    # Streamed from the generator into the build: ten million titles never exist as one list.
-    stream = CatalogStream(generate_titles(count, seed=seed), weight_field="votes", id_field="id")
-    index = build_index(stream, source=synthetic_cache_path(count, seed).name, progress=progress)
-    return save_synthetic_index(index, count, seed)
+    if cached is None:
+        # Streamed from the generator into the build: ten million titles are never one list.
+        stream = CatalogStream(
+            generate_titles(count, seed=seed), weight_field="votes", id_field="id"
+        )
+        index = build_index(
+            stream, source=synthetic_cache_path(count, seed).name, progress=progress
+        )
+        cached = save_synthetic_index(index, count, seed)
+    # The speller's precomputed readings, as `autocomplete build` saves them (built once).
+    table_beside(cached)
+    return cached
 
 
 def directory_bytes(path: Path) -> int:

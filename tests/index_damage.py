@@ -243,6 +243,8 @@ def _work(spec: Path) -> Iterator[dict[str, Any]]:
             report.update(outcome="load_error", message=f"{type(error).__name__}: {error}")
             yield report
             continue
+        # Whether the speller reads precomputed readings: a damaged table of them must not be.
+        report["precomputed"] = engine._speller.precomputed is not None
         try:
             report.update(outcome="answered", answers=_answers(engine))
         except Exception as error:

@@ -21,6 +21,7 @@ from autocomplete import Autocomplete
 from autocomplete.feedback import Impression, SqliteStore, open_store
 from autocomplete.feedback.sqlite_store import FeedbackStoreError
 from autocomplete.index.catalog_index import IndexFormatError
+from autocomplete.spell.option_table import TABLE_DIRECTORY
 from index_damage import (
     DAMAGE_KINDS,
     DamageCase,
@@ -71,11 +72,21 @@ def test_every_damaged_index_file_is_refused_or_answers_the_same(
     cases = make_cases(saved_index, tmp_path, per_kind=1, seed=0)
     files = index_files(saved_index)
     assert len(files) >= 50 and "spelling/postings_first.npy" in files
+    assert f"{TABLE_DIRECTORY}/option_cost.npy" in files
     assert len(cases) == len(files) * len(DAMAGE_KINDS)
-    groups = _assert_refused_or_identical(cases, reference)
-    # Every copy that differs from the index in any byte is refused; the checksums see to it.
+    outcomes = run_cases(cases)
+    in_table = [case for case in cases if case.file.startswith(f"{TABLE_DIRECTORY}/")]
+    in_index = [case for case in cases if case not in in_table]
+    groups = classify(in_index, outcomes, reference)
+    assert set(groups) <= set(_ALLOWED), groups
+    # Every copy whose index differs in any byte is refused; the checksums see to it.
     assert "identical" not in groups
-    assert len(groups["refused"]) == sum(case.changed for case in cases)
+    assert len(groups["refused"]) == sum(case.changed for case in in_index)
+    # A damaged table of precomputed readings is not used: the speller searches, and the
+    # answers are the undamaged index's (whose engine used its table).
+    table_groups = classify(in_table, outcomes, reference)
+    assert set(table_groups) <= {"identical", "unchanged"}, table_groups
+    assert all(outcomes[case.number]["precomputed"] != case.changed for case in in_table)
 
 
 @pytest.mark.slow

@@ -23,7 +23,6 @@ from autocomplete.experiments import (
     load_experiments,
     parse_experiments,
 )
-from autocomplete.index.bundled import bundled_index
 from autocomplete.index.catalog_index import FORMAT_VERSION
 from autocomplete.paths import cache_directory
 
@@ -66,13 +65,16 @@ def open_experiments(config: Mapping[str, Any], engine: Autocomplete) -> Experim
 def prepare_index(catalog: str | None, fields: Mapping[str, Any] | None = None) -> str | None:
     """Make sure the index for ``catalog`` is saved on disk; return the directory to load.
 
-    The bundled catalog is cached by ``autocomplete.index.bundled`` (None is returned: workers find
-    it there). A saved index directory is returned as is. A catalog file is built once and
-    saved under the cache directory, keyed by its content, the field names and the index
-    format, so a restart only memory-maps it.
+    The bundled catalog is cached by ``autocomplete.index.bundled``, with the speller's
+    precomputed readings (None is returned: workers find them there). A saved index directory
+    is returned as is. A catalog file is built once and saved (with its readings) under the
+    cache directory, keyed by its content, the field names and the index format, so a restart
+    only memory-maps it.
     """
     if catalog is None:
-        bundled_index()
+        # An engine, not only the index: the first one builds the speller's precomputed
+        # readings beside the cached index, once, here rather than in every worker at once.
+        Autocomplete()
         return None
     path = Path(catalog)
     if path.is_dir():

@@ -146,10 +146,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
             progress=ProgressBar(sys.stderr) if sys.stderr.isatty() else None,
         )
         _say_skipped(stream.report())
+        engine = Autocomplete(index)
     else:  # a saved index (resaved) or a path that is not there: as every command opens it
-        index = _open_engine(args, progress=True).index
-    index.save(args.output)
-    info = index.info
+        engine = _open_engine(args, progress=True)
+    engine.save(args.output)  # with what the engine saves beside the index
+    info = engine.index.info
     print(
         f"built {info['titles']:,} titles ({info['entries']:,} entries, "
         f"{info['wide_prefixes']:,} wide prefixes) in {time.perf_counter() - started:.1f} s "

@@ -76,6 +76,12 @@ from autocomplete.rank.session_context import (
 from autocomplete.spell.anchored import anchored_readings
 from autocomplete.spell.candidates import ChannelModel, Speller
 from autocomplete.spell.errormodel import ErrorModel
+from autocomplete.spell.option_table import (
+    cached_option_table,
+    discard_option_table,
+    open_option_table,
+    save_option_table,
+)
 from autocomplete.spell.translation import LEXICON_FILE, LazyTranslations
 from autocomplete.text.normalize import normalize_typed
 
@@ -184,13 +190,22 @@ class Autocomplete:
         ``autocomplete.live`` and docs/live-updates.md)."""
         self._index = index if index is not None else bundled_index()
         errors: ChannelModel = error_model if error_model is not None else ErrorModel.load()
-        self._speller = Speller(
+        speller = functools.partial(
+            Speller,
             self._index.spelling,
             errors,
             channel_weight=CHANNEL_WEIGHT,
             exact_bonus=EXACT_BONUS,
             phrase_exists=self._index.has_phrase,
         )
+        # The words' readings precomputed beside a saved index (issue 17); the bundled cache
+        # gets them on first use, with the bundled model.
+        saved_at = self._index.saved_at
+        if index is None and error_model is None and saved_at is not None:
+            precomputed = cached_option_table(speller(), saved_at)
+        else:
+            precomputed = open_option_table(saved_at, errors)
+        self._speller = speller(precomputed=precomputed)
         self._feedback = _feedback_layer(feedback)
         self._words = WordReader(self._index.words, word_costs) if word_costs else None
         self._filters = FilterCache(self._index.columns, self._index.arrays.title_prior)
@@ -289,7 +304,12 @@ class Autocomplete:
         return cls(CatalogIndex.load(directory), feedback=feedback, updates=updates)
 
     def save(self, directory: str | os.PathLike[str]) -> Path:
-        return self._index.save(directory)
+        """Save the index, and the speller's precomputed readings beside it (built now if this
+        engine has none: see ``spell.option_table``)."""
+        discard_option_table(directory)  # the index's manifest lists whatever is there
+        target = self._index.save(directory)
+        save_option_table(self._speller, target)
+        return target
 
     @property
     def index(self) -> CatalogIndex:

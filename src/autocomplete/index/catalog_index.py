@@ -227,6 +227,9 @@ class CatalogIndex:
     columns: MetadataColumns  # metadata as columns, for filters, boosts and session context
     words: WordIndex  # word -> titles, for queries of scattered words (see word_index)
     info: Mapping[str, Any]  # build facts: counts, source, timings
+    # The directory it was loaded from (None when built in this process): what is saved beside
+    # it there, such as the speller's precomputed readings, is found through it.
+    saved_at: Path | None = field(default=None, compare=False)
     # Decoded per-title values; safe to share because the index never changes.
     _described: Memo[int, TitleView] = field(
         default_factory=lambda: Memo(DESCRIBED_CACHE_SIZE, "titles' display values"),
@@ -509,6 +512,7 @@ class CatalogIndex:
                 columns=MetadataColumns.load(source / "columns"),
                 words=WordIndex.load(source / WORD_INDEX_DIRECTORY, count),
                 info=MappingProxyType(manifest.get("info", {})),
+                saved_at=source.absolute(),
             )
         except (OSError, ValueError) as error:
             # Checks name the file (IndexFormatError is a ValueError); say which index it is in.

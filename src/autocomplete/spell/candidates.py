@@ -16,6 +16,9 @@ that the engine needs to look up only a handful of corrected prefixes in the cat
 
 A typed word's candidates depend only on the word and the immutable index and model, so they
 are memoized per ``Speller``: the words before the one being typed repeat on every keystroke.
+A word the memo has not seen is looked up first in the precomputed options, when the speller
+was given them (``PrecomputedOptions``: the vocabulary's words and prefixes, searched at build
+time by ``spell.option_table``), and searched only when they do not hold it.
 """
 
 from __future__ import annotations
@@ -112,6 +115,14 @@ def _min_except(values: tuple[float, ...], position: int, span: int) -> float:
     """The smallest value outside ``values[position : position + span]`` (inf if none)."""
     rest = values[:position] + values[position + span :]
     return min(rest) if rest else math.inf
+
+
+class PrecomputedOptions(Protocol):
+    """Per-word readings searched ahead of time: exactly what the search would return."""
+
+    def options(self, word: str, is_prefix: bool, in_phrase: bool) -> tuple[WordOption, ...] | None:
+        """The readings of ``word`` (None when they were not precomputed)."""
+        ...
 
 
 class ChannelModel(Protocol):
@@ -222,6 +233,7 @@ class Speller:
         channel_weight: float = 1.0,
         exact_bonus: float = 0.0,
         phrase_exists: Callable[[str], bool] | None = None,
+        precomputed: PrecomputedOptions | None = None,
     ) -> None:
         """``exact_bonus`` is what the scorer adds when a reading is a whole title: bounds add
         it only to readings whose last word is whole, the only ones that can earn it.
@@ -230,6 +242,9 @@ class Speller:
 
         Without it, a split reading ("fred dy" for "freddy") is kept whenever both halves are
         catalog words, though few such pairs ever stand together in a title.
+
+        ``precomputed`` holds words' readings searched ahead of time over this same index,
+        model and ``phrase_exists`` (the caller checks that it was built for them).
         """
         if not channel_weight > 0:
             raise ValueError(f"channel_weight must be > 0, got {channel_weight}")
@@ -238,6 +253,7 @@ class Speller:
         self.channel_weight = channel_weight
         self.exact_bonus = exact_bonus
         self.phrase_exists = phrase_exists
+        self.precomputed = precomputed
         # Candidates of a typed word (or word pair, for joins) and a query's plan are pure
         # functions of the text, the index and the model, all immutable; so the memos never go
         # stale; each is bounded (see ``autocomplete.cache``).
@@ -430,17 +446,20 @@ class Speller:
         key = (word, "prefix" if is_prefix else "word", "phrase" if in_phrase else "")
         found = self._words.get(key)
         if found is None:
-            found = self._words.put(
-                key,
-                WordCandidates.of(
-                    self._search_word_options(word, is_prefix, in_phrase), self.channel_weight
-                ),
-            )
+            options = None
+            if self.precomputed is not None:
+                options = self.precomputed.options(word, is_prefix, in_phrase)
+            if options is None:
+                options = self.search_word_options(word, is_prefix, in_phrase)
+            found = self._words.put(key, WordCandidates.of(options, self.channel_weight))
         return found
 
-    def _search_word_options(
+    def search_word_options(
         self, word: str, is_prefix: bool, in_phrase: bool
     ) -> tuple[WordOption, ...]:
+        """The readings of one typed word, searched (never memoized nor precomputed): what
+        ``spell.option_table`` stores. ``in_phrase`` only for a word too short to correct
+        alone (``max_edits(len(word)) == 0``) inside a longer phrase."""
         spelling, model = self.spelling, self.model
         budget = 1 if in_phrase else model.max_edits(len(word))
         known = self._known_weight(word, is_prefix)

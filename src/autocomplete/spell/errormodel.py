@@ -15,10 +15,12 @@ import re
 from array import array
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+
+import xxhash
 
 from autocomplete.spell.alignment import SYMBOLS, WORD_START, Edit, Op, Pricer
 from autocomplete.spell.alternations import (
@@ -274,6 +276,14 @@ class ErrorModel:
         object.__setattr__(self, "_respeller", respeller)
         respelled = lru_cache(maxsize=RESPELLING_CACHE_SIZE)(self._uncached_respellings)
         object.__setattr__(self, "_respelled", respelled)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """xxh3 of the parameters and counts, which fix every cost (the provenance does not):
+        what precomputed readings (``spell.option_table``) are checked against."""
+        body = {"parameters": asdict(self.parameters), "counts": self.counts.to_json()}
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        return xxhash.xxh3_64_hexdigest(canonical.encode("ascii"))
 
     # The protocol -------------------------------------------------------------------------------
 
