@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from autocomplete import CatalogIndex, IndexFormatError, Record, load_catalog
+from autocomplete.catalog.loader import CatalogStream
 from autocomplete.index.build import Progress, build_index
 from autocomplete.index.catalog_index import FORMAT_VERSION
 from autocomplete.paths import cache_directory
@@ -84,10 +85,12 @@ def synthetic_index_dir(
     """A saved index of ``count`` synthetic titles: from the cache, else built and cached."""
     cached = cached_synthetic_index(count, seed)
     if cached is None:
+        # Streamed from the generator into the build: ten million titles are never one list.
+        stream = CatalogStream(
+            generate_titles(count, seed=seed), weight_field="votes", id_field="id"
+        )
         index = build_index(
-            synthetic_records(count, seed),
-            source=synthetic_cache_path(count, seed).name,
-            progress=progress,
+            stream, source=synthetic_cache_path(count, seed).name, progress=progress
         )
         cached = save_synthetic_index(index, count, seed)
     # The speller's precomputed readings, as `autocomplete build` saves them (built once).

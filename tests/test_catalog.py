@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from autocomplete import Autocomplete, CatalogError, load_catalog
-from autocomplete.catalog.loader import CatalogNotFoundError
+from autocomplete.catalog.loader import CatalogNotFoundError, CatalogStream
 
 
 def _write(path: Path, text: str | bytes) -> Path:
@@ -299,3 +299,37 @@ def test_bundled_catalog_file_is_complete() -> None:
     lebowski = next(r for r in records if r.text == "The Big Lebowski")
     assert lebowski.metadata["year"] == 1998 and "Comedy" in lebowski.metadata["genres"]  # type: ignore[operator]
     assert json.loads(json.dumps(dict(lebowski.metadata)))["imdb_title"] == "Big Lebowski, The"
+
+
+def test_a_stream_yields_what_load_catalog_returns_and_then_its_report(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "films.jsonl",
+        '{"id": "a", "title": "Alien", "votes": 5}\n'
+        '{"id": "b", "title": "", "votes": 1}\n'
+        '{"id": "a", "title": "Aliens", "votes": 3}\n'
+        '{"id": "c", "title": "Heat", "votes": 2, "year": 1995}\n',
+    )
+    options = {"weight_field": "votes", "id_field": "id", "on_error": "skip"}
+    records, report = load_catalog(path, **options)  # type: ignore[arg-type]
+    stream = CatalogStream(path, **options)  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError):
+        stream.report()  # not read yet
+    assert list(stream) == records
+    assert stream.report() == report
+    assert (report.loaded, report.skipped) == (2, 2)
+    with pytest.raises(RuntimeError):
+        list(stream)  # read once
+
+
+def test_a_stream_raises_where_load_catalog_raises(tmp_path: Path) -> None:
+    with pytest.raises(CatalogNotFoundError):
+        CatalogStream(tmp_path / "missing.jsonl")  # at once, before any record is read
+    with pytest.raises(CatalogError, match="unknown catalog format"):
+        CatalogStream(_write(tmp_path / "films.txt", "Alien\n"))
+    bad = _write(tmp_path / "bad.jsonl", '{"title": "Alien"}\n{"title": 3}\n')
+    stream = iter(CatalogStream(bad))
+    assert next(stream).text == "Alien"
+    with pytest.raises(CatalogError, match="line 2"):
+        next(stream)
+    with pytest.raises(CatalogError, match="the catalog is empty"):
+        list(CatalogStream(_write(tmp_path / "empty.jsonl", "\n")))

@@ -16,6 +16,7 @@ from autocomplete.catalog.columns import (
     FieldKind,
     FlagColumn,
     MetadataColumns,
+    MetadataColumnsBuilder,
     NumberColumn,
     TagsColumn,
 )
@@ -237,3 +238,59 @@ def test_bundled_columns_stay_compact(bundled_columns: MetadataColumns) -> None:
     # Five numbers and the genres at 8 bytes, mpaa, imdb_title and language codes at 4: a
     # million titles take 60 MB, memory-mapped.
     assert per_title / bundled_columns.title_count == 60
+
+
+def _built_one_at_a_time(records: list[Record]) -> MetadataColumns:
+    builder = MetadataColumnsBuilder()
+    for item in records:
+        builder.add(item.metadata)
+    return builder.build()
+
+
+def _same_columns(left: MetadataColumns, right: MetadataColumns) -> None:
+    assert left.title_count == right.title_count
+    assert dict(left.unfilterable) == dict(right.unfilterable)
+    assert sorted(left.columns) == sorted(right.columns)
+    for name, column in left.columns.items():
+        other = right.columns[name]
+        assert type(column) is type(other), name
+        if isinstance(column, NumberColumn | FlagColumn):
+            assert isinstance(other, NumberColumn | FlagColumn)
+            np.testing.assert_array_equal(column.values, other.values)
+            assert column.values.dtype == other.values.dtype
+        elif isinstance(column, CategoryColumn):
+            assert isinstance(other, CategoryColumn)
+            np.testing.assert_array_equal(column.codes, other.codes)
+            assert column.codes.dtype == other.codes.dtype
+            assert list(column.vocabulary) == list(other.vocabulary)
+        else:
+            assert isinstance(column, TagsColumn) and isinstance(other, TagsColumn)
+            np.testing.assert_array_equal(column.bits, other.bits)
+            assert column.tags == other.tags
+
+
+def test_the_builder_makes_the_columns_build_makes() -> None:
+    # Every kind, values missing before and after a field first appears, None, a lone string
+    # among tag lists, and fields no column can hold (mixed, non-string lists, other types).
+    records = [
+        record(0, mpaa="R", adult=False, genres="Drama"),
+        record(1, year=1999, rating=7.5, genres=["Comedy", "Drama"], mixed=1, odd=[1]),
+        record(2, year=None, mpaa="PG", adult=True, genres=[], mixed="x", other={"a": 1}),
+        record(3, rating=8, genres=["Western", "Comedy"], late="only here"),
+        record(4),
+        record(5, year=2005, adult=None, mpaa="R"),
+    ]
+    _same_columns(_built_one_at_a_time(records), MetadataColumns.build(records))
+
+
+def test_the_builder_gives_up_where_build_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    many_tags = [record(n, tags=[f"t{n}"]) for n in range(MAX_TAGS + 3)]
+    _same_columns(_built_one_at_a_time(many_tags), MetadataColumns.build(many_tags))
+    monkeypatch.setattr(columns_module, "MAX_CATEGORY_VALUES", 100)  # not 65,537 records
+    many_strings = [record(n, name=f"n{n}", genres=["Drama"]) for n in range(300)]
+    _same_columns(_built_one_at_a_time(many_strings), MetadataColumns.build(many_strings))
+
+
+def test_the_builder_makes_the_bundled_catalogs_columns() -> None:
+    records, _ = load_catalog(bundled_catalog_path(), weight_field="votes", id_field="id")
+    _same_columns(_built_one_at_a_time(records), MetadataColumns.build(records))

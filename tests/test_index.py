@@ -217,3 +217,60 @@ def test_save_atomically_leaves_no_half_index(
     index.save_atomically(target)
     assert sorted(path.name for path in target.parent.iterdir()) == ["idx"]
     assert CatalogIndex.load(target).title_count == index.title_count
+
+
+def _varied_records() -> list[Record]:
+    """Titles that share long prefixes, repeat, carry aliases and characters beyond ASCII
+    (whose UTF-8 bytes and characters differ in count), with metadata of several kinds."""
+    rng = random.Random(11)
+    words = [*WORDS, "été", "ètre", "straße", "страна", "東京", "amélie", "a", "the"]
+    records = []
+    for number in range(2500):
+        text = " ".join(rng.choices(words, k=rng.randint(1, 6))).title()
+        aliases = (f"{text} alias", "日本 " + text) if number % 7 == 0 else ()
+        metadata = {"year": 1900 + number % 100, "genres": [rng.choice(WORDS)]}
+        if number % 5 == 0:
+            metadata["note"] = f"n{number}"
+        records.append(
+            Record(
+                f"t{number}", text, float(rng.randint(0, 50)), MappingProxyType(metadata), aliases
+            )
+        )
+    return records
+
+
+def test_a_stream_builds_the_index_a_list_builds(tmp_path: Path) -> None:
+    records = _varied_records()
+    build_index(records).save(tmp_path / "listed")
+    build_index(iter(records)).save(tmp_path / "streamed")  # read once, never indexed
+    listed = sorted(
+        path.relative_to(tmp_path / "listed") for path in (tmp_path / "listed").rglob("*")
+    )
+    assert listed == sorted(
+        path.relative_to(tmp_path / "streamed") for path in (tmp_path / "streamed").rglob("*")
+    )
+    different = [
+        str(name)
+        for name in listed
+        if (tmp_path / "listed" / name).is_file()
+        and name.name != "manifest.json"
+        and (tmp_path / "listed" / name).read_bytes() != (tmp_path / "streamed" / name).read_bytes()
+    ]
+    assert different == []
+
+
+def test_keys_are_laid_out_in_sorted_order_with_their_ranges() -> None:
+    records = _varied_records()
+    index = build_index(records)
+    keys = sorted(index.keys.keys())
+    assert len(keys) == index.info["keys"]
+    ends = [int(index.arrays.key_end[index.keys[key]]) for key in keys]
+    firsts = [int(index.arrays.key_first[index.keys[key]]) for key in keys]
+    # Sorted keys own consecutive entry ranges that tile all entries, in key order.
+    assert firsts[0] == 0 and ends[-1] == index.entry_count
+    assert all(end == first for end, first in zip(ends, firsts[1:], strict=False))
+    # Every wide prefix's range is exactly the entries of the keys starting with it.
+    for prefix, row in list(index.wide_prefixes.items())[:200]:
+        under = [rank for rank, key in enumerate(keys) if key.startswith(prefix)]
+        assert int(index.arrays.wide_first[row]) == firsts[under[0]]
+        assert int(index.arrays.wide_end[row]) == ends[under[-1]]

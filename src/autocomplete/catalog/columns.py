@@ -30,18 +30,17 @@ import bisect
 import json
 import math
 import os
+from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, overload
+from typing import Any, Protocol, overload
 
 import numpy as np
 import numpy.typing as npt
-
-from autocomplete.catalog.loader import Record
 
 FORMAT_VERSION = 1
 MANIFEST = "columns.json"
@@ -129,6 +128,13 @@ class Vocabulary(Sequence[str]):
         )
 
 
+class HasMetadata(Protocol):
+    """A catalog record, as far as the columns need it."""
+
+    @property
+    def metadata(self) -> Mapping[str, object]: ...
+
+
 @dataclass(frozen=True, eq=False)
 class NumberColumn:
     name: str
@@ -211,7 +217,7 @@ class MetadataColumns:
     # Build --------------------------------------------------------------------------------
 
     @classmethod
-    def build(cls, records: Sequence[Record]) -> MetadataColumns:
+    def build(cls, records: Sequence[HasMetadata]) -> MetadataColumns:
         """Infer each field's kind from every record's value, then fill its column."""
         count = len(records)
         profiles: dict[str, _Profile] = {}
@@ -301,6 +307,137 @@ class MetadataColumns:
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise ColumnsFormatError(f"{source}: damaged metadata columns: {error}") from None
         return cls(count, MappingProxyType(columns), MappingProxyType(unfilterable))
+
+
+class MetadataColumnsBuilder:
+    """``MetadataColumns.build`` fed one record's metadata at a time: the same columns, from
+    a stream of records that is read once (the index build of a catalog too large to hold).
+
+    Each field keeps its profile and its values in compact arrays (a number, a string code
+    and a tag mask per title, each only once the field has shown such a value), so nothing
+    is kept per title as a Python object.
+    """
+
+    def __init__(self) -> None:
+        self._fields: dict[str, _FieldValues] = {}
+        self._count = 0
+
+    def add(self, metadata: Mapping[str, object]) -> None:
+        """The next title's metadata."""
+        for name, value in metadata.items():
+            field = self._fields.get(name)
+            if field is None:
+                field = self._fields[name] = _FieldValues()
+            field.add(self._count, value)
+        self._count += 1
+
+    def build(self) -> MetadataColumns:
+        count = self._count
+        columns: dict[str, Column] = {}
+        unfilterable: dict[str, str] = {}
+        for name in sorted(self._fields):
+            field = self._fields[name]
+            kind = field.profile.kind()
+            if not isinstance(kind, FieldKind):
+                unfilterable[name] = kind
+                continue
+            columns[name] = field.column(name, kind, count)
+        return MetadataColumns(count, MappingProxyType(columns), MappingProxyType(unfilterable))
+
+
+class _FieldValues:
+    """One field's profile and values, title by title (see ``MetadataColumnsBuilder``).
+
+    Values are stored in the form every column kind can be made from: a number (a flag as 1
+    or 0), else a string's code (in order of first sight), else a list's mask of string codes.
+    Storage stops once the profile rules a column out (too many distinct strings, mixed
+    lists), so a free-text field costs nothing per title.
+    """
+
+    __slots__ = ("masks", "numbers", "profile", "string_codes", "strings", "strings_kept")
+
+    def __init__(self) -> None:
+        self.profile = _Profile()
+        self.numbers = array("d")
+        self.string_codes = array("i")
+        self.masks = array("Q")
+        self.strings: dict[str, int] = {}
+        self.strings_kept = True
+
+    def add(self, title: int, value: object) -> None:
+        profile = self.profile
+        profile.observe(value)
+        if value is None or profile.problem is not None:
+            return
+        if isinstance(value, int | float):  # bools too: a flag is 1 or 0
+            _put(self.numbers, title, float(value), math.nan)
+        elif not self.strings_kept:
+            return
+        elif isinstance(value, str):
+            code = self._code(value)
+            if code is not None:
+                _put(self.string_codes, title, code, -1)
+        elif isinstance(value, list | tuple):
+            mask = 0
+            for item in value:
+                code = self._code(item)
+                if code is None:
+                    return
+                mask |= 1 << code
+            if mask >> MAX_TAGS:  # more tags than a mask holds: no tags column either
+                return
+            _put(self.masks, title, mask, 0)
+
+    def _code(self, text: str) -> int | None:
+        code = self.strings.get(text)
+        if code is None:
+            if len(self.strings) > MAX_CATEGORY_VALUES:  # neither category nor tags
+                self.strings_kept = False
+                self.strings.clear()
+                self.string_codes = array("i")
+                self.masks = array("Q")
+                return None
+            code = self.strings[text] = len(self.strings)
+        return code
+
+    def column(self, name: str, kind: FieldKind, count: int) -> Column:
+        if kind is FieldKind.NUMBER or kind is FieldKind.FLAG:
+            numbers = _filled(self.numbers, count, np.float64, math.nan)
+            if kind is FieldKind.NUMBER:
+                return NumberColumn(name, numbers)
+            return FlagColumn(name, np.where(np.isnan(numbers), -1, numbers).astype(np.int8))
+        codes = _filled(self.string_codes, count, np.int64, -1)
+        ordered = sorted(self.strings)
+        position = {text: index for index, text in enumerate(ordered)}
+        sorted_code = np.array([position[text] for text in self.strings], dtype=np.int64)
+        present = codes >= 0
+        if kind is FieldKind.CATEGORY:
+            found = np.full(count, -1, dtype=np.int32)
+            found[present] = sorted_code[codes[present]]
+            return CategoryColumn(name, found, Vocabulary.from_sorted(ordered))
+        # Tags: a lone string is a one-tag list; codes become bits in sorted-tag order.
+        bits = np.zeros(count, dtype=np.uint64)
+        bits[present] = np.left_shift(np.uint64(1), sorted_code[codes[present]].astype(np.uint64))
+        masks = _filled(self.masks, count, np.uint64, 0)
+        for code, bit in enumerate(sorted_code.tolist()):
+            held = (masks >> np.uint64(code)) & np.uint64(1)
+            bits |= held << np.uint64(bit)
+        return TagsColumn(name, bits, tuple(ordered))
+
+
+def _put(column: array[Any], position: int, value: Any, missing: Any) -> None:
+    """``column[position] = value``, first padding titles without a value with ``missing``."""
+    if len(column) < position:
+        column.extend([missing] * (position - len(column)))
+    column.append(value)
+
+
+def _filled(column: array[Any], count: int, dtype: type[np.generic], missing: Any) -> Any:
+    """The values of ``column`` for ``count`` titles, ``missing`` after its last value."""
+    found = np.full(count, missing, dtype=dtype)
+    if len(column):
+        found[: len(column)] = np.frombuffer(column, dtype=column.typecode)
+    return found
 
 
 class _Profile:

@@ -111,61 +111,111 @@ def load_catalog(
     on_error: OnError = "raise",
 ) -> tuple[list[Record], LoadReport]:
     """Read and validate a catalog; see the module docstring for the contract."""
-    if on_error not in ("raise", "skip"):
-        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
-    if not isinstance(text_field, str) or not text_field:
-        raise ValueError("text_field must be a non-empty field name")
-    fields = _Fields(text_field, weight_field, id_field, alias_field)
-    rows: Iterable[tuple[int, object]]
-    if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        label = str(path)
-        _check_exists(path)
-        from_csv = _format_of(path) == "csv"
-        rows = _read_file(path, fields)
-    else:
-        label = "<records>"
-        rows = _checked_records(source)
-        from_csv = False
+    stream = CatalogStream(
+        source,
+        text_field=text_field,
+        weight_field=weight_field,
+        id_field=id_field,
+        alias_field=alias_field,
+        on_error=on_error,
+    )
+    records = list(stream)
+    return records, stream.report()
 
-    records: list[Record] = []
-    seen_ids: dict[str, int] = {}
-    skipped = 0
-    reasons: list[str] = []
-    for line, row in rows:
-        try:
-            if isinstance(row, _BadLine):
-                raise CatalogError(label, line, row.field, row.problem)
-            record = _validate(row, fields, line, from_csv, label)
-            first_line = seen_ids.get(record.id)
-            if first_line is not None:
+
+class CatalogStream:
+    """A catalog's validated records, read one at a time (``load_catalog`` without the list).
+
+    Iterate it once; the records come in catalog order, exactly those ``load_catalog`` would
+    return, and the same ``CatalogError`` is raised where it would raise (an empty catalog or
+    one of only bad records: when the iteration ends). ``report()`` is ready after that. A
+    ten-million-title catalog held as ``Record`` objects takes gigabytes; a build that reads
+    the stream keeps only what the index needs.
+    """
+
+    def __init__(
+        self,
+        source: str | os.PathLike[str] | Iterable[Mapping[str, object]],
+        *,
+        text_field: str = "title",
+        weight_field: str | None = None,
+        id_field: str | None = None,
+        alias_field: str | None = None,
+        on_error: OnError = "raise",
+    ) -> None:
+        if on_error not in ("raise", "skip"):
+            raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+        if not isinstance(text_field, str) or not text_field:
+            raise ValueError("text_field must be a non-empty field name")
+        self._fields = _Fields(text_field, weight_field, id_field, alias_field)
+        self._on_error = on_error
+        self._source = source
+        self._from_csv = False
+        if isinstance(source, (str, os.PathLike)):
+            self._label = str(Path(source))
+            _check_exists(Path(source))
+            self._from_csv = _format_of(Path(source)) == "csv"
+        else:
+            self._label = "<records>"
+        self._report: LoadReport | None = None
+        self._started = False
+
+    def __iter__(self) -> Iterator[Record]:
+        if self._started:
+            raise RuntimeError("a CatalogStream is read once")
+        self._started = True
+        fields, label, source = self._fields, self._label, self._source
+        from_csv = self._from_csv
+        rows: Iterable[tuple[int, object]]
+        if isinstance(source, (str, os.PathLike)):
+            rows = _read_file(Path(source), fields)
+        else:
+            rows = _checked_records(source)
+        loaded = 0
+        seen_ids: dict[str, int] = {}
+        skipped = 0
+        reasons: list[str] = []
+        for line, row in rows:
+            try:
+                if isinstance(row, _BadLine):
+                    raise CatalogError(label, line, row.field, row.problem)
+                record = _validate(row, fields, line, from_csv, label)
+                first_line = seen_ids.get(record.id)
+                if first_line is not None:
+                    raise CatalogError(
+                        label,
+                        line,
+                        fields.id,
+                        f"duplicate id {record.id!r} (first seen on line {first_line})",
+                    )
+            except CatalogError as error:
+                if self._on_error == "raise":
+                    raise
+                skipped += 1
+                if len(reasons) < MAX_REPORTED_REASONS:
+                    reasons.append(str(error))
+                continue
+            seen_ids[record.id] = line
+            loaded += 1
+            yield record
+        if not loaded:
+            # An index of nothing cannot rank anything; say so here, not as a math error later.
+            if skipped:
                 raise CatalogError(
                     label,
-                    line,
-                    id_field,
-                    f"duplicate id {record.id!r} (first seen on line {first_line})",
+                    None,
+                    None,
+                    f"no usable records: every record was bad ({skipped} skipped); the first: "
+                    f"{reasons[0]}",
                 )
-        except CatalogError as error:
-            if on_error == "raise":
-                raise
-            skipped += 1
-            if len(reasons) < MAX_REPORTED_REASONS:
-                reasons.append(str(error))
-            continue
-        seen_ids[record.id] = line
-        records.append(record)
-    if not records:
-        # An index of nothing cannot rank anything; say so here, not as a math error later.
-        if skipped:
-            raise CatalogError(
-                label,
-                None,
-                None,
-                f"no usable records: every record was bad ({skipped} skipped); the first: "
-                f"{reasons[0]}",
-            )
-        raise CatalogError(label, None, None, "no records: the catalog is empty")
-    return records, LoadReport(label, len(records), skipped, tuple(reasons))
+            raise CatalogError(label, None, None, "no records: the catalog is empty")
+        self._report = LoadReport(label, loaded, skipped, tuple(reasons))
+
+    def report(self) -> LoadReport:
+        """What the finished iteration read and skipped."""
+        if self._report is None:
+            raise RuntimeError("the catalog stream has not been read to its end")
+        return self._report
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,12 +29,13 @@ string blobs) that ``load`` memory-maps, so several processes share one copy in 
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import mmap
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -91,6 +92,9 @@ the mask (these are the short, common prefixes)."""
 
 KEY_SCAN_LIMIT = 256
 """Keys read under a prefix to name the alias that reached a title (``key_of_entry``)."""
+
+STRING_CHUNK = 1 << 16
+"""Offsets converted to Python ints at a time when a whole string column is read in order."""
 
 DESCRIBED_CACHE_SIZE = 32_768
 """Titles whose decoded display values are kept in memory (popular titles recur)."""
@@ -150,6 +154,15 @@ class StringColumn:
     def __getitem__(self, position: int) -> str:
         start, end = self.offsets[position : position + 2].tolist()
         return self.blob[start:end].decode("utf-8")
+
+    def __iter__(self) -> Iterator[str]:
+        """Every string in order (one pass, without indexing each)."""
+        blob = self.blob
+        chunk = STRING_CHUNK
+        for first in range(0, len(self), chunk):
+            bounds = self.offsets[first : first + chunk + 1].tolist()
+            for start, end in itertools.pairwise(bounds):
+                yield blob[start:end].decode("utf-8")
 
     def save(self, directory: Path, name: str) -> None:
         (directory / f"{name}.bin").write_bytes(bytes(self.blob))

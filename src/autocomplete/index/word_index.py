@@ -35,6 +35,7 @@ walk stops early on popular titles; ``MAX_SCANNED`` bounds the walk whatever the
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +76,9 @@ MAX_SCANNED = 65_536
 
 NO_YEAR = 0
 """``rank_year`` of a title without a year."""
+
+FORWARD_CHUNK = 1 << 20
+"""Word ids gathered in a Python list before they join the forward array (build memory)."""
 
 YEAR_FIELD = "year"
 """Metadata field whose value a four-digit typed number may name ("psycho 1998")."""
@@ -360,30 +364,62 @@ def _key(word: str) -> bytes:
     return word.encode("utf-8")[:MAX_WORD_BYTES]
 
 
+class TextColumn(Protocol):
+    """The normalized titles: counted, indexed and read in order (a list, or a string column)."""
+
+    def __len__(self) -> int: ...
+    def __getitem__(self, position: int) -> str: ...
+    def __iter__(self) -> Iterator[str]: ...
+
+
 def build_word_index(
-    normalized_titles: Sequence[str],
+    normalized_titles: TextColumn,
     priors: npt.NDArray[np.float32],
     years: Sequence[int | None],
 ) -> WordIndex:
     """Build the word index over the normalized titles (``priors`` and ``years`` per title)."""
     count = len(normalized_titles)
     rank_title = np.argsort(-np.asarray(priors, dtype=np.float64), kind="stable").astype(np.int32)
-    title_words = [normalized_titles[title].split()[:MAX_TITLE_WORDS] for title in rank_title]
-    keys = sorted({_key(word) for words in title_words for word in words})
+    # One pass over the titles in their own order, words numbered as first seen; then the
+    # numbers are mapped to sorted word ids and the lists put in rank order, in NumPy. Every
+    # title's word list held at once would take gigabytes at ten million titles.
+    seen_id: dict[str, int] = {}
+    lengths = array("i")
+    parts: list[npt.NDArray[np.int64]] = []
+    chunk: list[int] = []
+    for text in normalized_titles:
+        words = text.split()[:MAX_TITLE_WORDS]
+        lengths.append(len(words))
+        chunk.extend([seen_id.setdefault(word, len(seen_id)) for word in words])
+        if len(chunk) >= FORWARD_CHUNK:
+            parts.append(np.array(chunk, dtype=np.int64))
+            chunk.clear()
+    parts.append(np.array(chunk, dtype=np.int64))
+    keys = sorted({_key(word) for word in seen_id})
     width = max((len(key) for key in keys), default=1)
     vocabulary = np.array(keys, dtype=f"S{width}")
-    word_of = {key: position for position, key in enumerate(keys)}
-    forward_lengths = np.fromiter((len(words) for words in title_words), np.int64, count=count)
+    id_of_key = {key: position for position, key in enumerate(keys)}
+    word_of_seen = np.fromiter(
+        (id_of_key[_key(word)] for word in seen_id), dtype=np.int32, count=len(seen_id)
+    )
+    by_title = word_of_seen[np.concatenate(parts)]
+    del parts, chunk, seen_id, id_of_key
+    title_lengths = np.frombuffer(lengths, dtype=np.int32).astype(np.int64)
+    title_first = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(title_lengths, out=title_first[1:])
+    forward_lengths = title_lengths[rank_title]
     forward_first = np.zeros(count + 1, dtype=np.int64)
     np.cumsum(forward_lengths, out=forward_first[1:])
-    forward = np.fromiter(
-        (word_of[_key(word)] for words in title_words for word in words),
-        dtype=np.int32,
-        count=int(forward_first[-1]),
-    )
+    forward = by_title[
+        np.repeat(title_first[rank_title] - forward_first[:-1], forward_lengths)
+        + np.arange(int(forward_first[-1]), dtype=np.int64)
+    ]
+    del by_title
     # Postings: (word, rank) pairs, sorted by word then rank, without repeats.
     pair_rank = np.repeat(np.arange(count, dtype=np.int64), forward_lengths)
-    pairs = np.unique(forward.astype(np.int64) * max(count, 1) + pair_rank)
+    # Sorted, then repeats dropped (np.unique's hashing is many times slower at this size).
+    pairs = np.sort(forward.astype(np.int64) * max(count, 1) + pair_rank)
+    pairs = pairs[np.append(True, pairs[1:] != pairs[:-1])] if len(pairs) else pairs
     pair_word = pairs // max(count, 1)
     postings = (pairs % max(count, 1)).astype(np.int32)
     posting_first = np.searchsorted(pair_word, np.arange(len(keys) + 1)).astype(np.int64)
@@ -403,10 +439,12 @@ def build_word_index(
 
 def year_values(records: Sequence[HasMetadata], field: str = YEAR_FIELD) -> list[int | None]:
     """Each record's ``field`` as a year: an int (or a string of digits), else None."""
-    found: list[int | None] = []
-    for record in records:
-        value = record.metadata.get(field)
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value.strip())
-        found.append(value if isinstance(value, int) and not isinstance(value, bool) else None)
-    return found
+    return [year_value(record.metadata, field) for record in records]
+
+
+def year_value(metadata: Mapping[str, object], field: str = YEAR_FIELD) -> int | None:
+    """``metadata[field]`` as a year: an int (or a string of digits), else None."""
+    value = metadata.get(field)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
