@@ -24,6 +24,7 @@ from autocomplete import Autocomplete
 from autocomplete.catalog.loader import CatalogError, Record
 from autocomplete.feedback import FeedbackConfig, FeedbackLayer, MemoryStore
 from autocomplete.live import UpdateOptions
+from autocomplete.spell.option_table import TABLE_DIRECTORY
 
 if TYPE_CHECKING:
     from feedback_fixtures import FakeClock
@@ -403,6 +404,9 @@ def test_compaction_folds_the_delta_without_changing_answers(
         for query in queries:
             after = engine.suggest(query)
             assert [item.id for item in after] == [item.id for item in before[query]], query
+        # The compacted index comes with the speller's precomputed readings, and serves them.
+        assert list(tmp_path.rglob(TABLE_DIRECTORY))
+        assert live._segments.main.engine._speller.precomputed is not None  # type: ignore[attr-defined]
         engine.upsert([{"id": "later", "title": "Zorblax Later", "votes": 5}])
         assert "later" in _ids(engine, "zorb")
         # The other process loads the published index rather than building its own.
