@@ -212,12 +212,6 @@ class WordIndex:
         """Postings of the words ``[lo, hi)`` together (a title may count more than once)."""
         return int(self.posting_first[hi] - self.posting_first[lo])
 
-    def title_words(self, rank: int) -> list[int]:
-        """Word ids of the title at ``rank``, in title order."""
-        start, end = self.forward_first[rank : rank + 2].tolist()
-        words: list[int] = self.forward[start:end].tolist()
-        return words
-
     # Conjunctive retrieval ------------------------------------------------------------------------
 
     def matching(self, terms: Sequence[Term]) -> Iterator[MatchBlock]:

@@ -356,29 +356,24 @@ class WordReader:
         for row in range(1, len(terms)):
             plain &= positions[row] == positions[0] + row
         offered = np.flatnonzero(single & ~plain & (score > bar))
-        readings = tuple(term.ranges[0].text for term in terms)
+        through_first_range = (0,) * len(terms)  # each word as typed: its one range
         for column in offered.tolist():
             rank = int(ranks[column])
             title = int(index.rank_title[rank])
             if allowed is not None and title not in allowed:
                 continue
-            title_prior = float(prior[column])
-            title_cost = float(cost[column])
-            placed = tuple(int(position) for position in positions[:, column])
-            match = WordMatch(
-                title,
-                title_prior - title_cost,
-                title_cost,
+            aligned: Aligned = (
+                rank,
+                float(cost[column]),
                 spelling,
                 int(skipped_stop[column]),
                 int(skipped_content[column]),
                 int(inversions[column]),
                 int(stop_inversions[column]),
-                -1 in placed,
-                placed,
-                readings,
+                tuple(int(position) for position in positions[:, column]),
+                through_first_range,
             )
-            _offer(best, k, bar, match, rank)
+            _offer(best, k, bar, _word_match(title, float(prior[column]), aligned, terms), rank)
         return ranks[~single]
 
     def match_title(self, terms: Sequence[Term], title: int) -> WordMatch | None:
