@@ -17,7 +17,7 @@ import heapq
 import math
 import os
 import threading
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Concatenate, Generic, Literal, ParamSpec, TypeVar
@@ -617,7 +617,6 @@ class Autocomplete:
         k: int = 10,
         *,
         where: Mapping[str, object] | None = None,
-        exclude: Collection[str] = (),
         first_characters: Iterable[str] | None = None,
     ) -> list[Suggestion]:
         """The titles people have been choosing lately, whatever they typed, most chosen first
@@ -628,10 +627,10 @@ class Autocomplete:
         prefixes, summed, say what is chosen across all queries; they fade with the click
         model's half-life, so this follows what people choose now. ``match`` is "feedback".
 
-        ``exclude`` leaves those ids out. The one-character prefixes read are the characters
-        the catalog's titles start with, or ``first_characters`` (live updates read every
-        segment with the same set). With live updates, deleted titles are left out and
-        titles added since the build take part.
+        The one-character prefixes read are the characters the catalog's titles start with, or
+        ``first_characters`` (live updates read every segment with the same set). Titles an
+        engine hides (``hiding``) are left out, as from its suggestions; with live updates,
+        deleted titles are left out and titles added since the build take part.
         """
         _parse("", k)
         if self._live is not None:
@@ -639,14 +638,14 @@ class Autocomplete:
         layer = self._feedback
         if layer is None:
             return []
-        title_filter = self._filters.where(where)
+        title_filter = self._where(where)
         index = self._index
         characters = index.title_initials if first_characters is None else first_characters
         lifted: dict[int, float] = {}
         for first in sorted(characters):
             for title_id, lift in layer.boosts(first).items():
                 title = index.title_of(title_id)
-                if lift > 0 and title is not None and title_id not in exclude:
+                if lift > 0 and title is not None:
                     lifted[title] = lifted.get(title, 0.0) + lift
         if title_filter is not None:
             lifted = {title: lift for title, lift in lifted.items() if title in title_filter}
@@ -711,6 +710,14 @@ class Autocomplete:
 
     # Phase: parse.
 
+    def _where(self, where: Mapping[str, object] | None) -> TitleFilter | None:
+        """The compiled ``where`` filter, narrowed to the titles this engine may suggest when it
+        hides some (``hiding``)."""
+        title_filter = self._filters.where(where)
+        if self._visible is not None:
+            title_filter = self._visible.within(title_filter)
+        return title_filter
+
     def _request(
         self,
         typed: str,
@@ -721,9 +728,7 @@ class Autocomplete:
     ) -> _Request:
         """Compile the query's filters and boosts (cached: the same specs recur)."""
         filters = self._filters
-        title_filter = filters.where(where)
-        if self._visible is not None:
-            title_filter = self._visible.within(title_filter)
+        title_filter = self._where(where)
         boost_rule = filters.boost(boost)
         related: Mapping[int, tuple[float, str]] = {}
         context_rule = None

@@ -40,7 +40,7 @@ import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -146,7 +146,6 @@ class SegmentEngine(Protocol[R]):
         k: int = 10,
         *,
         where: Mapping[str, object] | None = None,
-        exclude: Collection[str] = (),
         first_characters: Iterable[str] | None = None,
     ) -> list[R]: ...
 
@@ -392,8 +391,9 @@ class LiveCatalog(Generic[R]):
 
     def trending(self, k: int = 10, *, where: Mapping[str, object] | None = None) -> list[R]:
         """What people choose lately (the engine's ``trending``) over the live titles: each
-        segment's lifted titles less the ones later changes hid, read under the same
-        one-character prefixes (every segment's title initials), merged by score."""
+        segment's lifted titles, the ones later changes hid left out by its serving engine,
+        read under the same one-character prefixes (every segment's title initials), merged
+        by score."""
         segments = self._segments
         parts = [part for part in (segments.main, *segments.deltas) if part.alive > 0]
         if not parts:
@@ -405,8 +405,8 @@ class LiveCatalog(Generic[R]):
         for part in parts:
             found.extend(
                 _filtered(
-                    lambda options, part=part: part.engine.trending(  # type: ignore[misc]
-                        k, exclude=part.hidden, first_characters=characters, **options
+                    lambda options, part=part: part.serving.trending(  # type: ignore[misc]
+                        k, first_characters=characters, **options
                     ),
                     {"where": where},
                     refused,
