@@ -504,7 +504,7 @@ class Autocomplete:
         if not normalized.strip():
             return []
         request = self._request(normalized, k, where, None, None)
-        return _distinct_title_scores(self._retrieve_exact(request), k, self._index.hot.entry_title)
+        return _first_titles(self._retrieve_exact(request), k, self._index.hot.entry_title)[1]
 
     def _answer(
         self, request: _Request, correct: bool, memo_key: tuple[object, ...] | None = None
@@ -569,8 +569,8 @@ class Autocomplete:
             return found
         hot = self._index.hot
         prior = hot.title_prior
-        shown, _ = _first_titles(found, request.k, hot.entry_title)
-        kth_score = max(_kth_score(found, request, hot.entry_title), request.floor)
+        shown, scores = _first_titles(found, request.k, hot.entry_title)
+        kth_score = max(_kth_score(scores, request), request.floor)
         # A translation places only by scoring above the k-th title shown; it scores at most
         # its prior plus the match weight and the exact bonus (a hair of slack, so that
         # rounding never prunes one that would tie in).
@@ -802,7 +802,7 @@ class Autocomplete:
         if terms is None:
             return []
         k = request.k
-        kth_score = _kth_score(found, request, self._index.hot.entry_title)
+        kth_score = _kth_score(_first_titles(found, k, self._index.hot.entry_title)[1], request)
         floor = max(kth_score, request.floor) - request.max_lift
         matches = self._words.top_k(terms, k, allowed=request.title_filter, floor=floor)
         hot = self._index.hot
@@ -958,8 +958,8 @@ class Autocomplete:
             best = max(best, request.elsewhere[0])
         if best == -math.inf:
             return request.floor
-        kth_score = _kth_score(found, request, self._index.hot.entry_title)
-        return max(best - CORRECTION_MARGIN, request.floor, kth_score)
+        scores = _first_titles(found, request.k, self._index.hot.entry_title)[1]
+        return max(best - CORRECTION_MARGIN, request.floor, _kth_score(scores, request))
 
     # Phase: adjust.
 
@@ -1403,8 +1403,21 @@ def _typed_words_occur(typed: str, normalized_title: str) -> bool:
     return typed.endswith(" ") or any(word.startswith(words[-1]) for word in title_words)
 
 
-def _distinct_title_scores(found: list[Candidate], k: int, entry_title: memoryview) -> list[float]:
-    """The scores of the first ``k`` distinct titles of a ranked candidate list."""
+def _kth_score(scores: list[float], request: _Request) -> float:
+    """The k-th best of the first titles' ``scores`` (best first, as ``_first_titles`` gives
+    them) and the other indexes' exact scores (``request.elsewhere``): -inf when there are
+    fewer than k."""
+    k = request.k
+    if request.elsewhere:
+        scores = heapq.nlargest(k, [*scores, *request.elsewhere])
+    return scores[k - 1] if len(scores) >= k else -math.inf
+
+
+def _first_titles(
+    found: list[Candidate], k: int, entry_title: memoryview
+) -> tuple[set[int], list[float]]:
+    """The first ``k`` distinct titles of a ranked candidate list (what would be shown), and
+    their scores, best first."""
     titles: set[int] = set()
     scores: list[float] = []
     for candidate in found:
@@ -1414,33 +1427,7 @@ def _distinct_title_scores(found: list[Candidate], k: int, entry_title: memoryvi
             scores.append(candidate.score)
             if len(scores) == k:
                 break
-    return scores
-
-
-def _kth_score(found: list[Candidate], request: _Request, entry_title: memoryview) -> float:
-    """The k-th best score among ``found``'s distinct titles and the other indexes' exact
-    scores (``request.elsewhere``): -inf when there are fewer than k."""
-    k = request.k
-    if not request.elsewhere:
-        return _first_titles(found, k, entry_title)[1]
-    scores = _distinct_title_scores(found, k, entry_title)
-    scores.extend(request.elsewhere)
-    if len(scores) < k:
-        return -math.inf
-    return heapq.nlargest(k, scores)[-1]
-
-
-def _first_titles(
-    found: list[Candidate], k: int, entry_title: memoryview
-) -> tuple[set[int], float]:
-    """The first ``k`` distinct titles of a ranked candidate list (what would be shown), and
-    the k-th one's score (-inf when fewer than ``k``)."""
-    titles: set[int] = set()
-    for candidate in found:
-        titles.add(entry_title[candidate.entry])
-        if len(titles) == k:
-            return titles, candidate.score
-    return titles, -math.inf
+    return titles, scores
 
 
 def _feedback_layer(
