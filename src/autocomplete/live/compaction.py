@@ -35,9 +35,7 @@ from autocomplete.live.changes import (
     decode,
     encode,
 )
-from autocomplete.spell.candidates import Speller
-from autocomplete.spell.errormodel import ErrorModel
-from autocomplete.spell.option_table import save_option_table
+from autocomplete.spell.option_table import table_beside
 
 RECORDS_FILE = "records.jsonl"
 """Beside a compacted index: its records, exactly, for the next compaction."""
@@ -186,13 +184,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     kept = fold(base.load(), read_changes(args.changes))
     if not kept:
         return EMPTY_EXIT
-    index = build_index(kept, source=args.label)
-    index.save(args.output)
+    build_index(kept, source=args.label).save(args.output)
     # The speller's precomputed readings too, as any saved index has them (issue 17): without
     # them the main segment would search every typed word again after a compaction. Built for
     # the bundled error model; an engine with another model ignores them (their fingerprint).
-    speller = Speller(index.spelling, ErrorModel.load(), phrase_exists=index.has_phrase)
-    save_option_table(speller, args.output)
+    table_beside(args.output)
     write_records(args.output / RECORDS_FILE, kept)
     return 0
 
