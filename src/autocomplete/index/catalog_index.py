@@ -141,13 +141,6 @@ class StringColumn:
     blob: bytes | mmap.mmap
     offsets: npt.NDArray[np.int64]
 
-    @classmethod
-    def from_strings(cls, strings: list[str]) -> StringColumn:
-        encoded = [text.encode("utf-8") for text in strings]
-        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-        np.cumsum([len(item) for item in encoded], out=offsets[1:])
-        return cls(b"".join(encoded), offsets)
-
     def __len__(self) -> int:
         return len(self.offsets) - 1
 

@@ -105,13 +105,6 @@ TermCheck = tuple[tuple[tuple[int, int], ...], int | None, int]
 year (or None), and how many title words (the year counting as one) it needs."""
 
 
-class HasMetadata(Protocol):
-    """A catalog record, as far as the year column needs it."""
-
-    @property
-    def metadata(self) -> Mapping[str, object]: ...
-
-
 @dataclass(frozen=True, slots=True)
 class WordRange:
     """Word ids ``[lo, hi)`` standing for one reading of a typed word, at a channel cost."""
@@ -429,11 +422,6 @@ def build_word_index(
         rank_prior=np.asarray(priors, dtype=np.float32)[rank_title],
         rank_year=year_by_title[rank_title] if count else year_by_title,
     )
-
-
-def year_values(records: Sequence[HasMetadata], field: str = YEAR_FIELD) -> list[int | None]:
-    """Each record's ``field`` as a year: an int (or a string of digits), else None."""
-    return [year_value(record.metadata, field) for record in records]
 
 
 def year_value(metadata: Mapping[str, object], field: str = YEAR_FIELD) -> int | None:
