@@ -22,6 +22,7 @@ from autocomplete.catalog.columns import (
 )
 from autocomplete.catalog.loader import Record, load_catalog
 from autocomplete.index.bundled import bundled_catalog_path
+from columns_reference import reference_columns
 
 
 def record(number: int, **metadata: object) -> Record:
@@ -269,7 +270,7 @@ def _same_columns(left: MetadataColumns, right: MetadataColumns) -> None:
             assert column.tags == other.tags
 
 
-def test_the_builder_makes_the_columns_build_makes() -> None:
+def test_the_builder_makes_the_columns_the_two_pass_build_made() -> None:
     # Every kind, values missing before and after a field first appears, None, a lone string
     # among tag lists, and fields no column can hold (mixed, non-string lists, other types).
     records = [
@@ -280,17 +281,17 @@ def test_the_builder_makes_the_columns_build_makes() -> None:
         record(4),
         record(5, year=2005, adult=None, mpaa="R"),
     ]
-    _same_columns(_built_one_at_a_time(records), MetadataColumns.build(records))
+    _same_columns(_built_one_at_a_time(records), reference_columns(records))
 
 
-def test_the_builder_gives_up_where_build_does(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_builder_gives_up_where_the_two_pass_build_did(monkeypatch: pytest.MonkeyPatch) -> None:
     many_tags = [record(n, tags=[f"t{n}"]) for n in range(MAX_TAGS + 3)]
-    _same_columns(_built_one_at_a_time(many_tags), MetadataColumns.build(many_tags))
+    _same_columns(_built_one_at_a_time(many_tags), reference_columns(many_tags))
     monkeypatch.setattr(columns_module, "MAX_CATEGORY_VALUES", 100)  # not 65,537 records
     many_strings = [record(n, name=f"n{n}", genres=["Drama"]) for n in range(300)]
-    _same_columns(_built_one_at_a_time(many_strings), MetadataColumns.build(many_strings))
+    _same_columns(_built_one_at_a_time(many_strings), reference_columns(many_strings))
 
 
 def test_the_builder_makes_the_bundled_catalogs_columns() -> None:
     records, _ = load_catalog(bundled_catalog_path(), weight_field="votes", id_field="id")
-    _same_columns(_built_one_at_a_time(records), MetadataColumns.build(records))
+    _same_columns(_built_one_at_a_time(records), reference_columns(records))

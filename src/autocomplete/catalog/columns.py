@@ -31,7 +31,7 @@ import json
 import math
 import os
 from array import array
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
@@ -217,27 +217,13 @@ class MetadataColumns:
     # Build --------------------------------------------------------------------------------
 
     @classmethod
-    def build(cls, records: Sequence[HasMetadata]) -> MetadataColumns:
-        """Infer each field's kind from every record's value, then fill its column."""
-        count = len(records)
-        profiles: dict[str, _Profile] = {}
+    def build(cls, records: Iterable[HasMetadata]) -> MetadataColumns:
+        """Infer each field's kind from every record's value, and fill its column (one pass:
+        ``MetadataColumnsBuilder``)."""
+        builder = MetadataColumnsBuilder()
         for record in records:
-            for name, value in record.metadata.items():
-                profile = profiles.get(name)
-                if profile is None:
-                    profile = profiles[name] = _Profile()
-                profile.observe(value)
-        columns: dict[str, Column] = {}
-        unfilterable: dict[str, str] = {}
-        for name in sorted(profiles):
-            profile = profiles[name]
-            kind = profile.kind()
-            if not isinstance(kind, FieldKind):
-                unfilterable[name] = kind
-                continue
-            values = (record.metadata.get(name) for record in records)
-            columns[name] = _fill(name, kind, values, count, profile)
-        return cls(count, MappingProxyType(columns), MappingProxyType(unfilterable))
+            builder.add(record.metadata)
+        return builder.build()
 
     # Save and load ------------------------------------------------------------------------
 
@@ -310,8 +296,8 @@ class MetadataColumns:
 
 
 class MetadataColumnsBuilder:
-    """``MetadataColumns.build`` fed one record's metadata at a time: the same columns, from
-    a stream of records that is read once (the index build of a catalog too large to hold).
+    """``MetadataColumns.build`` fed one record's metadata at a time, from a stream of records
+    that is read once (the index build of a catalog too large to hold).
 
     Each field keeps its profile and its values in compact arrays (a number, a string code
     and a tag mask per title, each only once the field has shown such a value), so nothing
@@ -494,47 +480,6 @@ class _Profile:
         if not kinds:
             return "no values"
         return "mixed value types (" + ", ".join(sorted(kinds)) + ")"
-
-
-def _fill(
-    name: str, kind: FieldKind, values: Iterator[object], count: int, profile: _Profile
-) -> Column:
-    if kind is FieldKind.NUMBER:
-        numbers = np.fromiter(
-            (math.nan if value is None else value for value in values),
-            dtype=np.float64,
-            count=count,
-        )
-        return NumberColumn(name, numbers)
-    if kind is FieldKind.FLAG:
-        flags = np.fromiter(
-            (-1 if value is None else int(bool(value)) for value in values),
-            dtype=np.int8,
-            count=count,
-        )
-        return FlagColumn(name, flags)
-    if kind is FieldKind.CATEGORY:
-        ordered = sorted(profile.categories)
-        code_of = {value: code for code, value in enumerate(ordered)}
-        codes = np.fromiter(
-            (code_of[value] if isinstance(value, str) else -1 for value in values),
-            dtype=np.int32,
-            count=count,
-        )
-        return CategoryColumn(name, codes, Vocabulary.from_sorted(ordered))
-    tags = tuple(sorted(profile.tags))
-    bit_of = {tag: 1 << position for position, tag in enumerate(tags)}
-
-    def bits(value: object) -> int:
-        if isinstance(value, str):
-            return bit_of[value]
-        mask = 0
-        if isinstance(value, list | tuple):
-            for tag in value:
-                mask |= bit_of[tag]
-        return mask
-
-    return TagsColumn(name, np.fromiter(map(bits, values), dtype=np.uint64, count=count), tags)
 
 
 def _load_array(path: Path) -> Any:

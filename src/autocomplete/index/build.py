@@ -22,7 +22,7 @@ from types import MappingProxyType
 import marisa_trie
 import numpy as np
 
-from autocomplete.catalog.columns import MetadataColumns, MetadataColumnsBuilder
+from autocomplete.catalog.columns import MetadataColumnsBuilder
 from autocomplete.catalog.loader import Record
 from autocomplete.index.catalog_index import (
     INITIALS_MARK,
@@ -103,11 +103,9 @@ def _build(
     total: float | None,
 ) -> CatalogIndex:
     kind_weight = match_weights()
-    # A list's metadata columns are built from the list; a stream's as its records go by.
-    kept: Sequence[Record] = records if isinstance(records, Sequence) else []
-    known_count = len(kept)
-    streamed = not isinstance(records, Sequence)
-    streamed_columns = MetadataColumnsBuilder() if streamed else None
+    known_count = len(records) if isinstance(records, Sequence) else 0
+    # The metadata columns are built as the records go by (a stream is read once).
+    columns_builder = MetadataColumnsBuilder()
 
     # Stage 1, one pass over the records: entries, as flat columns (every key goes into one
     # byte buffer), and each title's stored texts, encoded as they come.
@@ -143,8 +141,7 @@ def _build(
         entries_per_title.append(len(kinds))
         weight_column.append(record.weight)
         year_column.append(year_value(record.metadata))
-        if streamed_columns is not None:
-            streamed_columns.add(record.metadata)
+        columns_builder.add(record.metadata)
         display.append(record.text)
         display_hashes.append(hash(record.text))
         ids.append(record.id)
@@ -238,8 +235,8 @@ def _build(
     report("columns", 0, 1)
     titles_metadata = metadata_json.column()
     del metadata_json
-    columns = MetadataColumns.build(kept) if streamed_columns is None else streamed_columns.build()
-    del streamed_columns
+    columns = columns_builder.build()
+    del columns_builder
     report("columns", 1, 1)
 
     report("words", 0, 1)
