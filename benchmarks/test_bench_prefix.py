@@ -10,7 +10,6 @@ steadier than absolute times on a noisy machine.
 
 from __future__ import annotations
 
-import functools
 import gc
 import statistics
 from pathlib import Path
@@ -24,10 +23,10 @@ from queries import (
     ALL,
     BUCKETS,
     Served,
-    TrieBaseline,
     distinct_keystrokes,
-    engine_query_mix,
+    fresh_engine,
     latencies_ns,
+    never_seen_figures,
     percentiles_us,
     slowest,
 )
@@ -123,13 +122,6 @@ def test_baseline_large(benchmark: Any, large: Served, bucket: str) -> None:
 
 # Keystrokes never seen before ------------------------------------------------------------------
 
-UNSEEN_PASSES = 2
-"""Fresh engines the never-seen keystrokes are timed on (each percentile: the median of them)."""
-
-UNSEEN_WARMUP = 50
-"""Queries (of another seed's mix) answered before timing: the process is up, the memos are not
-filled with the timed queries."""
-
 
 def _bench_unseen(benchmark: Any, index_dir: Path, name: str) -> None:
     """Each distinct query of the mix asked once, on a freshly loaded engine: what a service
@@ -137,43 +129,15 @@ def _bench_unseen(benchmark: Any, index_dir: Path, name: str) -> None:
     queries = distinct_keystrokes(Autocomplete.load(index_dir), "clean")
     benchmark.group = f"prefix {name}"
     benchmark.name = f"suggest[{name}, never seen before]"
-
-    def fresh() -> Autocomplete:
-        engine = Autocomplete.load(index_dir)
-        for query in engine_query_mix(engine, seed=1)[ALL][:UNSEEN_WARMUP]:
-            engine.suggest(query, K)
-        gc.collect()
-        return engine
-
-    passes = []
-    for _ in range(UNSEEN_PASSES):
-        engine = fresh()
-        passes.append(
-            (
-                latencies_ns(functools.partial(engine.suggest, k=K), queries),
-                latencies_ns(TrieBaseline(engine).lookup, queries),
-            )
-        )
-    suggest = _median_percentiles([measured for measured, _ in passes])
-    baseline = _median_percentiles([walk for _, walk in passes])
-    benchmark.extra_info.update(
-        {
-            "queries": len(queries),
-            "p50_us": suggest["p50"],
-            "p90_us": suggest["p90"],
-            "p99_us": suggest["p99"],
-            "baseline_p50_us": baseline["p50"],
-            "baseline_p99_us": baseline["p99"],
-            "p50_ratio_to_baseline": round(suggest["p50"] / baseline["p50"], 1),
-            "p99_ratio_to_baseline": round(suggest["p99"] / baseline["p99"], 1),
-        }
-    )
+    benchmark.extra_info.update(never_seen_figures(index_dir, queries, K))
 
     def answer_all(engine: Autocomplete) -> None:
         for query in queries:
             engine.suggest(query, K)
 
-    benchmark.pedantic(answer_all, setup=lambda: ((fresh(),), {}), rounds=1, iterations=1)
+    benchmark.pedantic(
+        answer_all, setup=lambda: ((fresh_engine(index_dir, K),), {}), rounds=1, iterations=1
+    )
 
 
 def test_suggest_unseen_bundled(benchmark: Any, saved_bundled_index: Path) -> None:

@@ -10,16 +10,15 @@ temporary directory). For each index, in this one process, one after the other:
   keystrokes once (``benchmarks/catalogs.resident_memory``);
 * never-seen keystrokes exactly as ``benchmarks/test_bench_prefix.py``'s never-seen benchmark
   times them: every distinct keystroke of the clean query mix asked once on a freshly loaded
-  engine (after 50 queries of another seed's mix), ``UNSEEN_PASSES`` engines, each percentile
-  the median over them; and the bare trie lookup (``TrieBaseline``) over the same queries.
+  engine (after 50 queries of another seed's mix), on two engines, each percentile the median
+  over them; and the bare trie lookup over the same queries (``queries.never_seen_figures``,
+  which the benchmark uses too).
 
 Prints one JSON line per index, then the ratios of each index's figures to the first's.
 """
 
 from __future__ import annotations
 
-import functools
-import gc
 import json
 import statistics
 import sys
@@ -32,18 +31,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from autocomplete import Autocomplete  # noqa: E402
 from catalogs import directory_bytes, resident_memory  # noqa: E402
-from queries import (  # noqa: E402
-    ALL,
-    TrieBaseline,
-    distinct_keystrokes,
-    engine_query_mix,
-    latencies_ns,
-    percentiles_us,
-)
+from queries import distinct_keystrokes, never_seen_figures  # noqa: E402
 
 LOADS = 9
-UNSEEN_PASSES = 2
-UNSEEN_WARMUP = 50
 K = 10
 
 
@@ -59,43 +49,6 @@ def load_ms(directory: Path) -> float:
         Autocomplete.load(directory)
         times.append((time.perf_counter() - started) * 1000)
     return round(statistics.median(times), 1)
-
-
-def never_seen(directory: Path) -> dict[str, float]:
-    queries = distinct_keystrokes(Autocomplete.load(directory), "clean")
-
-    def fresh() -> Autocomplete:
-        engine = Autocomplete.load(directory)
-        for query in engine_query_mix(engine, seed=1)[ALL][:UNSEEN_WARMUP]:
-            engine.suggest(query, K)
-        gc.collect()
-        return engine
-
-    passes = []
-    baseline = None
-    for _ in range(UNSEEN_PASSES):
-        engine = fresh()
-        if baseline is None:  # the trie of every normalized title: built once, reused
-            baseline = TrieBaseline(engine)
-            gc.collect()
-        passes.append(
-            (
-                percentiles_us(latencies_ns(functools.partial(engine.suggest, k=K), queries)),
-                percentiles_us(latencies_ns(baseline.lookup, queries)),
-            )
-        )
-        del engine
-    suggest = {key: statistics.median(run[0][key] for run in passes) for key in ("p50", "p99")}
-    walk = {key: statistics.median(run[1][key] for run in passes) for key in ("p50", "p99")}
-    return {
-        "queries": len(queries),
-        "p50_us": suggest["p50"],
-        "p99_us": suggest["p99"],
-        "baseline_p50_us": walk["p50"],
-        "baseline_p99_us": walk["p99"],
-        "p50_ratio_to_baseline": round(suggest["p50"] / walk["p50"], 1),
-        "p99_ratio_to_baseline": round(suggest["p99"] / walk["p99"], 1),
-    }
 
 
 def main() -> int:
@@ -128,7 +81,7 @@ def main() -> int:
                 }
             )
             log(f"{name}: never-seen keystrokes")
-            figures.update(never_seen(directory))
+            figures.update(never_seen_figures(directory, queries, K))
             print(json.dumps(figures), flush=True)
             results.append(figures)
     first = results[0]
