@@ -9,6 +9,7 @@ the collector's pauses and the twelve slowest keystrokes.
 
 from __future__ import annotations
 
+import functools
 import gc
 import sys
 import time
@@ -19,7 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 from autocomplete import Autocomplete
-from queries import ALL, distinct_keystrokes, engine_query_mix
+from queries import distinct_keystrokes, fresh_engine, latencies_ns
 
 
 def timed_pass(
@@ -38,25 +39,17 @@ def timed_pass(
     gc.callbacks.append(timed)
     if not collecting:
         gc.disable()
-    times = []
-    for query in queries:
-        began = time.perf_counter_ns()
-        engine.suggest(query, 10)
-        times.append(time.perf_counter_ns() - began)
+    times = latencies_ns(functools.partial(engine.suggest, k=10), queries)
     gc.enable()
     gc.callbacks.remove(timed)
-    return np.array(times) / 1e3, pauses
+    return times / 1e3, pauses
 
 
 def main() -> int:
-    directory = sys.argv[1]
+    directory = Path(sys.argv[1])
     queries = distinct_keystrokes(Autocomplete.load(directory), "clean")
     for label, collecting in (("gc on", True), ("gc off", False)):
-        engine = Autocomplete.load(directory)
-        for query in engine_query_mix(engine, seed=1)[ALL][:50]:
-            engine.suggest(query, 10)
-        gc.collect()
-        micros, pauses = timed_pass(engine, queries, collecting)
+        micros, pauses = timed_pass(fresh_engine(directory), queries, collecting)
         full = [ms for generation, ms in pauses if generation == 2]
         longest = max((ms for _, ms in pauses), default=0.0)
         print(
