@@ -244,8 +244,7 @@ class CatalogIndex:
     @functools.cached_property
     def title_initials(self) -> frozenset[str]:
         """The characters the normalized titles start with (read once, on first use)."""
-        titles = self.normalized_titles
-        return frozenset(titles[title][:1] for title in range(len(titles))) - {"", " "}
+        return frozenset(text[:1] for text in self.normalized_titles) - {"", " "}
 
     @property
     def entry_count(self) -> int:
