@@ -283,9 +283,10 @@ class WordIndex:
         return cls(**arrays)
 
 
-def _sorted_distinct(values: npt.NDArray[np.int32]) -> npt.NDArray[np.int32]:
-    """``np.unique(values)`` without its first call's cost: NumPy imports ``numpy.ma`` then
-    (about 20 ms), which would land on some user's keystroke."""
+def _sorted_distinct(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """``np.unique(values)`` without its first call's cost (NumPy imports ``numpy.ma`` then,
+    about 20 ms, which would land on some user's keystroke) or its hashing (many times slower
+    on the build's hundreds of millions of postings)."""
     ordered = np.sort(values)
     if len(ordered) < 2:
         return ordered
@@ -405,8 +406,7 @@ def build_word_index(
     # Postings: (word, rank) pairs, sorted by word then rank, without repeats.
     pair_rank = np.repeat(np.arange(count, dtype=np.int64), forward_lengths)
     # Sorted, then repeats dropped (np.unique's hashing is many times slower at this size).
-    pairs = np.sort(forward.astype(np.int64) * max(count, 1) + pair_rank)
-    pairs = pairs[np.append(True, pairs[1:] != pairs[:-1])] if len(pairs) else pairs
+    pairs = _sorted_distinct(forward.astype(np.int64) * max(count, 1) + pair_rank)
     pair_word = pairs // max(count, 1)
     postings = (pairs % max(count, 1)).astype(np.int32)
     posting_first = np.searchsorted(pair_word, np.arange(len(keys) + 1)).astype(np.int64)
