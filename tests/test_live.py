@@ -523,6 +523,13 @@ def test_replacing_part_of_a_catalog_answers_like_a_rebuild_on_nearly_every_quer
                 item.id for item in rebuilt.suggest(query.text)
             ]
         assert same >= 0.95 * len(queries)
+        # A segment's last resort (here the main index's anchored reading of a garbled query)
+        # is not tried when another segment matched it: one index would not fall back. Both
+        # answers held the main index's last resort beside the delta's match before.
+        for text in ("the aposle", "the adventures bob"):
+            assert [item.id for item in live.suggest(text)] == [
+                item.id for item in rebuilt.suggest(text)
+            ], text
     finally:
         live.close()
 

@@ -76,7 +76,7 @@ from autocomplete.live.compaction import (
 )
 from autocomplete.live.store import READ_LIMIT, UpdateStore, UpdateStoreUnavailableError
 from autocomplete.rank.filters import FilterError
-from autocomplete.rank.scoring import DROPPED_WORD_COST, EXACT_BONUS
+from autocomplete.rank.scoring import DROPPED_WORD_COST, EXACT_BONUS, TRANSLATION_MATCH
 from autocomplete.rank.session_context import SessionContext
 from autocomplete.text.normalize import normalize_typed
 
@@ -131,6 +131,9 @@ class Ranked(Protocol):
 
     @property
     def corrected_query(self) -> str | None: ...
+
+    @property
+    def match(self) -> str: ...
 
 
 R = TypeVar("R", bound=Ranked)
@@ -377,7 +380,13 @@ class LiveCatalog(Generic[R]):
     ) -> list[R]:
         """Every segment's answers, hidden ids dropped, merged by score (older segments first
         on a tie), cut to ``k``. A delta whose best title could not beat the ``k``-th answer
-        so far is not asked (not when clicks, a boost or the session may lift its titles)."""
+        so far is not asked (not when clicks, a boost or the session may lift its titles).
+
+        A segment's last resorts (the anchored readings of a garbled multi-word query, then
+        the query less its last word) are for when nothing else matches it; one index holding
+        every title would not try them when any title matched. So the segments are asked
+        without them first, and again with them only when none matched (a translation is no
+        match here: one index falls back before it adds them)."""
         segments = self._segments
         main = segments.main
         options = {"where": where, "boost": boost, "context": context, "correct": correct}
@@ -385,10 +394,27 @@ class LiveCatalog(Generic[R]):
         parts = [part for part in (main, *segments.deltas) if part.alive > 0] or [main]
         if len(parts) == 1:  # nothing changed yet, or e.g. the whole catalog upserted
             return parts[0].serving.suggest(query, k, **options)  # type: ignore[arg-type]
-        prunable = not (self._lifted or boost or context)
         # What the typed text itself reaches in each segment bounds the others' corrections,
         # scattered words and fallbacks as one index holding every title would be bounded.
         exact = [_exact_scores(part, query, k, where) for part in parts]
+        found = self._merged(parts, query, k, options, exact, last_resorts=False)
+        if all(answer.match == TRANSLATION_MATCH for answer in found):
+            found = self._merged(parts, query, k, options, exact, last_resorts=True)
+        return found[:k]
+
+    def _merged(
+        self,
+        parts: Sequence[_Part[R]],
+        query: str,
+        k: int,
+        options: Mapping[str, object],
+        exact: Sequence[list[float]],
+        *,
+        last_resorts: bool,
+    ) -> list[R]:
+        """The segments' answers to one request, merged by score (see ``suggest``); with
+        ``last_resorts``, a segment may fall back when none before it matched."""
+        prunable = not (self._lifted or options["boost"] or options["context"])
         typed = normalize_typed(query).split()
         refused: list[FilterError] = []
         answered: list[list[R]] = []
@@ -418,8 +444,10 @@ class LiveCatalog(Generic[R]):
             # (older segments win ties): it is told so, and skips the work that cannot.
             if len(found) >= k > 0:
                 bounded["above"] = found[k - 1].score
-            elif any(answers and not _fell_back(answers, typed) for answers in answered):
-                bounded["above"] = -math.inf  # fewer than k, but a match: no last resort here
+            elif not last_resorts or any(
+                answers and not _fell_back(answers, typed) for answers in answered
+            ):
+                bounded["above"] = -math.inf  # fewer than k: no last resort here
             answers = _filtered(
                 functools.partial(_part_answers, part, query, k),
                 bounded,
@@ -429,7 +457,7 @@ class LiveCatalog(Generic[R]):
             found = sorted(_without_last_resorts(answered, query), key=_by_score, reverse=True)
         if asked and len(refused) == asked:
             raise refused[0]  # no segment holds that field or value: a mistake in the request
-        return found[:k]
+        return found
 
     def trending(self, k: int = 10, *, where: Mapping[str, object] | None = None) -> list[R]:
         """What people choose lately (the engine's ``trending``) over the live titles: each
