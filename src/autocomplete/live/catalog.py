@@ -102,6 +102,11 @@ DEFAULT_READINGS_AFTER = 1_000
 background: a smaller one's spelling search is cheap, and the child process's start (about a
 second of a core) would cost more than it saves."""
 
+READINGS_DELAY_S = 1.0
+"""How long the readings thread waits before it looks for delta parts without readings: the
+batch that built one returns first (the part is saved in this process), and a part that the
+next batch replaces at once is not built for."""
+
 READINGS_DIRECTORY = "delta-"
 """Name prefix of the directories (in this process's own directory) where delta parts are saved
 with their precomputed readings."""
@@ -677,7 +682,7 @@ class LiveCatalog(Generic[R]):
         engine made over it, which replaces the part's engine if the part still serves (its
         answers are the same, only faster to compute). The newest snapshot is looked at again
         after each, so a part replaced meanwhile is not built for."""
-        while not self._stop.is_set():
+        while not self._stop.wait(READINGS_DELAY_S):
             with self._apply_lock:
                 wanted = [part for part in self._segments.deltas if self._wants_readings(part)]
                 if not wanted:
