@@ -24,7 +24,10 @@ changes (``poll_interval_s``). When the delta reaches ``compact_after`` changed 
 background thread folds it into a new main index and swaps it in; with a ``compaction_dir``
 the new index is saved there and announced in the log, so every process loads it instead of
 building its own. Answers do not depend on whether a compaction ran (up to the prior
-normalizer, a constant shift of every score). The design and the measured costs are in
+normalizer, a constant shift of every score). A delta part of ``readings_after`` titles or more
+gets its speller's precomputed readings (``spell.option_table``) searched in a child process
+once it serves, and is swapped for the same part loaded back with them: the same answers,
+computed faster. The design and the measured costs are in
 ``docs/live-updates.md``.
 """
 
@@ -669,12 +672,7 @@ class LiveCatalog(Generic[R]):
     def _start_readings(self) -> None:
         """Make sure the background thread that precomputes the deltas' readings runs (under
         the apply lock); it looks for parts without them until there are none."""
-        if self._reading is not None and self._reading.is_alive():
-            return
-        self._reading = threading.Thread(
-            target=self._precompute_readings, name="live-readings", daemon=True
-        )
-        self._reading.start()
+        self._reading = _running(self._reading, self._precompute_readings, "live-readings")
 
     def _precompute_readings(self) -> None:
         """Give each delta part that wants them its speller's precomputed readings: the part
@@ -773,12 +771,7 @@ class LiveCatalog(Generic[R]):
         if limit is None or len(pending.records) + len(pending.deleted) < limit:
             return
         with self._apply_lock:
-            if self._compacting is not None and self._compacting.is_alive():
-                return
-            self._compacting = threading.Thread(
-                target=self._compact_logged, name="live-compaction", daemon=True
-            )
-            self._compacting.start()
+            self._compacting = _running(self._compacting, self._compact_logged, "live-compaction")
 
     def _compact_logged(self) -> None:
         try:
@@ -956,6 +949,17 @@ def delete_bodies(ids: Iterable[str]) -> list[str]:
         if not isinstance(title_id, str) or not title_id.strip():
             raise ValueError(f"id {position}: must be a non-blank string, got {title_id!r}")
     return [encode(Delete(title_id)) for title_id in wanted]
+
+
+def _running(
+    thread: threading.Thread | None, target: Callable[[], None], name: str
+) -> threading.Thread:
+    """``thread`` while it runs, else a new daemon thread running ``target``, started."""
+    if thread is not None and thread.is_alive():
+        return thread
+    started = threading.Thread(target=target, name=name, daemon=True)
+    started.start()
+    return started
 
 
 def _part_answers(part: _Part[R], query: str, k: int, options: Mapping[str, object]) -> list[R]:
