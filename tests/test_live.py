@@ -523,6 +523,13 @@ def test_replacing_part_of_a_catalog_answers_like_a_rebuild_on_nearly_every_quer
                 item.id for item in rebuilt.suggest(query.text)
             ]
         assert same >= 0.95 * len(queries)
+        # A segment's last resort (here the main index's anchored reading of a garbled query)
+        # is not tried when another segment matched it: one index would not fall back. Both
+        # answers held the main index's last resort beside the delta's match before.
+        for text in ("the aposle", "the adventures bob"):
+            assert [item.id for item in live.suggest(text)] == [
+                item.id for item in rebuilt.suggest(text)
+            ], text
     finally:
         live.close()
 
@@ -609,6 +616,64 @@ def test_a_settled_delta_and_a_recent_one_answer_together(engine: Autocomplete) 
     assert live is not None and live.status().delta_titles == RECENT_LIMIT + 3
     # A title of the main catalog still answers beside both deltas.
     assert _ids(engine, "amel")[0] == "amelie-2001"
+
+
+def test_a_delta_with_precomputed_readings_answers_exactly_like_one_without() -> None:
+    """A delta part big enough gets its speller's readings searched in a child process after
+    it starts serving, and swapped in with the part saved and loaded back: the same answers,
+    score for score, before and after, and as a catalog that never precomputes them gives.
+    A part replaced later has its saved copy removed; ``close`` removes the rest."""
+    words = ["quorvex", "saga", "midnight", "harbor", "crimson", "tide", "silent", "echo"]
+    batch = [
+        {
+            "id": f"r{n}",
+            "title": f"{words[n % 8].title()} {words[(n * 3 + 1) % 8].title()} {n}",
+            "votes": 1000 + 37 * n,
+            "year": 1990 + n % 30,
+        }
+        for n in range(60)
+    ]
+    queries = ["quorv", "qourvex sa", "midnigth", "crimsn tide", "harbor echo", "silnt", "tid"]
+    queries += ["amel", "the big", "zorb", "saga quorvex", "echo 3", "crimson 2005", "hrabor"]
+    searched = _engine(UpdateOptions("memory://", poll_interval_s=0, readings_after=None))
+    looked_up = _engine(UpdateOptions("memory://", poll_interval_s=0, readings_after=50))
+    try:
+        searched.upsert(batch)
+        looked_up.upsert(batch)
+        live = looked_up.live
+        assert live is not None
+        before = {query: looked_up.suggest(query) for query in queries}
+        assert live.wait_for_readings(60)
+        (delta,) = live._segments.deltas
+        table = delta.engine._speller.precomputed  # type: ignore[attr-defined]
+        assert table is not None and len(table) > 0
+        saved = delta.index.saved_at
+        assert saved is not None and (saved / TABLE_DIRECTORY).is_dir()
+        for query in queries:
+            expected = [(item.id, item.score, item.match) for item in searched.suggest(query)]
+            assert [(item.id, item.score, item.match) for item in before[query]] == expected
+            assert [(item.id, item.score, item.match) for item in looked_up.suggest(query)] == (
+                expected
+            ), query
+        # A batch past the recent limit rebuilds the settled delta: the old copy is removed
+        # once the new part has its readings.
+        from autocomplete.live.catalog import RECENT_LIMIT
+
+        looked_up.upsert(
+            [{"id": f"s{n}", "title": f"Tide {n}", "votes": n} for n in range(RECENT_LIMIT + 1)]
+        )
+        assert live.wait_for_readings(60)
+        assert not saved.exists()
+        assert _ids(looked_up, "tide 1999")[0] == "s1999"
+    finally:
+        searched.close()
+        looked_up.close()
+    assert not saved.parent.exists()  # this process's directory, removed by close
+
+
+def test_readings_after_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="readings_after"):
+        UpdateOptions("memory://", readings_after=0)
 
 
 def test_a_record_applied_as_given_is_the_record_every_reader_decodes() -> None:

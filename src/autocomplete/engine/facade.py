@@ -60,6 +60,7 @@ from autocomplete.rank.scoring import (
     EXACT_BONUS,
     EXACT_KIND_CODES,
     MIN_INITIALS,
+    TRANSLATION_MATCH,
     TRANSLATION_MATCH_WEIGHT,
     MatchKind,
     correction_is_confident,
@@ -459,8 +460,9 @@ class Autocomplete:
           already has ``k`` suggestions scoring ``above`` or more, so only those scoring more
           are returned, and the work that could only find others is skipped (corrections,
           scattered words and translations bounded by it). Given at all, even as ``-inf``
-          (the caller has fewer than ``k``), it says another index matched the query, so no
-          last-resort reading is tried, as one index holding every title would not.
+          (the caller has fewer than ``k``), no last-resort reading is tried: another index
+          matched the query, or the caller asks for last resorts only once no index matches,
+          as one index holding every title would.
         * ``elsewhere`` is for merging too: the scores of what the query as typed reaches in
           the other indexes (their ``exact_scores``). They take part in the bounds as if those
           titles were in this index (a correction must come near the best of them and beat
@@ -484,15 +486,18 @@ class Autocomplete:
         if elsewhere:
             scores = sorted(map(float, elsewhere), reverse=True)[:k]
             request = replace(request, elsewhere=tuple(scores), matched_elsewhere=True)
-        if above is not None or request.elsewhere:
-            if above is not None:
-                request = replace(request, floor=float(above), matched_elsewhere=True)
+        if above is not None:
+            request = replace(request, floor=float(above), matched_elsewhere=True)
+        if request.floor > -math.inf or request.elsewhere:
             return [
                 suggestion
                 for suggestion in self._answer(request, correct)
                 if suggestion.score > request.floor
             ]
-        return self._answer(request, correct, (where_key(where), boost_key(boost)))
+        # A plain request, or one told only that another index matched (``above=-inf``: no
+        # last resort here), is a pure function of the text, filter and boost, and that flag.
+        memo_key = (where_key(where), boost_key(boost), request.matched_elsewhere)
+        return self._answer(request, correct, memo_key)
 
     def exact_scores(
         self, query: str, k: int = 10, *, where: Mapping[str, object] | None = None
@@ -1113,7 +1118,7 @@ class Autocomplete:
                 )
             elif source is Source.TRANSLATION:
                 suggestion = self._present(
-                    title, score, "translation", (), -channel, None, request, lift, context
+                    title, score, TRANSLATION_MATCH, (), -channel, None, request, lift, context
                 )
             else:
                 suggestion = self._present_reading(candidate, title, request)

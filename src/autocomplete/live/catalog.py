@@ -24,13 +24,17 @@ changes (``poll_interval_s``). When the delta reaches ``compact_after`` changed 
 background thread folds it into a new main index and swaps it in; with a ``compaction_dir``
 the new index is saved there and announced in the log, so every process loads it instead of
 building its own. Answers do not depend on whether a compaction ran (up to the prior
-normalizer, a constant shift of every score). The design and the measured costs are in
+normalizer, a constant shift of every score). A delta part of ``readings_after`` titles or more
+gets its speller's precomputed readings (``spell.option_table``) searched in a child process
+once it serves, and is swapped for the same part loaded back with them: the same answers,
+computed faster. The design and the measured costs are in
 ``docs/live-updates.md``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import heapq
 import json
@@ -40,6 +44,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,10 +75,11 @@ from autocomplete.live.compaction import (
     RECORDS_FILE,
     BaseSource,
     build_elsewhere,
+    readings_elsewhere,
 )
 from autocomplete.live.store import READ_LIMIT, UpdateStore, UpdateStoreUnavailableError
 from autocomplete.rank.filters import FilterError
-from autocomplete.rank.scoring import DROPPED_WORD_COST, EXACT_BONUS
+from autocomplete.rank.scoring import DROPPED_WORD_COST, EXACT_BONUS, TRANSLATION_MATCH
 from autocomplete.rank.session_context import SessionContext
 from autocomplete.text.normalize import normalize_typed
 
@@ -94,9 +100,26 @@ DEFAULT_COMPACT_AFTER = 20_000
 KEPT_COMPACTIONS = 2
 """Compacted indexes kept on disk (the newest); older ones are deleted after a compaction."""
 
+DEFAULT_READINGS_AFTER = 1_000
+"""Titles a delta part needs before its speller's readings are precomputed for it in the
+background: a smaller one's spelling search is cheap, and the child process's start (about a
+second of a core) would cost more than it saves."""
+
+READINGS_DELAY_S = 1.0
+"""How long the readings thread waits before it looks for delta parts without readings: the
+batch that built one returns first (the part is saved in this process), and a part that the
+next batch replaces at once is not built for."""
+
+READINGS_DIRECTORY = "delta-"
+"""Name prefix of the directories (in this process's own directory) where delta parts are saved
+with their precomputed readings."""
+
 RECENT_LIMIT = 2_000
 """Titles the recent delta may hold; beyond, it is folded into the settled delta (one rebuild
 of every changed title), so that a small batch rebuilds at most this many."""
+
+READINGS_WAIT_S = 0.05
+"""How often ``wait_for_readings`` looks."""
 
 MAX_UPSERT_BATCH = 100_000
 """Titles one ``upsert`` call accepts: a bigger batch belongs in a rebuild."""
@@ -116,6 +139,9 @@ class Ranked(Protocol):
 
     @property
     def corrected_query(self) -> str | None: ...
+
+    @property
+    def match(self) -> str: ...
 
 
 R = TypeVar("R", bound=Ranked)
@@ -168,6 +194,9 @@ class UpdateOptions:
     compaction's priors may differ in the seventh digit).
     ``compaction_dir`` is where compacted indexes are published for other processes (default:
     beside a SQLite log; none for Redis or memory, where each process compacts on its own).
+    ``readings_after``: a delta part of at least this many titles gets the speller's
+    precomputed readings of its vocabulary, searched in a child process once it serves
+    (answers are the same with them, only faster); None: never.
     """
 
     store: str | UpdateStore
@@ -177,12 +206,15 @@ class UpdateOptions:
     poll_interval_s: float = DEFAULT_POLL_INTERVAL_S
     compact_after: int | None = DEFAULT_COMPACT_AFTER
     compaction_dir: str | None = None
+    readings_after: int | None = DEFAULT_READINGS_AFTER
 
     def __post_init__(self) -> None:
         if not (self.poll_interval_s >= 0 and math.isfinite(self.poll_interval_s)):
             raise ValueError(f"poll_interval_s must be >= 0, got {self.poll_interval_s!r}")
         if self.compact_after is not None and self.compact_after < 1:
             raise ValueError(f"compact_after must be >= 1 or None, got {self.compact_after!r}")
+        if self.readings_after is not None and self.readings_after < 1:
+            raise ValueError(f"readings_after must be >= 1 or None, got {self.readings_after!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +242,9 @@ class _Part(Generic[R]):
     records: Mapping[str, Record]  # what a delta part was built from (empty for the main one)
     best_prior: float  # no title of the part scores above this plus the exact bonus and lifts
     serving: SegmentEngine[R]
+    # Whether its speller's readings were precomputed (or were tried): a delta part built in
+    # this process starts without them (``LiveCatalog._precompute_readings``).
+    readings: bool = True
 
     @property
     def alive(self) -> int:
@@ -225,7 +260,23 @@ class _Part(Generic[R]):
             return self
         serving = self.engine.hiding(hidden.values()) if hidden else self.engine
         return _Part(
-            self.index, self.engine, frozenset(hidden), self.records, self.best_prior, serving
+            self.index,
+            self.engine,
+            frozenset(hidden),
+            self.records,
+            self.best_prior,
+            serving,
+            self.readings,
+        )
+
+    def with_readings(self, index: CatalogIndex, engine: SegmentEngine[R]) -> _Part[R]:
+        """This part over ``index`` (its index saved and loaded back, with the precomputed
+        readings beside it: the same titles at the same positions) answered by ``engine``,
+        the same titles hidden."""
+        fresh = _Part(index, engine, frozenset(), self.records, self.best_prior, engine)
+        positions = {title_id: index.title_of(title_id) for title_id in self.hidden}
+        return fresh.hiding(
+            {title_id: title for title_id, title in positions.items() if title is not None}
         )
 
 
@@ -281,6 +332,8 @@ class LiveCatalog(Generic[R]):
         self._applied = 0
         self._compactions = 0
         self._compacting: threading.Thread | None = None
+        self._reading: threading.Thread | None = None
+        self._readings_saved = 0
         self._main_source = BaseSource(
             catalog=Path(options.base_catalog) if options.base_catalog else None,
             fields=options.fields,
@@ -335,7 +388,13 @@ class LiveCatalog(Generic[R]):
     ) -> list[R]:
         """Every segment's answers, hidden ids dropped, merged by score (older segments first
         on a tie), cut to ``k``. A delta whose best title could not beat the ``k``-th answer
-        so far is not asked (not when clicks, a boost or the session may lift its titles)."""
+        so far is not asked (not when clicks, a boost or the session may lift its titles).
+
+        A segment's last resorts (the anchored readings of a garbled multi-word query, then
+        the query less its last word) are for when nothing else matches it; one index holding
+        every title would not try them when any title matched. So the segments are asked
+        without them first, and again with them only when none matched (a translation is no
+        match here: one index falls back before it adds them)."""
         segments = self._segments
         main = segments.main
         options = {"where": where, "boost": boost, "context": context, "correct": correct}
@@ -343,10 +402,27 @@ class LiveCatalog(Generic[R]):
         parts = [part for part in (main, *segments.deltas) if part.alive > 0] or [main]
         if len(parts) == 1:  # nothing changed yet, or e.g. the whole catalog upserted
             return parts[0].serving.suggest(query, k, **options)  # type: ignore[arg-type]
-        prunable = not (self._lifted or boost or context)
         # What the typed text itself reaches in each segment bounds the others' corrections,
         # scattered words and fallbacks as one index holding every title would be bounded.
         exact = [_exact_scores(part, query, k, where) for part in parts]
+        found = self._merged(parts, query, k, options, exact, last_resorts=False)
+        if all(answer.match == TRANSLATION_MATCH for answer in found):
+            found = self._merged(parts, query, k, options, exact, last_resorts=True)
+        return found[:k]
+
+    def _merged(
+        self,
+        parts: Sequence[_Part[R]],
+        query: str,
+        k: int,
+        options: Mapping[str, object],
+        exact: Sequence[list[float]],
+        *,
+        last_resorts: bool,
+    ) -> list[R]:
+        """The segments' answers to one request, merged by score (see ``suggest``); with
+        ``last_resorts``, a segment may fall back when none before it matched."""
+        prunable = not (self._lifted or options["boost"] or options["context"])
         typed = normalize_typed(query).split()
         refused: list[FilterError] = []
         answered: list[list[R]] = []
@@ -376,8 +452,10 @@ class LiveCatalog(Generic[R]):
             # (older segments win ties): it is told so, and skips the work that cannot.
             if len(found) >= k > 0:
                 bounded["above"] = found[k - 1].score
-            elif any(answers and not _fell_back(answers, typed) for answers in answered):
-                bounded["above"] = -math.inf  # fewer than k, but a match: no last resort here
+            elif not last_resorts or any(
+                answers and not _fell_back(answers, typed) for answers in answered
+            ):
+                bounded["above"] = -math.inf  # fewer than k: no last resort here
             answers = _filtered(
                 functools.partial(_part_answers, part, query, k),
                 bounded,
@@ -387,7 +465,7 @@ class LiveCatalog(Generic[R]):
             found = sorted(_without_last_resorts(answered, query), key=_by_score, reverse=True)
         if asked and len(refused) == asked:
             raise refused[0]  # no segment holds that field or value: a mistake in the request
-        return found[:k]
+        return found
 
     def trending(self, k: int = 10, *, where: Mapping[str, object] | None = None) -> list[R]:
         """What people choose lately (the engine's ``trending``) over the live titles: each
@@ -560,6 +638,8 @@ class LiveCatalog(Generic[R]):
         if self._recent is not None:
             deltas.append(self._recent)
         self._segments = _Segments(self._segments.main.hiding(pending.hidden), tuple(deltas))
+        if any(self._wants_readings(part) for part in deltas):
+            self._start_readings()
 
     def _delta_part(self, records: Mapping[str, Record]) -> _Part[R] | None:
         if not records:
@@ -570,14 +650,95 @@ class LiveCatalog(Generic[R]):
         )
         engine = self._engine(index)
         engine.prepare()
-        return self._part(index, engine, built)
+        return self._part(index, engine, built, readings=False)
 
     @staticmethod
     def _part(
-        index: CatalogIndex, engine: SegmentEngine[R], records: Mapping[str, Record] | None = None
+        index: CatalogIndex,
+        engine: SegmentEngine[R],
+        records: Mapping[str, Record] | None = None,
+        *,
+        readings: bool = True,
     ) -> _Part[R]:
         best = float(index.arrays.title_prior.max()) if index.title_count else -math.inf
-        return _Part(index, engine, frozenset(), records or {}, best, engine)
+        return _Part(index, engine, frozenset(), records or {}, best, engine, readings)
+
+    # Precomputed readings of the deltas -------------------------------------------------------
+
+    def _wants_readings(self, part: _Part[R]) -> bool:
+        limit = self._options.readings_after
+        return limit is not None and not part.readings and part.index.title_count >= limit
+
+    def _start_readings(self) -> None:
+        """Make sure the background thread that precomputes the deltas' readings runs (under
+        the apply lock); it looks for parts without them until there are none."""
+        self._reading = _running(self._reading, self._precompute_readings, "live-readings")
+
+    def _precompute_readings(self) -> None:
+        """Give each delta part that wants them its speller's precomputed readings: the part
+        saved, its table searched in a child process, the index loaded back with it and a new
+        engine made over it, which replaces the part's engine if the part still serves (its
+        answers are the same, only faster to compute). The newest snapshot is looked at again
+        after each, so a part replaced meanwhile is not built for."""
+        while not self._stop.wait(READINGS_DELAY_S):
+            with self._apply_lock:
+                wanted = [part for part in self._segments.deltas if self._wants_readings(part)]
+                if not wanted:
+                    self._reading = None
+                    return
+                part = wanted[0]
+                self._readings_saved += 1
+                target = self._own_dir() / f"{READINGS_DIRECTORY}{self._readings_saved}"
+            loaded: tuple[CatalogIndex, SegmentEngine[R]] | None = None
+            try:
+                index = readings_elsewhere(part.index, target, self._stop)
+                if index is None:
+                    return  # closing
+                engine = self._engine(index)
+                engine.prepare()
+                loaded = index, engine
+            except Exception:  # the part keeps serving without them: the same answers
+                LOG.exception("live updates: precomputing a delta's readings failed")
+            with self._apply_lock:
+                self._replace_delta(part.index, loaded)
+                self._remove_unused_readings()
+
+    def _replace_delta(
+        self, index: CatalogIndex, loaded: tuple[CatalogIndex, SegmentEngine[R]] | None
+    ) -> None:
+        """The delta part over ``index``, if one still serves, over ``loaded`` instead (the
+        same index saved with its readings, and its engine), or marked as tried when there
+        is none (under the apply lock). Its hidden titles are those of the part serving now."""
+        for name in ("_settled", "_recent"):
+            current: _Part[R] | None = getattr(self, name)
+            if current is not None and current.index is index:
+                if loaded is None:
+                    setattr(self, name, dataclasses.replace(current, readings=True))
+                else:
+                    setattr(self, name, current.with_readings(*loaded))
+        deltas = tuple(part for part in (self._settled, self._recent) if part is not None)
+        self._segments = _Segments(self._segments.main, deltas)
+
+    def _remove_unused_readings(self) -> None:
+        """Delete the saved delta parts no snapshot serves any more (a query still running on
+        one keeps reading its mapped files)."""
+        if self._private_dir is None:
+            return
+        serving = {part.index.saved_at for part in self._segments.deltas}
+        for saved in self._private_dir.glob(f"{READINGS_DIRECTORY}*"):
+            if saved.absolute() not in serving:
+                shutil.rmtree(saved, ignore_errors=True)
+
+    def wait_for_readings(self, timeout_s: float) -> bool:
+        """Wait until every delta part that gets precomputed readings has them (for
+        benchmarks and tests: answers do not depend on it); whether it did within
+        ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        while any(self._wants_readings(part) for part in self._segments.deltas):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(READINGS_WAIT_S)
+        return True
 
     def _poll(self) -> None:
         while not self._stop.wait(self._options.poll_interval_s):
@@ -595,6 +756,9 @@ class LiveCatalog(Generic[R]):
         compacting = self._compacting
         if compacting is not None:
             compacting.join(timeout=60)
+        reading = self._reading
+        if reading is not None:
+            reading.join(timeout=5)
         self._store.close()
         if self._private_dir is not None:  # what is mapped stays readable once unlinked
             shutil.rmtree(self._private_dir, ignore_errors=True)
@@ -607,12 +771,7 @@ class LiveCatalog(Generic[R]):
         if limit is None or len(pending.records) + len(pending.deleted) < limit:
             return
         with self._apply_lock:
-            if self._compacting is not None and self._compacting.is_alive():
-                return
-            self._compacting = threading.Thread(
-                target=self._compact_logged, name="live-compaction", daemon=True
-            )
-            self._compacting.start()
+            self._compacting = _running(self._compacting, self._compact_logged, "live-compaction")
 
     def _compact_logged(self) -> None:
         try:
@@ -723,6 +882,10 @@ class LiveCatalog(Generic[R]):
         """Where compacted indexes go: the published directory, else this process's own."""
         if self._publish_dir is not None:
             return self._publish_dir
+        return self._own_dir()
+
+    def _own_dir(self) -> Path:
+        """This process's directory (removed by ``close``)."""
         if self._private_dir is None:
             self._private_dir = Path(tempfile.mkdtemp(prefix="autocomplete-live-"))
         return self._private_dir
@@ -786,6 +949,17 @@ def delete_bodies(ids: Iterable[str]) -> list[str]:
         if not isinstance(title_id, str) or not title_id.strip():
             raise ValueError(f"id {position}: must be a non-blank string, got {title_id!r}")
     return [encode(Delete(title_id)) for title_id in wanted]
+
+
+def _running(
+    thread: threading.Thread | None, target: Callable[[], None], name: str
+) -> threading.Thread:
+    """``thread`` while it runs, else a new daemon thread running ``target``, started."""
+    if thread is not None and thread.is_alive():
+        return thread
+    started = threading.Thread(target=target, name=name, daemon=True)
+    started.start()
+    return started
 
 
 def _part_answers(part: _Part[R], query: str, k: int, options: Mapping[str, object]) -> list[R]:

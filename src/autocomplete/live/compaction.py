@@ -1,4 +1,4 @@
-"""Building a compacted main index in a child process.
+"""Building in a child process: a compacted main index, or a delta's precomputed readings.
 
 A build is mostly Python: in a thread of the serving process it would hold the GIL for
 seconds and stall every query. So the child does all of it: it reads the main index's records
@@ -7,6 +7,12 @@ folds the pending changes into them (written out by the parent: the delta, small
 saves; the parent memory-maps the result. The saved directory also holds the records
 (``records.jsonl``), exactly as logged, for the next compaction and for other processes
 adopting it. Run as ``python -m autocomplete.live.compaction`` (see ``main``).
+
+A delta index is built in the serving process (a batch must be visible when ``upsert``
+returns), but the speller's precomputed readings of its vocabulary (``spell.option_table``: a
+few seconds of search for a 10,000-title delta) are searched the same way, afterwards: the
+parent saves the delta (tens of milliseconds), a child writes the table beside it, and the
+parent maps the index back with its table (``readings_elsewhere``).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,21 +168,62 @@ def build_elsewhere(
     return CatalogIndex.load(target)
 
 
+def readings_elsewhere(
+    index: CatalogIndex, target: Path, stop: threading.Event
+) -> CatalogIndex | None:
+    """``index`` saved into ``target`` (a new directory) with the speller's precomputed
+    readings beside it, searched in a child process (``table_beside``: for the bundled error
+    model), and loaded back, memory-mapped: the same index, whose engine finds the readings.
+    None when ``stop`` is set first (the child is killed)."""
+    index.save(target)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "autocomplete.live.compaction", "--readings", str(target)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    while True:
+        try:
+            _, errors = child.communicate(timeout=CHILD_POLL_S)
+            break
+        except subprocess.TimeoutExpired:
+            if stop.is_set():
+                child.kill()
+                child.communicate()
+                return None
+    if child.returncode != 0:
+        raise RuntimeError(f"the readings build failed: {errors.strip()[-2000:]}")
+    return CatalogIndex.load(target)
+
+
+CHILD_POLL_S = 0.1
+"""How often the parent looks whether it was told to stop while a child builds readings."""
+
 EMPTY_EXIT = 3
 """The child's exit status when the changes leave no title (an empty index cannot be built)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="build a compacted main index (internal)")
-    parser.add_argument("--changes", type=Path, required=True)
-    parser.add_argument("--output", type=Path, required=True)
+    parser = argparse.ArgumentParser(
+        description="build a compacted main index, or a saved delta's readings (internal)"
+    )
+    parser.add_argument("--changes", type=Path)
+    parser.add_argument("--output", type=Path)
     parser.add_argument("--records", type=Path)
     parser.add_argument("--catalog", type=Path)
     parser.add_argument("--fields", default=None)
     parser.add_argument("--label", default="live compaction")
+    parser.add_argument(
+        "--readings", type=Path, help="only write the precomputed readings beside this index"
+    )
     args = parser.parse_args(argv)
     with contextlib.suppress(OSError, AttributeError):  # not on every platform
         os.nice(CHILD_NICENESS)
+    if args.readings is not None:
+        table_beside(args.readings)
+        return 0
+    if args.changes is None or args.output is None:
+        parser.error("--changes and --output are required to build a compacted index")
     if args.records is not None:
         base = BaseSource(records_file=args.records)
     else:

@@ -71,6 +71,9 @@ __all__ = [
     "retrieval_scores",
 ]
 
+TRANSLATION_MATCH = "translation"
+"""A suggestion's ``match`` when the translation channel reached its title."""
+
 TRANSLATION_MATCH_WEIGHT = math.log(0.8)
 """Match weight of a title reached through the translation channel, as for an alias (the
 per-word translation costs, and what a partial reading adds, are its channel cost; see
