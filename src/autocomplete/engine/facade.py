@@ -102,8 +102,10 @@ ANCHORED_MEMO_SIZE = 10_000
 """Typed queries whose anchored retrievals (a rare fallback) are memoized likewise."""
 
 EXACT_MEMO_SIZE = 256
-"""Recent typed queries whose PREFIX retrievals are kept: a caller merging indexes asks for
-``exact_scores`` and then ``suggest`` with the same query, which retrieves them again."""
+"""Recent queries of ``exact_scores`` whose PREFIX retrievals are kept: a caller merging indexes
+asks for ``exact_scores`` and then ``suggest`` with the same query, which retrieves them again.
+Only ``exact_scores`` keeps them: ``suggest`` alone keeps its whole answer, and candidates kept
+for nothing would only give the garbage collector more to walk."""
 
 FEEDBACK_CACHE_SIZE = 8_192
 """Prefixes whose feedback lifts are kept translated to title positions."""
@@ -504,7 +506,8 @@ class Autocomplete:
         if not normalized.strip():
             return []
         request = self._request(normalized, k, where, None, None)
-        return _first_titles(self._retrieve_exact(request), k, self._index.hot.entry_title)[1]
+        found = self._retrieve_exact(request, remember=True)
+        return _first_titles(found, k, self._index.hot.entry_title)[1]
 
     def _answer(
         self, request: _Request, correct: bool, memo_key: tuple[object, ...] | None = None
@@ -860,9 +863,10 @@ class Autocomplete:
         self._anchored.put(memo_key, tuple(found))
         return found
 
-    def _retrieve_exact(self, request: _Request) -> list[Candidate]:
+    def _retrieve_exact(self, request: _Request, *, remember: bool = False) -> list[Candidate]:
         """Source PREFIX: entries under the typed prefix (and under its initials). A pure
-        function of the typed text, ``k`` and the filter: the last few are kept."""
+        function of the typed text, ``k`` and the filter: the last few that ``remember`` were
+        asked for are kept (``EXACT_MEMO_SIZE``)."""
         typed, k, title_filter = request.typed, request.k, request.title_filter
         memo_key = (typed, k, title_filter and title_filter.key)
         remembered = self._exact.get(memo_key)
@@ -874,7 +878,8 @@ class Autocomplete:
             initials = INITIALS_MARK + words[0]
             found.extend(self._entries_under(initials, k, 0.0, typed, title_filter, Source.PREFIX))
             found.sort(key=by_score, reverse=True)
-        self._exact.put(memo_key, tuple(found))
+        if remember:
+            self._exact.put(memo_key, tuple(found))
         return found
 
     def _entries_under(
