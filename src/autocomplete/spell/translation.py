@@ -313,13 +313,26 @@ class TranslationIndex:
         pools = [pool for pool in pools if len(pool) <= MAX_POOL]
         if not pools:
             return []
-        # A title must be in every pool but one when one content word may go unmatched.
-        need = len(pools) - (1 if len(pools) >= 3 else 0)
-        counts: dict[int, int] = {}
-        for pool in pools:
-            for title in pool:
-                counts[title] = counts.get(title, 0) + 1
-        found = [title for title, count in counts.items() if count >= need]
+        # A title must be in every pool but one when one content word may go unmatched. Only
+        # titles above the bound are kept: the most popular of them are the ones examined, as
+        # they would be among all the titles found. Each list is in the order the titles are
+        # first met, pool by pool (ties in prior are examined in that order).
+        if len(pools) == 1:
+            found = [title for title in pools[0] if priors[title] > above_prior]
+        elif len(pools) == 2:
+            other = pools[1]
+            found = [title for title in pools[0] if title in other and priors[title] > above_prior]
+        else:
+            counts: dict[int, int] = {}
+            for pool in pools:
+                for title in pool:
+                    counts[title] = counts.get(title, 0) + 1
+            need = len(pools) - 1
+            found = [
+                title
+                for title, count in counts.items()
+                if count >= need and priors[title] > above_prior
+            ]
         examined = heapq.nlargest(MAX_EXAMINED, found, key=priors.__getitem__)
         # Without a word that can show the title was meant, only a title the typed words
         # cover whole qualifies (see ``_cost``): one with more words is not priced.
@@ -327,8 +340,6 @@ class TranslationIndex:
         title_words = self.title_words
         results: list[tuple[int, float, bool]] = []
         for title in examined:
-            if priors[title] <= above_prior:
-                break  # examined best prior first: no later title can place either
             if title_words[title] > most_words:
                 continue
             scored = self._cost(title, complete, last)
