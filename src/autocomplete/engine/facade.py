@@ -538,19 +538,22 @@ class Autocomplete:
 
     def _suggest_corrected(self, request: _Request) -> list[Suggestion]:
         """``suggest`` with correction on: retrieve, adjust, dedupe and present."""
-        found = self._retrieve(request)
+        terms_of: dict[str, tuple[Term, ...] | None] = {}  # the word reading's, for presenting
+        found = self._retrieve(request, terms_of)
         if request.adjusts:
             found = self._adjusted(found, request)
         found = self._with_translations(found, request)
-        return self._present_ranked(found, request)
+        return self._present_ranked(found, request, terms_of)
 
-    def _retrieve(self, request: _Request) -> list[Candidate]:
+    def _retrieve(
+        self, request: _Request, terms_of: dict[str, tuple[Term, ...] | None]
+    ) -> list[Candidate]:
         """Every source's candidates, best first: the typed text as a prefix, its corrections
         that could place, its words scattered over titles; when none of these finds anything
         for a query of several words, the anchored readings, then the query less its last
-        word."""
+        word. ``terms_of`` receives the typed words as the word reading read them."""
         found = self._retrieve_typed(request)
-        words = self._retrieve_words(request, found, correct=True)
+        words = self._retrieve_words(request, found, correct=True, terms_of=terms_of)
         if words:
             found.extend(words)
             found.sort(key=by_score, reverse=True)
@@ -788,20 +791,28 @@ class Autocomplete:
         return found
 
     def _retrieve_words(
-        self, request: _Request, found: list[Candidate], *, correct: bool
+        self,
+        request: _Request,
+        found: list[Candidate],
+        *,
+        correct: bool,
+        terms_of: dict[str, tuple[Term, ...] | None] | None = None,
     ) -> list[Candidate]:
         """Source WORDS: titles holding every typed word, skipped words and another order
         allowed (see ``multiword``), that could place among the ``k`` found so far.
 
         Each comes as its title's first entry; ``_present_words`` aligns the typed text again
         for the highlight (a few microseconds, and no state kept between retrieval and
-        presentation beyond the answer being built).
+        presentation beyond the answer being built: with correction on, the typed words as read
+        here go to ``terms_of``, which is what ``_typed_terms`` would read again).
         """
         typed = request.typed
         if self._words is None:
             return []
         plan = functools.partial(self._speller.plan, typed) if correct else None
         terms = read_terms(typed, self._index.words, plan)
+        if correct and terms_of is not None:
+            terms_of[typed] = terms
         if terms is None:
             return []
         k = request.k
@@ -1089,8 +1100,14 @@ class Autocomplete:
             )
         return results
 
-    def _present_ranked(self, found: list[Candidate], request: _Request) -> list[Suggestion]:
-        """Best candidate per title, cut to ``k``, as ``Suggestion`` values."""
+    def _present_ranked(
+        self,
+        found: list[Candidate],
+        request: _Request,
+        terms_of: dict[str, tuple[Term, ...] | None] | None = None,
+    ) -> list[Suggestion]:
+        """Best candidate per title, cut to ``k``, as ``Suggestion`` values (``terms_of``: the
+        typed words as ``_typed_terms`` reads them, where retrieval has read them already)."""
         hot = self._index.hot
         k = request.k
         results: list[Suggestion] = []
@@ -1098,7 +1115,8 @@ class Autocomplete:
         floor = request.floor
         # Titles reached by scattered words are aligned again for their highlights, all
         # against the same typed words: read them once.
-        terms_of: dict[str, tuple[Term, ...] | None] = {}
+        if terms_of is None:
+            terms_of = {}
         for candidate in found:
             score, entry, channel, reading, source, lift, context = candidate
             if score <= floor:
