@@ -120,6 +120,8 @@ MIN_CORRECTABLE_CHARS = 3
 """Queries with fewer letters than this are never corrected (too little to go on)."""
 
 _KIND_NAMES = tuple(kind_name(kind) for kind in MatchKind)
+_Reached = tuple[float, int, float, str]
+"""A CORRECTED candidate as its memo keeps it: score, entry, channel cost and reading."""
 _new_candidate = tuple.__new__
 """Builds a ``Candidate`` from all its fields at C speed (the generated constructor costs a
 Python call; this path makes ten of them a keystroke)."""
@@ -224,7 +226,7 @@ class Autocomplete:
         self._presented: Memo[tuple[int, float, int, str | None, float], Suggestion] = Memo(
             PRESENTED_MEMO_SIZE, "presented suggestions"
         )
-        self._corrected: Memo[tuple[object, ...], tuple[Candidate, ...]] = Memo(
+        self._corrected: Memo[tuple[object, ...], tuple[_Reached, ...]] = Memo(
             CORRECTED_MEMO_SIZE, "corrected retrievals"
         )
         self._anchored: Memo[tuple[object, ...], tuple[Candidate, ...]] = Memo(
@@ -946,7 +948,11 @@ class Autocomplete:
         memo_key = (request.typed, request.k, floor - lift, title_filter and title_filter.key)
         remembered = self._corrected.get(memo_key)
         if remembered is not None:
-            return list(remembered)
+            corrected = Source.CORRECTED
+            return [
+                _new_candidate(Candidate, (score, entry, channel, reading, corrected, 0.0, 0.0))
+                for score, entry, channel, reading in remembered
+            ]
         found: list[Candidate] = []
         for correction in self._speller.corrections(plan, floor=floor - lift):
             found.extend(
@@ -959,7 +965,10 @@ class Autocomplete:
                     Source.CORRECTED,
                 )
             )
-        self._corrected.put(memo_key, tuple(found))
+        # Kept as plain tuples of numbers and text, which the garbage collector stops walking
+        # (a Candidate holds its Source, an object, so it never does): all are CORRECTED and
+        # carry no lift yet.
+        self._corrected.put(memo_key, tuple(candidate[:4] for candidate in found))
         return found
 
     def _correction_floor(self, found: list[Candidate], request: _Request) -> float:
