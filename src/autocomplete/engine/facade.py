@@ -1281,23 +1281,26 @@ class Autocomplete:
         corrected_confidently: bool = False,
     ) -> Suggestion:
         view = self._index.describe(title)
+        # Every field by position, in the order Suggestion declares them: sixteen keywords
+        # cost more than the construction itself (about 3 against 1.5 us), and a keystroke
+        # never seen before builds ten.
         return Suggestion(
-            text=view.text,
-            id=view.id,
-            score=score,
-            metadata=view.metadata,
-            label=view.label,
-            match=match,
-            normalized_spans=spans,
-            prior=self._index.hot.title_prior[title],
-            channel=channel,
-            feedback=feedback,
-            context=context,
-            corrected=corrected_query is not None,
-            corrected_query=corrected_query,
-            corrected_confidently=corrected_confidently,
-            explanation=request.explain(title) if request is not None else (),
-            matched_alias=matched_alias,
+            view.text,  # text
+            view.id,  # id
+            score,  # score
+            view.metadata,  # metadata
+            view.label,  # label
+            match,  # match
+            spans,  # normalized_spans
+            self._index.hot.title_prior[title],  # prior
+            channel,  # channel
+            feedback,  # feedback
+            context,  # context
+            corrected_query is not None,  # corrected
+            corrected_query,  # corrected_query
+            corrected_confidently,  # corrected_confidently
+            request.explain(title) if request is not None else (),  # explanation
+            matched_alias,  # matched_alias
         )
 
 
