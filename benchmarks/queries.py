@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import random
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -26,7 +27,14 @@ import numpy as np
 from autocomplete import Autocomplete, Record
 from autocomplete.text.normalize import normalize_query
 from autocomplete.text.titles import split_leading_article
-from autocomplete.tools.evaluation.queries import ONE_SLIP, TWO_SLIPS, generate_queries, typed_form
+from autocomplete.tools.evaluation.queries import (
+    ONE_SLIP,
+    TWO_SLIPS,
+    _make_out_of_order,
+    _make_skipped_words,
+    generate_queries,
+    typed_form,
+)
 
 MAX_PREFIX = 20
 """Longest prefix typed, in characters."""
@@ -240,15 +248,53 @@ def typo_sessions(
     return found
 
 
+MULTIWORD_TITLES = 300
+"""Titles typed in the multi-word mix (half with words skipped, half out of order)."""
+
+
+def multiword_keystrokes(
+    engine: Autocomplete, *, seed: int = 0, titles: int = MULTIWORD_TITLES
+) -> list[str]:
+    """Distinct keystrokes of multi-word queries over the engine's catalog (issue 15): titles
+    drawn by popularity, typed as the evaluation's ``skipped_words`` and ``out_of_order``
+    generators type them, and every keystroke from the second word on ("harry potter c",
+    "harry potter ch", ...)."""
+    index = engine.index
+    rng = np.random.default_rng(seed)
+    chooser = random.Random(seed)
+    prior = np.asarray(index.arrays.title_prior, dtype=np.float64)
+    weights = np.exp(prior - prior.max())
+    drawn = rng.choice(len(prior), size=titles * 20, p=weights / weights.sum()).tolist()
+    keystrokes: dict[str, None] = {}
+    made = 0
+    for position, title in enumerate(drawn):
+        typed = index.normalized_titles[title]
+        make = _make_skipped_words if position % 2 else _make_out_of_order
+        found = make(Record(id=str(title), text=typed), typed, chooser)
+        if found is None:
+            continue
+        query = found[0]
+        start = len(query.split()[0]) + 2
+        for end in range(start, len(query) + 1):
+            keystrokes.setdefault(query[:end], None)
+        made += 1
+        if made == titles:
+            break
+    return list(keystrokes)
+
+
 def distinct_keystrokes(engine: Autocomplete, kind: str) -> list[str]:
-    """Each distinct keystroke of the clean mix (``kind`` "clean": ``engine_query_mix``) or of
-    the typo sessions ("typo": ``typo_sessions``) once, in first-seen order: what the
-    never-seen timings ask a fresh engine."""
+    """Each distinct keystroke of the clean mix (``kind`` "clean": ``engine_query_mix``), of
+    the typo sessions ("typo": ``typo_sessions``) or of the multi-word mix ("multiword":
+    ``multiword_keystrokes``) once, in first-seen order: what the never-seen timings ask a
+    fresh engine."""
     if kind == "clean":
         return list(dict.fromkeys(engine_query_mix(engine)[ALL]))
     if kind == "typo":
         return list(dict.fromkeys(query for session in typo_sessions(engine) for query in session))
-    raise ValueError(f"kind must be 'clean' or 'typo', got {kind!r}")
+    if kind == "multiword":
+        return multiword_keystrokes(engine)
+    raise ValueError(f"kind must be 'clean', 'typo' or 'multiword', got {kind!r}")
 
 
 UNSEEN_PASSES = 2

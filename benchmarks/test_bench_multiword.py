@@ -18,55 +18,27 @@ from __future__ import annotations
 
 import functools
 import gc
-import random
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from autocomplete import Autocomplete, CatalogIndex
-from autocomplete.catalog.loader import Record
 from autocomplete.rank.multiword import FITTED_COSTS, WordCosts, WordReader, read_terms
 from autocomplete.rank.scoring import CHANNEL_WEIGHT, EXACT_BONUS
 from autocomplete.spell.candidates import Speller
 from autocomplete.spell.errormodel import ErrorModel
 from autocomplete.text.normalize import normalize_typed
-from autocomplete.tools.evaluation.queries import _make_out_of_order, _make_skipped_words
-from queries import TrieBaseline, latencies_ns, percentiles_us, slowest
+from queries import (
+    TrieBaseline,
+    latencies_ns,
+    multiword_keystrokes,
+    percentiles_us,
+    slowest,
+)
 
 K = 10
-TITLES = 300
-"""Titles typed (half with words skipped, half out of order)."""
-
 WARMUP = 50
 """Queries of another seed answered first: the process is warm, its memos hold none of the
 timed queries."""
-
-
-def multiword_keystrokes(engine: Autocomplete, *, seed: int = 0, titles: int = TITLES) -> list[str]:
-    """Distinct keystrokes of multi-word queries over the engine's catalog (see the module)."""
-    index = engine.index
-    rng = np.random.default_rng(seed)
-    chooser = random.Random(seed)
-    prior = np.asarray(index.arrays.title_prior, dtype=np.float64)
-    weights = np.exp(prior - prior.max())
-    drawn = rng.choice(len(prior), size=titles * 20, p=weights / weights.sum()).tolist()
-    keystrokes: dict[str, None] = {}
-    made = 0
-    for position, title in enumerate(drawn):
-        typed = index.normalized_titles[title]
-        make = _make_skipped_words if position % 2 else _make_out_of_order
-        found = make(Record(id=str(title), text=typed), typed, chooser)
-        if found is None:
-            continue
-        query = found[0]
-        start = len(query.split()[0]) + 2
-        for end in range(start, len(query) + 1):
-            keystrokes.setdefault(query[:end], None)
-        made += 1
-        if made == titles:
-            break
-    return list(keystrokes)
 
 
 def _bench(benchmark: Any, index_dir: Path, name: str) -> None:

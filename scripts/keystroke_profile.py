@@ -8,9 +8,9 @@ the phases off its samples.
     python scripts/keystroke_profile.py shares /tmp/clean.raw
 
 ``run clean`` answers each distinct keystroke of the benchmark's clean mix once, on a fresh
-engine, three times over (``typo``: the typo sessions' keystrokes); ``shares`` prints the share
-of the samples inside ``suggest`` that each phase of the pipeline holds (a phase's share includes
-what it calls).
+engine, three times over (``typo``: the typo sessions' keystrokes; ``multiword``: the multi-word
+mix's); ``shares`` prints the share of the samples inside ``suggest`` that each phase of the
+pipeline holds (a phase's share includes what it calls).
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     running = commands.add_parser("run")
-    running.add_argument("kind", choices=["clean", "typo"])
+    running.add_argument("kind", choices=["clean", "typo", "multiword"])
     reading = commands.add_parser("shares")
     reading.add_argument("raw", type=Path)
     arguments = parser.parse_args()

@@ -28,7 +28,7 @@ from autocomplete.rank.scoring import CHANNEL_WEIGHT, EXACT_BONUS
 from autocomplete.spell.candidates import Speller
 from autocomplete.spell.errormodel import ErrorModel
 from autocomplete.text.normalize import normalize_typed
-from test_bench_multiword import multiword_keystrokes
+from queries import multiword_keystrokes
 
 PASSES = 3
 

@@ -8,7 +8,8 @@ descheduled process is not charged for the wait):
 
 A fresh engine on the bundled index answers 50 queries of another seed, then each distinct
 keystroke of the benchmark mix once: clean prefixes (``benchmarks/queries.engine_query_mix``) and
-typo keystrokes (``typo_sessions``, the first 3,000). Prints p50 and p99 in microseconds.
+typo keystrokes (``typo_sessions``, the first 3,000) and multi-word keystrokes
+(``multiword_keystrokes``: skipped and reordered words). Prints p50 and p99 in microseconds.
 """
 
 from __future__ import annotations
@@ -37,8 +38,13 @@ def main() -> None:
     probe = Autocomplete(index)
     clean = distinct_keystrokes(probe, "clean")
     typo = distinct_keystrokes(probe, "typo")
+    multiword = distinct_keystrokes(probe, "multiword")
     figures: dict[str, tuple[float, float, int]] = {}
-    for name, queries in (("clean", clean), ("typo", typo[:TYPO_QUERIES])):
+    for name, queries in (
+        ("clean", clean),
+        ("typo", typo[:TYPO_QUERIES]),
+        ("multiword", multiword),
+    ):
         engine = Autocomplete(index)
         for query in engine_query_mix(engine, seed=1)[ALL][:WARMUP]:
             engine.suggest(query, 10)

@@ -26,7 +26,7 @@ from autocomplete.index.bundled import bundled_index
 from autocomplete.index.word_index import Term
 from autocomplete.rank.multiword import WordReader, read_terms
 from autocomplete.text.normalize import normalize_typed
-from test_bench_multiword import multiword_keystrokes
+from queries import multiword_keystrokes
 
 PASSES = 5
 

@@ -328,3 +328,24 @@ def test_above_keeps_exactly_the_answers_that_score_more() -> None:
     assert fell_back <= compared // 20
     with pytest.raises(TypeError, match="above must be a number"):
         engine.suggest("the big", above="1")  # type: ignore[arg-type]
+
+
+def test_corrected_retrievals_read_back_from_their_memo_answer_the_same() -> None:
+    """The memo of corrected retrievals keeps them as plain tuples and makes the candidates
+    again on a hit: a request that is not memoized whole (a session context) asked twice gets
+    the same answer as on a fresh engine, through the memo the second time."""
+    from autocomplete.index.bundled import bundled_records
+    from autocomplete.tools.evaluation.queries import ONE_SLIP, TWO_SLIPS, generate_queries
+
+    index = Autocomplete.shared().index
+    engine = Autocomplete(index)
+    queries = generate_queries(
+        bundled_records(), per_category=20, seed=4, categories=(ONE_SLIP, TWO_SLIPS)
+    )
+    context = {"queries": ["alien"]}
+    first = [engine.suggest(query.text, 10, context=context) for query in queries]
+    assert len(engine._corrected) > 20  # the typos were corrected, and kept
+    again = [engine.suggest(query.text, 10, context=context) for query in queries]
+    fresh = Autocomplete(index)
+    assert again == first == [fresh.suggest(query.text, 10, context=context) for query in queries]
+    assert any(suggestion.corrected for answer in again for suggestion in answer)

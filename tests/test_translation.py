@@ -166,3 +166,25 @@ def test_the_prior_bound_prunes_only_titles_that_could_not_place() -> None:
             assert translations.candidates(query, priors, 10, above_prior=floor) == expected
             pruned_some |= len(expected) < len(unpruned)
     assert pruned_some
+
+
+def test_without_evidence_only_titles_covered_whole_are_priced() -> None:
+    """``candidates`` prices no title with more words than were typed when no typed word can
+    show that a foreign title was meant (``_may_translate``); that is sound only because
+    ``_cost`` turns every such title down, which this checks over the bundled catalog's foreign
+    titles, beside queries whose words may translate."""
+    engine = Autocomplete.shared()
+    translations = engine._translations.get()
+    assert translations is not None
+    typed = ["le s", "des t", "as g", "le mi", "de pz", "la i", "of th", "le ", "the a", "a b"]
+    for query in typed:
+        words = query.split()
+        complete, last = (words, None) if query.endswith(" ") else (words[:-1], words[-1])
+        assert not translations._may_translate(complete, last), query
+        for title in translations.readings:
+            if translations.title_words[title] > len(words):
+                assert translations._cost(title, complete, last) is None, (query, title)
+    for query in ["red vio", "the rose", "hello", "symphonie"]:
+        words = query.split()
+        complete, last = (words, None) if query.endswith(" ") else (words[:-1], words[-1])
+        assert translations._may_translate(complete, last), query

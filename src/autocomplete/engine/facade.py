@@ -103,8 +103,10 @@ ANCHORED_MEMO_SIZE = 10_000
 """Typed queries whose anchored retrievals (a rare fallback) are memoized likewise."""
 
 EXACT_MEMO_SIZE = 256
-"""Recent typed queries whose PREFIX retrievals are kept: a caller merging indexes asks for
-``exact_scores`` and then ``suggest`` with the same query, which retrieves them again."""
+"""Recent queries of ``exact_scores`` whose PREFIX retrievals are kept: a caller merging indexes
+asks for ``exact_scores`` and then ``suggest`` with the same query, which retrieves them again.
+Only ``exact_scores`` keeps them: ``suggest`` alone keeps its whole answer, and candidates kept
+for nothing would only give the garbage collector more to walk."""
 
 FEEDBACK_CACHE_SIZE = 8_192
 """Prefixes whose feedback lifts are kept translated to title positions."""
@@ -119,6 +121,8 @@ MIN_CORRECTABLE_CHARS = 3
 """Queries with fewer letters than this are never corrected (too little to go on)."""
 
 _KIND_NAMES = tuple(kind_name(kind) for kind in MatchKind)
+_Reached = tuple[float, int, float, str]
+"""A CORRECTED candidate as its memo keeps it: score, entry, channel cost and reading."""
 _new_candidate = tuple.__new__
 """Builds a ``Candidate`` from all its fields at C speed (the generated constructor costs a
 Python call; this path makes ten of them a keystroke)."""
@@ -223,7 +227,7 @@ class Autocomplete:
         self._presented: Memo[tuple[int, float, int, str | None, float], Suggestion] = Memo(
             PRESENTED_MEMO_SIZE, "presented suggestions"
         )
-        self._corrected: Memo[tuple[object, ...], tuple[Candidate, ...]] = Memo(
+        self._corrected: Memo[tuple[object, ...], tuple[_Reached, ...]] = Memo(
             CORRECTED_MEMO_SIZE, "corrected retrievals"
         )
         self._anchored: Memo[tuple[object, ...], tuple[Candidate, ...]] = Memo(
@@ -509,7 +513,8 @@ class Autocomplete:
         if not normalized.strip():
             return []
         request = self._request(normalized, k, where, None, None)
-        return _first_titles(self._retrieve_exact(request), k, self._index.hot.entry_title)[1]
+        found = self._retrieve_exact(request, remember=True)
+        return _first_titles(found, k, self._index.hot.entry_title)[1]
 
     def _answer(
         self, request: _Request, correct: bool, memo_key: tuple[object, ...] | None = None
@@ -540,19 +545,22 @@ class Autocomplete:
 
     def _suggest_corrected(self, request: _Request) -> list[Suggestion]:
         """``suggest`` with correction on: retrieve, adjust, dedupe and present."""
-        found = self._retrieve(request)
+        terms_of: dict[str, tuple[Term, ...] | None] = {}  # the word reading's, for presenting
+        found = self._retrieve(request, terms_of)
         if request.adjusts:
             found = self._adjusted(found, request)
         found = self._with_translations(found, request)
-        return self._present_ranked(found, request)
+        return self._present_ranked(found, request, terms_of)
 
-    def _retrieve(self, request: _Request) -> list[Candidate]:
+    def _retrieve(
+        self, request: _Request, terms_of: dict[str, tuple[Term, ...] | None]
+    ) -> list[Candidate]:
         """Every source's candidates, best first: the typed text as a prefix, its corrections
         that could place, its words scattered over titles; when none of these finds anything
         for a query of several words, the anchored readings, then the query less its last
-        word."""
+        word. ``terms_of`` receives the typed words as the word reading read them."""
         found = self._retrieve_typed(request)
-        words = self._retrieve_words(request, found, correct=True)
+        words = self._retrieve_words(request, found, correct=True, terms_of=terms_of)
         if words:
             found.extend(words)
             found.sort(key=by_score, reverse=True)
@@ -790,20 +798,28 @@ class Autocomplete:
         return found
 
     def _retrieve_words(
-        self, request: _Request, found: list[Candidate], *, correct: bool
+        self,
+        request: _Request,
+        found: list[Candidate],
+        *,
+        correct: bool,
+        terms_of: dict[str, tuple[Term, ...] | None] | None = None,
     ) -> list[Candidate]:
         """Source WORDS: titles holding every typed word, skipped words and another order
         allowed (see ``multiword``), that could place among the ``k`` found so far.
 
         Each comes as its title's first entry; ``_present_words`` aligns the typed text again
         for the highlight (a few microseconds, and no state kept between retrieval and
-        presentation beyond the answer being built).
+        presentation beyond the answer being built: with correction on, the typed words as read
+        here go to ``terms_of``, which is what ``_typed_terms`` would read again).
         """
         typed = request.typed
         if self._words is None:
             return []
         plan = functools.partial(self._speller.plan, typed) if correct else None
         terms = read_terms(typed, self._index.words, plan)
+        if correct and terms_of is not None:
+            terms_of[typed] = terms
         if terms is None:
             return []
         k = request.k
@@ -865,9 +881,10 @@ class Autocomplete:
         self._anchored.put(memo_key, tuple(found))
         return found
 
-    def _retrieve_exact(self, request: _Request) -> list[Candidate]:
+    def _retrieve_exact(self, request: _Request, *, remember: bool = False) -> list[Candidate]:
         """Source PREFIX: entries under the typed prefix (and under its initials). A pure
-        function of the typed text, ``k`` and the filter: the last few are kept."""
+        function of the typed text, ``k`` and the filter: the last few that ``remember`` were
+        asked for are kept (``EXACT_MEMO_SIZE``)."""
         typed, k, title_filter = request.typed, request.k, request.title_filter
         memo_key = (typed, k, title_filter and title_filter.key)
         remembered = self._exact.get(memo_key)
@@ -879,7 +896,8 @@ class Autocomplete:
             initials = INITIALS_MARK + words[0]
             found.extend(self._entries_under(initials, k, 0.0, typed, title_filter, Source.PREFIX))
             found.sort(key=by_score, reverse=True)
-        self._exact.put(memo_key, tuple(found))
+        if remember:
+            self._exact.put(memo_key, tuple(found))
         return found
 
     def _entries_under(
@@ -935,7 +953,11 @@ class Autocomplete:
         memo_key = (request.typed, request.k, floor - lift, title_filter and title_filter.key)
         remembered = self._corrected.get(memo_key)
         if remembered is not None:
-            return list(remembered)
+            corrected = Source.CORRECTED
+            return [
+                _new_candidate(Candidate, (score, entry, channel, reading, corrected, 0.0, 0.0))
+                for score, entry, channel, reading in remembered
+            ]
         found: list[Candidate] = []
         for correction in self._speller.corrections(plan, floor=floor - lift):
             found.extend(
@@ -948,7 +970,10 @@ class Autocomplete:
                     Source.CORRECTED,
                 )
             )
-        self._corrected.put(memo_key, tuple(found))
+        # Kept as plain tuples of numbers and text, which the garbage collector stops walking
+        # (a Candidate holds its Source, an object, so it never does): all are CORRECTED and
+        # carry no lift yet.
+        self._corrected.put(memo_key, tuple(candidate[:4] for candidate in found))
         return found
 
     def _correction_floor(self, found: list[Candidate], request: _Request) -> float:
@@ -1089,8 +1114,14 @@ class Autocomplete:
             )
         return results
 
-    def _present_ranked(self, found: list[Candidate], request: _Request) -> list[Suggestion]:
-        """Best candidate per title, cut to ``k``, as ``Suggestion`` values."""
+    def _present_ranked(
+        self,
+        found: list[Candidate],
+        request: _Request,
+        terms_of: dict[str, tuple[Term, ...] | None] | None = None,
+    ) -> list[Suggestion]:
+        """Best candidate per title, cut to ``k``, as ``Suggestion`` values (``terms_of``: the
+        typed words as ``_typed_terms`` reads them, where retrieval has read them already)."""
         hot = self._index.hot
         k = request.k
         results: list[Suggestion] = []
@@ -1098,7 +1129,8 @@ class Autocomplete:
         floor = request.floor
         # Titles reached by scattered words are aligned again for their highlights, all
         # against the same typed words: read them once.
-        terms_of: dict[str, tuple[Term, ...] | None] = {}
+        if terms_of is None:
+            terms_of = {}
         for candidate in found:
             score, entry, channel, reading, source, lift, context = candidate
             if score <= floor:
@@ -1254,23 +1286,26 @@ class Autocomplete:
         corrected_confidently: bool = False,
     ) -> Suggestion:
         view = self._index.describe(title)
+        # Every field by position, in the order Suggestion declares them: sixteen keywords
+        # cost more than the construction itself (about 3 against 1.5 us), and a keystroke
+        # never seen before builds ten.
         return Suggestion(
-            text=view.text,
-            id=view.id,
-            score=score,
-            metadata=view.metadata,
-            label=view.label,
-            match=match,
-            normalized_spans=spans,
-            prior=self._index.hot.title_prior[title],
-            channel=channel,
-            feedback=feedback,
-            context=context,
-            corrected=corrected_query is not None,
-            corrected_query=corrected_query,
-            corrected_confidently=corrected_confidently,
-            explanation=request.explain(title) if request is not None else (),
-            matched_alias=matched_alias,
+            view.text,  # text
+            view.id,  # id
+            score,  # score
+            view.metadata,  # metadata
+            view.label,  # label
+            match,  # match
+            spans,  # normalized_spans
+            self._index.hot.title_prior[title],  # prior
+            channel,  # channel
+            feedback,  # feedback
+            context,  # context
+            corrected_query is not None,  # corrected
+            corrected_query,  # corrected_query
+            corrected_confidently,  # corrected_confidently
+            request.explain(title) if request is not None else (),  # explanation
+            matched_alias,  # matched_alias
         )
 
 

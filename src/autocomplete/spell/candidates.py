@@ -103,14 +103,6 @@ def _one_edit_variants(word: str) -> list[str]:
     return sorted(found)
 
 
-def _best_net(options: list[WordOption], channel_weight: float) -> float:
-    """max of best_prior - weighted cost over ``options`` (-inf if there are none)."""
-    return max(
-        (option[BEST_PRIOR] - channel_weight * option[COST] for option in options),
-        default=-math.inf,
-    )
-
-
 def _min_except(values: tuple[float, ...], position: int, span: int) -> float:
     """The smallest value outside ``values[position : position + span]`` (inf if none)."""
     rest = values[:position] + values[position + span :]
@@ -195,16 +187,28 @@ class WordCandidates:
 
     @classmethod
     def of(cls, options: tuple[WordOption, ...], channel_weight: float) -> WordCandidates:
-        changed = [option for option in options if option[EDITS]]
-        kept = [option for option in options if not option[EDITS]]
+        # One pass; each comparison keeps the first of equal values, as max() and min() do.
+        kept = reach = best_changed = best_changed_whole = -math.inf
+        cheapest_change = math.inf
+        kept_whole = False
+        for _, cost, edits, _, _, best_prior, whole in options:
+            if best_prior > reach:
+                reach = best_prior
+            if not edits:
+                if best_prior > kept:
+                    kept = best_prior
+                if whole:
+                    kept_whole = True
+                continue
+            net = best_prior - channel_weight * cost
+            if net > best_changed:
+                best_changed = net
+            if whole and net > best_changed_whole:
+                best_changed_whole = net
+            if channel_weight * cost < cheapest_change:
+                cheapest_change = channel_weight * cost
         return cls(
-            options,
-            max((option[BEST_PRIOR] for option in kept), default=-math.inf),
-            any(option[WHOLE] for option in kept),
-            max((option[BEST_PRIOR] for option in options), default=-math.inf),
-            _best_net(changed, channel_weight),
-            _best_net([option for option in changed if option[WHOLE]], channel_weight),
-            min((channel_weight * option[COST] for option in changed), default=math.inf),
+            options, kept, kept_whole, reach, best_changed, best_changed_whole, cheapest_change
         )
 
 
@@ -353,31 +357,37 @@ class Speller:
             return []
         if plan.multi_ceiling <= floor:
             return self._single_changes(plan, limit, floor)
-        weight = self.channel_weight
+        weight, bonus = self.channel_weight, self.exact_bonus
+        # Every word's readings, its joins with the next word included (read once, not once
+        # per state of the beam).
+        choices = [options + joins for options, joins in zip(plan.options, plan.joins, strict=True)]
         # A state: (rank, position, text parts, cost, edits, ceiling).
         State = tuple[float, int, tuple[str, ...], float, int, float]
         beam: list[State] = [(0.0, 0, (), 0.0, 0, math.inf)]
         finished: list[tuple[float, tuple[str, ...], float, int, float]] = []
         while beam:
             extended: list[State] = []
+            append = extended.append
             for rank, position, parts, cost, edits, ceiling in beam:
                 if position == len(words):
                     finished.append((rank, parts, cost, edits, ceiling))
                     continue
-                for option in plan.options[position] + plan.joins[position]:
+                for text, option_cost, option_edits, popularity, span, best_prior, _ in choices[
+                    position
+                ]:
                     # Branch and bound: extending a reading only lowers its ceiling and raises
                     # its cost, so one that cannot clear the floor now (even if it ends up a
-                    # whole title, earning the exact bonus) never will.
-                    reach = min(ceiling, option[BEST_PRIOR])
-                    if reach + self.exact_bonus - weight * (cost + option[COST]) <= floor:
+                    # whole title, earning the exact bonus) never will. (min() without its call.)
+                    reach = best_prior if best_prior < ceiling else ceiling
+                    if reach + bonus - weight * (cost + option_cost) <= floor:
                         continue
-                    extended.append(
+                    append(
                         (
-                            rank + option[COST] - POPULARITY_PULL * option[WEIGHT],
-                            position + option[SPAN],
-                            (*parts, option[TEXT]),
-                            cost + option[COST],
-                            edits + option[EDITS],
+                            rank + option_cost - POPULARITY_PULL * popularity,
+                            position + span,
+                            (*parts, text),
+                            cost + option_cost,
+                            edits + option_edits,
                             reach,
                         )
                     )

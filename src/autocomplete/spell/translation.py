@@ -227,6 +227,7 @@ class TranslationIndex:
     readings: Mapping[int, Mapping[str, bool]]  # title -> its English words (see english_words)
     title_words: Mapping[int, int]  # title -> how many words it has
     word_best: Mapping[str, float]  # English word -> the best prior of its titles
+    through: frozenset[str]  # English words some title reads through the lexicon
 
     @classmethod
     def build(
@@ -266,6 +267,7 @@ class TranslationIndex:
             MappingProxyType(readings),
             MappingProxyType(sizes),
             MappingProxyType(best),
+            frozenset(word for english in readings.values() for word, by in english.items() if by),
         )
 
     def __len__(self) -> int:
@@ -311,24 +313,60 @@ class TranslationIndex:
         pools = [pool for pool in pools if len(pool) <= MAX_POOL]
         if not pools:
             return []
-        # A title must be in every pool but one when one content word may go unmatched.
-        need = len(pools) - (1 if len(pools) >= 3 else 0)
-        counts: dict[int, int] = {}
-        for pool in pools:
-            for title in pool:
-                counts[title] = counts.get(title, 0) + 1
-        found = [title for title, count in counts.items() if count >= need]
+        # A title must be in every pool but one when one content word may go unmatched. Only
+        # titles above the bound are kept: the most popular of them are the ones examined, as
+        # they would be among all the titles found. Each list is in the order the titles are
+        # first met, pool by pool (ties in prior are examined in that order).
+        if len(pools) == 1:
+            found = [title for title in pools[0] if priors[title] > above_prior]
+        elif len(pools) == 2:
+            other = pools[1]
+            found = [title for title in pools[0] if title in other and priors[title] > above_prior]
+        else:
+            counts: dict[int, int] = {}
+            for pool in pools:
+                for title in pool:
+                    counts[title] = counts.get(title, 0) + 1
+            need = len(pools) - 1
+            found = [
+                title
+                for title, count in counts.items()
+                if count >= need and priors[title] > above_prior
+            ]
         examined = heapq.nlargest(MAX_EXAMINED, found, key=priors.__getitem__)
+        # Without a word that can show the title was meant, only a title the typed words
+        # cover whole qualifies (see ``_cost``): one with more words is not priced.
+        most_words = math.inf if self._may_translate(complete, last) else len(words)
+        title_words = self.title_words
         results: list[tuple[int, float, bool]] = []
         for title in examined:
-            if priors[title] <= above_prior:
-                break  # examined best prior first: no later title can place either
+            if title_words[title] > most_words:
+                continue
             scored = self._cost(title, complete, last)
             if scored is not None:
                 results.append((title, *scored))
                 if len(results) == limit:
                     break
         return results
+
+    def _may_translate(self, complete: list[str], last: str | None) -> bool:
+        """Whether some typed word may count, in ``_cost``, as evidence that a foreign title
+        was meant: a complete word some title reads through the lexicon (itself, or its
+        singular or plural) that is not a function word, a word long enough for a cognate's
+        evidence, or a last word of ``MIN_LAST_PREFIX`` letters or more that is not a
+        function word."""
+        through = self.through
+        for word in complete:
+            if len(word) >= COGNATE_EVIDENCE:
+                return True
+            plural = word[:-1] if word.endswith("s") else word + "s"
+            if word not in FUNCTION_WORDS and (word in through or plural in through):
+                return True
+        if last is None:
+            return False
+        return len(last) >= COGNATE_EVIDENCE or (
+            len(last) >= MIN_LAST_PREFIX and last not in FUNCTION_WORDS
+        )
 
     def _content_words(self, word: str) -> list[str]:
         """The English words whose titles a complete typed word may stand for: itself, its
