@@ -49,8 +49,16 @@ def sweep_index(seeds: list[int], per_kind: int) -> None:
                 index, root / f"seed{seed}", per_kind=per_kind, seed=seed
             )
             started = time.perf_counter()
-            groups = index_damage.classify(cases, index_damage.run_cases(cases), reference)
+            outcomes = index_damage.run_cases(cases)
+            groups = index_damage.classify(cases, outcomes, reference)
             counts = {outcome: len(found) for outcome, found in groups.items()}
+            counts.update(
+                collections.Counter(
+                    f"refused {index_damage.refused_when(report, reference)}"
+                    for report in outcomes.values()
+                    if report["outcome"] == "refused"
+                )
+            )
             seconds = time.perf_counter() - started
             print(f"seed {seed}: {len(cases)} copies in {seconds:.1f} s: {counts}")
             for outcome in ("wrong", "load_error", "query_error", "crash"):
