@@ -335,8 +335,13 @@ class Autocomplete:
         the checks of the files whose damage could crash compiled code (the tries); a damage
         found later makes every query raise ``IndexFormatError`` naming the file; ``verified``
         waits for the checks. See docs/reliability.md, "The saved index"."""
-        index = CatalogIndex.load(directory, verify=verify)
-        return cls(index, feedback=feedback, updates=updates)
+        index = CatalogIndex.load(directory, verify="full" if verify == "full" else "deferred")
+        engine = cls(index, feedback=feedback, updates=updates)
+        if verify != "full":
+            # Started now rather than by the index's load: the rest of this load (the error
+            # model, the precomputed readings) does not share its core with the checks.
+            index.verification.start()
+        return engine
 
     def verified(self, timeout: float | None = None) -> bool:
         """Wait up to ``timeout`` seconds (None: however long it takes) for the checks of every

@@ -39,7 +39,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import marisa_trie
 import numpy as np
@@ -490,7 +490,10 @@ class CatalogIndex:
 
     @classmethod
     def load(
-        cls, directory: str | os.PathLike[str], *, verify: VerifyMode = "full"
+        cls,
+        directory: str | os.PathLike[str],
+        *,
+        verify: VerifyMode | Literal["deferred"] = "full",
     ) -> CatalogIndex:
         """Memory-map an index written by ``save``; ``IndexFormatError`` if it is damaged.
 
@@ -500,7 +503,10 @@ class CatalogIndex:
         file's checksum, every offset and id within bounds) run before load returns with
         ``verify="full"``, or in a background thread with ``verify="background"``: then
         ``verification`` says when they have passed or what they found (see ``Verification``
-        for what is promised meanwhile)."""
+        for what is promised meanwhile). ``verify="deferred"`` is "background" with the thread
+        left for the caller to start (``verification.start()``; queries wait until it has
+        checked the tries): ``Autocomplete.load`` starts it once the engine is built, so that
+        the load does not share its core with its own checks."""
         source = Path(directory)
         manifest = read_manifest(source, FORMAT_VERSION, checksums=False)
         try:
@@ -526,7 +532,7 @@ class CatalogIndex:
         verification = _verification(source, manifest, values)
         if verify == "full":
             verification.run()
-        else:
+        elif verify == "background":
             verification.start()
         return cls(
             keys=keys,

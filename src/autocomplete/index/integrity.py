@@ -274,7 +274,8 @@ class Verification:
     whose compiled reader trusts its file and whose inside no Python check can see (a damaged
     trie can crash it). ``rest`` are every other file's checksum and the arrays' value checks.
     ``run`` runs them all before returning (``verify="full"``); ``start`` runs them in a daemon
-    thread (``verify="background"``), the tries first. Meanwhile:
+    thread (``verify="background"``), the tries first; they run once, and whatever waits for
+    them starts them if nobody has. Meanwhile:
 
     * ``serving`` is True once ``before_use`` passed, and until a check fails: the engine reads
       it on every query, and calls ``require_usable`` when it is False, which waits for
@@ -291,6 +292,7 @@ class Verification:
         self._rest = tuple(rest)
         self._usable = threading.Event()
         self._finished = threading.Event()
+        self._started = threading.Lock()  # held once the checks have begun
         self._error: IndexFormatError | None = None
         self.serving = False
 
@@ -298,26 +300,35 @@ class Verification:
     def passed(cls) -> Verification:
         """The verification of an index with nothing to check (built in this process)."""
         verification = cls("", (), ())
-        verification._run()
+        verification.run()
         return verification
 
     def run(self) -> None:
-        """Every check, in this thread; raises the first that fails."""
-        self._run()
+        """Every check, in this thread (unless they have begun elsewhere: then they are waited
+        for); raises the first that fails."""
+        if self._started.acquire(blocking=False):
+            self._run()
+        self._finished.wait()
         self._raise_damage()
 
     def start(self) -> None:
-        """Every check, in a daemon thread of its own."""
-        threading.Thread(target=self._run, name=f"verify {self._label}", daemon=True).start()
+        """Every check, in a daemon thread of its own (once: later calls do nothing)."""
+        if self._started.acquire(blocking=False):
+            name = f"verify {self._label}"
+            threading.Thread(target=self._run, name=name, daemon=True).start()
 
     def require_usable(self) -> None:
-        """Return once queries may read the index; raise the damage found so far."""
+        """Return once queries may read the index (starting the checks if nobody has); raise
+        the damage found so far."""
+        self.start()
         self._usable.wait()
         self._raise_damage()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Whether every check passed, waiting up to ``timeout`` seconds for them (False if
-        they are still running then); raises ``IndexFormatError`` if one failed."""
+        they are still running then; they are started if nobody has); raises
+        ``IndexFormatError`` if one failed."""
+        self.start()
         finished = self._finished.wait(timeout)
         self._raise_damage()
         return finished
@@ -325,6 +336,7 @@ class Verification:
     def damage(self) -> IndexFormatError | None:
         """The damage every check finds, once they have all run (None if they pass): what a
         query that failed on this index is explained by, if anything."""
+        self.start()
         self._finished.wait()
         return None if self._error is None else IndexFormatError(str(self._error))
 
