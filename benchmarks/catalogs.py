@@ -13,11 +13,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from autocomplete import CatalogIndex, IndexFormatError, Record, load_catalog
+from autocomplete import Autocomplete, CatalogIndex, IndexFormatError, Record, load_catalog
 from autocomplete.catalog.loader import CatalogStream
 from autocomplete.index.build import Progress, build_index
 from autocomplete.index.catalog_index import FORMAT_VERSION
@@ -178,3 +179,17 @@ def resident_memory(index_dir: Path, queries: Sequence[str]) -> dict[str, float]
         "process_before_mb": round(before["VmRSS"] / 1024, 1),
         "load_ms_cold_process": round(found["load_seconds"] * 1000, 1),
     }
+
+
+def load_times_ms(directory: Path, loads: int) -> list[float]:
+    """``Autocomplete.load(directory)`` timed ``loads`` times after one untimed load, in ms.
+    Each load's background verification is waited for, untimed, before the next starts: loads
+    timed back to back would otherwise share the machine with the checks of those before."""
+    times = []
+    for load in range(loads + 1):
+        started = time.perf_counter()
+        engine = Autocomplete.load(directory)
+        if load:
+            times.append((time.perf_counter() - started) * 1000)
+        engine.verified()
+    return times

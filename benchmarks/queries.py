@@ -307,8 +307,11 @@ hold none of the timed queries."""
 
 
 def fresh_engine(index_dir: Path, k: int = 10) -> Autocomplete:
-    """The index loaded anew, after ``UNSEEN_WARMUP`` queries of another seed's mix."""
+    """The index loaded anew, its verification done (the timed keystrokes do not share the
+    machine with the load's background checks), after ``UNSEEN_WARMUP`` queries of another
+    seed's mix."""
     engine = Autocomplete.load(index_dir)
+    engine.verified()
     for query in engine_query_mix(engine, seed=1)[ALL][:UNSEEN_WARMUP]:
         engine.suggest(query, k)
     gc.collect()

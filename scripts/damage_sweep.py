@@ -44,21 +44,31 @@ def sweep_index(seeds: list[int], per_kind: int) -> None:
         index = index_damage.build_small_index(root / "index")
         reference = index_damage.reference_answers(index)
         totals: collections.Counter[str] = collections.Counter()
+        stages: collections.Counter[str] = collections.Counter()
         for seed in seeds:
             cases = index_damage.make_cases(
                 index, root / f"seed{seed}", per_kind=per_kind, seed=seed
             )
             started = time.perf_counter()
-            groups = index_damage.classify(cases, index_damage.run_cases(cases), reference)
+            outcomes = index_damage.run_cases(cases)
+            groups = index_damage.classify(cases, outcomes, reference)
             counts = {outcome: len(found) for outcome, found in groups.items()}
+            refused = collections.Counter(
+                index_damage.refused_when(report, reference)
+                for report in outcomes.values()
+                if report["outcome"] == "refused"
+            )
             seconds = time.perf_counter() - started
             print(f"seed {seed}: {len(cases)} copies in {seconds:.1f} s: {counts}")
+            print(f"  refused: {dict(refused)}")
             for outcome in ("wrong", "load_error", "query_error", "crash"):
                 for found in groups.get(outcome, [])[:3]:
                     print(f"  e.g. {outcome}: {found}")
             totals.update(counts)
+            stages.update(refused)
         files = len(index_damage.index_files(index))
         print(f"{files} files; all seeds: {sum(totals.values())} copies: {dict(totals)}")
+        print(f"  refused: {dict(stages)}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -53,6 +53,7 @@ from catalogs import (  # noqa: E402
     SYNTHETIC_SEED,
     cached_synthetic_index,
     directory_bytes,
+    load_times_ms,
     resident_memory,
     save_synthetic_index,
     synthetic_records,
@@ -169,7 +170,7 @@ def timed_builds(
 def measure_serving(result: Measured, directory: Path, repeats: int) -> None:
     """Load, latency, memory and disk figures for the saved index in ``directory``."""
     result.disk_mb = round(directory_bytes(directory) / 2**20, 1)
-    result.load_ms = round(median_time(lambda: Autocomplete.load(directory), 15) * 1000, 2)
+    result.load_ms = round(statistics.median(load_times_ms(directory, 15)), 2)
     result.index_load_ms = round(median_time(lambda: CatalogIndex.load(directory), 15) * 1000, 2)
     engine = Autocomplete.load(directory)
     result.titles = len(engine)

@@ -4,8 +4,12 @@ A damaged copy is the saved index with one file changed in one way: a bit flippe
 the file cut short, garbage written over part or all of it, bytes appended, or the file removed.
 Every other file of the copy is a hard link to the undamaged one, so a copy costs one file.
 
-Each copy must be refused when it is loaded (``IndexFormatError`` or ``CatalogError``) or answer
-every query exactly as the undamaged index does. The copies are loaded in a separate process
+Each copy is loaded as ``Autocomplete.load`` loads by default (the checks of every byte in a
+background thread: ``integrity.Verification``), asked the queries, and then its verification is
+waited for. It must be refused (``IndexFormatError`` or ``CatalogError``) at one of these three
+steps, or answer every query exactly as the undamaged index does and pass its verification; the
+step that refused it is reported (``stage``: "load", "query" or "verification"), with the answers
+given before a refusal by the verification. The copies are loaded in a separate process
 (``python index_damage.py SPEC``), so that a crash (a segmentation fault in compiled code) is
 seen as that case's outcome rather than killing the test run; the worker reports one JSON line
 per case and the caller starts a new worker after the case that crashed.
@@ -199,7 +203,7 @@ def _engine(index: Path, error_model: Any) -> Any:
     from autocomplete import Autocomplete
     from autocomplete.index.catalog_index import CatalogIndex
 
-    return Autocomplete(CatalogIndex.load(index), error_model=error_model)
+    return Autocomplete(CatalogIndex.load(index, verify="background"), error_model=error_model)
 
 
 def _answers(engine: Any) -> list[Any]:
@@ -236,7 +240,7 @@ def _work(spec: Path) -> Iterator[dict[str, Any]]:
         try:
             engine = _engine(Path(directory), model)
         except (IndexFormatError, CatalogError) as error:
-            report.update(outcome="refused", message=str(error))
+            report.update(outcome="refused", stage="load", message=str(error))
             yield report
             continue
         except Exception as error:  # any other failure is what the test counts
@@ -247,6 +251,10 @@ def _work(spec: Path) -> Iterator[dict[str, Any]]:
         report["precomputed"] = engine._speller.precomputed is not None
         try:
             report.update(outcome="answered", answers=_answers(engine))
+            engine.verified()
+        except IndexFormatError as error:
+            stage = "verification" if "answers" in report else "query"
+            report.update(outcome="refused", stage=stage, message=str(error))
         except Exception as error:
             report.update(outcome="query_error", message=f"{type(error).__name__}: {error}")
         yield report
@@ -267,10 +275,23 @@ def classify(
             same = report["answers"] == reference
             outcome = "wrong" if not same else "identical" if case.changed else "unchanged"
         detail = case.describe()
+        if outcome == "refused":
+            detail += f" ({refused_when(report, reference)})"
         if "message" in report:
             detail += f": {report['message'][:200]}"
         groups.setdefault(outcome, []).append(detail)
     return groups
+
+
+def refused_when(report: dict[str, Any], reference: list[Any]) -> str:
+    """When a refused copy was refused: at load, at a query (whose error the verification
+    explained, or the tries' checks that queries wait for), or by the verification once every
+    query had answered (as the undamaged index, or not: the window the background checks
+    leave)."""
+    if report["stage"] != "verification":
+        return f"at {report['stage']}"
+    same = report["answers"] == reference
+    return f"by the verification, after {'the same' if same else 'other'} answers"
 
 
 def build_small_index(target: Path) -> Path:

@@ -4,12 +4,15 @@ crashes. See docs/reliability.md, "Damaged files"."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
+import re
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +23,8 @@ import pytest
 from autocomplete import Autocomplete
 from autocomplete.feedback import Impression, SqliteStore, open_store
 from autocomplete.feedback.sqlite_store import FeedbackStoreError
-from autocomplete.index.catalog_index import IndexFormatError
+from autocomplete.index.catalog_index import CatalogIndex, IndexFormatError
+from autocomplete.index.integrity import Verification
 from autocomplete.spell.option_table import TABLE_DIRECTORY
 from index_damage import (
     DAMAGE_KINDS,
@@ -51,7 +55,8 @@ def reference(saved_index: Path) -> list[Any]:
 
 
 _ALLOWED = ("refused", "identical", "unchanged")
-"""The outcomes a damaged copy may have: refused at load, or answers as the undamaged index."""
+"""The outcomes a damaged copy may have: refused (at load, at a query, or by the background
+verification waited for after the queries), or answers as the undamaged index."""
 
 
 def _assert_refused_or_identical(
@@ -137,8 +142,20 @@ def test_structure_is_checked_even_when_the_checksums_match(saved_index: Path) -
         damage(array)
         np.save(copy / file, array)
         reseal(copy)
-        with pytest.raises(IndexFormatError, match=rf"{Path(file).name}: .*{found}"):
-            Autocomplete.load(copy)
+        message = rf"{Path(file).name}: .*{found}"
+        with pytest.raises(IndexFormatError, match=message):
+            Autocomplete.load(copy, verify="full")
+        # Loaded with the checks in the background, it is refused by them, and then every
+        # query is refused with the same message.
+        try:
+            engine = Autocomplete.load(copy)
+        except IndexFormatError as refused:  # what load itself checks (types, lengths, ends)
+            assert re.search(message, str(refused))
+            continue
+        with pytest.raises(IndexFormatError, match=message):
+            engine.verified()
+        with pytest.raises(IndexFormatError, match=message):
+            engine.suggest("the")
 
 
 def test_a_missing_trie_is_named(saved_index: Path, tmp_path: Path) -> None:
@@ -154,6 +171,63 @@ def test_a_missing_trie_is_named(saved_index: Path, tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1, result.stderr
     assert f"{copy / 'keys.marisa'}: missing from the saved index" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_damaged_trie_is_refused_before_any_query_reads_it(
+    saved_index: Path, tmp_path: Path
+) -> None:
+    # A trie's inside cannot be checked from Python, and marisa trusts it: queries wait for the
+    # tries' checksums, so a damaged one is refused at the first query instead of read.
+    copy = tmp_path / "index"
+    shutil.copytree(saved_index, copy)
+    path = copy / "keys.marisa"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x04
+    path.write_bytes(bytes(data))
+    engine = Autocomplete.load(copy)  # load reads no trie's inside: it returns
+    for ask in (lambda: engine.suggest("star"), engine.verified, lambda: engine.suggest("star")):
+        with pytest.raises(IndexFormatError, match=r"keys\.marisa: damaged .*checksum"):
+            ask()
+    with pytest.raises(IndexFormatError, match=r"keys\.marisa: damaged"):
+        Autocomplete.load(copy, verify="full")
+
+
+def test_an_intact_index_is_verified_in_the_background(saved_index: Path) -> None:
+    engine = Autocomplete.load(saved_index)
+    answers = engine.suggest("star")
+    assert engine.verified() is True
+    assert engine.index.verification.serving
+    assert engine.suggest("star") == answers
+    assert Autocomplete.load(saved_index, verify="full").suggest("star") == answers
+    # An index built in this process has nothing to verify.
+    built = Autocomplete.from_catalog([{"title": "Star Wars"}])
+    assert built.verified(timeout=0) is True and built.index.verification.serving
+
+
+def test_an_error_while_the_checks_run_is_explained_by_the_damage_they_find(
+    saved_index: Path,
+) -> None:
+    # The checks of every byte are still running when a query fails (here: a filter on a field
+    # the catalog does not have); once they find damage, that is the error the caller gets,
+    # naming the file, and every query after it is refused.
+    release = threading.Event()
+
+    def damaged_array() -> None:
+        release.wait()
+        raise IndexFormatError("entry_score.npy: damaged (its xxh3_64 checksum does not match)")
+
+    verification = Verification("index", (), (damaged_array,))
+    verification.start()
+    index = dataclasses.replace(CatalogIndex.load(saved_index), verification=verification)
+    engine = Autocomplete(index)
+    assert engine.suggest("star")  # answered while the checks run
+    assert engine.verified(timeout=0) is False
+    threading.Timer(0.05, release.set).start()
+    with pytest.raises(IndexFormatError, match=r"entry_score\.npy: damaged") as refused:
+        engine.suggest("star", where={"no such field": 1})
+    assert isinstance(refused.value.__cause__, ValueError)  # what the query itself met
+    with pytest.raises(IndexFormatError, match=r"entry_score\.npy: damaged"):
+        engine.suggest("star")
 
 
 # The SQLite click store -----------------------------------------------------------------------

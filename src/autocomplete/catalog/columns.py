@@ -483,5 +483,13 @@ class _Profile:
 
 
 def _load_array(path: Path) -> Any:
+    try:
+        mapped = np.load(path, mmap_mode="r", allow_pickle=False)
+    except OSError:
+        raise
+    except Exception as error:
+        # A damaged header fails in many ways (ValueError, SyntaxError, tokenize's TokenError),
+        # and a saved index's load reads it before the file's checksum is verified.
+        raise ColumnsFormatError(f"{path}: not a readable array ({error!r})") from None
     # A plain ndarray view over the map: slicing an np.memmap costs a Python hook each time.
-    return np.load(path, mmap_mode="r", allow_pickle=False).view(np.ndarray)
+    return mapped.view(np.ndarray)

@@ -31,6 +31,7 @@ from autocomplete.engine.suggestion import Suggestion
 from autocomplete.index.build import Progress, build_index
 from autocomplete.index.bundled import bundled_catalog_path, bundled_index
 from autocomplete.index.catalog_index import INITIALS_MARK, CatalogIndex, TitleView, kind_name
+from autocomplete.index.integrity import VerifyMode
 from autocomplete.index.title_mask import TitleMask
 from autocomplete.index.word_index import Term
 from autocomplete.limits import MAX_K, PRECOMPUTED_TOP
@@ -160,6 +161,32 @@ class _SharedEngineMethod(Generic[_Arguments, _Result]):
             return method(owner.shared(), *args, **kwargs)
 
         return on_shared
+
+
+def _on_verified_index(
+    method: Callable[Concatenate[Autocomplete, _Arguments], _Result],
+) -> Callable[Concatenate[Autocomplete, _Arguments], _Result]:
+    """A method that reads the index only as its verification allows (``CatalogIndex.load``,
+    ``integrity.Verification``): it waits for the checks every query needs (the tries'), it
+    refuses an index whose checks failed, and an error it meets while the checks still run is
+    explained by the damage they find (``IndexFormatError`` naming the file), if any."""
+
+    def checked(
+        engine: Autocomplete, /, *args: _Arguments.args, **kwargs: _Arguments.kwargs
+    ) -> _Result:
+        verification = engine._index.verification
+        if not verification.serving:
+            verification.require_usable()
+        try:
+            return method(engine, *args, **kwargs)
+        except Exception as error:
+            damage = verification.damage()  # at once when the checks have passed
+            if damage is None:
+                raise
+            raise damage from error
+
+    functools.update_wrapper(checked, method)
+    return checked
 
 
 # A session's related titles and its genre nudge, cached per session.
@@ -304,9 +331,29 @@ class Autocomplete:
         *,
         feedback: str | FeedbackStore | FeedbackLayer | None = None,
         updates: str | UpdateStore | UpdateOptions | None = None,
+        verify: VerifyMode = "background",
     ) -> Autocomplete:
-        """Open an index saved with ``save`` (memory-mapped)."""
-        return cls(CatalogIndex.load(directory), feedback=feedback, updates=updates)
+        """Open an index saved with ``save`` (memory-mapped), in a time that does not grow with
+        its size: the checks that read every byte of it (checksums, bounds) run in a background
+        thread (``verify="background"``), or before this returns (``verify="full"``, which
+        raises ``IndexFormatError`` for any damage). In the background, queries first wait for
+        the checks of the files whose damage could crash compiled code (the tries); a damage
+        found later makes every query raise ``IndexFormatError`` naming the file; ``verified``
+        waits for the checks. See docs/reliability.md, "The saved index"."""
+        index = CatalogIndex.load(directory, verify="full" if verify == "full" else "deferred")
+        engine = cls(index, feedback=feedback, updates=updates)
+        if verify != "full":
+            # Started now rather than by the index's load: the rest of this load (the error
+            # model, the precomputed readings) does not share its core with the checks.
+            index.verification.start()
+        return engine
+
+    def verified(self, timeout: float | None = None) -> bool:
+        """Wait up to ``timeout`` seconds (None: however long it takes) for the checks of every
+        byte of a loaded index (``load``); True once they passed, False if they still run.
+        Raises ``IndexFormatError`` naming the damaged file if they failed. True at once for
+        an index built in this process."""
+        return self._index.verification.wait(timeout)
 
     def save(self, directory: str | os.PathLike[str]) -> Path:
         """Save the index, and the speller's precomputed readings beside it (built now if this
@@ -433,6 +480,7 @@ class Autocomplete:
     # The query path ---------------------------------------------------------------------------
 
     @_SharedEngineMethod
+    @_on_verified_index
     def suggest(
         self,
         query: str,
@@ -503,6 +551,7 @@ class Autocomplete:
         memo_key = (where_key(where), boost_key(boost), request.matched_elsewhere)
         return self._answer(request, correct, memo_key)
 
+    @_on_verified_index
     def exact_scores(
         self, query: str, k: int = 10, *, where: Mapping[str, object] | None = None
     ) -> list[float]:
@@ -625,6 +674,7 @@ class Autocomplete:
             ]
         return found
 
+    @_on_verified_index
     def trending(
         self,
         k: int = 10,
@@ -684,6 +734,7 @@ class Autocomplete:
         ``boost`` accept, and their values (for filter chips and facets)."""
         return self._index.columns
 
+    @_on_verified_index
     def learned(
         self, prefix: str, k: int = 10, *, refresh_wait_s: float = 0.0
     ) -> list[tuple[TitleView, float]]:
@@ -712,6 +763,7 @@ class Autocomplete:
                 break
         return found
 
+    @_on_verified_index
     def describe(self, id: str) -> TitleView | None:
         """The title with catalog id ``id`` (its text, label and metadata), or None."""
         if not isinstance(id, str):

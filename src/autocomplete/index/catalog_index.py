@@ -39,7 +39,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import marisa_trie
 import numpy as np
@@ -49,11 +49,17 @@ from autocomplete.cache import Memo
 from autocomplete.catalog.columns import MetadataColumns
 from autocomplete.index.integrity import (
     REBUILD_HINT,
+    Check,
+    Verification,
+    VerifyMode,
     check_array,
-    check_offsets,
+    check_digest,
+    check_offset_ends,
     check_ranges,
-    check_strings,
+    check_rising,
+    check_string_ends,
     check_within,
+    listed_files,
     load_array,
     load_trie,
     read_manifest,
@@ -171,7 +177,8 @@ class StringColumn:
 
     @classmethod
     def load(cls, directory: Path, name: str, count: int) -> StringColumn:
-        """Map a column saved by ``save``, once its ``count`` + 1 offsets fit its blob."""
+        """Map a column saved by ``save``, once its ``count`` + 1 offsets' ends fit its blob
+        (``check_values`` checks the rest)."""
         path = directory / f"{name}.bin"
         offsets = _load_array(directory / f"{name}.offsets.npy")
         if path.stat().st_size == 0:
@@ -179,8 +186,12 @@ class StringColumn:
         else:
             with path.open("rb") as handle:
                 blob = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-        check_strings(offsets, len(blob), name, count)
+        check_string_ends(offsets, len(blob), name, count)
         return cls(blob, offsets)
+
+    def check_values(self, name: str) -> None:
+        """The offsets never decrease (with ``load``'s checks: every string lies in the blob)."""
+        check_rising(self.offsets, f"{name}.offsets.npy")
 
 
 @dataclass(frozen=True)
@@ -231,6 +242,11 @@ class CatalogIndex:
     # The directory it was loaded from (None when built in this process): what is saved beside
     # it there, such as the speller's precomputed readings, is found through it.
     saved_at: Path | None = field(default=None, compare=False)
+    # The checks of every byte of the saved files (``integrity.Verification``): passed for an
+    # index built in this process, maybe still running in the background after a load.
+    verification: Verification = field(
+        default_factory=Verification.passed, repr=False, compare=False
+    )
     # Decoded per-title values; safe to share because the index never changes.
     _described: Memo[int, TitleView] = field(
         default_factory=lambda: Memo(DESCRIBED_CACHE_SIZE, "titles' display values"),
@@ -481,11 +497,26 @@ class CatalogIndex:
         return target
 
     @classmethod
-    def load(cls, directory: str | os.PathLike[str]) -> CatalogIndex:
-        """Memory-map an index written by ``save``, once its files pass their checksums and
-        its arrays their bounds (``index_integrity``); ``IndexFormatError`` otherwise."""
+    def load(
+        cls,
+        directory: str | os.PathLike[str],
+        *,
+        verify: VerifyMode | Literal["deferred"] = "full",
+    ) -> CatalogIndex:
+        """Memory-map an index written by ``save``; ``IndexFormatError`` if it is damaged.
+
+        Load itself costs a few operations per file, whatever the index's size: the manifest,
+        every file's size, every array's header, type and length against the others, and the
+        ends of every offset column (``integrity``). The checks that read every byte (each
+        file's checksum, every offset and id within bounds) run before load returns with
+        ``verify="full"``, or in a background thread with ``verify="background"``: then
+        ``verification`` says when they have passed or what they found (see ``Verification``
+        for what is promised meanwhile). ``verify="deferred"`` is "background" with the thread
+        left for the caller to start (``verification.start()``; queries wait until it has
+        checked the tries): ``Autocomplete.load`` starts it once the engine is built, so that
+        the load does not share its core with its own checks."""
         source = Path(directory)
-        manifest = read_manifest(source, FORMAT_VERSION)
+        manifest = read_manifest(source, FORMAT_VERSION, checksums=False)
         try:
             arrays = IndexArrays(
                 **{
@@ -496,27 +527,73 @@ class CatalogIndex:
             keys = load_trie(source / "keys.marisa")
             wide = load_trie(source / "wide_prefixes.marisa")
             id_keys = load_trie(source / "ids.marisa")
-            _check_structure(arrays, len(keys), len(wide), len(id_keys))
+            _check_shapes(arrays, len(keys), len(wide), len(id_keys))
             count = len(arrays.title_prior)
-            return cls(
-                keys=keys,
-                wide_prefixes=wide,
-                id_keys=id_keys,
-                arrays=arrays,
-                titles=StringColumn.load(source, "titles", count),
-                normalized_titles=StringColumn.load(source, "normalized_titles", count),
-                ids=StringColumn.load(source, "ids", count),
-                metadata_json=StringColumn.load(source, "metadata", count),
-                aliases_json=StringColumn.load(source, "aliases", count),
-                spelling=SpellingIndex.load(source / "spelling"),
-                columns=MetadataColumns.load(source / "columns"),
-                words=WordIndex.load(source / WORD_INDEX_DIRECTORY, count),
-                info=MappingProxyType(manifest.get("info", {})),
-                saved_at=source.absolute(),
-            )
+            strings = {name: StringColumn.load(source, name, count) for name in _STRING_COLUMNS}
+            spelling = SpellingIndex.load(source / "spelling", values=False)
+            words = WordIndex.load(source / WORD_INDEX_DIRECTORY, count, values=False)
+            columns = MetadataColumns.load(source / "columns")
         except (OSError, ValueError) as error:
             # Checks name the file (IndexFormatError is a ValueError); say which index it is in.
             raise IndexFormatError(f"{source}: damaged index: {error}; {REBUILD_HINT}") from None
+        values = functools.partial(_check_saved_values, source, arrays, strings, spelling, words)
+        verification = _verification(source, manifest, values)
+        if verify == "full":
+            verification.run()
+        elif verify == "background":
+            verification.start()
+        return cls(
+            keys=keys,
+            wide_prefixes=wide,
+            id_keys=id_keys,
+            arrays=arrays,
+            titles=strings["titles"],
+            normalized_titles=strings["normalized_titles"],
+            ids=strings["ids"],
+            metadata_json=strings["metadata"],
+            aliases_json=strings["aliases"],
+            spelling=spelling,
+            columns=columns,
+            words=words,
+            info=MappingProxyType(manifest.get("info", {})),
+            saved_at=source.absolute(),
+            verification=verification,
+        )
+
+
+_STRING_COLUMNS = ("titles", "normalized_titles", "ids", "metadata", "aliases")
+"""The string columns a saved index holds, by their file names."""
+
+
+def _verification(source: Path, manifest: Mapping[str, Any], values: Check) -> Verification:
+    """The checks of every byte of the index saved at ``source``: the tries' checksums before
+    any query may run (see ``Verification``), then the other files' checksums, then ``values``
+    (in that order, so damage is named by the checksum of the file it is in)."""
+    tries: list[Check] = []
+    others: list[Check] = []
+    for path, digest in listed_files(source, manifest):
+        check = functools.partial(check_digest, path, digest)
+        (tries if path.suffix == ".marisa" else others).append(check)
+    return Verification(str(source), tries, [*others, values])
+
+
+def _check_saved_values(
+    source: Path,
+    arrays: IndexArrays,
+    strings: Mapping[str, StringColumn],
+    spelling: SpellingIndex,
+    words: WordIndex,
+) -> None:
+    """Every offset and id of a loaded index lies inside what it points into, and offsets
+    never decrease: what load leaves to the index's verification (it reads every array)."""
+    try:
+        _check_values(arrays)
+        for name, column in strings.items():
+            column.check_values(name)
+        spelling.check_values("spelling")
+        words.check_values(WORD_INDEX_DIRECTORY)
+    except IndexFormatError as error:
+        raise IndexFormatError(f"{source}: damaged index: {error}; {REBUILD_HINT}") from None
 
 
 _ELEMENT_TYPES: Mapping[str, type[np.generic]] = MappingProxyType(
@@ -541,12 +618,9 @@ _ELEMENT_TYPES: Mapping[str, type[np.generic]] = MappingProxyType(
 """The element type of each saved array of ``IndexArrays``."""
 
 
-def _check_structure(arrays: IndexArrays, keys: int, wide: int, id_keys: int) -> None:
-    """Types, lengths and bounds of the index arrays, against each other and the tries.
-
-    The query path indexes memoryviews and NumPy arrays with these values; out of bounds
-    they would raise at query time or, worse, select the wrong rows silently.
-    """
+def _check_shapes(arrays: IndexArrays, keys: int, wide: int, id_keys: int) -> None:
+    """Types and lengths of the index arrays, against each other and the tries, and the ends of
+    the per-title entry offsets: a cost per array, whatever its length."""
     titles = len(arrays.title_prior)
     entries = len(arrays.entry_title)
     # The rows each array must have (title_prior and entry_title set the counts).
@@ -571,6 +645,17 @@ def _check_structure(arrays: IndexArrays, keys: int, wide: int, id_keys: int) ->
         )
     if id_keys != titles:
         raise IndexFormatError(f"ids.marisa: {id_keys} ids for {titles} titles")
+    check_offset_ends(arrays.title_entry_first, "title_entry_first.npy", titles, entries)
+
+
+def _check_values(arrays: IndexArrays) -> None:
+    """Every range, offset and id of the index arrays lies inside what it points into.
+
+    The query path indexes memoryviews and NumPy arrays with these values; out of bounds
+    they would raise at query time or, worse, select the wrong rows silently.
+    """
+    titles = len(arrays.title_prior)
+    entries = len(arrays.entry_title)
     check_ranges(arrays.key_first, arrays.key_end, ("key_first.npy", "key_end.npy"), entries)
     check_ranges(arrays.wide_first, arrays.wide_end, ("wide_first.npy", "wide_end.npy"), entries)
     check_within(arrays.wide_top, "wide_top.npy", -1, entries)
@@ -579,7 +664,7 @@ def _check_structure(arrays: IndexArrays, keys: int, wide: int, id_keys: int) ->
     check_within(arrays.entry_offset, "entry_offset.npy", -1, np.iinfo(np.int16).max + 1)
     check_within(arrays.top_titles, "top_titles.npy", 0, titles)
     check_within(arrays.title_of_id_key, "title_of_id_key.npy", 0, titles)
-    check_offsets(arrays.title_entry_first, "title_entry_first.npy", titles, entries)
+    check_rising(arrays.title_entry_first, "title_entry_first.npy")
     check_within(arrays.title_entries, "title_entries.npy", 0, entries)
 
 

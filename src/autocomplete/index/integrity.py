@@ -1,28 +1,34 @@
 """What a saved index must pass before anything reads it: checksums, then structure.
 
 A saved index is some fifty files that ``CatalogIndex.load`` memory-maps, and compiled code
-(marisa-trie, ``_nearby.c``) reads offsets from them without checking. A damaged file (a bad
-disk block, a copy cut short, a stray edit) must therefore be refused at load with
-``IndexFormatError`` naming it, never answer wrongly or crash the interpreter later. Two checks:
+(marisa-trie, ``_nearby.c``) reads offsets from them. A damaged file (a bad disk block, a copy
+cut short, a stray edit) must therefore be refused with ``IndexFormatError`` naming it, never
+crash the interpreter, and never answer wrongly for longer than it takes to read the index once.
+The checks come in two kinds, by what they cost:
 
-1. **Checksums.** The manifest lists every file with its size and xxh3-64 digest, and carries a
-   digest of itself. Load compares each size (catches truncation before reading anything),
-   then each digest: any changed byte is refused. xxh3 is a non-cryptographic hash: it detects
-   damage, not a deliberate forgery. Checking reads every file once (its cost at load is in
-   ``docs/performance.md``).
-2. **Structure.** Every array has the type and length the others imply, and every offset lies
-   inside what it points into, checked with NumPy before any compiled code sees the arrays.
-   The checksums already refuse damage; this keeps the compiled code safe from an index whose
-   manifest was rewritten to match it (a bug in a future builder, a hand-made directory).
+1. **At load, a cost per file** (whatever the index's size): the manifest and its own digest,
+   every listed file there with its listed size (catches truncation before reading anything),
+   every array's header, element type and length against the others, and the first and last
+   of every offset column. This is all the C kernels need: they check each range and id they
+   read against these lengths (``_nearby.c``, ``_words.c``, ``_alignwords.c``).
+2. **A cost per byte** (``Verification``): every file's xxh3-64 digest against the manifest's,
+   and every array's values (offsets that never decrease, ids inside what they index). Load
+   either runs them before it returns (``verify="full"``) or leaves them to a background
+   thread (``verify="background"``); see ``Verification`` for what holds meanwhile.
+
+xxh3 is a non-cryptographic hash: it detects damage, not a deliberate forgery. The value checks
+do not rely on the checksums: they keep the query path from an index whose manifest was
+rewritten to match its damage (a bug in a future builder, a hand-made directory).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Literal
 
 import marisa_trie
 import numpy as np
@@ -81,8 +87,11 @@ def write_manifest(directory: Path, header: Mapping[str, Any]) -> None:
     (directory / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True))
 
 
-def read_manifest(directory: Path, format_version: int) -> dict[str, Any]:
-    """The manifest of a saved index, once it and every file it lists check out."""
+def read_manifest(
+    directory: Path, format_version: int, *, checksums: bool = True
+) -> dict[str, Any]:
+    """The manifest of a saved index, once it and every file it lists check out: there, of
+    its listed size, and (unless ``checksums`` is false) with its listed digest."""
     path = directory / MANIFEST_FILE
     if not path.is_file():
         raise IndexFormatError(f"{directory}: not a saved index (no {MANIFEST_FILE})")
@@ -104,13 +113,18 @@ def read_manifest(directory: Path, format_version: int) -> dict[str, Any]:
         raise IndexFormatError(f"{path}: no {CHECKSUM} file checksums; {REBUILD_HINT}")
     if not isinstance(manifest.get("info", {}), dict):
         raise IndexFormatError(f"{path}: its info is not a mapping; {REBUILD_HINT}")
-    _verify_files(directory, files)
+    listed = listed_files(directory, manifest)
+    if checksums:
+        for file, expected in listed:
+            check_digest(file, expected)
     return manifest
 
 
-def _verify_files(directory: Path, files: Mapping[str, Any]) -> None:
-    """Every listed file is there, of its size, with its digest: sizes first (cheap)."""
-    listed: list[tuple[Path, int, str]] = []
+def listed_files(directory: Path, manifest: Mapping[str, Any]) -> list[tuple[Path, str]]:
+    """Every file a manifest from ``read_manifest`` lists, with its digest, once each is
+    found there with its listed size (a stat each: nothing is read)."""
+    listed: list[tuple[Path, str]] = []
+    files: Mapping[str, Any] = manifest["files"]
     for name, facts in files.items():
         relative = PurePosixPath(name)
         if relative.is_absolute() or ".." in relative.parts or not isinstance(facts, dict):
@@ -127,16 +141,20 @@ def _verify_files(directory: Path, files: Mapping[str, Any]) -> None:
                 f"{path}: {size} bytes, the manifest says {facts.get('bytes')} "
                 f"(cut short or overwritten); {REBUILD_HINT}"
             )
-        listed.append((path, size, str(facts.get(CHECKSUM))))
-    for path, _, expected in listed:
-        try:
-            found = file_digest(path)
-        except OSError as error:
-            raise IndexFormatError(f"{path}: unreadable ({error}); {REBUILD_HINT}") from None
-        if found != expected:
-            raise IndexFormatError(
-                f"{path}: damaged (its {CHECKSUM} checksum does not match); {REBUILD_HINT}"
-            )
+        listed.append((path, str(facts.get(CHECKSUM))))
+    return listed
+
+
+def check_digest(path: Path, expected: str) -> None:
+    """``path`` has the xxh3-64 digest ``expected``; ``IndexFormatError`` naming it if not."""
+    try:
+        found = file_digest(path)
+    except OSError as error:
+        raise IndexFormatError(f"{path}: unreadable ({error}); {REBUILD_HINT}") from None
+    if found != expected:
+        raise IndexFormatError(
+            f"{path}: damaged (its {CHECKSUM} checksum does not match); {REBUILD_HINT}"
+        )
 
 
 # Opening files ---------------------------------------------------------------------------------
@@ -202,13 +220,24 @@ def check_within(array: npt.NDArray[Any], file: str, low: int, high: int) -> Non
 def check_offsets(array: npt.NDArray[Any], file: str, count: int, end: int) -> None:
     """``array`` splits ``end`` items into ``count`` runs: ``count + 1`` offsets from 0 to
     ``end`` that never decrease."""
+    check_offset_ends(array, file, count, end)
+    check_rising(array, file)
+
+
+def check_offset_ends(array: npt.NDArray[Any], file: str, count: int, end: int) -> None:
+    """``check_offsets`` but for the order in between: ``count + 1`` offsets, the first 0 and
+    the last ``end`` (a cost per file, not per offset)."""
     if len(array) != count + 1:
         raise IndexFormatError(f"{file}: {len(array)} offsets, expected {count + 1}")
     if int(array[0]) != 0 or int(array[-1]) != end:
         raise IndexFormatError(
             f"{file}: offsets run {int(array[0])}..{int(array[-1])}, expected 0..{end}"
         )
-    if count and bool(np.any(array[1:] < array[:-1])):
+
+
+def check_rising(array: npt.NDArray[Any], file: str) -> None:
+    """The offsets in ``array`` never decrease."""
+    if len(array) > 1 and bool(np.any(array[1:] < array[:-1])):
         raise IndexFormatError(f"{file}: offsets decrease")
 
 
@@ -222,7 +251,115 @@ def check_ranges(
         raise IndexFormatError(f"{files[0]}, {files[1]}: a range ends before it starts")
 
 
-def check_strings(offsets: npt.NDArray[Any], blob_size: int, name: str, count: int) -> None:
-    """A string column: ``count`` strings whose offsets stay inside a blob of ``blob_size``."""
+def check_string_ends(offsets: npt.NDArray[Any], blob_size: int, name: str, count: int) -> None:
+    """A string column: ``count`` strings over a blob of ``blob_size``, by the offsets' type,
+    length and ends (``check_rising`` checks the rest)."""
     check_array(offsets, f"{name}.offsets.npy", np.int64)
-    check_offsets(offsets, f"{name}.offsets.npy", count, blob_size)
+    check_offset_ends(offsets, f"{name}.offsets.npy", count, blob_size)
+
+
+# Verifying every byte ---------------------------------------------------------------------------
+
+VerifyMode = Literal["full", "background"]
+"""How a load runs the checks that read every byte: before it returns, or in a thread."""
+
+Check = Callable[[], None]
+"""One check: returns when it passes, raises ``IndexFormatError`` naming the file if not."""
+
+
+class Verification:
+    """The checks of one loaded index that cost a read of every byte, run once.
+
+    ``before_use`` are the checks no query may run without: the checksums of the marisa tries,
+    whose compiled reader trusts its file and whose inside no Python check can see (a damaged
+    trie can crash it). ``rest`` are every other file's checksum and the arrays' value checks.
+    ``run`` runs them all before returning (``verify="full"``); ``start`` runs them in a daemon
+    thread (``verify="background"``), the tries first; they run once, and whatever waits for
+    them starts them if nobody has. Meanwhile:
+
+    * ``serving`` is True once ``before_use`` passed, and until a check fails: the engine reads
+      it on every query, and calls ``require_usable`` when it is False, which waits for
+      ``before_use`` (the tries: a few percent of an index's bytes) and raises the damage found,
+      if any. A query during the rest of the checks may read a damaged array: the C kernels
+      check every range they read, so it raises or answers wrongly, never crashes, and the
+      engine then refuses to answer once the check of that file fails (``damage``).
+    * ``wait`` waits for every check and raises the damage found.
+    """
+
+    def __init__(self, label: str, before_use: Sequence[Check], rest: Sequence[Check]) -> None:
+        self._label = label  # the index directory, for messages
+        self._before_use = tuple(before_use)
+        self._rest = tuple(rest)
+        self._usable = threading.Event()
+        self._finished = threading.Event()
+        self._started = threading.Lock()  # held once the checks have begun
+        self._error: IndexFormatError | None = None
+        self.serving = False
+
+    @classmethod
+    def passed(cls) -> Verification:
+        """The verification of an index with nothing to check (built in this process)."""
+        verification = cls("", (), ())
+        verification.run()
+        return verification
+
+    def run(self) -> None:
+        """Every check, in this thread (unless they have begun elsewhere: then they are waited
+        for); raises the first that fails."""
+        if self._started.acquire(blocking=False):
+            self._run()
+        self._finished.wait()
+        self._raise_damage()
+
+    def start(self) -> None:
+        """Every check, in a daemon thread of its own (once: later calls do nothing)."""
+        if self._started.acquire(blocking=False):
+            name = f"verify {self._label}"
+            threading.Thread(target=self._run, name=name, daemon=True).start()
+
+    def require_usable(self) -> None:
+        """Return once queries may read the index (starting the checks if nobody has); raise
+        the damage found so far."""
+        self.start()
+        self._usable.wait()
+        self._raise_damage()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Whether every check passed, waiting up to ``timeout`` seconds for them (False if
+        they are still running then; they are started if nobody has); raises
+        ``IndexFormatError`` if one failed."""
+        self.start()
+        finished = self._finished.wait(timeout)
+        self._raise_damage()
+        return finished
+
+    def damage(self) -> IndexFormatError | None:
+        """The damage every check finds, once they have all run (None if they pass): what a
+        query that failed on this index is explained by, if anything."""
+        self.start()
+        self._finished.wait()
+        return None if self._error is None else IndexFormatError(str(self._error))
+
+    def _raise_damage(self) -> None:
+        if self._error is not None:
+            raise IndexFormatError(str(self._error)) from None
+
+    def _run(self) -> None:
+        try:
+            for check in self._before_use:
+                check()
+            self.serving = True
+            self._usable.set()
+            for check in self._rest:
+                check()
+        except IndexFormatError as error:
+            self._fail(error)
+        except Exception as error:  # a check that cannot finish must not read as a pass
+            self._fail(IndexFormatError(f"{self._label}: not verified ({error!r}); {REBUILD_HINT}"))
+        finally:
+            self._usable.set()
+            self._finished.set()
+
+    def _fail(self, error: IndexFormatError) -> None:
+        self._error = error
+        self.serving = False

@@ -39,7 +39,8 @@ import numpy.typing as npt
 from autocomplete._kernels import python_kernels
 from autocomplete.index.integrity import (
     check_array,
-    check_offsets,
+    check_offset_ends,
+    check_rising,
     check_within,
     load_array,
     load_trie,
@@ -265,21 +266,38 @@ class SpellingIndex:
         (target / "spelling.json").write_text(json.dumps(sizes, indent=2))
 
     @classmethod
-    def load(cls, directory: str | os.PathLike[str]) -> SpellingIndex:
-        """Memory-map a spelling index written by ``save``, once its offsets are checked: the
-        probe in ``_nearby.c`` follows them (checking only each range it reads)."""
+    def load(cls, directory: str | os.PathLike[str], *, values: bool = True) -> SpellingIndex:
+        """Memory-map a spelling index written by ``save``, once its arrays' types and lengths
+        and its offsets' ends are checked, and (unless ``values`` is false: then the caller
+        runs ``check_values`` itself) every offset and id: the probe in ``_nearby.c`` follows
+        them, checking each range it reads against the lengths."""
         source = Path(directory)
         tries = {name: load_trie(source / f"{name}.marisa") for name in _TRIES}
         arrays = {name: load_array(source / f"{name}.npy").view(np.ndarray) for name in _ARRAYS}
-        _check_structure(source.name, tries, arrays)
-        return cls(**tries, **arrays)
+        _check_shapes(source.name, tries, arrays)
+        index = cls(**tries, **arrays)
+        if values:
+            index.check_values(source.name)
+        return index
+
+    def check_values(self, folder: str) -> None:
+        """Every offset and id stays inside what it points into (reads every array; ``folder``
+        prefixes the file names in messages)."""
+
+        def file(name: str) -> str:
+            return f"{folder}/{name}.npy"
+
+        check_rising(self.prefix_starts, file("prefix_starts"))
+        check_within(self.prefix_chars, file("prefix_chars"), 0, sys.maxunicode + 1)
+        check_rising(self.postings_first, file("postings_first"))
+        check_within(self.postings, file("postings"), 0, len(self.prefixes))
 
 
-def _check_structure(
+def _check_shapes(
     folder: str, tries: dict[str, marisa_trie.Trie], arrays: dict[str, npt.NDArray[Any]]
 ) -> None:
-    """Every array has the length its trie implies, and every offset and id stays inside what
-    it points into (``folder`` prefixes the file names in messages)."""
+    """Every array has the type and length its trie implies, and every offset column the ends
+    (``folder`` prefixes the file names in messages)."""
 
     def file(name: str) -> str:
         return f"{folder}/{name}.npy"
@@ -293,11 +311,9 @@ def _check_structure(
         check_array(arrays[name], file(name), np.int32)
     check_array(arrays["prefix_chars"], file("prefix_chars"), np.uint32)
     chars = len(arrays["prefix_chars"])
-    check_offsets(arrays["prefix_starts"], file("prefix_starts"), prefixes, chars)
-    check_within(arrays["prefix_chars"], file("prefix_chars"), 0, sys.maxunicode + 1)
+    check_offset_ends(arrays["prefix_starts"], file("prefix_starts"), prefixes, chars)
     postings = len(arrays["postings"])
-    check_offsets(arrays["postings_first"], file("postings_first"), deletions, postings)
-    check_within(arrays["postings"], file("postings"), 0, prefixes)
+    check_offset_ends(arrays["postings_first"], file("postings_first"), deletions, postings)
 
 
 def _keys_in_id_order(trie: marisa_trie.Trie) -> list[str]:

@@ -48,7 +48,8 @@ from autocomplete._kernels import python_kernels
 from autocomplete.index.integrity import (
     IndexFormatError,
     check_array,
-    check_offsets,
+    check_offset_ends,
+    check_rising,
     check_within,
     load_array,
 )
@@ -274,13 +275,33 @@ class WordIndex:
             np.save(directory / f"{name}.npy", getattr(self, name))
 
     @classmethod
-    def load(cls, directory: Path, titles: int | None = None) -> WordIndex:
-        """Memory-map a word index written by ``save``, once its arrays' types, lengths and
-        offsets are checked (``IndexFormatError`` names the file): the C check (``_words.c``)
-        follows them. ``titles``, when given, is the catalog's title count."""
+    def load(cls, directory: Path, titles: int | None = None, *, values: bool = True) -> WordIndex:
+        """Memory-map a word index written by ``save``, once its arrays' types and lengths and
+        its offsets' ends are checked, and (unless ``values`` is false: then the caller runs
+        ``check_values`` itself) every offset and id (``IndexFormatError`` names the file):
+        the C check (``_words.c``) follows them, checking each range it reads against the
+        lengths. ``titles``, when given, is the catalog's title count."""
         arrays = {name: load_array(directory / f"{name}.npy").view(np.ndarray) for name in _ARRAYS}
-        _check_structure(directory.name, arrays, titles)
-        return cls(**arrays)
+        _check_shapes(directory.name, arrays, titles)
+        index = cls(**arrays)
+        if values:
+            index.check_values(directory.name)
+        return index
+
+    def check_values(self, folder: str) -> None:
+        """Every offset and id stays inside what it points into (reads every array; ``folder``
+        prefixes the file names in messages)."""
+
+        def file(name: str) -> str:
+            return f"{folder}/{name}.npy"
+
+        count = len(self.rank_title)
+        check_rising(self.posting_first, file("posting_first"))
+        check_within(self.postings, file("postings"), 0, count)
+        check_rising(self.forward_first, file("forward_first"))
+        check_within(self.forward, file("forward"), 0, len(self.vocabulary))
+        check_within(self.rank_title, file("rank_title"), 0, count)
+        check_within(self.title_rank, file("title_rank"), 0, count)
 
 
 def _sorted_distinct(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -296,11 +317,9 @@ def _sorted_distinct(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
     return ordered[keep]
 
 
-def _check_structure(
-    folder: str, arrays: Mapping[str, npt.NDArray[Any]], titles: int | None
-) -> None:
-    """Every array has the type and length the others imply, and every offset and id stays
-    inside what it points into (``folder`` prefixes the file names in messages)."""
+def _check_shapes(folder: str, arrays: Mapping[str, npt.NDArray[Any]], titles: int | None) -> None:
+    """Every array has the type and length the others imply, and every offset column the ends
+    (``folder`` prefixes the file names in messages)."""
 
     def file(name: str) -> str:
         return f"{folder}/{name}.npy"
@@ -321,12 +340,10 @@ def _check_structure(
     ):
         check_array(arrays[name], file(name), element, length)
     postings, forward = arrays["postings"], arrays["forward"]
-    check_offsets(arrays["posting_first"], file("posting_first"), len(vocabulary), len(postings))
-    check_within(postings, file("postings"), 0, count)
-    check_offsets(arrays["forward_first"], file("forward_first"), count, len(forward))
-    check_within(forward, file("forward"), 0, len(vocabulary))
-    check_within(arrays["rank_title"], file("rank_title"), 0, count)
-    check_within(arrays["title_rank"], file("title_rank"), 0, count)
+    check_offset_ends(
+        arrays["posting_first"], file("posting_first"), len(vocabulary), len(postings)
+    )
+    check_offset_ends(arrays["forward_first"], file("forward_first"), count, len(forward))
 
 
 def term_checks(terms: Sequence[Term]) -> tuple[TermCheck, ...]:
