@@ -27,7 +27,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from autocomplete import Autocomplete, Suggestion
+from autocomplete import Autocomplete, IndexFormatError, Suggestion
 from autocomplete.serve import add_command, app_config
 from autocomplete.web import CONTENT_SECURITY_POLICY, create_app
 from autocomplete.web.config import config_from_env
@@ -693,6 +693,42 @@ def test_health(client: FlaskClient) -> None:
     assert body["titles"] == 58_788
     assert body["feedback"] is True
     assert body["worker"] == os.getpid()
+
+
+def test_a_damaged_index_found_after_load_makes_the_worker_a_503_naming_the_file(
+    tmp_path: Path,
+) -> None:
+    # A byte changed inside a file passes the per-file checks of a load and is found by the
+    # checks of every byte that run after it: from then on the worker answers nothing, and
+    # says so as a 503 (a load balancer's cue) rather than a 500.
+    built = Autocomplete.from_catalog([{"title": "Star Wars"}, {"title": "Star Trek"}])
+    saved = built.save(tmp_path / "index")
+    titles = saved / "titles.bin"
+    data = bytearray(titles.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    titles.write_bytes(bytes(data))
+    engine = Autocomplete.load(saved)
+    with pytest.raises(IndexFormatError):
+        engine.verified()
+    client = create_app({"TESTING": True, "ENGINE": engine}).test_client()
+    health = client.get("/api/health")
+    assert health.status_code == 503
+    body = health.get_json()
+    assert (body["status"], body["index"]) == ("failed", "damaged")
+    assert "titles.bin" in body["error"]["message"]
+    error = _error(client.get("/api/suggest?q=star"), 503)
+    assert "titles.bin: damaged" in error["message"]
+    page = client.get("/?q=star")
+    assert page.status_code == 503 and b"titles.bin" in page.data
+
+
+def test_health_says_whether_the_index_was_verified(tmp_path: Path) -> None:
+    saved = Autocomplete.from_catalog([{"title": "Star Wars"}]).save(tmp_path / "index")
+    engine = Autocomplete.load(saved)
+    assert engine.verified() is True
+    client = create_app({"TESTING": True, "ENGINE": engine}).test_client()
+    body = client.get("/api/health").get_json()
+    assert (body["status"], body["index"]) == ("ok", "verified")
 
 
 def test_unknown_api_paths_are_json_404s(client: FlaskClient) -> None:

@@ -15,6 +15,8 @@ from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
+from autocomplete import IndexFormatError
+
 from . import ratelimit
 from .clients import TrustedProxyFix, parse_networks
 from .config import DEFAULTS, public_url
@@ -90,6 +92,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(opensearch.bp)
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(IndexFormatError, _damaged_index)
     app.register_error_handler(Exception, _unexpected_error)
     app.after_request(_secure)
     return app
@@ -109,6 +112,17 @@ def _http_error(error: HTTPException) -> BaseResponse | tuple[dict[str, Any], in
             message = f"the request body is larger than {limit:,} bytes"
         return ApiError(status, message).payload(), status
     return error.get_response()
+
+
+def _damaged_index(error: IndexFormatError) -> Response | tuple[dict[str, Any], int]:
+    """The index's background checks found a damaged file (see ``Autocomplete.load``): this
+    worker answers nothing until it is given a good index, so 503 (a load balancer's cue to
+    route elsewhere; ``/api/health`` says the same), naming the file rather than a bare 500."""
+    current_app.logger.error("index damaged: %s", error)
+    message = f"this server's index is damaged: {error}"
+    if request.path.startswith(_JSON_PATHS):
+        return ApiError(503, message).payload(), 503
+    return Response(message, status=503, mimetype="text/plain")
 
 
 def _unexpected_error(error: Exception) -> Response | tuple[dict[str, Any], int]:

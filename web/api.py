@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.datastructures import MultiDict
 
-from autocomplete import Autocomplete, ContextError, FilterError, Suggestion
+from autocomplete import Autocomplete, ContextError, FilterError, IndexFormatError, Suggestion
 from autocomplete.experiments import ExperimentAnswer, ExperimentError, Experiments
 from autocomplete.feedback import FeedbackHealth, StoreUnavailableError
 
@@ -330,13 +330,24 @@ def store_unavailable(error: StoreUnavailableError) -> Response:
 
 @bp.get("/health")
 def health() -> Response:
-    """Always 200 while the process serves suggestions; ``status`` is "degraded" and
-    ``degraded`` names the parts (``"store"``) when something behind it fails."""
+    """200 while the process serves suggestions; ``status`` is "degraded" and ``degraded``
+    names the parts (``"store"``) when something behind it fails. ``index`` is "verifying"
+    while the background checks of a freshly loaded index run (it already answers), then
+    "verified"; a damaged index makes this a 503 with ``status`` "failed" and the file named,
+    since the worker then answers nothing."""
     served = engine()
+    try:
+        index_state = "verified" if served.verified(timeout=0) else "verifying"
+    except IndexFormatError as error:
+        failed = ApiError(503, f"this server's index is damaged: {error}").payload()
+        response = jsonify({"status": "failed", "index": "damaged", **failed})
+        response.status_code = 503
+        return response
     body: dict[str, Any] = {
         "status": "ok",
         "degraded": [],
         "titles": len(served),
+        "index": index_state,
         "feedback": served.feedback is not None,
         "worker": os.getpid(),
     }
