@@ -167,8 +167,7 @@ def read_terms(
         return None
     last_is_prefix = not typed.endswith(" ")
     last = len(words) - 1
-    looked_up = index.ranges(words[:last], prefix=False)
-    looked_up.extend(index.ranges(words[last:], prefix=last_is_prefix))
+    looked_up = index.ranges(words, prefix=False, last_is_prefix=last_is_prefix)
     planned: CorrectionPlan | None = None
     if plan is not None and None in looked_up:
         planned = plan()
