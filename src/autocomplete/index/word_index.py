@@ -226,10 +226,7 @@ class WordIndex:
         if driver is None:
             return
         ranks = self._ranks_of(terms[driver])
-        others = [term for position, term in enumerate(terms) if position != driver]
-        if any(_same(term, terms[driver]) for term in others):
-            others = list(terms)  # the driver's word is typed again: count it too
-        checks = term_checks(others)
+        checks = term_checks(terms, driver)
         total = min(len(ranks), MAX_SCANNED)
         start, size = 0, FIRST_BLOCK
         while start < total:
@@ -337,23 +334,25 @@ def _check_structure(
     check_within(arrays["title_rank"], file("title_rank"), 0, count)
 
 
-def term_checks(terms: Sequence[Term]) -> tuple[TermCheck, ...]:
+def term_checks(terms: Sequence[Term], driver: int | None = None) -> tuple[TermCheck, ...]:
     """What ``TermFilter.keep`` checks for ``terms``: one check per distinct term (by its
     ranges), in order of first appearance; a term typed twice ("the of of") needs two title
-    words, so it is counted, not tested twice. A repeat's year is its first occurrence's."""
+    words, so it is counted, not tested twice. A repeat's year is its first occurrence's.
+
+    The term at ``driver``, whose postings the walk reads, needs no check: its titles hold it.
+    Unless it is typed again: then the title must hold its word twice, which is counted."""
     repeats: dict[tuple[tuple[int, int], ...], int] = {}
     years: dict[tuple[tuple[int, int], ...], int | None] = {}
-    for term in terms:
+    driver_key = None
+    for position, term in enumerate(terms):
         key = tuple((item.lo, item.hi) for item in term.ranges)
         repeats[key] = repeats.get(key, 0) + 1
         years.setdefault(key, term.year)
+        if position == driver:
+            driver_key = key
+    if driver_key is not None and repeats[driver_key] == 1:
+        del repeats[driver_key]
     return tuple((key, years[key], needed) for key, needed in repeats.items())
-
-
-def _same(left: Term, right: Term) -> bool:
-    return [(item.lo, item.hi) for item in left.ranges] == [
-        (item.lo, item.hi) for item in right.ranges
-    ]
 
 
 def _key(word: str) -> bytes:
