@@ -1378,6 +1378,13 @@ class _Request:
         return self.feedback.get(title, 0.0), context
 
     def explain(self, title: int) -> tuple[str, ...]:
+        if (
+            self.boost is None
+            and not self.related
+            and self.context_rule is None
+            and self.feedback_view is None
+        ):
+            return ()  # nothing to explain (most requests): asked once per suggestion
         parts: list[str] = []
         if self.boost is not None:
             parts.extend(self.boost.explain(title))
