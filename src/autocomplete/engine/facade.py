@@ -1164,8 +1164,9 @@ class Autocomplete:
         score, entry, channel, reading, _, lift, context = candidate
         typed = request.typed
         corrected = reading if reading != typed else None
-        title_text = self._index.normalized_titles[title]
-        if corrected is not None and _typed_words_occur(typed, title_text):
+        if corrected is not None and _typed_words_occur(
+            typed, self._index.normalized_titles[title]
+        ):
             corrected = None  # every typed word is in the title: nothing to correct
         if context or (lift and not request.feedback_only):
             return self._present_entry(
