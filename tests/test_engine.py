@@ -183,6 +183,9 @@ def test_synonyms_are_aliases_ranked_by_the_same_model(small_engine: Autocomplet
 def test_clicks_bring_in_a_title_the_text_does_not_reach(small_engine: Autocomplete) -> None:
     engine = Autocomplete(small_engine.index, feedback="memory://")
     assert engine.suggest("qqq zz") == []
+    # Nothing lifts a plain request: no suggestion explains anything.
+    plain = engine.suggest("ho")
+    assert plain and all(suggestion.explanation == () for suggestion in plain)
     for session in range(40):
         engine.record_impression("qqq zz", ["alien-1979", "hola-2008"], f"s{session}")
         engine.record_click("qqq zz", "hola-2008", 2, f"s{session}", dwell_ms=30_000)
@@ -191,6 +194,7 @@ def test_clicks_bring_in_a_title_the_text_does_not_reach(small_engine: Autocompl
     (hola,) = engine.suggest("qqq zz")
     assert (hola.text, hola.match, hola.spans) == ("Hola", "feedback", ())
     assert hola.feedback > 0 and hola.score == pytest.approx(hola.prior + hola.feedback)
+    assert hola.explanation == (f"clicks ({hola.feedback:+.2f})",)
     engine.close()
 
 

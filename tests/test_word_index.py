@@ -17,6 +17,7 @@ from autocomplete.index.word_index import (
     WordRange,
     _sorted_distinct,
     build_word_index,
+    term_checks,
 )
 
 TITLES = [
@@ -71,6 +72,29 @@ def test_lookups(small: WordIndex) -> None:
     ranks = small.postings[small.posting_first[the] : small.posting_first[the + 1]].tolist()
     titles = [int(small.rank_title[rank]) for rank in ranks]
     assert ranks == sorted(ranks) and sorted(titles) == [0, 1, 3, 6]
+
+
+def test_a_query_s_words_are_looked_up_in_one_call(small: WordIndex) -> None:
+    # The words as whole words, the last one as a prefix: as two calls would find them.
+    for words in (["the", "big", "l"], ["big", "lebowski"], ["psycho"], ["zzz", "li"]):
+        for last_is_prefix in (False, True):
+            expected = small.ranges(words[:-1], prefix=False) + small.ranges(
+                words[-1:], prefix=last_is_prefix
+            )
+            assert small.ranges(words, prefix=False, last_is_prefix=last_is_prefix) == expected
+    assert small.ranges(["big", "l"], prefix=False, last_is_prefix=True)[1] == small.prefix_range(
+        "l"
+    )
+
+
+def test_the_driving_term_is_checked_only_when_typed_again(small: WordIndex) -> None:
+    big, lebowski = _term(small, "big"), _term(small, "lebowski")
+    big_key = ((big.ranges[0].lo, big.ranges[0].hi),)
+    lebowski_key = ((lebowski.ranges[0].lo, lebowski.ranges[0].hi),)
+    assert term_checks([big, lebowski], 0) == ((lebowski_key, None, 1),)
+    assert term_checks([big, lebowski], 1) == ((big_key, None, 1),)
+    assert term_checks([big, lebowski, big], 0) == ((big_key, None, 2), (lebowski_key, None, 1))
+    assert term_checks([big, lebowski]) == ((big_key, None, 1), (lebowski_key, None, 1))
 
 
 def test_conjunction_of_words_and_a_prefix(small: WordIndex) -> None:

@@ -1216,8 +1216,9 @@ class Autocomplete:
         score, entry, channel, reading, _, lift, context = candidate
         typed = request.typed
         corrected = reading if reading != typed else None
-        title_text = self._index.normalized_titles[title]
-        if corrected is not None and _typed_words_occur(typed, title_text):
+        if corrected is not None and _typed_words_occur(
+            typed, self._index.normalized_titles[title]
+        ):
             corrected = None  # every typed word is in the title: nothing to correct
         if context or (lift and not request.feedback_only):
             return self._present_entry(
@@ -1430,6 +1431,13 @@ class _Request:
         return self.feedback.get(title, 0.0), context
 
     def explain(self, title: int) -> tuple[str, ...]:
+        if (
+            self.boost is None
+            and not self.related
+            and self.context_rule is None
+            and self.feedback_view is None
+        ):
+            return ()  # nothing to explain (most requests): asked once per suggestion
         parts: list[str] = []
         if self.boost is not None:
             parts.extend(self.boost.explain(title))

@@ -129,6 +129,7 @@ class HotColumns:
     title_of_id_key: memoryview
     title_entry_first: memoryview
     title_entries: memoryview
+    title_duplicate: memoryview  # read when a title is first described
 
     @classmethod
     def over(cls, arrays: IndexArrays) -> HotColumns:
@@ -451,7 +452,7 @@ class CatalogIndex:
         title_id = self.ids[title]
         decoded: dict[str, object] = json.loads(self.metadata_json[title])
         label = text
-        if self.arrays.title_duplicate[title]:
+        if self.hot.title_duplicate[title]:
             year = decoded.get("year")
             label = f"{text} ({year})" if year is not None else f"{text} [{title_id}]"
         return TitleView(text, title_id, MappingProxyType(decoded), label)

@@ -167,8 +167,7 @@ def read_terms(
         return None
     last_is_prefix = not typed.endswith(" ")
     last = len(words) - 1
-    looked_up = index.ranges(words[:last], prefix=False)
-    looked_up.extend(index.ranges(words[last:], prefix=last_is_prefix))
+    looked_up = index.ranges(words, prefix=False, last_is_prefix=last_is_prefix)
     planned: CorrectionPlan | None = None
     if plan is not None and None in looked_up:
         planned = plan()
@@ -244,15 +243,22 @@ class WordReader:
         k-th best (or the floor).
         """
         index = self.index
-        least = sum(min((item.cost for item in term.ranges), default=0.0) for term in terms)
-        if not any(term.year is not None for term in terms):
+        # One pass over the terms (this is per keystroke): the least cost any reading carries,
+        # and whether each word is typed as itself (one range, no year). Without the C
+        # aligner, such queries are priced a whole block at once in NumPy; titles where a word
+        # occurs twice, and other queries, through the aligner.
+        least = 0.0
+        any_year = False
+        vectorized = PRICES_BLOCKS_IN_NUMPY
+        for term in terms:
+            least += min((item.cost for item in term.ranges), default=0.0)
+            if term.year is not None:
+                any_year = True
+                vectorized = False
+            elif len(term.ranges) != 1:
+                vectorized = False
+        if not any_year:
             least += self.costs.entry
-        # Without the C aligner, words typed as themselves (one range each, no year) are priced
-        # for a whole block at once in NumPy; titles where a word occurs twice, and other
-        # queries, through the aligner.
-        vectorized = PRICES_BLOCKS_IN_NUMPY and all(
-            len(term.ranges) == 1 and term.year is None for term in terms
-        )
         aligner_terms = _aligner_terms(terms)
         best: list[tuple[float, int, WordMatch]] = []  # a min-heap of the k best
         rank_title, rank_prior = index.rank_title, index.rank_prior
