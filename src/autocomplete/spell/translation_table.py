@@ -717,7 +717,10 @@ class LazyTranslations:
         if not self._done:
             with self._lock:
                 if not self._done:
-                    self._arrays = self._open_or_build()
+                    arrays = self._open_or_build()
+                    if arrays is not None:
+                        arrays.index  # noqa: B018 (its dicts made once, under the lock)
+                    self._arrays = arrays
                     self._done = True
         return self._arrays
 
