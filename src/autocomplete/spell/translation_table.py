@@ -113,8 +113,9 @@ WORD_SEPARATOR: Final = "\n"
 """Between the English words in ``vocabulary.txt`` (no word holds it: words are split on
 whitespace)."""
 
-DECODED_READINGS: Final = 4_096
-"""Foreign titles whose readings are kept decoded (a query examines at most ``MAX_EXAMINED``)."""
+DECODED_READINGS: Final = 32_768
+"""Foreign titles whose readings are kept decoded (a few hundred bytes each; the bundled catalog
+has 4,889, and a query examines at most ``MAX_EXAMINED``)."""
 
 logger = logging.getLogger("autocomplete")
 
@@ -160,7 +161,7 @@ class TranslationArrays:
             vocabulary=words,
             postings=MappingProxyType(dict(zip(words, slices, strict=True))),
             readings=readings,
-            title_words=_TitleWords(readings, _view(self.title_words)),
+            title_words=_TitleWords(readings),
             word_best=MappingProxyType(dict(zip(words, best, strict=False))),
         )
 
@@ -229,41 +230,46 @@ def _check_structure(
 class _Readings(Mapping[int, Mapping[str, bool]]):
     """Foreign title -> its English words, each read through the lexicon (True) or not."""
 
-    __slots__ = ("_decoded", "_first", "_titles", "_translated", "_word", "_words")
+    __slots__ = ("_counts", "_decoded", "_first", "_titles", "_translated", "_word", "_words")
 
     def __init__(self, arrays: TranslationArrays) -> None:
         self._titles = _view(arrays.reading_title)
         self._first = _view(arrays.reading_first)
         self._word = _view(arrays.reading_word)
         self._translated = _view(arrays.reading_translated)
+        self._counts = _view(arrays.title_words)
         self._words = arrays.vocabulary
-        # The titles a query examines recur from keystroke to keystroke.
-        self._decoded: Memo[int, Mapping[str, bool]] = Memo(
+        # A title's readings and word count, decoded once: the query path asks for both of each
+        # title it examines, and the titles examined recur from keystroke to keystroke.
+        self._decoded: Memo[int, tuple[Mapping[str, bool], int]] = Memo(
             DECODED_READINGS, "foreign titles' decoded readings"
         )
 
-    def position(self, title: object) -> int | None:
-        """Where ``title`` is among the foreign titles, or None."""
+    def decoded(self, title: object) -> tuple[Mapping[str, bool], int] | None:
+        """``title``'s readings and word count, or None when it is not a foreign title."""
         if not isinstance(title, int):
             return None
-        found = bisect.bisect_left(self._titles, title)
-        return found if found < len(self._titles) and self._titles[found] == title else None
-
-    def __getitem__(self, title: int) -> Mapping[str, bool]:
-        decoded = self._decoded.get(title)
-        if decoded is not None:
-            return decoded
-        found = self.position(title)
-        if found is None:
-            raise KeyError(title)
-        first, end = self._first[found], self._first[found + 1]
+        found = self._decoded.get(title)
+        if found is not None:
+            return found
+        titles = self._titles
+        position = bisect.bisect_left(titles, title)
+        if position == len(titles) or titles[position] != title:
+            return None
+        first, end = self._first[position], self._first[position + 1]
         # A memoryview of booleans yields bools.
         flags = cast("Sequence[bool]", self._translated[first:end])
         english = zip(map(self._words.__getitem__, self._word[first:end]), flags, strict=True)
-        return self._decoded.put(title, MappingProxyType(dict(english)))
+        return self._decoded.put(title, (MappingProxyType(dict(english)), self._counts[position]))
+
+    def __getitem__(self, title: int) -> Mapping[str, bool]:
+        found = self.decoded(title)
+        if found is None:
+            raise KeyError(title)
+        return found[0]
 
     def __contains__(self, title: object) -> bool:
-        return self.position(title) is not None
+        return self.decoded(title) is not None
 
     def __iter__(self) -> Iterator[int]:
         return iter(self._titles)
@@ -275,17 +281,16 @@ class _Readings(Mapping[int, Mapping[str, bool]]):
 class _TitleWords(Mapping[int, int]):
     """Foreign title -> how many words it has."""
 
-    __slots__ = ("_counts", "_readings")
+    __slots__ = ("_readings",)
 
-    def __init__(self, readings: _Readings, counts: memoryview) -> None:
-        self._readings, self._counts = readings, counts
+    def __init__(self, readings: _Readings) -> None:
+        self._readings = readings
 
     def __getitem__(self, title: int) -> int:
-        found = self._readings.position(title)
+        found = self._readings.decoded(title)
         if found is None:
             raise KeyError(title)
-        count: int = self._counts[found]
-        return count
+        return found[1]
 
     def __iter__(self) -> Iterator[int]:
         return iter(self._readings)
