@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from autocomplete import Autocomplete
+from autocomplete.catalog.columns import CategoryColumn
 from autocomplete.catalog.loader import Record
 from autocomplete.index.build import build_index
 from autocomplete.index.bundled import bundled_index
@@ -19,15 +20,31 @@ from autocomplete.index.catalog_index import CatalogIndex
 from autocomplete.index.integrity import IndexFormatError
 from autocomplete.index.word_index import MAX_TITLE_WORDS, MAX_WORD_BYTES
 from autocomplete.paths import data_directory
-from autocomplete.spell.translation import LEXICON_FILE, Lexicon, TranslationIndex
+from autocomplete.spell.translation import (
+    LANGUAGE_FIELD,
+    LEXICON_FILE,
+    Lexicon,
+    TranslationIndex,
+)
 from autocomplete.spell.translation_table import (
     TABLE_DIRECTORY,
     TranslationArrays,
     build_translation_arrays,
     open_translation_table,
-    title_languages,
 )
 from test_translation import FOUR_FILMS, LEXICON_ROWS
+
+
+def title_languages(index: CatalogIndex) -> list[str | None]:
+    """Each title's ``language`` field (None where the catalog gives none)."""
+    languages: list[str | None] = [None] * index.title_count
+    column = index.columns.columns.get(LANGUAGE_FIELD)
+    if isinstance(column, CategoryColumn):
+        names = list(column.vocabulary)
+        for title, code in enumerate(column.codes.tolist()):
+            if code >= 0:
+                languages[title] = names[code]
+    return languages
 
 
 def _reference(lexicon: Lexicon, index: CatalogIndex, *, priors: bool = True) -> TranslationIndex:
@@ -111,6 +128,7 @@ def test_the_array_build_equals_the_python_build_on_every_kind_of_title() -> Non
         (f"La nuit {long_word}", None),
         (many_words, None),
         ("Rose rose der Rose der", "de"),  # a word read as itself, then through the lexicon
+        (" ".join(["hola"] * (MAX_TITLE_WORDS + 1)), "es"),  # read apart, in its given language
         ("", None),
     ]
     records = [
@@ -129,7 +147,8 @@ def test_the_array_build_equals_the_python_build_on_every_kind_of_title() -> Non
         build_translation_arrays(LEXICON, index, priors=False).index,
         _reference(LEXICON, index, priors=False),
     )
-    assert set(built.index.readings) >= {0, 1, 3, 11, 12}  # the cut and the long title too
+    # The cut and the long titles too.
+    assert set(built.index.readings) >= {0, 1, 3, 11, 12, 14}
 
 
 @pytest.fixture(scope="module")

@@ -302,18 +302,6 @@ class _TitleWords(Mapping[int, int]):
 # Building ---------------------------------------------------------------------------------------
 
 
-def title_languages(index: CatalogIndex) -> list[str | None]:
-    """Each title's ``language`` field (None where the catalog gives none)."""
-    languages: list[str | None] = [None] * index.title_count
-    column = index.columns.columns.get(LANGUAGE_FIELD)
-    if isinstance(column, CategoryColumn):
-        names = list(column.vocabulary)
-        for title, code in enumerate(column.codes.tolist()):
-            if code >= 0:
-                languages[title] = names[code]
-    return languages
-
-
 def build_translation_arrays(
     lexicon: Lexicon, index: CatalogIndex, *, priors: bool = True
 ) -> TranslationArrays:
@@ -364,21 +352,23 @@ def build_translation_arrays(
     )
 
     # The titles read apart, by the lexicon itself.
-    rank_title = word_index.rank_title
-    normalized = index.normalized_titles
-    names = title_languages(index)
+    column = index.columns.columns.get(LANGUAGE_FIELD)
     apart_parts: list[tuple[int, int, bool]] = []
+    counts: dict[int, int] = {}
     for rank in np.flatnonzero(apart).tolist():
-        title = int(rank_title[rank])
-        english = lexicon.title_reading(normalized[title].split(), names[title])
+        title = int(word_index.rank_title[rank])
+        code = int(column.codes[title]) if isinstance(column, CategoryColumn) else -1
+        name = column.vocabulary[code] if isinstance(column, CategoryColumn) and code >= 0 else None
+        title_words = index.normalized_titles[title].split()
+        english = lexicon.title_reading(title_words, name)
         for word, through in (english or {}).items():
             apart_parts.append((rank, _extended_id(word, word_index, extra), through))
+            counts[rank] = len(title_words)
     if apart_parts:
         more = np.array(apart_parts, dtype=np.int64).T
         titles = np.concatenate([titles, more[0]])
         words = np.concatenate([words, more[1]])
         translated = np.concatenate([translated, more[2].astype(np.bool_)])
-    counts = {rank: len(normalized[int(rank_title[rank])].split()) for rank, _, _ in apart_parts}
 
     return _laid_out(index, titles, words, translated, counts, extra, priors)
 
