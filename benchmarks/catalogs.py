@@ -22,8 +22,10 @@ from autocomplete import Autocomplete, CatalogIndex, IndexFormatError, Record, l
 from autocomplete.catalog.loader import CatalogStream
 from autocomplete.index.build import Progress, build_index
 from autocomplete.index.catalog_index import FORMAT_VERSION
-from autocomplete.paths import cache_directory
+from autocomplete.paths import cache_directory, data_directory
 from autocomplete.spell.option_table import table_beside
+from autocomplete.spell.translation import LEXICON_FILE
+from autocomplete.spell.translation_table import translation_table_beside
 from autocomplete.tools.synthetic import GENERATOR_VERSION, generate_titles
 
 BENCH_TITLES_ENV = "AUTOCOMPLETE_BENCH_TITLES"
@@ -94,8 +96,10 @@ def synthetic_index_dir(
             stream, source=synthetic_cache_path(count, seed).name, progress=progress
         )
         cached = save_synthetic_index(index, count, seed)
-    # The speller's precomputed readings, as `autocomplete build` saves them (built once).
+    # The speller's precomputed readings and the translation index, as `autocomplete build`
+    # saves them (built once).
     table_beside(cached)
+    translation_table_beside(cached, data_directory() / LEXICON_FILE)
     return cached
 
 

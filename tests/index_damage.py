@@ -257,6 +257,8 @@ def _work(spec: Path) -> Iterator[dict[str, Any]]:
             report.update(outcome="refused", stage=stage, message=str(error))
         except Exception as error:
             report.update(outcome="query_error", message=f"{type(error).__name__}: {error}")
+        # Whether the translation index was read from its saved table (opened on first use).
+        report["translations_opened"] = engine._translations.opened
         yield report
         del engine
 

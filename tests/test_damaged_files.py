@@ -26,6 +26,7 @@ from autocomplete.feedback.sqlite_store import FeedbackStoreError
 from autocomplete.index.catalog_index import CatalogIndex, IndexFormatError
 from autocomplete.index.integrity import Verification
 from autocomplete.spell.option_table import TABLE_DIRECTORY
+from autocomplete.spell.translation_table import TABLE_DIRECTORY as TRANSLATION_DIRECTORY
 from index_damage import (
     DAMAGE_KINDS,
     DamageCase,
@@ -80,18 +81,22 @@ def test_every_damaged_index_file_is_refused_or_answers_the_same(
     assert f"{TABLE_DIRECTORY}/option_cost.npy" in files
     assert len(cases) == len(files) * len(DAMAGE_KINDS)
     outcomes = run_cases(cases)
+    assert f"{TRANSLATION_DIRECTORY}/postings.npy" in files
     in_table = [case for case in cases if case.file.startswith(f"{TABLE_DIRECTORY}/")]
-    in_index = [case for case in cases if case not in in_table]
+    in_translations = [case for case in cases if case.file.startswith(f"{TRANSLATION_DIRECTORY}/")]
+    in_index = [case for case in cases if case not in in_table + in_translations]
     groups = classify(in_index, outcomes, reference)
     assert set(groups) <= set(_ALLOWED), groups
     # Every copy whose index differs in any byte is refused; the checksums see to it.
     assert "identical" not in groups
     assert len(groups["refused"]) == sum(case.changed for case in in_index)
     # A damaged table of precomputed readings is not used: the speller searches, and the
-    # answers are the undamaged index's (whose engine used its table).
-    table_groups = classify(in_table, outcomes, reference)
-    assert set(table_groups) <= {"identical", "unchanged"}, table_groups
-    assert all(outcomes[case.number]["precomputed"] != case.changed for case in in_table)
+    # answers are the undamaged index's (whose engine used its table). Likewise a damaged
+    # translation index: it is built from the index instead.
+    for tables, used in ((in_table, "precomputed"), (in_translations, "translations_opened")):
+        table_groups = classify(tables, outcomes, reference)
+        assert set(table_groups) <= {"identical", "unchanged"}, table_groups
+        assert all(outcomes[case.number][used] != case.changed for case in tables)
 
 
 @pytest.mark.slow

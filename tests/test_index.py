@@ -283,3 +283,13 @@ def test_keys_are_laid_out_in_sorted_order_with_their_ranges() -> None:
         under = [rank for rank, key in enumerate(keys) if key.startswith(prefix)]
         assert int(index.arrays.wide_first[row]) == firsts[under[0]]
         assert int(index.arrays.wide_end[row]) == ends[under[-1]]
+
+
+def test_title_initials_are_the_first_characters_of_the_normalized_titles(tmp_path: Path) -> None:
+    texts = ["Éclair", "東京物語", "Ωmega", "Zoo", "9 Songs", "", "?", "Ärger", "ärger", "ω"]
+    index = build_index([Record(f"t{n}", text, 1.0) for n, text in enumerate(texts)])
+    expected = frozenset(normalize(text)[:1] for text in texts) - {""}
+    assert expected == {"e", "東", "ω", "z", "9", "a"}  # normalization folds what it can
+    assert index.title_initials == expected
+    # Read from the saved blob too, where the last title ends the buffer.
+    assert CatalogIndex.load(index.save(tmp_path / "saved")).title_initials == expected

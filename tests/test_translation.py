@@ -19,22 +19,21 @@ from autocomplete.spell.translation import (
     TranslationIndex,
 )
 
-LEXICON = Lexicon.from_rows(
-    [
-        ("de", "der", "the"),
-        ("de", "der", "of the"),
-        ("de", "die", "the"),
-        ("de", "name", "name"),
-        ("de", "rose", "rose"),
-        ("de", "hund", "dog"),
-        ("es", "hola", "hello"),
-        ("sv", "viskningar", "whispers"),
-        ("sv", "och", "and"),
-        ("sv", "rop", "cries"),
-        ("fr", "le", "the"),
-        ("fr", "rouge", "red"),
-    ]
-)
+LEXICON_ROWS = [
+    ("de", "der", "the"),
+    ("de", "der", "of the"),
+    ("de", "die", "the"),
+    ("de", "name", "name"),
+    ("de", "rose", "rose"),
+    ("de", "hund", "dog"),
+    ("es", "hola", "hello"),
+    ("sv", "viskningar", "whispers"),
+    ("sv", "och", "and"),
+    ("sv", "rop", "cries"),
+    ("fr", "le", "the"),
+    ("fr", "rouge", "red"),
+]
+LEXICON = Lexicon.from_rows(LEXICON_ROWS)
 
 
 def test_a_title_language_is_guessed_only_on_enough_evidence() -> None:
@@ -118,16 +117,16 @@ def test_hello_suggests_the_spanish_film_hola() -> None:
     assert "Hola" not in [item.text for item in engine.suggest("hello", 5, correct=False)]
 
 
+FOUR_FILMS = [
+    {"title": "Der Name der Rose", "votes": 40_000},
+    {"title": "In the Name of the Father", "votes": 30_000},
+    {"title": "Viskningar och rop", "votes": 3_000},
+    {"title": "Die Hard", "votes": 70_000},
+]
+
+
 def test_the_name_of_the_rose_reaches_der_name_der_rose_without_its_alias() -> None:
-    engine = Autocomplete.from_catalog(
-        [
-            {"title": "Der Name der Rose", "votes": 40_000},
-            {"title": "In the Name of the Father", "votes": 30_000},
-            {"title": "Viskningar och rop", "votes": 3_000},
-            {"title": "Die Hard", "votes": 70_000},
-        ],
-        weight_field="votes",
-    )
+    engine = Autocomplete.from_catalog(FOUR_FILMS, weight_field="votes")
     assert engine.suggest("the name of the rose")[0].text == "Der Name der Rose"
     assert engine.suggest("whispers and cries")[0].text == "Viskningar och rop"
     assert [item.text for item in engine.suggest("die hard")] == ["Die Hard"]

@@ -268,8 +268,26 @@ class CatalogIndex:
 
     @functools.cached_property
     def title_initials(self) -> frozenset[str]:
-        """The characters the normalized titles start with (read once, on first use)."""
-        return frozenset(text[:1] for text in self.normalized_titles) - {"", " "}
+        """The characters the normalized titles start with (read once, on first use).
+
+        Read from each title's first bytes in NumPy, not by decoding every title (a third of a
+        second a million titles): an ASCII first byte is the character; the few titles that
+        start otherwise decode their first four bytes, once per distinct four."""
+        column = self.normalized_titles
+        starts = column.offsets[:-1][column.offsets[:-1] < column.offsets[1:]]
+        if not starts.size:
+            return frozenset()
+        blob = np.frombuffer(column.blob, dtype=np.uint8)
+        first = blob[starts]
+        found = {chr(byte) for byte in np.unique(first[first < 0x80]).tolist()}
+        wide = starts[first >= 0x80]
+        if wide.size:
+            # A title's first character is whole within its own bytes; what follows it in the
+            # window (the next title's bytes, or none at the blob's end) is cut off below.
+            window = blob[np.minimum(wide[:, None] + np.arange(4), len(blob) - 1)]
+            for row in np.unique(window, axis=0).tolist():
+                found.add(bytes(row).decode("utf-8", errors="ignore")[:1])
+        return frozenset(found) - {"", " "}
 
     @property
     def entry_count(self) -> int:

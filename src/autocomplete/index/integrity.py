@@ -23,8 +23,12 @@ rewritten to match its damage (a bug in a future builder, a hand-made directory)
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
@@ -155,6 +159,63 @@ def check_digest(path: Path, expected: str) -> None:
         raise IndexFormatError(
             f"{path}: damaged (its {CHECKSUM} checksum does not match); {REBUILD_HINT}"
         )
+
+
+def files_fingerprint(directory: Path, names: tuple[str, ...]) -> str:
+    """A digest of the checksums the saved index's manifest gives the files ``names`` (a name
+    ending in "/" stands for every file in that folder): what a table saved beside the index
+    records of the files it was computed from, to tell whether it still answers for them."""
+    folders = tuple(name for name in names if name.endswith("/"))
+    try:
+        manifest = json.loads((directory / MANIFEST_FILE).read_bytes())
+        chosen = {
+            name: str(facts[CHECKSUM])
+            for name, facts in manifest["files"].items()
+            if name in names or name.startswith(folders)
+        }
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise IndexFormatError(f"{directory}: no readable index manifest ({error})") from None
+    canonical = json.dumps(chosen, sort_keys=True, separators=(",", ":"))
+    return xxhash.xxh3_64_hexdigest(canonical.encode("utf-8"))
+
+
+@functools.cache
+def code_digest(sources: tuple[str, ...]) -> str:
+    """xxh3 of the source files ``sources`` (paths relative to the package; those missing from
+    an install are skipped), read once: what a table saved beside an index records of the code
+    that computed it, so that changed code never reads a stale table."""
+    package = Path(__file__).resolve().parents[1]
+    digest = xxhash.xxh3_64()
+    for name in sources:
+        path = package / name
+        if path.is_file():
+            digest.update(name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def replace_folder(home: Path, name: str, write: Callable[[Path], None]) -> Path:
+    """Make ``home / name`` a folder that ``write`` fills, replacing any folder there.
+
+    Written beside its place and renamed into it, so a reader sees the old folder or the new
+    one, never half of one. For tables saved beside an index, which another process may be
+    writing too: the same table, so whichever rename comes second is dropped."""
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=home))
+    try:
+        write(staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    target = home / name
+    if target.exists():
+        retired = Path(tempfile.mkdtemp(prefix=f".{name}.old.", dir=home))
+        with contextlib.suppress(OSError):  # another process retired it first
+            target.rename(retired / name)
+        shutil.rmtree(retired, ignore_errors=True)
+    try:
+        staging.rename(target)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
 
 
 # Opening files ---------------------------------------------------------------------------------

@@ -42,7 +42,10 @@ from autocomplete.live.changes import (
     decode,
     encode,
 )
+from autocomplete.paths import data_directory
 from autocomplete.spell.option_table import table_beside
+from autocomplete.spell.translation import LEXICON_FILE
+from autocomplete.spell.translation_table import translation_table_beside
 
 RECORDS_FILE = "records.jsonl"
 """Beside a compacted index: its records, exactly, for the next compaction."""
@@ -232,11 +235,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     kept = fold(base.load(), read_changes(args.changes))
     if not kept:
         return EMPTY_EXIT
-    build_index(kept, source=args.label).save(args.output)
+    index = build_index(kept, source=args.label)
+    index.save(args.output)
     # The speller's precomputed readings too, as any saved index has them (issue 17): without
     # them the main segment would search every typed word again after a compaction. Built for
     # the bundled error model; an engine with another model ignores them (their fingerprint).
     table_beside(args.output)
+    # And the translation index, which every process would otherwise build on first use.
+    translation_table_beside(args.output, data_directory() / LEXICON_FILE, index)
     write_records(args.output / RECORDS_FILE, kept)
     return 0
 

@@ -34,17 +34,13 @@ as it would without one.
 from __future__ import annotations
 
 import bisect
-import contextlib
-import functools
 import heapq
-import json
 import logging
 import mmap
 import multiprocessing
 import os
 import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -56,18 +52,19 @@ from typing import Any, Final
 import marisa_trie
 import numpy as np
 import numpy.typing as npt
-import xxhash
 
 from autocomplete.index.catalog_index import CatalogIndex
 from autocomplete.index.integrity import (
-    CHECKSUM,
     MANIFEST_FILE,
     IndexFormatError,
     check_array,
     check_offsets,
+    code_digest,
+    files_fingerprint,
     load_array,
     load_trie,
     read_manifest,
+    replace_folder,
     write_manifest,
 )
 from autocomplete.spell.candidates import (
@@ -131,16 +128,9 @@ Key = tuple[str, bool, bool]
 # Fingerprints ----------------------------------------------------------------------------------
 
 
-@functools.cache
 def search_code_digest() -> str:
     """xxh3 of the source of the modules that compute a word's readings (read once)."""
-    package = Path(__file__).resolve().parents[1]
-    digest = xxhash.xxh3_64()
-    for name in _SEARCH_SOURCES:
-        path = package / name
-        if path.is_file():
-            digest.update(name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    return code_digest(_SEARCH_SOURCES)
 
 
 def model_fingerprint(model: ChannelModel) -> str | None:
@@ -154,18 +144,7 @@ def model_fingerprint(model: ChannelModel) -> str | None:
 def index_fingerprint(index_directory: Path) -> str:
     """What fixes every reading on the index's side: the checksums of the spelling index's files
     and of the key trie, from the saved index's manifest (checked when the index was loaded)."""
-    try:
-        manifest = json.loads((index_directory / MANIFEST_FILE).read_bytes())
-        files = manifest["files"]
-        chosen = {
-            name: str(facts[CHECKSUM])
-            for name, facts in files.items()
-            if name in _INDEX_FILES or name.startswith(_INDEX_FILES[0])
-        }
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise IndexFormatError(f"{index_directory}: no readable index manifest ({error})") from None
-    canonical = json.dumps(chosen, sort_keys=True, separators=(",", ":"))
-    return xxhash.xxh3_64_hexdigest(canonical.encode("utf-8"))
+    return files_fingerprint(index_directory, _INDEX_FILES)
 
 
 # The table -------------------------------------------------------------------------------------
@@ -264,8 +243,8 @@ class OptionTable:
         Written beside its place and renamed into it, so a reader sees the old table or the new
         one, never half of one. Its manifest names the model and the index it answers for."""
         home = Path(index_directory)
-        staging = Path(tempfile.mkdtemp(prefix=f".{TABLE_DIRECTORY}.", dir=home))
-        try:
+
+        def write(staging: Path) -> None:
             self.keys.save(str(staging / "keys.marisa"))
             for name in _ARRAYS:
                 np.save(staging / f"{name}.npy", getattr(self, name))
@@ -277,22 +256,8 @@ class OptionTable:
                 "info": self.info,
             }
             write_manifest(staging, header)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        target = home / TABLE_DIRECTORY
-        if target.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{TABLE_DIRECTORY}.old.", dir=home))
-            with contextlib.suppress(OSError):  # another process retired it first
-                target.rename(retired / TABLE_DIRECTORY)
-            shutil.rmtree(retired, ignore_errors=True)
-        try:
-            staging.rename(target)
-        except OSError:
-            # Another process put its table there in between: the same table (keys, model and
-            # index are the same), so this one is dropped.
-            shutil.rmtree(staging, ignore_errors=True)
-        return target
+
+        return replace_folder(home, TABLE_DIRECTORY, write)
 
     @classmethod
     def load(cls, index_directory: str | os.PathLike[str]) -> tuple[OptionTable, str]:

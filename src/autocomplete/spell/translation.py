@@ -25,18 +25,12 @@ import bisect
 import csv
 import heapq
 import math
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
-from autocomplete.catalog.columns import CategoryColumn
 from autocomplete.text.normalize import normalize
-
-if TYPE_CHECKING:
-    from autocomplete.index.catalog_index import CatalogIndex
 
 LEXICON_FILE = "title_lexicon.csv"
 """The bilingual lexicon's file name in the data directory."""
@@ -201,6 +195,20 @@ class Lexicon:
                         found.setdefault(english, True)
         return found
 
+    def title_reading(self, words: Sequence[str], given: str | None) -> dict[str, bool] | None:
+        """A title's ``english_words`` in its language (``given`` by the catalog, else guessed),
+        or None when it has none the lexicon covers or reads nothing differently (ordinary
+        retrieval already finds it)."""
+        if not words:
+            return None
+        language = given if given in self.readings else None
+        if language is None and given is None:
+            language = self.guess_language(words)
+        if language is None:
+            return None
+        english = self.english_words(words, language)
+        return english if any(english.values()) else None
+
 
 def _lookup(
     known: Mapping[str, tuple[tuple[str, ...], ...]], word: str
@@ -222,8 +230,10 @@ def _lookup(
 class TranslationIndex:
     """English words -> the foreign titles that read as them; read-only after ``build``."""
 
-    vocabulary: tuple[str, ...]  # sorted English words
-    postings: Mapping[str, tuple[int, ...]]  # English word -> title positions
+    # Built here as tuples and dicts, or read-only views over a saved table's arrays
+    # (``spell.translation_table``): the same contents either way.
+    vocabulary: Sequence[str]  # sorted English words
+    postings: Mapping[str, Sequence[int]]  # English word -> title positions, ascending
     readings: Mapping[int, Mapping[str, bool]]  # title -> its English words (see english_words)
     title_words: Mapping[int, int]  # title -> how many words it has
     word_best: Mapping[str, float]  # English word -> the best prior of its titles
@@ -244,16 +254,9 @@ class TranslationIndex:
         sizes: dict[int, int] = {}
         for title, normalized, given in titles:
             words = normalized.split()
-            if not words:
+            english = lexicon.title_reading(words, given)
+            if english is None:
                 continue
-            language = given if given in lexicon.readings else None
-            if language is None and given is None:
-                language = lexicon.guess_language(words)
-            if language is None:
-                continue
-            english = lexicon.english_words(words, language)
-            if not any(english.values()):
-                continue  # nothing reads differently: ordinary retrieval already finds it
             readings[title] = MappingProxyType(english)
             sizes[title] = len(words)
             for word in english:
@@ -515,61 +518,3 @@ def _cognate(
         if shared >= enough and shared >= COGNATE_SHARE * min(len(typed), len(word)):
             return True
     return False
-
-
-class LazyTranslations:
-    """A catalog index's ``TranslationIndex``, built once from its normalized titles and its
-    ``language`` field (None without a lexicon).
-
-    The build (under a second for the bundled catalog) runs on first use, or earlier in a
-    background thread when ``warm_in_background`` is called (a server does, at start, so its
-    first keystroke rarely waits); ``get`` waits for a build under way, so answers never depend
-    on timing. Not at construction: a process that only loads an index, or loads many, should
-    not pay for it.
-    """
-
-    def __init__(self, index: CatalogIndex, lexicon_path: Path | None) -> None:
-        self._index = index
-        self._lexicon_path = lexicon_path
-        self._lock = threading.Lock()
-        self._built: TranslationIndex | None = None
-        self._done = False
-
-    def warm_in_background(self) -> None:
-        """Start the build in a daemon thread (a no-op once built)."""
-        if not self._done:
-            threading.Thread(target=self._warm, name="translation-index", daemon=True).start()
-
-    def _warm(self) -> None:
-        try:
-            self.get()
-        except Exception:  # raised again, to the caller, by the query's own get()
-            return
-
-    def get(self) -> TranslationIndex | None:
-        if not self._done:
-            with self._lock:
-                if not self._done:
-                    self._built = self._build()
-                    self._done = True
-        return self._built
-
-    def _build(self) -> TranslationIndex | None:
-        path = self._lexicon_path
-        if path is None or not path.is_file():
-            return None
-        lexicon = Lexicon.load(path)
-        index = self._index
-        languages: list[str | None] = [None] * index.title_count
-        column = index.columns.columns.get(LANGUAGE_FIELD)
-        if isinstance(column, CategoryColumn):
-            names = list(column.vocabulary)
-            for title, code in enumerate(column.codes.tolist()):
-                if code >= 0:
-                    languages[title] = names[code]
-        titles = index.normalized_titles
-        return TranslationIndex.build(
-            lexicon,
-            ((title, titles[title], languages[title]) for title in range(index.title_count)),
-            index.hot.title_prior,
-        )
