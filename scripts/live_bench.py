@@ -5,6 +5,7 @@
     python scripts/live_bench.py latency       # suggest p99 with a 10,000-title delta vs without
     python scripts/live_bench.py compaction    # suggest p99 while a compaction runs vs not
     python scripts/live_bench.py above         # the delta alone, with and without above=
+    python scripts/live_bench.py bounds        # what skipping the delta's spelling plan could save
 
 Every figure is printed as one line; ``--repeat`` runs a measurement several times (the
 median is printed too). Redis measurements need ``--redis redis://host:port/db``.
@@ -24,6 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for benchmarks.live_workload
 
@@ -244,9 +246,85 @@ def measure_above(per_category: int) -> None:
     print(f"{floors} of {len(queries)} queries had {K} main answers to bound by")
 
 
+def measure_bounds(per_category: int) -> None:
+    """How far the CPU p99 ratio could fall if the delta skipped its spelling plan (the
+    per-word readings its corrections and scattered words start from): in one process, each
+    never-seen query asked of the plain engine, of the live one as it serves, and of two live
+    ones whose delta plan was computed before the query (untimed): *bound* where a bound known
+    before the plan would skip it (its ceiling does not clear the correction floor and the
+    scattered-words source does not read it: what a perfect pre-plan bound would save), *free*
+    always. Engines are asked in rotating order; automatic garbage collection is off while
+    timing (the untimed plans would otherwise set off collections inside timed queries)."""
+    import gc
+
+    queries = eval_queries(seed=11, per_category=per_category)
+    warmup = eval_queries(seed=12, per_category=10)[:WARMUP]
+    names = ("plain", "live", "bound", "free")
+    engines = {name: fresh_engine(name != "plain", warmup) for name in (*names, "probe")}
+
+    def delta(name: str) -> Any:
+        live = engines[name].live
+        assert live is not None
+        return live._segments.deltas[-1].serving
+
+    # The probe answers each query first and tells what its delta's plan was used for.
+    probe, seen = delta("probe"), {}
+    original_corrected, original_words = probe._retrieve_corrected, probe._retrieve_words
+    original_plan = probe._speller.plan
+
+    def corrected(request: Any, floor: float) -> Any:
+        plan = original_plan(request.typed)
+        seen["pruned"] = plan.ceiling + request.max_lift <= floor
+        return original_corrected(request, floor)
+
+    def words(*args: Any, **kwargs: Any) -> Any:
+        seen["in words"] = True
+        try:
+            return original_words(*args, **kwargs)
+        finally:
+            seen["in words"] = False
+
+    def plan(typed: str) -> Any:
+        seen.setdefault("typed", set()).add(typed)
+        seen["words read it"] = seen.get("words read it") or seen.get("in words", False)
+        return original_plan(typed)
+
+    probe._retrieve_corrected, probe._retrieve_words, probe._speller.plan = corrected, words, plan
+    cpu: dict[str, list[float]] = {name: [] for name in names}
+    skippable = 0
+    gc.disable()
+    try:
+        for number, query in enumerate(queries):
+            seen.clear()
+            engines["probe"].suggest(query, k=K)
+            typed = seen.get("typed", set())
+            for text in typed:
+                delta("free")._speller.plan(text)
+            if seen.get("pruned") and not seen.get("words read it"):
+                skippable += 1
+                for text in typed:
+                    delta("bound")._speller.plan(text)
+            for name in names[number % 4 :] + names[: number % 4]:
+                cpu[name].extend(
+                    _timed_us(functools.partial(engines[name].suggest, k=K), [query])[1]
+                )
+    finally:
+        gc.enable()
+    plain_p99 = _percentile(cpu["plain"], 0.99)
+    for name in names:
+        p99 = _percentile(cpu[name], 0.99)
+        print(
+            f"bounds {name}: CPU p50 {_percentile(cpu[name], 0.5):.0f} us, p99 {p99:.0f} us "
+            f"({p99 / plain_p99:.2f}x the plain engine's), mean {statistics.mean(cpu[name]):.0f} us"
+        )
+    print(f"a perfect pre-plan bound would skip the delta's plan on {skippable} of {len(queries)}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["apply", "visible", "latency", "compaction", "above"])
+    parser.add_argument(
+        "what", choices=["apply", "visible", "latency", "compaction", "above", "bounds"]
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--per-category", type=int, default=100, help="eval queries per category")
     parser.add_argument("--redis", default=None, help="redis://host:port/db for 'visible'")
@@ -267,6 +345,8 @@ def main() -> int:
         measure_latency(options.repeat, options.per_category)
     elif options.what == "above":
         measure_above(options.per_category)
+    elif options.what == "bounds":
+        measure_bounds(options.per_category)
     else:
         measure_compaction(options.per_category)
     return 0
