@@ -302,18 +302,19 @@ class TranslationIndex:
         content = [word for word in complete if word not in SKIPPABLE]
         if not content and (last is None or last in SKIPPABLE):
             return []  # "the": every foreign article reads so
-        groups = [self._content_words(word) for word in content]
+        read = [self._content_words(word) for word in content]
         if last is not None and last not in SKIPPABLE and len(last) >= MIN_LAST_PREFIX:
-            groups.append(self._last_words(last))
+            read.append(self._last_words(last))
+        groups = [group for group, _ in read]
         if above_prior > -math.inf and self._cannot_place(groups, above_prior):
             return []
-        pools: list[set[int]] = []
+        gathered: list[set[int]] = []
         for group in groups:
             pool: set[int] = set()
             for word in group:
                 pool.update(self.postings[word])
-            pools.append(pool)
-        pools = [pool for pool in pools if len(pool) <= MAX_POOL]
+            gathered.append(pool)
+        pools = [pool for pool in gathered if len(pool) <= MAX_POOL]
         if not pools:
             return []
         # A title must be in every pool but one when one content word may go unmatched. Only
@@ -340,10 +341,24 @@ class TranslationIndex:
         # Without a word that can show the title was meant, only a title the typed words
         # cover whole qualifies (see ``_cost``): one with more words is not priced.
         most_words = math.inf if self._may_translate(complete, last) else len(words)
+        # A title outside the pool of a word whose pool holds every title the word can match
+        # (big pools too: they find nothing but were gathered), or that no word of completes a
+        # short last word (no pool), has that typed word unmatched in ``_cost``: with more such
+        # words than ``_cost`` allows, it is rejected before it is priced.
+        bounding = [pool for pool, (_, holds_all) in zip(gathered, read, strict=True) if holds_all]
+        short_last = last is not None and last not in SKIPPABLE and len(last) < MIN_LAST_PREFIX
+        content_count = len(content) + (last is not None and last not in SKIPPABLE)
+        may_miss = 1 if content_count >= 3 else 0
+        readings = self.readings
         title_words = self.title_words
         results: list[tuple[int, float, bool]] = []
         for title in examined:
+            missed = sum(title not in pool for pool in bounding)
+            if missed > may_miss:
+                continue
             if title_words[title] > most_words:
+                continue
+            if short_last and missed == may_miss and not _last_options(readings[title], last):
                 continue
             scored = self._cost(title, complete, last)
             if scored is not None:
@@ -371,25 +386,32 @@ class TranslationIndex:
             len(last) >= MIN_LAST_PREFIX and last not in FUNCTION_WORDS
         )
 
-    def _content_words(self, word: str) -> list[str]:
+    def _content_words(self, word: str) -> tuple[list[str], bool]:
         """The English words whose titles a complete typed word may stand for: itself, its
         singular or plural, and (from ``COGNATE_PREFIX`` letters) the words it may be a
-        cognate of."""
+        cognate of; and whether they are all of them (``MAX_PREFIX_WORDS`` cut none off), so
+        that every title ``_cost`` can match the word to is among theirs."""
         forms = (word, word[:-1] if word.endswith("s") else word + "s")
         found = [form for form in forms if form in self.postings]
+        holds_all = True
         if len(word) >= COGNATE_PREFIX:
-            found += self._words_with_prefix(word[:COGNATE_PREFIX])
-        return found
+            cognates = self._words_with_prefix(word[:COGNATE_PREFIX])
+            found += cognates
+            holds_all = len(cognates) < MAX_PREFIX_WORDS
+        return found, holds_all
 
-    def _last_words(self, last: str) -> list[str]:
+    def _last_words(self, last: str) -> tuple[list[str], bool]:
         """The same for the half-typed last word: the words it starts, its singular, and
         the cognates."""
         found = self._words_with_prefix(last)
+        holds_all = len(found) < MAX_PREFIX_WORDS
         if last.endswith("s") and last[:-1] in self.postings:
             found.append(last[:-1])
         if len(last) > COGNATE_PREFIX:
-            found += self._words_with_prefix(last[:COGNATE_PREFIX])
-        return found
+            cognates = self._words_with_prefix(last[:COGNATE_PREFIX])
+            found += cognates
+            holds_all = holds_all and len(cognates) < MAX_PREFIX_WORDS
+        return found, holds_all
 
     def _words_with_prefix(self, prefix: str) -> list[str]:
         start = bisect.bisect_left(self.vocabulary, prefix)
@@ -452,13 +474,7 @@ class TranslationIndex:
                 cost += TRANSLATED_WORD_COST
         if last is not None:
             content += last not in SKIPPABLE
-            options = [
-                through
-                for word, through in english.items()
-                if word.startswith(last) and (len(last) >= MIN_LAST_PREFIX or not through)
-            ]
-            if not options and last.endswith("s") and last[:-1] in english:
-                options = [english[last[:-1]]]  # "hearts" for "heart" (coeur)
+            options = _last_options(english, last)
             if options:
                 matched += 1
                 # Read through the lexicon when that is the only way to complete it, or when the
@@ -487,6 +503,19 @@ class TranslationIndex:
             # amour) weaker still.
             cost += PARTIAL_READING_COST + (SINGLE_WORD_READING_COST if translated < 2 else 0.0)
         return cost, whole
+
+
+def _last_options(english: Mapping[str, bool], last: str) -> list[bool]:
+    """How a title's English words may complete the half-typed ``last`` word: through the
+    lexicon or not, one flag a word (none: it completes none)."""
+    options = [
+        through
+        for word, through in english.items()
+        if word.startswith(last) and (len(last) >= MIN_LAST_PREFIX or not through)
+    ]
+    if not options and last.endswith("s") and last[:-1] in english:
+        options = [english[last[:-1]]]  # "hearts" for "heart" (coeur)
+    return options
 
 
 def _english_match(english: Mapping[str, bool], word: str) -> bool | None:
