@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
+import numpy as np
+
 from autocomplete.text.normalize import normalize
 
 LEXICON_FILE = "title_lexicon.csv"
@@ -308,13 +310,18 @@ class TranslationIndex:
         groups = [group for group, _ in read]
         if above_prior > -math.inf and self._cannot_place(groups, above_prior):
             return []
-        gathered: list[set[int]] = []
+        # A group with one word of more than ``MAX_POOL`` titles finds nothing: its pool is not
+        # gathered (None), only its postings read for the titles examined (``_unmatched``).
+        gathered: list[set[int] | None] = []
         for group in groups:
+            if any(len(self.postings[word]) > MAX_POOL for word in group):
+                gathered.append(None)
+                continue
             pool: set[int] = set()
             for word in group:
                 pool.update(self.postings[word])
             gathered.append(pool)
-        pools = [pool for pool in gathered if len(pool) <= MAX_POOL]
+        pools = [pool for pool in gathered if pool is not None and len(pool) <= MAX_POOL]
         if not pools:
             return []
         # A title must be in every pool but one when one content word may go unmatched. Only
@@ -341,24 +348,27 @@ class TranslationIndex:
         # Without a word that can show the title was meant, only a title the typed words
         # cover whole qualifies (see ``_cost``): one with more words is not priced.
         most_words = math.inf if self._may_translate(complete, last) else len(words)
-        # A title outside the pool of a word whose pool holds every title the word can match
-        # (big pools too: they find nothing but were gathered), or that no word of completes a
-        # short last word (no pool), has that typed word unmatched in ``_cost``: with more such
-        # words than ``_cost`` allows, it is rejected before it is priced.
-        bounding = [pool for pool, (_, holds_all) in zip(gathered, read, strict=True) if holds_all]
-        short_last = last is not None and last not in SKIPPABLE and len(last) < MIN_LAST_PREFIX
+        # A title that leaves more typed content words unmatched than ``_cost`` allows (one of
+        # three or more) is rejected before it is priced: the words outside whose pools it is
+        # (``_unmatched``), and a short last word (no pool) that none of its words completes.
         content_count = len(content) + (last is not None and last not in SKIPPABLE)
         may_miss = 1 if content_count >= 3 else 0
+        short_last = None
+        if last is not None and last not in SKIPPABLE and len(last) < MIN_LAST_PREFIX:
+            short_last = last
         readings = self.readings
         title_words = self.title_words
         results: list[tuple[int, float, bool]] = []
-        for title in examined:
-            missed = sum(title not in pool for pool in bounding)
+        for title, missed in zip(examined, self._unmatched(examined, read, gathered), strict=True):
             if missed > may_miss:
                 continue
             if title_words[title] > most_words:
                 continue
-            if short_last and missed == may_miss and not _last_options(readings[title], last):
+            if (
+                short_last is not None
+                and missed == may_miss
+                and not _last_options(readings[title], short_last)
+            ):
                 continue
             scored = self._cost(title, complete, last)
             if scored is not None:
@@ -366,6 +376,37 @@ class TranslationIndex:
                 if len(results) == limit:
                     break
         return results
+
+    def _unmatched(
+        self,
+        titles: list[int],
+        read: list[tuple[list[str], bool]],
+        gathered: list[set[int] | None],
+    ) -> list[int]:
+        """For each of ``titles``, how many of the typed words read as ``read`` (each word's
+        English words, and whether those hold every title ``_cost`` can match the word to) it
+        certainly leaves unmatched in ``_cost``: those whose words hold every such title and
+        none of whose titles it is. ``gathered`` holds each word's titles as a set, or None
+        where they were not gathered (then the sorted postings are searched, all titles at
+        once)."""
+        unmatched = np.zeros(len(titles), dtype=np.int64)
+        if not titles:
+            return []
+        positions = np.asarray(titles)
+        for (group, holds_all), pool in zip(read, gathered, strict=True):
+            if not holds_all:
+                continue
+            if pool is not None:
+                unmatched += np.fromiter((title not in pool for title in titles), np.bool_)
+                continue
+            found = np.zeros(len(titles), dtype=np.bool_)
+            for word in group:
+                postings = np.asarray(self.postings[word])
+                at = np.minimum(np.searchsorted(postings, positions), len(postings) - 1)
+                found |= postings[at] == positions
+            unmatched += ~found
+        counts: list[int] = unmatched.tolist()
+        return counts
 
     def _may_translate(self, complete: list[str], last: str | None) -> bool:
         """Whether some typed word may count, in ``_cost``, as evidence that a foreign title
