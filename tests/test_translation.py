@@ -196,8 +196,9 @@ def test_without_evidence_only_titles_covered_whole_are_priced() -> None:
 def test_titles_left_with_too_many_words_unmatched_are_ones_cost_rejects() -> None:
     """``candidates`` rejects, before pricing it, a title ``_unmatched`` counts as leaving more
     typed content words unmatched than ``_cost`` allows (one of three or more), and one no word
-    of completes a short last word; that is sound only because ``_cost`` turns each such title
-    down, which this checks over the bundled catalog's foreign titles. The count is the same
+    of completes a short last word, or one with more words than were typed that no typed word
+    may show was meant (``_may_show``); that is sound only because ``_cost`` turns each such
+    title down, which this checks over the bundled catalog's foreign titles. The count is the same
     from gathered pools and from the postings searched directly."""
     engine = Autocomplete.shared()
     translations = engine._translations.get()
@@ -207,9 +208,11 @@ def test_titles_left_with_too_many_words_unmatched_are_ones_cost_rejects() -> No
         "les bla", "el sha", "as ama", "devil sh", "spring j", "the red vio", "love in the aft",
         "name rose", "whispers and cr", "le viol", "violin red ", "la mais", "house spir",
         "a man and a wom", "star cont", "night le", "des t", "as g", "contract t",
-        "whispers cries screams ", "red violin zebra ", "whispers and cries zebra",
+        "whispers cries screams ", "red violin zebra ", "whispers and cries zebra", "strawberry a",
+        "kingdom e", "symphonie fan", "the invasions barb", "violin ro", "hearts ", "the lov",
+        "of the nig", "the red", "the symphonies fan", "the invasive ", "the symphonic ",
     ]  # fmt: skip
-    rejected = 0
+    rejected = unshown = 0
     for query in typed:
         words = query.split()
         complete, last = (words, None) if query.endswith(" ") else (words[:-1], words[-1])
@@ -225,13 +228,19 @@ def test_titles_left_with_too_many_words_unmatched_are_ones_cost_rejects() -> No
         content_count = len(content) + (last is not None and last not in SKIPPABLE)
         may_miss = 1 if content_count >= 3 else 0
         short_last = last is not None and last not in SKIPPABLE and len(last) < MIN_LAST_PREFIX
-        for title, unmatched in zip(titles, counted, strict=True):
+        completing = gathered[-1] if len(read) > len(content) and read[-1][1] else None
+        shown = translations._may_show(titles, complete, last, completing)
+        for title, unmatched, may_show in zip(titles, counted, shown, strict=True):
             if short_last and not _last_options(translations.readings[title], last):
                 unmatched += 1
             if unmatched > may_miss:
                 rejected += 1
                 assert translations._cost(title, complete, last) is None, (query, title)
+            if not may_show and translations.title_words[title] > len(words):
+                unshown += 1
+                assert translations._cost(title, complete, last) is None, (query, title)
     assert rejected > len(titles)  # most titles, for most queries
+    assert unshown > len(titles)
 
 
 def test_a_word_whose_prefix_scan_is_cut_off_does_not_hold_all_its_titles() -> None:

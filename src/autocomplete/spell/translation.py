@@ -31,6 +31,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
+import numpy.typing as npt
 
 from autocomplete.text.normalize import normalize
 
@@ -359,10 +360,17 @@ class TranslationIndex:
         readings = self.readings
         title_words = self.title_words
         results: list[tuple[int, float, bool]] = []
-        for title, missed in zip(examined, self._unmatched(examined, read, gathered), strict=True):
+        # A title no typed word can show was meant must be covered whole: not one with more
+        # words than were typed.
+        completing = None  # the last word's pool, when it holds every title a word of completes
+        if len(read) > len(content) and read[-1][1]:
+            completing = gathered[-1]
+        shown = self._may_show(examined, complete, last, completing)
+        checks = zip(examined, self._unmatched(examined, read, gathered), shown, strict=True)
+        for title, missed, may_show in checks:
             if missed > may_miss:
                 continue
-            if title_words[title] > most_words:
+            if title_words[title] > (most_words if may_show else len(words)):
                 continue
             if (
                 short_last is not None
@@ -399,14 +407,57 @@ class TranslationIndex:
             if pool is not None:
                 unmatched += np.fromiter((title not in pool for title in titles), np.bool_)
                 continue
-            found = np.zeros(len(titles), dtype=np.bool_)
-            for word in group:
-                postings = np.asarray(self.postings[word])
-                at = np.minimum(np.searchsorted(postings, positions), len(postings) - 1)
-                found |= postings[at] == positions
-            unmatched += ~found
+            unmatched += ~self._among(positions, group)
         counts: list[int] = unmatched.tolist()
         return counts
+
+    def _may_show(
+        self, titles: list[int], complete: list[str], last: str | None, completing: set[int] | None
+    ) -> list[bool]:
+        """For each of ``titles``, whether some typed word may count in ``_cost`` as evidence
+        that it was meant (False: none can): a complete content word it reads through the
+        lexicon (itself, or its singular or plural), a word of ``COGNATE_EVIDENCE`` letters or
+        more it has a word sharing them with, or a half-typed last word one of its words
+        completes (its titles are among ``completing``, the last word's pool, when that holds
+        them all; else every title may be shown). All True too when a prefix scan is cut off."""
+        words: list[str] = []
+        scans: list[str] = []
+        for word in complete:
+            if word not in FUNCTION_WORDS:
+                words += (word, word[:-1] if word.endswith("s") else word + "s")
+            if word not in SKIPPABLE and len(word) >= COGNATE_EVIDENCE:
+                scans.append(word[:COGNATE_EVIDENCE])
+        completes = last is not None and len(last) >= MIN_LAST_PREFIX
+        completes = completes and last not in FUNCTION_WORDS
+        if completes and completing is None:
+            return [True] * len(titles)
+        if last is not None and len(last) >= COGNATE_EVIDENCE:
+            scans.append(last[:COGNATE_EVIDENCE])
+        for prefix in scans:
+            scanned = self._words_with_prefix(prefix)
+            if len(scanned) >= MAX_PREFIX_WORDS:
+                return [True] * len(titles)
+            words += scanned
+        found = [word for word in dict.fromkeys(words) if word in self.postings]
+        if not titles:
+            return []
+        shown = self._among(np.asarray(titles), found)
+        if completes and completing is not None:
+            shown |= np.fromiter((title in completing for title in titles), np.bool_)
+        flags: list[bool] = shown.tolist()
+        return flags
+
+    def _among(
+        self, positions: npt.NDArray[np.int64], words: Sequence[str]
+    ) -> npt.NDArray[np.bool_]:
+        """Which title ``positions`` are among the titles of any of ``words`` (each word's
+        postings searched, sorted, for all positions at once)."""
+        found = np.zeros(len(positions), dtype=np.bool_)
+        for word in words:
+            postings = np.asarray(self.postings[word])
+            at = np.minimum(np.searchsorted(postings, positions), len(postings) - 1)
+            found |= postings[at] == positions
+        return found
 
     def _may_translate(self, complete: list[str], last: str | None) -> bool:
         """Whether some typed word may count, in ``_cost``, as evidence that a foreign title
