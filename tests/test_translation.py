@@ -11,12 +11,16 @@ from autocomplete import Autocomplete
 from autocomplete.index.bundled import data_directory
 from autocomplete.spell.translation import (
     LEXICON_FILE,
+    MAX_PREFIX_WORDS,
+    MIN_LAST_PREFIX,
+    SKIPPABLE,
     SKIPPED_WORD_COST,
     TRANSLATED_WORD_COST,
     UNMATCHED_WORD_COST,
     Lexicon,
     LexiconError,
     TranslationIndex,
+    _last_options,
 )
 
 LEXICON_ROWS = [
@@ -187,3 +191,73 @@ def test_without_evidence_only_titles_covered_whole_are_priced() -> None:
         words = query.split()
         complete, last = (words, None) if query.endswith(" ") else (words[:-1], words[-1])
         assert translations._may_translate(complete, last), query
+
+
+def test_titles_left_with_too_many_words_unmatched_are_ones_cost_rejects() -> None:
+    """``candidates`` rejects, before pricing it, a title ``_unmatched`` counts as leaving more
+    typed content words unmatched than ``_cost`` allows (one of three or more), and one no word
+    of completes a short last word, or one with more words than were typed that no typed word
+    may show was meant (``_may_show``); that is sound only because ``_cost`` turns each such
+    title down, which this checks over the bundled catalog's foreign titles. The count is the same
+    from gathered pools and from the postings searched directly."""
+    engine = Autocomplete.shared()
+    translations = engine._translations.get()
+    assert translations is not None
+    titles = sorted(translations.readings)
+    typed = [
+        "les bla", "el sha", "as ama", "devil sh", "spring j", "the red vio", "love in the aft",
+        "name rose", "whispers and cr", "le viol", "violin red ", "la mais", "house spir",
+        "a man and a wom", "star cont", "night le", "des t", "as g", "contract t",
+        "whispers cries screams ", "red violin zebra ", "whispers and cries zebra", "strawberry a",
+        "kingdom e", "symphonie fan", "the invasions barb", "violin ro", "hearts ", "the lov",
+        "of the nig", "the red", "the symphonies fan", "the invasive ", "the symphonic ",
+    ]  # fmt: skip
+    rejected = unshown = 0
+    for query in typed:
+        words = query.split()
+        complete, last = (words, None) if query.endswith(" ") else (words[:-1], words[-1])
+        content = [word for word in complete if word not in SKIPPABLE]
+        read = [translations._content_words(word) for word in content]
+        if last is not None and last not in SKIPPABLE and len(last) >= MIN_LAST_PREFIX:
+            read.append(translations._last_words(last))
+        gathered = [
+            {title for word in group for title in translations.postings[word]} for group, _ in read
+        ]
+        counted = translations._unmatched(titles, read, gathered)
+        assert counted == translations._unmatched(titles, read, [None] * len(read)), query
+        content_count = len(content) + (last is not None and last not in SKIPPABLE)
+        may_miss = 1 if content_count >= 3 else 0
+        short_last = last is not None and last not in SKIPPABLE and len(last) < MIN_LAST_PREFIX
+        completing = gathered[-1] if len(read) > len(content) and read[-1][1] else None
+        shown = translations._may_show(titles, complete, last, completing)
+        for title, unmatched, may_show in zip(titles, counted, shown, strict=True):
+            if short_last and not _last_options(translations.readings[title], last):
+                unmatched += 1
+            if unmatched > may_miss:
+                rejected += 1
+                assert translations._cost(title, complete, last) is None, (query, title)
+            if not may_show and translations.title_words[title] > len(words):
+                unshown += 1
+                assert translations._cost(title, complete, last) is None, (query, title)
+    assert rejected > len(titles)  # most titles, for most queries
+    assert unshown > len(titles)
+
+
+def test_a_word_whose_prefix_scan_is_cut_off_does_not_hold_all_its_titles() -> None:
+    """Past ``MAX_PREFIX_WORDS`` English words sharing a typed word's start, a title the word
+    can match (as a cognate) may be outside its pool: ``_unmatched`` must not count it."""
+    letters = "abcdefghij"
+    endings = [first + second for first in letters for second in letters]  # 100 words
+    lexicon = Lexicon.from_rows([("fr", f"mot{ending}", f"cons{ending}") for ending in endings])
+    index = TranslationIndex.build(
+        lexicon, ((position, f"mot{ending}", "fr") for position, ending in enumerate(endings))
+    )
+    group, holds_all = index._content_words("consul")
+    assert len(group) == MAX_PREFIX_WORDS and not holds_all
+    assert index._content_words("mot")[1] is True  # too short to be a cognate: its forms only
+    assert index._last_words("motj")[1] is True  # the ten words starting so, and no more
+    assert index._last_words("consj")[1] is False  # its cognates' scan ("cons") is cut off
+    assert index._last_words("cons")[1] is False
+    everyone = list(range(len(endings)))
+    read = [index._content_words("consul")]
+    assert index._unmatched(everyone, read, [None]) == [0] * len(endings)

@@ -30,6 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
+import numpy as np
+import numpy.typing as npt
+
 from autocomplete.text.normalize import normalize
 
 LEXICON_FILE = "title_lexicon.csv"
@@ -302,18 +305,24 @@ class TranslationIndex:
         content = [word for word in complete if word not in SKIPPABLE]
         if not content and (last is None or last in SKIPPABLE):
             return []  # "the": every foreign article reads so
-        groups = [self._content_words(word) for word in content]
+        read = [self._content_words(word) for word in content]
         if last is not None and last not in SKIPPABLE and len(last) >= MIN_LAST_PREFIX:
-            groups.append(self._last_words(last))
+            read.append(self._last_words(last))
+        groups = [group for group, _ in read]
         if above_prior > -math.inf and self._cannot_place(groups, above_prior):
             return []
-        pools: list[set[int]] = []
+        # A group with one word of more than ``MAX_POOL`` titles finds nothing: its pool is not
+        # gathered (None), only its postings read for the titles examined (``_unmatched``).
+        gathered: list[set[int] | None] = []
         for group in groups:
+            if any(len(self.postings[word]) > MAX_POOL for word in group):
+                gathered.append(None)
+                continue
             pool: set[int] = set()
             for word in group:
                 pool.update(self.postings[word])
-            pools.append(pool)
-        pools = [pool for pool in pools if len(pool) <= MAX_POOL]
+            gathered.append(pool)
+        pools = [pool for pool in gathered if pool is not None and len(pool) <= MAX_POOL]
         if not pools:
             return []
         # A title must be in every pool but one when one content word may go unmatched. Only
@@ -340,10 +349,34 @@ class TranslationIndex:
         # Without a word that can show the title was meant, only a title the typed words
         # cover whole qualifies (see ``_cost``): one with more words is not priced.
         most_words = math.inf if self._may_translate(complete, last) else len(words)
+        # A title that leaves more typed content words unmatched than ``_cost`` allows (one of
+        # three or more) is rejected before it is priced: the words outside whose pools it is
+        # (``_unmatched``), and a short last word (no pool) that none of its words completes.
+        content_count = len(content) + (last is not None and last not in SKIPPABLE)
+        may_miss = 1 if content_count >= 3 else 0
+        short_last = None
+        if last is not None and last not in SKIPPABLE and len(last) < MIN_LAST_PREFIX:
+            short_last = last
+        readings = self.readings
         title_words = self.title_words
         results: list[tuple[int, float, bool]] = []
-        for title in examined:
-            if title_words[title] > most_words:
+        # A title no typed word can show was meant must be covered whole: not one with more
+        # words than were typed.
+        completing = None  # the last word's pool, when it holds every title a word of completes
+        if len(read) > len(content) and read[-1][1]:
+            completing = gathered[-1]
+        shown = self._may_show(examined, complete, last, completing)
+        checks = zip(examined, self._unmatched(examined, read, gathered), shown, strict=True)
+        for title, missed, may_show in checks:
+            if missed > may_miss:
+                continue
+            if title_words[title] > (most_words if may_show else len(words)):
+                continue
+            if (
+                short_last is not None
+                and missed == may_miss
+                and not _last_options(readings[title], short_last)
+            ):
                 continue
             scored = self._cost(title, complete, last)
             if scored is not None:
@@ -351,6 +384,80 @@ class TranslationIndex:
                 if len(results) == limit:
                     break
         return results
+
+    def _unmatched(
+        self,
+        titles: list[int],
+        read: list[tuple[list[str], bool]],
+        gathered: list[set[int] | None],
+    ) -> list[int]:
+        """For each of ``titles``, how many of the typed words read as ``read`` (each word's
+        English words, and whether those hold every title ``_cost`` can match the word to) it
+        certainly leaves unmatched in ``_cost``: those whose words hold every such title and
+        none of whose titles it is. ``gathered`` holds each word's titles as a set, or None
+        where they were not gathered (then the sorted postings are searched, all titles at
+        once)."""
+        unmatched = np.zeros(len(titles), dtype=np.int64)
+        if not titles:
+            return []
+        positions = np.asarray(titles)
+        for (group, holds_all), pool in zip(read, gathered, strict=True):
+            if not holds_all:
+                continue
+            if pool is not None:
+                unmatched += np.fromiter((title not in pool for title in titles), np.bool_)
+                continue
+            unmatched += ~self._among(positions, group)
+        counts: list[int] = unmatched.tolist()
+        return counts
+
+    def _may_show(
+        self, titles: list[int], complete: list[str], last: str | None, completing: set[int] | None
+    ) -> list[bool]:
+        """For each of ``titles``, whether some typed word may count in ``_cost`` as evidence
+        that it was meant (False: none can): a complete content word it reads through the
+        lexicon (itself, or its singular or plural), a word of ``COGNATE_EVIDENCE`` letters or
+        more it has a word sharing them with, or a half-typed last word one of its words
+        completes (its titles are among ``completing``, the last word's pool, when that holds
+        them all; else every title may be shown). All True too when a prefix scan is cut off."""
+        words: list[str] = []
+        scans: list[str] = []
+        for word in complete:
+            if word not in FUNCTION_WORDS:
+                words += (word, word[:-1] if word.endswith("s") else word + "s")
+            if word not in SKIPPABLE and len(word) >= COGNATE_EVIDENCE:
+                scans.append(word[:COGNATE_EVIDENCE])
+        completes = last is not None and len(last) >= MIN_LAST_PREFIX
+        completes = completes and last not in FUNCTION_WORDS
+        if completes and completing is None:
+            return [True] * len(titles)
+        if last is not None and len(last) >= COGNATE_EVIDENCE:
+            scans.append(last[:COGNATE_EVIDENCE])
+        for prefix in scans:
+            scanned = self._words_with_prefix(prefix)
+            if len(scanned) >= MAX_PREFIX_WORDS:
+                return [True] * len(titles)
+            words += scanned
+        found = [word for word in dict.fromkeys(words) if word in self.postings]
+        if not titles:
+            return []
+        shown = self._among(np.asarray(titles), found)
+        if completes and completing is not None:
+            shown |= np.fromiter((title in completing for title in titles), np.bool_)
+        flags: list[bool] = shown.tolist()
+        return flags
+
+    def _among(
+        self, positions: npt.NDArray[np.int64], words: Sequence[str]
+    ) -> npt.NDArray[np.bool_]:
+        """Which title ``positions`` are among the titles of any of ``words`` (each word's
+        postings searched, sorted, for all positions at once)."""
+        found = np.zeros(len(positions), dtype=np.bool_)
+        for word in words:
+            postings = np.asarray(self.postings[word])
+            at = np.minimum(np.searchsorted(postings, positions), len(postings) - 1)
+            found |= postings[at] == positions
+        return found
 
     def _may_translate(self, complete: list[str], last: str | None) -> bool:
         """Whether some typed word may count, in ``_cost``, as evidence that a foreign title
@@ -371,25 +478,32 @@ class TranslationIndex:
             len(last) >= MIN_LAST_PREFIX and last not in FUNCTION_WORDS
         )
 
-    def _content_words(self, word: str) -> list[str]:
+    def _content_words(self, word: str) -> tuple[list[str], bool]:
         """The English words whose titles a complete typed word may stand for: itself, its
         singular or plural, and (from ``COGNATE_PREFIX`` letters) the words it may be a
-        cognate of."""
+        cognate of; and whether they are all of them (``MAX_PREFIX_WORDS`` cut none off), so
+        that every title ``_cost`` can match the word to is among theirs."""
         forms = (word, word[:-1] if word.endswith("s") else word + "s")
         found = [form for form in forms if form in self.postings]
+        holds_all = True
         if len(word) >= COGNATE_PREFIX:
-            found += self._words_with_prefix(word[:COGNATE_PREFIX])
-        return found
+            cognates = self._words_with_prefix(word[:COGNATE_PREFIX])
+            found += cognates
+            holds_all = len(cognates) < MAX_PREFIX_WORDS
+        return found, holds_all
 
-    def _last_words(self, last: str) -> list[str]:
+    def _last_words(self, last: str) -> tuple[list[str], bool]:
         """The same for the half-typed last word: the words it starts, its singular, and
         the cognates."""
         found = self._words_with_prefix(last)
+        holds_all = len(found) < MAX_PREFIX_WORDS
         if last.endswith("s") and last[:-1] in self.postings:
             found.append(last[:-1])
         if len(last) > COGNATE_PREFIX:
-            found += self._words_with_prefix(last[:COGNATE_PREFIX])
-        return found
+            cognates = self._words_with_prefix(last[:COGNATE_PREFIX])
+            found += cognates
+            holds_all = holds_all and len(cognates) < MAX_PREFIX_WORDS
+        return found, holds_all
 
     def _words_with_prefix(self, prefix: str) -> list[str]:
         start = bisect.bisect_left(self.vocabulary, prefix)
@@ -452,13 +566,7 @@ class TranslationIndex:
                 cost += TRANSLATED_WORD_COST
         if last is not None:
             content += last not in SKIPPABLE
-            options = [
-                through
-                for word, through in english.items()
-                if word.startswith(last) and (len(last) >= MIN_LAST_PREFIX or not through)
-            ]
-            if not options and last.endswith("s") and last[:-1] in english:
-                options = [english[last[:-1]]]  # "hearts" for "heart" (coeur)
+            options = _last_options(english, last)
             if options:
                 matched += 1
                 # Read through the lexicon when that is the only way to complete it, or when the
@@ -487,6 +595,19 @@ class TranslationIndex:
             # amour) weaker still.
             cost += PARTIAL_READING_COST + (SINGLE_WORD_READING_COST if translated < 2 else 0.0)
         return cost, whole
+
+
+def _last_options(english: Mapping[str, bool], last: str) -> list[bool]:
+    """How a title's English words may complete the half-typed ``last`` word: through the
+    lexicon or not, one flag a word (none: it completes none)."""
+    options = [
+        through
+        for word, through in english.items()
+        if word.startswith(last) and (len(last) >= MIN_LAST_PREFIX or not through)
+    ]
+    if not options and last.endswith("s") and last[:-1] in english:
+        options = [english[last[:-1]]]  # "hearts" for "heart" (coeur)
+    return options
 
 
 def _english_match(english: Mapping[str, bool], word: str) -> bool | None:
