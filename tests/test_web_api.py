@@ -718,6 +718,7 @@ def test_a_damaged_index_found_after_load_makes_the_worker_a_503_naming_the_file
     assert "titles.bin" in body["error"]["message"]
     error = _error(client.get("/api/suggest?q=star"), 503)
     assert "titles.bin: damaged" in error["message"]
+    assert str(tmp_path) not in error["message"]  # the server's paths stay in its log
     page = client.get("/?q=star")
     assert page.status_code == 503 and b"titles.bin" in page.data
 

@@ -21,7 +21,7 @@ from . import ratelimit
 from .clients import TrustedProxyFix, parse_networks
 from .config import DEFAULTS, public_url
 from .service import open_engine, open_experiments
-from .validation import ApiError
+from .validation import ApiError, damaged_index_error
 
 __all__ = ["CONTENT_SECURITY_POLICY", "create_app"]
 
@@ -119,10 +119,10 @@ def _damaged_index(error: IndexFormatError) -> Response | tuple[dict[str, Any], 
     worker answers nothing until it is given a good index, so 503 (a load balancer's cue to
     route elsewhere; ``/api/health`` says the same), naming the file rather than a bare 500."""
     current_app.logger.error("index damaged: %s", error)
-    message = f"this server's index is damaged: {error}"
+    refused = damaged_index_error(error, current_app.extensions["autocomplete"].index.saved_at)
     if request.path.startswith(_JSON_PATHS):
-        return ApiError(503, message).payload(), 503
-    return Response(message, status=503, mimetype="text/plain")
+        return refused.payload(), 503
+    return Response(refused.message, status=503, mimetype="text/plain")
 
 
 def _unexpected_error(error: Exception) -> Response | tuple[dict[str, Any], int]:

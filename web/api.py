@@ -25,6 +25,7 @@ from .validation import (
     ApiError,
     context_arg,
     count_arg,
+    damaged_index_error,
     decade_arg,
     experiment_field,
     field_id,
@@ -339,7 +340,7 @@ def health() -> Response:
     try:
         index_state = "verified" if served.verified(timeout=0) else "verifying"
     except IndexFormatError as error:
-        failed = ApiError(503, f"this server's index is damaged: {error}").payload()
+        failed = damaged_index_error(error, served.index.saved_at).payload()
         response = jsonify({"status": "failed", "index": "damaged", **failed})
         response.status_code = 503
         return response
