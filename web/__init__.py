@@ -21,7 +21,7 @@ from . import ratelimit
 from .clients import TrustedProxyFix, parse_networks
 from .config import DEFAULTS, public_url
 from .service import open_engine, open_experiments
-from .validation import ApiError, damaged_index_error
+from .validation import DAMAGED_INDEX, ApiError
 
 __all__ = ["CONTENT_SECURITY_POLICY", "create_app"]
 
@@ -117,12 +117,12 @@ def _http_error(error: HTTPException) -> BaseResponse | tuple[dict[str, Any], in
 def _damaged_index(error: IndexFormatError) -> Response | tuple[dict[str, Any], int]:
     """The index's background checks found a damaged file (see ``Autocomplete.load``): this
     worker answers nothing until it is given a good index, so 503 (a load balancer's cue to
-    route elsewhere; ``/api/health`` says the same), naming the file rather than a bare 500."""
+    route elsewhere; ``/api/health`` says the same) rather than a bare 500; the log names the
+    file."""
     current_app.logger.error("index damaged: %s", error)
-    refused = damaged_index_error(error, current_app.extensions["autocomplete"].index.saved_at)
     if request.path.startswith(_JSON_PATHS):
-        return refused.payload(), 503
-    return Response(refused.message, status=503, mimetype="text/plain")
+        return DAMAGED_INDEX.payload(), 503
+    return Response(DAMAGED_INDEX.message, status=503, mimetype="text/plain")
 
 
 def _unexpected_error(error: Exception) -> Response | tuple[dict[str, Any], int]:

@@ -21,11 +21,11 @@ from autocomplete.feedback import FeedbackHealth, StoreUnavailableError
 from .facets import ChosenFilter, Facets, catalog_facets
 from .learned import learned_titles as learned
 from .validation import (
+    DAMAGED_INDEX,
     MAX_DWELL_MS,
     ApiError,
     context_arg,
     count_arg,
-    damaged_index_error,
     decade_arg,
     experiment_field,
     field_id,
@@ -334,13 +334,14 @@ def health() -> Response:
     """200 while the process serves suggestions; ``status`` is "degraded" and ``degraded``
     names the parts (``"store"``) when something behind it fails. ``index`` is "verifying"
     while the background checks of a freshly loaded index run (it already answers), then
-    "verified"; a damaged index makes this a 503 with ``status`` "failed" and the file named,
-    since the worker then answers nothing."""
+    "verified"; a damaged index makes this a 503 with ``status`` "failed" (the log names the
+    file), since the worker then answers nothing."""
     served = engine()
     try:
         index_state = "verified" if served.verified(timeout=0) else "verifying"
     except IndexFormatError as error:
-        failed = damaged_index_error(error, served.index.saved_at).payload()
+        current_app.logger.error("index damaged: %s", error)
+        failed = DAMAGED_INDEX.payload()
         response = jsonify({"status": "failed", "index": "damaged", **failed})
         response.status_code = 503
         return response

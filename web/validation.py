@@ -10,7 +10,6 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from flask import Request
@@ -303,10 +302,6 @@ def experiment_field(body: Mapping[str, Any], count: int) -> tuple[str, list[str
     return name, arms, token
 
 
-def damaged_index_error(error: Exception, index_dir: Path | None) -> ApiError:
-    """The 503 for a worker whose index was found damaged: the file named relative to the
-    index folder (the full message, with the server's paths, goes to the log only)."""
-    message = str(error)
-    if index_dir is not None:
-        message = message.replace(f"{index_dir}/", "")
-    return ApiError(503, f"this server's index is damaged: {message}")
+DAMAGED_INDEX = ApiError(503, "this server's index is damaged; its log names the file")
+"""What a client is told once the index's checks found damage (the server's paths and the
+file stay in its log)."""
