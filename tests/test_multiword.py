@@ -100,7 +100,7 @@ def test_taken_as_typed_and_filtered(movies: Autocomplete) -> None:
     assert found and all(1985 <= int(str(s.metadata["year"])) <= 1995 for s in found)
 
 
-def _engine(records: list[dict[str, object]], costs: WordCosts = FITTED_COSTS) -> Autocomplete:
+def _engine(records: list[dict[str, object]]) -> Autocomplete:
     return Autocomplete.from_catalog(records, weight_field="votes", id_field="id")
 
 

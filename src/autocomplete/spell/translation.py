@@ -397,9 +397,9 @@ class TranslationIndex:
         none of whose titles it is. ``gathered`` holds each word's titles as a set, or None
         where they were not gathered (then the sorted postings are searched, all titles at
         once)."""
-        unmatched = np.zeros(len(titles), dtype=np.int64)
         if not titles:
             return []
+        unmatched = np.zeros(len(titles), dtype=np.int64)
         positions = np.asarray(titles)
         for (group, holds_all), pool in zip(read, gathered, strict=True):
             if not holds_all:
@@ -420,6 +420,8 @@ class TranslationIndex:
         more it has a word sharing them with, or a half-typed last word one of its words
         completes (its titles are among ``completing``, the last word's pool, when that holds
         them all; else every title may be shown). All True too when a prefix scan is cut off."""
+        if not titles:
+            return []
         words: list[str] = []
         scans: list[str] = []
         for word in complete:
@@ -439,8 +441,6 @@ class TranslationIndex:
                 return [True] * len(titles)
             words += scanned
         found = [word for word in dict.fromkeys(words) if word in self.postings]
-        if not titles:
-            return []
         shown = self._among(np.asarray(titles), found)
         if completes and completing is not None:
             shown |= np.fromiter((title in completing for title in titles), np.bool_)
