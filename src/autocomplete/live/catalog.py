@@ -734,11 +734,15 @@ class LiveCatalog(Generic[R]):
         benchmarks and tests: answers do not depend on it); whether it did within
         ``timeout_s``."""
         deadline = time.monotonic() + timeout_s
-        while any(self._wants_readings(part) for part in self._segments.deltas):
+        while True:
+            # Under the apply lock: the thread swaps a part in and removes the saved copies no
+            # part serves in one hold of it, and a caller may look for either.
+            with self._apply_lock:
+                if not any(self._wants_readings(part) for part in self._segments.deltas):
+                    return True
             if time.monotonic() >= deadline:
                 return False
             time.sleep(READINGS_WAIT_S)
-        return True
 
     def _poll(self) -> None:
         while not self._stop.wait(self._options.poll_interval_s):
