@@ -91,6 +91,35 @@ def test_spans_mark_every_matched_word(movies: Autocomplete) -> None:
     assert [top.text[a:b] for a, b in top.spans] == ["Star", "Wars", "Phantom", "Mena"]
 
 
+def test_words_present_as_when_aligned_again(movies: Autocomplete) -> None:
+    """A title the word reading returned is presented from how retrieval reached it: the same
+    suggestion, spans, reading and costs as aligning the typed words with it again."""
+    from autocomplete.engine import facade
+
+    presented = 0
+    for query in (
+        "harry potter chamber",
+        "hary potter chamber",
+        "lebowski bi",
+        "towers two lord",
+        "psycho 1998",
+        "the of of",
+        "lord rings fellowsh",
+        "star wars phantom mena",
+    ):
+        engine = Autocomplete(movies.index)
+        request = engine._request(facade._parse(query, 10), 10, None, None, None)
+        words_read: dict[str, facade._WordsRead] = {}
+        found = engine._retrieve(request, words_read)
+        assert words_read[query].terms is not None
+        kept = engine._present_ranked(found, request, words_read)
+        # Without what retrieval read, each title is aligned again (``match_title``).
+        assert engine._present_ranked(found, request) == kept, query
+        assert kept == engine.suggest(query, 10)
+        presented += sum(suggestion.match == "words" for suggestion in kept)
+    assert presented >= 15
+
+
 def test_taken_as_typed_and_filtered(movies: Autocomplete) -> None:
     assert movies.suggest("lebowski big", 1, correct=False)[0].text == "The Big Lebowski"
     assert movies.suggest("hary poter chamber", 3, correct=False) == [] or all(

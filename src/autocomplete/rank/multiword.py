@@ -260,7 +260,9 @@ class WordReader:
         if not any_year:
             least += self.costs.entry
         aligner_terms = _aligner_terms(terms)
-        best: list[tuple[float, int, WordMatch]] = []  # a min-heap of the k best
+        # A min-heap of the k best as (score, -rank, aligned, prior): most titles offered are
+        # pushed out again, so a ``WordMatch`` is made only for those left at the end.
+        best: list[_Offered] = []
         rank_title, rank_prior = index.rank_title, index.rank_prior
         examined = 0
         for block in index.matching(terms):
@@ -286,19 +288,21 @@ class WordReader:
                 prior = float(rank_prior[rank])
                 if prior - least <= bar or prior - aligned[1] <= bar:
                     continue
-                match = _word_match(int(rank_title[rank]), prior, aligned, terms)
-                _offer(best, k, max(floor, bar), match, rank)
+                _offer(best, k, max(floor, bar), prior, aligned)
             bar = max(floor, best[0][0]) if len(best) >= k else floor
             if last_block or block.next_prior - least <= bar or examined >= MAX_ALIGNED_TITLES:
                 break
-        return _best_first(best)
+        return [
+            _word_match(int(rank_title[aligned[0]]), prior, aligned, terms)
+            for _, _, aligned, prior in sorted(best, reverse=True)
+        ]
 
     def _price_block(
         self,
         terms: Sequence[Term],
         ranks: npt.NDArray[np.int32],
         bar: float,
-        best: list[tuple[float, int, WordMatch]],
+        best: list[_Offered],
         k: int,
         allowed: TitleSet | None,
     ) -> npt.NDArray[np.int32]:
@@ -379,7 +383,7 @@ class WordReader:
                 tuple(int(position) for position in positions[:, column]),
                 through_first_range,
             )
-            _offer(best, k, bar, _word_match(title, float(prior[column]), aligned, terms), rank)
+            _offer(best, k, bar, float(prior[column]), aligned)
         return ranks[~single]
 
     def match_title(self, terms: Sequence[Term], title: int) -> WordMatch | None:
@@ -421,21 +425,22 @@ def _word_match(title: int, prior: float, aligned: Aligned, terms: Sequence[Term
     )
 
 
-def _offer(
-    best: list[tuple[float, int, WordMatch]], k: int, bar: float, match: WordMatch, rank: int
-) -> None:
-    """Keep ``match`` among the ``k`` best (a min-heap) if it beats ``bar`` and the k-th."""
-    if match.score <= bar:
+_Offered = tuple[float, int, Aligned, float]
+"""A title offered to the top k: its score, minus its rank (ties go to the better prior), how
+it aligned and its prior (the score is ``prior - cost``, as ``_word_match`` makes it)."""
+
+
+def _offer(best: list[_Offered], k: int, bar: float, prior: float, aligned: Aligned) -> None:
+    """Keep the title ``aligned`` reaches among the ``k`` best (a min-heap) if it beats ``bar``
+    and the k-th."""
+    score = prior - aligned[1]
+    if score <= bar:
         return
-    item = (match.score, -rank, match)
+    item = (score, -aligned[0], aligned, prior)
     if len(best) < k:
         heapq.heappush(best, item)
     elif item > best[0]:
         heapq.heapreplace(best, item)
-
-
-def _best_first(heap: list[tuple[float, int, WordMatch]]) -> list[WordMatch]:
-    return [match for _, _, match in sorted(heap, reverse=True)]
 
 
 def highlight(
