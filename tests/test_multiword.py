@@ -260,3 +260,30 @@ def test_top_k_is_the_exact_top_k_of_the_alignment(
             assert got == want
         checked += bool(expected)
     assert checked >= 40
+
+
+def test_the_phrase_check_answers_as_the_trie_when_asked_again(movies: Autocomplete) -> None:
+    """The correction search's phrase check keeps its answers for phrases of complete words;
+    each answer, first or kept, is the trie's, and a half-typed phrase is never kept."""
+    from autocomplete.engine.facade import _phrase_checker
+
+    index = movies.index
+    asked: list[str] = []
+
+    class Counting:
+        """The index's ``has_phrase``, counting the trie's answers."""
+
+        def has_phrase(self, text: str) -> bool:
+            asked.append(text)
+            return index.has_phrase(text)
+
+    exists = _phrase_checker(Counting())  # type: ignore[arg-type]
+    phrases = ["road ", "road to ", "road to perdition ", "zzq ", "harry potter ", "harry pot",
+               "the dark knight", "lord rings ", "lebowski big "]  # fmt: skip
+    expected = [index.has_phrase(text) for text in phrases]
+    assert True in expected and False in expected
+    for _ in range(3):
+        assert [exists(text) for text in phrases] == expected
+    complete = [text for text in phrases if text.endswith(" ")]
+    half = [text for text in phrases if not text.endswith(" ")]
+    assert sorted(asked) == sorted(complete + half * 3)

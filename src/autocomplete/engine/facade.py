@@ -120,6 +120,10 @@ asks for ``exact_scores`` and then ``suggest`` with the same query, which retrie
 Only ``exact_scores`` keeps them: ``suggest`` alone keeps its whole answer, and candidates kept
 for nothing would only give the garbage collector more to walk."""
 
+PHRASE_MEMO_SIZE = 50_000
+"""Phrases of complete words ("road ", "the dark ") whose presence at a title's word start is
+kept: the correction search asks again for a query's first words on every later keystroke."""
+
 FEEDBACK_CACHE_SIZE = 8_192
 """Prefixes whose feedback lifts are kept translated to title positions."""
 
@@ -239,7 +243,7 @@ class Autocomplete:
             errors,
             channel_weight=CHANNEL_WEIGHT,
             exact_bonus=EXACT_BONUS,
-            phrase_exists=self._index.has_phrase,
+            phrase_exists=_phrase_checker(self._index),
         )
         # The words' readings precomputed beside a saved index (issue 17); the bundled cache
         # gets them on first use, with the bundled model.
@@ -1534,6 +1538,24 @@ def _typed_words_occur(typed: str, normalized_title: str) -> bool:
     if any(word not in title_words for word in complete):
         return False
     return typed.endswith(" ") or any(word.startswith(words[-1]) for word in title_words)
+
+
+def _phrase_checker(index: CatalogIndex) -> Callable[[str], bool]:
+    """``index.has_phrase``, with the answers for phrases of complete words (a trailing space)
+    kept: the correction search over a query's words asks whether its first words stand together
+    in a title on each keystroke typed after them. A phrase that ends half typed is asked of the
+    trie each time (it changes with every keystroke)."""
+    has_phrase = index.has_phrase
+    remembered: Memo[str, bool] = Memo(PHRASE_MEMO_SIZE, "phrases of complete words")
+    get, put = remembered.get, remembered.put
+
+    def phrase_exists(text: str) -> bool:
+        if not text.endswith(" "):
+            return has_phrase(text)
+        found = get(text)
+        return put(text, has_phrase(text)) if found is None else found
+
+    return phrase_exists
 
 
 def _kth_score(scores: list[float], request: _Request) -> float:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -118,9 +118,9 @@ FITTED_COSTS = WordCosts(
 docs/architecture.md and docs/eval/multiword.md)."""
 
 
-@dataclass(frozen=True, slots=True)
-class WordMatch:
-    """A title reached by the typed words, with how."""
+class WordMatch(NamedTuple):
+    """A title reached by the typed words, with how (a named tuple: made for every title the
+    walk keeps, at a fifth of a frozen dataclass's cost)."""
 
     title: int
     score: float  # log P(title) - cost
