@@ -258,6 +258,12 @@ def test_top_k_is_the_exact_top_k_of_the_alignment(
         assert [m.title for m in found] == [m.title for m in expected], typed
         for got, want in zip(found, expected, strict=True):
             assert got == want
+        # What the walk's bound rests on: without a year, every title returned skips a word or
+        # swaps two, so it pays at least the spelling, the entry and the cheapest of those.
+        for match in every:
+            if match is not None and not match.year:
+                assert match.skipped_stop + match.skipped_content + match.inversions >= 1
+                assert match.cost >= match.spelling + FITTED_COSTS.inversion, typed
         checked += bool(expected)
     assert checked >= 40
 

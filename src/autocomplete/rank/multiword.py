@@ -207,6 +207,10 @@ class WordReader:
         stop_ids = (index.word_id(word) for word in STOP_WORDS)
         self._stop_mask = np.zeros(index.word_count, dtype=np.int32)
         self._stop_mask[[word_id for word_id in stop_ids if word_id is not None]] = 1
+        # The least a match without a year pays for not being a plain prefix (see ``top_k``).
+        self._least_edit = min(
+            costs.stop_skip, costs.content_skip, costs.inversion, costs.stop_inversion
+        )
         # The alignment of typed words with titles, in C (_alignwords.c) or its Python twin;
         # the keep table spares C the power (the options kept per word when they are many).
         self._aligner = TitleAligner(
@@ -259,6 +263,13 @@ class WordReader:
                 vectorized = False
         if not any_year:
             least += self.costs.entry
+        # What a title can cost to be returned at all: the aligner refuses the typed words in a
+        # row from the title's start (the prefix index's), so without a year every match skips
+        # a word or swaps two, at one of those prices or more (each price added is 0 or at
+        # least the cheapest, and rounding keeps a sum of larger terms larger). ``least``
+        # itself still counts the titles examined toward ``MAX_ALIGNED_TITLES``, as it did
+        # before this bound: the walk's limit cuts the same titles.
+        returned = least if any_year else least + self._least_edit
         aligner_terms = _aligner_terms(terms)
         # A min-heap of the k best as (score, -rank, aligned, prior): most titles offered are
         # pushed out again, so a ``WordMatch`` is made only for those left at the end.
@@ -270,10 +281,11 @@ class WordReader:
             ranks = block.ranks[: max(0, MAX_ALIGNED_TITLES - examined)]
             # Ranks follow the prior and the bar only rises: past the first rank that cannot
             # place, no later title can.
-            placing = int(np.count_nonzero(rank_prior[ranks] - least > bar))
+            priors = rank_prior[ranks]
+            examined += int(np.count_nonzero(priors - least > bar))
+            placing = int(np.count_nonzero(priors - returned > bar))
             last_block = placing < len(block.ranks)
             ranks = ranks[:placing]
-            examined += len(ranks)
             one_by_one = ranks
             if vectorized and len(ranks) >= MIN_PRICED_BLOCK:
                 one_by_one = self._price_block(terms, ranks, bar, best, k, allowed)
@@ -286,11 +298,11 @@ class WordReader:
                 bar = max(floor, best[0][0]) if len(best) >= k else floor
                 rank = aligned[0]
                 prior = float(rank_prior[rank])
-                if prior - least <= bar or prior - aligned[1] <= bar:
+                if prior - returned <= bar or prior - aligned[1] <= bar:
                     continue
                 _offer(best, k, max(floor, bar), prior, aligned)
             bar = max(floor, best[0][0]) if len(best) >= k else floor
-            if last_block or block.next_prior - least <= bar or examined >= MAX_ALIGNED_TITLES:
+            if last_block or block.next_prior - returned <= bar or examined >= MAX_ALIGNED_TITLES:
                 break
         return [
             _word_match(int(rank_title[aligned[0]]), prior, aligned, terms)
