@@ -227,9 +227,15 @@ def test_top_k_is_the_exact_top_k_of_the_alignment(
 
     import numpy as np
 
-    from autocomplete.index.word_index import build_word_index
+    from autocomplete.index.word_index import Term, build_word_index
     from autocomplete.rank import multiword
-    from autocomplete.rank.multiword import WordReader, read_terms
+    from autocomplete.rank.multiword import (
+        WordReader,
+        corrected_reading,
+        highlight,
+        presented,
+        read_terms,
+    )
 
     monkeypatch.setattr(multiword, "PRICES_BLOCKS_IN_NUMPY", price_blocks)
 
@@ -241,7 +247,7 @@ def test_top_k_is_the_exact_top_k_of_the_alignment(
     priors = np.array([-rng.random() * 12 for _ in titles], dtype=np.float32)
     index = build_word_index(titles, priors, [None] * len(titles))
     reader = WordReader(index)
-    checked = 0
+    checked = corrected = 0
     for _ in range(80):
         typed = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(2, 4)))
         if rng.random() < 0.5:
@@ -249,6 +255,12 @@ def test_top_k_is_the_exact_top_k_of_the_alignment(
         terms = read_terms(typed, index, None)
         if terms is None:
             continue
+        if rng.random() < 0.4:  # a finished word typed with a slip, read as the word
+            slipped = rng.randrange(len(terms))
+            if not terms[slipped].is_prefix and terms[slipped].ranges:
+                (read_as,) = terms[slipped].ranges
+                misspelled = Term(read_as.text + "q", (read_as._replace(cost=1.5),))
+                terms = (*terms[:slipped], misspelled, *terms[slipped + 1 :])
         found = reader.top_k(terms, 10)
         every = [reader.match_title(terms, title) for title in range(len(titles))]
         expected = sorted(
@@ -258,6 +270,27 @@ def test_top_k_is_the_exact_top_k_of_the_alignment(
         assert [m.title for m in found] == [m.title for m in expected], typed
         for got, want in zip(found, expected, strict=True):
             assert got == want
+        # Presenting: the spans and the "did you mean" as read from the title's words.
+        for match in found:
+            words = titles[match.title].split(" ")
+            occur = all(
+                placed < 0
+                or (
+                    any(word.startswith(term.typed) for word in words)
+                    if term.is_prefix
+                    else term.typed in words
+                )
+                for term, placed in zip(terms, match.positions, strict=True)
+            )
+            spans, reading = presented(titles[match.title], match, terms)
+            assert (reading is None) == occur, typed
+            corrected += reading is not None
+            assert spans == highlight(titles[match.title], match, terms)
+            assert reading == corrected_reading(titles[match.title], match, terms)
+            starts = [sum(len(word) + 1 for word in words[:at]) for at in match.positions]
+            assert sorted(start for start, _ in spans) == sorted(
+                start for start, placed in zip(starts, match.positions, strict=True) if placed >= 0
+            )
         # What the walk's bound rests on: without a year, every title returned skips a word or
         # swaps two, so it pays at least the spelling, the entry and the cheapest of those.
         for match in every:
@@ -266,6 +299,7 @@ def test_top_k_is_the_exact_top_k_of_the_alignment(
                 assert match.cost >= match.spelling + FITTED_COSTS.inversion, typed
         checked += bool(expected)
     assert checked >= 40
+    assert corrected >= 10
 
 
 def test_the_phrase_check_answers_as_the_trie_when_asked_again(movies: Autocomplete) -> None:

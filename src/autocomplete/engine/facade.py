@@ -59,8 +59,7 @@ from autocomplete.rank.multiword import (
     WordCosts,
     WordMatch,
     WordReader,
-    corrected_reading,
-    highlight,
+    presented,
     read_terms,
 )
 from autocomplete.rank.pipeline import Candidate, Source, by_score
@@ -1284,13 +1283,12 @@ class Autocomplete:
             match = reader.match_title(terms, title)
         if match is None or terms is None:  # cannot happen: the same reading found it
             return self._present(title, score, "words", (), 0.0, None, request, lift, context)
-        normalized = self._index.normalized_titles[title]
-        reading = corrected_reading(normalized, match, terms)
+        spans, reading = presented(self._index.normalized_titles[title], match, terms)
         return self._present(
             title,
             score,
             "words",
-            highlight(normalized, match, terms),
+            spans,
             -match.cost,
             reading,
             request,

@@ -28,6 +28,7 @@ soon as no later title, even at the least cost any reading can have, can enter t
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple, Protocol
@@ -455,17 +456,27 @@ def _offer(best: list[_Offered], k: int, bar: float, prior: float, aligned: Alig
         heapq.heapreplace(best, item)
 
 
+def presented(
+    normalized_title: str, match: WordMatch, terms: Sequence[Term]
+) -> tuple[tuple[tuple[int, int], ...], str | None]:
+    """``highlight`` and ``corrected_reading`` of a title the word reading returned, its words
+    split once (what presenting it asks for)."""
+    words = normalized_title.split(" ")
+    return _highlight(words, match, terms), _corrected_reading(words, match, terms)
+
+
 def highlight(
     normalized_title: str, match: WordMatch, terms: Sequence[Term]
 ) -> tuple[tuple[int, int], ...]:
     """Spans over the normalized title of every title word a typed word matched: a whole word
     for a finished word, the typed (or corrected) prefix's length for the word being typed."""
-    starts: list[int] = []
-    position = 0
-    words = normalized_title.split(" ")
-    for word in words:
-        starts.append(position)
-        position += len(word) + 1
+    return _highlight(normalized_title.split(" "), match, terms)
+
+
+def _highlight(
+    words: Sequence[str], match: WordMatch, terms: Sequence[Term]
+) -> tuple[tuple[int, int], ...]:
+    starts = list(itertools.accumulate((len(word) + 1 for word in words), initial=0))
     spans: list[tuple[int, int]] = []
     for term, placed, reading in zip(terms, match.positions, match.readings, strict=True):
         if placed < 0 or placed >= len(words):
@@ -481,9 +492,21 @@ def corrected_reading(normalized_title: str, match: WordMatch, terms: Sequence[T
     """The query as read ("harry potter chamber" for "hary potter chamber"), or None when
     every typed word occurs in the title as typed (the last one as a prefix): then nothing
     was corrected, whatever readings were tried."""
-    words = normalized_title.split(" ")
-    pairs = zip(terms, match.positions, strict=True)
-    if all(placed < 0 or _occurs(term, words) for term, placed in pairs):
+    return _corrected_reading(normalized_title.split(" "), match, terms)
+
+
+def _corrected_reading(words: Sequence[str], match: WordMatch, terms: Sequence[Term]) -> str | None:
+    for term, placed in zip(terms, match.positions, strict=True):
+        if placed < 0:
+            continue
+        # Usually the word it matched is the typed one: then the title need not be scanned.
+        if placed < len(words):
+            word = words[placed]
+            if word.startswith(term.typed) if term.is_prefix else word == term.typed:
+                continue
+        if not _occurs(term, words):
+            break
+    else:
         return None
     read: list[str] = []
     for term, placed, reading in zip(terms, match.positions, match.readings, strict=True):
