@@ -91,6 +91,35 @@ def test_spans_mark_every_matched_word(movies: Autocomplete) -> None:
     assert [top.text[a:b] for a, b in top.spans] == ["Star", "Wars", "Phantom", "Mena"]
 
 
+def test_words_present_as_when_aligned_again(movies: Autocomplete) -> None:
+    """A title the word reading returned is presented from how retrieval reached it: the same
+    suggestion, spans, reading and costs as aligning the typed words with it again."""
+    from autocomplete.engine import facade
+
+    presented = 0
+    for query in (
+        "harry potter chamber",
+        "hary potter chamber",
+        "lebowski bi",
+        "towers two lord",
+        "psycho 1998",
+        "the of of",
+        "lord rings fellowsh",
+        "star wars phantom mena",
+    ):
+        engine = Autocomplete(movies.index)
+        request = engine._request(facade._parse(query, 10), 10, None, None, None)
+        words_read: dict[str, facade._WordsRead] = {}
+        found = engine._retrieve(request, words_read)
+        assert words_read[query].terms is not None
+        kept = engine._present_ranked(found, request, words_read)
+        # Without what retrieval read, each title is aligned again (``match_title``).
+        assert engine._present_ranked(found, request) == kept, query
+        assert kept == engine.suggest(query, 10)
+        presented += sum(suggestion.match == "words" for suggestion in kept)
+    assert presented >= 15
+
+
 def test_taken_as_typed_and_filtered(movies: Autocomplete) -> None:
     assert movies.suggest("lebowski big", 1, correct=False)[0].text == "The Big Lebowski"
     assert movies.suggest("hary poter chamber", 3, correct=False) == [] or all(
@@ -198,9 +227,15 @@ def test_top_k_is_the_exact_top_k_of_the_alignment(
 
     import numpy as np
 
-    from autocomplete.index.word_index import build_word_index
+    from autocomplete.index.word_index import Term, build_word_index
     from autocomplete.rank import multiword
-    from autocomplete.rank.multiword import WordReader, read_terms
+    from autocomplete.rank.multiword import (
+        WordReader,
+        corrected_reading,
+        highlight,
+        presented,
+        read_terms,
+    )
 
     monkeypatch.setattr(multiword, "PRICES_BLOCKS_IN_NUMPY", price_blocks)
 
@@ -212,7 +247,7 @@ def test_top_k_is_the_exact_top_k_of_the_alignment(
     priors = np.array([-rng.random() * 12 for _ in titles], dtype=np.float32)
     index = build_word_index(titles, priors, [None] * len(titles))
     reader = WordReader(index)
-    checked = 0
+    checked = corrected = 0
     for _ in range(80):
         typed = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(2, 4)))
         if rng.random() < 0.5:
@@ -220,6 +255,12 @@ def test_top_k_is_the_exact_top_k_of_the_alignment(
         terms = read_terms(typed, index, None)
         if terms is None:
             continue
+        if rng.random() < 0.4:  # a finished word typed with a slip, read as the word
+            slipped = rng.randrange(len(terms))
+            if not terms[slipped].is_prefix and terms[slipped].ranges:
+                (read_as,) = terms[slipped].ranges
+                misspelled = Term(read_as.text + "q", (read_as._replace(cost=1.5),))
+                terms = (*terms[:slipped], misspelled, *terms[slipped + 1 :])
         found = reader.top_k(terms, 10)
         every = [reader.match_title(terms, title) for title in range(len(titles))]
         expected = sorted(
@@ -229,5 +270,60 @@ def test_top_k_is_the_exact_top_k_of_the_alignment(
         assert [m.title for m in found] == [m.title for m in expected], typed
         for got, want in zip(found, expected, strict=True):
             assert got == want
+        # Presenting: the spans and the "did you mean" as read from the title's words.
+        for match in found:
+            words = titles[match.title].split(" ")
+            occur = all(
+                placed < 0
+                or (
+                    any(word.startswith(term.typed) for word in words)
+                    if term.is_prefix
+                    else term.typed in words
+                )
+                for term, placed in zip(terms, match.positions, strict=True)
+            )
+            spans, reading = presented(titles[match.title], match, terms)
+            assert (reading is None) == occur, typed
+            corrected += reading is not None
+            assert spans == highlight(titles[match.title], match, terms)
+            assert reading == corrected_reading(titles[match.title], match, terms)
+            starts = [sum(len(word) + 1 for word in words[:at]) for at in match.positions]
+            assert sorted(start for start, _ in spans) == sorted(
+                start for start, placed in zip(starts, match.positions, strict=True) if placed >= 0
+            )
+        # What the walk's bound rests on: without a year, every title returned skips a word or
+        # swaps two, so it pays at least the spelling, the entry and the cheapest of those.
+        for match in every:
+            if match is not None and not match.year:
+                assert match.skipped_stop + match.skipped_content + match.inversions >= 1
+                assert match.cost >= match.spelling + FITTED_COSTS.inversion, typed
         checked += bool(expected)
     assert checked >= 40
+    assert corrected >= 10
+
+
+def test_the_phrase_check_answers_as_the_trie_when_asked_again(movies: Autocomplete) -> None:
+    """The correction search's phrase check keeps its answers for phrases of complete words;
+    each answer, first or kept, is the trie's, and a half-typed phrase is never kept."""
+    from autocomplete.engine.facade import _phrase_checker
+
+    index = movies.index
+    asked: list[str] = []
+
+    class Counting:
+        """The index's ``has_phrase``, counting the trie's answers."""
+
+        def has_phrase(self, text: str) -> bool:
+            asked.append(text)
+            return index.has_phrase(text)
+
+    exists = _phrase_checker(Counting())  # type: ignore[arg-type]
+    phrases = ["road ", "road to ", "road to perdition ", "zzq ", "harry potter ", "harry pot",
+               "the dark knight", "lord rings ", "lebowski big "]  # fmt: skip
+    expected = [index.has_phrase(text) for text in phrases]
+    assert True in expected and False in expected
+    for _ in range(3):
+        assert [exists(text) for text in phrases] == expected
+    complete = [text for text in phrases if text.endswith(" ")]
+    half = [text for text in phrases if not text.endswith(" ")]
+    assert sorted(asked) == sorted(complete + half * 3)

@@ -3,8 +3,10 @@ index, memory-mapped, and not used when it does not answer for the index and lex
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import math
 import shutil
 from pathlib import Path
 
@@ -251,3 +253,52 @@ def test_a_saved_index_without_a_table_gets_one_beside_it(saved: Path, tmp_path:
     assert found is not None and (copy / TABLE_DIRECTORY).is_dir()
     engine = Autocomplete.load(copy)
     assert _answers(engine) == _answers(Autocomplete.load(saved)) and engine._translations.opened
+
+
+def test_the_bulk_checks_equal_the_title_by_title_ones_on_the_bundled_catalog(
+    lexicon: Lexicon,
+) -> None:
+    """``in_bulk`` (the arrays read for many examined titles at once) gives each title's word
+    count and whether a word of it completes a last word as the decoded readings do, and
+    ``candidates`` over the arrays answers as ``TranslationIndex.build``'s, which reads every
+    title one by one, for typed words whose checks go through it."""
+    from autocomplete.spell.translation import _last_options
+
+    index = bundled_index()
+    arrays = build_translation_arrays(lexicon, index).index
+    assert arrays.in_bulk is not None
+    titles = sorted(arrays.readings)
+    assert arrays.in_bulk.word_counts(titles) == [arrays.title_words[title] for title in titles]
+    shuffled = titles[::-7] + titles[3::11]  # any order, a title twice
+    mixed = 0  # the last words that some of them complete and some do not
+    for last in ("s", "k", "m", "a", "as", "lo", "es", "mu", "am", "nig", "nights", "roses", "zz"):
+        expected = [bool(_last_options(arrays.readings[title], last)) for title in shuffled]
+        assert arrays.in_bulk.completing(shuffled, last) == expected, last
+        mixed += any(expected) and not all(expected)
+    assert mixed >= 10
+    with pytest.raises(KeyError):
+        arrays.in_bulk.word_counts([titles[0], max(titles) + 1])
+    reference = _reference(lexicon, index)
+    assert reference.in_bulk is None
+    priors = index.hot.title_prior
+    typed = [
+        "woman s", "great p", "life wa", "man ra", "le m", "as g", "des t", "from k",
+        "the lo", "night f", "a amo", "love s", "the name of the ro", "red vio", "la m",
+    ]  # fmt: skip
+    asked: list[str] = []  # the last words the bulk check was asked about
+
+    class Counted:
+        def word_counts(self, titles: list[int]) -> list[int]:
+            return bulk.word_counts(titles)
+
+        def completing(self, titles: list[int], last: str) -> list[bool]:
+            asked.append(last)
+            return bulk.completing(titles, last)
+
+    bulk = arrays.in_bulk
+    counted = dataclasses.replace(arrays, in_bulk=Counted())
+    for query in typed:
+        for above in (-math.inf, -20.0, -15.0):
+            found = counted.candidates(query, priors, 10, above_prior=above)
+            assert found == reference.candidates(query, priors, 10, above_prior=above), query
+    assert len(set(asked)) >= 4

@@ -20,7 +20,16 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Concatenate, Generic, Literal, ParamSpec, TypeVar
+from typing import (
+    TYPE_CHECKING,
+    ClassVar,
+    Concatenate,
+    Generic,
+    Literal,
+    NamedTuple,
+    ParamSpec,
+    TypeVar,
+)
 
 import numpy as np
 
@@ -48,9 +57,9 @@ from autocomplete.rank.filters import (
 from autocomplete.rank.multiword import (
     FITTED_COSTS,
     WordCosts,
+    WordMatch,
     WordReader,
-    corrected_reading,
-    highlight,
+    presented,
     read_terms,
 )
 from autocomplete.rank.pipeline import Candidate, Source, by_score
@@ -109,6 +118,10 @@ EXACT_MEMO_SIZE = 256
 asks for ``exact_scores`` and then ``suggest`` with the same query, which retrieves them again.
 Only ``exact_scores`` keeps them: ``suggest`` alone keeps its whole answer, and candidates kept
 for nothing would only give the garbage collector more to walk."""
+
+PHRASE_MEMO_SIZE = 50_000
+"""Phrases of complete words ("road ", "the dark ") whose presence at a title's word start is
+kept: the correction search asks again for a query's first words on every later keystroke."""
 
 FEEDBACK_CACHE_SIZE = 8_192
 """Prefixes whose feedback lifts are kept translated to title positions."""
@@ -229,7 +242,7 @@ class Autocomplete:
             errors,
             channel_weight=CHANNEL_WEIGHT,
             exact_bonus=EXACT_BONUS,
-            phrase_exists=self._index.has_phrase,
+            phrase_exists=_phrase_checker(self._index),
         )
         # The words' readings precomputed beside a saved index (issue 17); the bundled cache
         # gets them on first use, with the bundled model.
@@ -603,22 +616,20 @@ class Autocomplete:
 
     def _suggest_corrected(self, request: _Request) -> list[Suggestion]:
         """``suggest`` with correction on: retrieve, adjust, dedupe and present."""
-        terms_of: dict[str, tuple[Term, ...] | None] = {}  # the word reading's, for presenting
-        found = self._retrieve(request, terms_of)
+        words_read: dict[str, _WordsRead] = {}  # the word reading's, for presenting
+        found = self._retrieve(request, words_read)
         if request.adjusts:
             found = self._adjusted(found, request)
         found = self._with_translations(found, request)
-        return self._present_ranked(found, request, terms_of)
+        return self._present_ranked(found, request, words_read)
 
-    def _retrieve(
-        self, request: _Request, terms_of: dict[str, tuple[Term, ...] | None]
-    ) -> list[Candidate]:
+    def _retrieve(self, request: _Request, words_read: dict[str, _WordsRead]) -> list[Candidate]:
         """Every source's candidates, best first: the typed text as a prefix, its corrections
         that could place, its words scattered over titles; when none of these finds anything
         for a query of several words, the anchored readings, then the query less its last
-        word. ``terms_of`` receives the typed words as the word reading read them."""
+        word. ``words_read`` receives what the word reading read (see ``_retrieve_words``)."""
         found = self._retrieve_typed(request)
-        words = self._retrieve_words(request, found, correct=True, terms_of=terms_of)
+        words = self._retrieve_words(request, found, correct=True, words_read=words_read)
         if words:
             found.extend(words)
             found.sort(key=by_score, reverse=True)
@@ -865,29 +876,32 @@ class Autocomplete:
         found: list[Candidate],
         *,
         correct: bool,
-        terms_of: dict[str, tuple[Term, ...] | None] | None = None,
+        words_read: dict[str, _WordsRead] | None = None,
     ) -> list[Candidate]:
         """Source WORDS: titles holding every typed word, skipped words and another order
         allowed (see ``multiword``), that could place among the ``k`` found so far.
 
-        Each comes as its title's first entry; ``_present_words`` aligns the typed text again
-        for the highlight (a few microseconds, and no state kept between retrieval and
-        presentation beyond the answer being built: with correction on, the typed words as read
-        here go to ``terms_of``, which is what ``_typed_terms`` would read again).
+        Each comes as its title's first entry. With correction on, the typed words as read
+        here and how each title was reached go to ``words_read`` (the answer being built is
+        all the state kept between retrieval and presentation): ``_present_words`` marks the
+        matched words from them instead of reading the typed words and aligning the title
+        again.
         """
         typed = request.typed
         if self._words is None:
             return []
         plan = functools.partial(self._speller.plan, typed) if correct else None
         terms = read_terms(typed, self._index.words, plan)
-        if correct and terms_of is not None:
-            terms_of[typed] = terms
         if terms is None:
+            if correct and words_read is not None:
+                words_read[typed] = _WordsRead(terms, {})
             return []
         k = request.k
         kth_score = _kth_score(_first_titles(found, k, self._index.hot.entry_title)[1], request)
         floor = max(kth_score, request.floor) - request.max_lift
         matches = self._words.top_k(terms, k, allowed=request.title_filter, floor=floor)
+        if correct and words_read is not None:
+            words_read[typed] = _WordsRead(terms, {match.title: match for match in matches})
         hot = self._index.hot
         return [
             Candidate(
@@ -1180,10 +1194,10 @@ class Autocomplete:
         self,
         found: list[Candidate],
         request: _Request,
-        terms_of: dict[str, tuple[Term, ...] | None] | None = None,
+        words_read: dict[str, _WordsRead] | None = None,
     ) -> list[Suggestion]:
-        """Best candidate per title, cut to ``k``, as ``Suggestion`` values (``terms_of``: the
-        typed words as ``_typed_terms`` reads them, where retrieval has read them already)."""
+        """Best candidate per title, cut to ``k``, as ``Suggestion`` values (``words_read``:
+        what the word reading read, where retrieval has read it already)."""
         hot = self._index.hot
         k = request.k
         results: list[Suggestion] = []
@@ -1191,8 +1205,8 @@ class Autocomplete:
         floor = request.floor
         # Titles reached by scattered words are aligned again for their highlights, all
         # against the same typed words: read them once.
-        if terms_of is None:
-            terms_of = {}
+        if words_read is None:
+            words_read = {}
         for candidate in found:
             score, entry, channel, reading, source, lift, context = candidate
             if score <= floor:
@@ -1202,10 +1216,10 @@ class Autocomplete:
                 continue
             seen.add(title)
             if source is Source.WORDS:
-                if reading not in terms_of:
-                    terms_of[reading] = self._typed_terms(reading)
-                terms = terms_of[reading]
-                suggestion = self._present_words(title, score, terms, request, lift, context)
+                read = words_read.get(reading)
+                if read is None:
+                    read = words_read[reading] = _WordsRead(self._typed_terms(reading), {})
+                suggestion = self._present_words(title, score, read, request, lift, context)
             elif source is Source.CLICKED:
                 suggestion = self._present(
                     title, score, "feedback", (), 0.0, None, request, lift, context
@@ -1254,25 +1268,27 @@ class Autocomplete:
         self,
         title: int,
         score: float,
-        terms: tuple[Term, ...] | None,
+        read: _WordsRead,
         request: _Request,
         lift: float,
         context: float,
     ) -> Suggestion:
-        """A title reached by its scattered words (``terms``, as ``_typed_terms`` reads
-        them): every matched word marked, and a "did you mean" only when some typed word is
-        not in the title as typed."""
-        reader = self._words
-        match = reader.match_title(terms, title) if terms and reader else None
+        """A title reached by its scattered words (``read``: the typed words as
+        ``_typed_terms`` reads them, and how the word reading reached the title where it has
+        just done so): every matched word marked, and a "did you mean" only when some typed
+        word is not in the title as typed."""
+        terms, reader = read.terms, self._words
+        match = read.matches.get(title)
+        if match is None and terms and reader:
+            match = reader.match_title(terms, title)
         if match is None or terms is None:  # cannot happen: the same reading found it
             return self._present(title, score, "words", (), 0.0, None, request, lift, context)
-        normalized = self._index.normalized_titles[title]
-        reading = corrected_reading(normalized, match, terms)
+        spans, reading = presented(self._index.normalized_titles[title], match, terms)
         return self._present(
             title,
             score,
             "words",
-            highlight(normalized, match, terms),
+            spans,
             -match.cost,
             reading,
             request,
@@ -1370,6 +1386,15 @@ class Autocomplete:
             request.explain(title) if request is not None else (),  # explanation
             matched_alias,  # matched_alias
         )
+
+
+class _WordsRead(NamedTuple):
+    """What the word reading read for a typed text: its terms (None: not a multi-word query)
+    and, by title, how each title it returned was reached (``WordReader.match_title`` would
+    find the same)."""
+
+    terms: tuple[Term, ...] | None
+    matches: Mapping[int, WordMatch]
 
 
 @dataclass(slots=True)
@@ -1511,6 +1536,24 @@ def _typed_words_occur(typed: str, normalized_title: str) -> bool:
     if any(word not in title_words for word in complete):
         return False
     return typed.endswith(" ") or any(word.startswith(words[-1]) for word in title_words)
+
+
+def _phrase_checker(index: CatalogIndex) -> Callable[[str], bool]:
+    """``index.has_phrase``, with the answers for phrases of complete words (a trailing space)
+    kept: the correction search over a query's words asks whether its first words stand together
+    in a title on each keystroke typed after them. A phrase that ends half typed is asked of the
+    trie each time (it changes with every keystroke)."""
+    has_phrase = index.has_phrase
+    remembered: Memo[str, bool] = Memo(PHRASE_MEMO_SIZE, "phrases of complete words")
+    get, put = remembered.get, remembered.put
+
+    def phrase_exists(text: str) -> bool:
+        if not text.endswith(" "):
+            return has_phrase(text)
+        found = get(text)
+        return put(text, has_phrase(text)) if found is None else found
+
+    return phrase_exists
 
 
 def _kth_score(scores: list[float], request: _Request) -> float:

@@ -28,9 +28,10 @@ soon as no later title, even at the least cost any reading can have, can enter t
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -118,9 +119,9 @@ FITTED_COSTS = WordCosts(
 docs/architecture.md and docs/eval/multiword.md)."""
 
 
-@dataclass(frozen=True, slots=True)
-class WordMatch:
-    """A title reached by the typed words, with how."""
+class WordMatch(NamedTuple):
+    """A title reached by the typed words, with how (a named tuple: made for every title the
+    walk keeps, at a fifth of a frozen dataclass's cost)."""
 
     title: int
     score: float  # log P(title) - cost
@@ -207,6 +208,10 @@ class WordReader:
         stop_ids = (index.word_id(word) for word in STOP_WORDS)
         self._stop_mask = np.zeros(index.word_count, dtype=np.int32)
         self._stop_mask[[word_id for word_id in stop_ids if word_id is not None]] = 1
+        # The least a match without a year pays for not being a plain prefix (see ``top_k``).
+        self._least_edit = min(
+            costs.stop_skip, costs.content_skip, costs.inversion, costs.stop_inversion
+        )
         # The alignment of typed words with titles, in C (_alignwords.c) or its Python twin;
         # the keep table spares C the power (the options kept per word when they are many).
         self._aligner = TitleAligner(
@@ -259,8 +264,17 @@ class WordReader:
                 vectorized = False
         if not any_year:
             least += self.costs.entry
+        # What a title can cost to be returned at all: the aligner refuses the typed words in a
+        # row from the title's start (the prefix index's), so without a year every match skips
+        # a word or swaps two, at one of those prices or more (each price added is 0 or at
+        # least the cheapest, and rounding keeps a sum of larger terms larger). ``least``
+        # itself still counts the titles examined toward ``MAX_ALIGNED_TITLES``, as it did
+        # before this bound: the walk's limit cuts the same titles.
+        returned = least if any_year else least + self._least_edit
         aligner_terms = _aligner_terms(terms)
-        best: list[tuple[float, int, WordMatch]] = []  # a min-heap of the k best
+        # A min-heap of the k best as (score, -rank, aligned, prior): most titles offered are
+        # pushed out again, so a ``WordMatch`` is made only for those left at the end.
+        best: list[_Offered] = []
         rank_title, rank_prior = index.rank_title, index.rank_prior
         examined = 0
         for block in index.matching(terms):
@@ -268,10 +282,11 @@ class WordReader:
             ranks = block.ranks[: max(0, MAX_ALIGNED_TITLES - examined)]
             # Ranks follow the prior and the bar only rises: past the first rank that cannot
             # place, no later title can.
-            placing = int(np.count_nonzero(rank_prior[ranks] - least > bar))
+            priors = rank_prior[ranks]
+            examined += int(np.count_nonzero(priors - least > bar))
+            placing = int(np.count_nonzero(priors - returned > bar))
             last_block = placing < len(block.ranks)
             ranks = ranks[:placing]
-            examined += len(ranks)
             one_by_one = ranks
             if vectorized and len(ranks) >= MIN_PRICED_BLOCK:
                 one_by_one = self._price_block(terms, ranks, bar, best, k, allowed)
@@ -284,21 +299,23 @@ class WordReader:
                 bar = max(floor, best[0][0]) if len(best) >= k else floor
                 rank = aligned[0]
                 prior = float(rank_prior[rank])
-                if prior - least <= bar or prior - aligned[1] <= bar:
+                if prior - returned <= bar or prior - aligned[1] <= bar:
                     continue
-                match = _word_match(int(rank_title[rank]), prior, aligned, terms)
-                _offer(best, k, max(floor, bar), match, rank)
+                _offer(best, k, max(floor, bar), prior, aligned)
             bar = max(floor, best[0][0]) if len(best) >= k else floor
-            if last_block or block.next_prior - least <= bar or examined >= MAX_ALIGNED_TITLES:
+            if last_block or block.next_prior - returned <= bar or examined >= MAX_ALIGNED_TITLES:
                 break
-        return _best_first(best)
+        return [
+            _word_match(int(rank_title[aligned[0]]), prior, aligned, terms)
+            for _, _, aligned, prior in sorted(best, reverse=True)
+        ]
 
     def _price_block(
         self,
         terms: Sequence[Term],
         ranks: npt.NDArray[np.int32],
         bar: float,
-        best: list[tuple[float, int, WordMatch]],
+        best: list[_Offered],
         k: int,
         allowed: TitleSet | None,
     ) -> npt.NDArray[np.int32]:
@@ -379,7 +396,7 @@ class WordReader:
                 tuple(int(position) for position in positions[:, column]),
                 through_first_range,
             )
-            _offer(best, k, bar, _word_match(title, float(prior[column]), aligned, terms), rank)
+            _offer(best, k, bar, float(prior[column]), aligned)
         return ranks[~single]
 
     def match_title(self, terms: Sequence[Term], title: int) -> WordMatch | None:
@@ -421,21 +438,31 @@ def _word_match(title: int, prior: float, aligned: Aligned, terms: Sequence[Term
     )
 
 
-def _offer(
-    best: list[tuple[float, int, WordMatch]], k: int, bar: float, match: WordMatch, rank: int
-) -> None:
-    """Keep ``match`` among the ``k`` best (a min-heap) if it beats ``bar`` and the k-th."""
-    if match.score <= bar:
+_Offered = tuple[float, int, Aligned, float]
+"""A title offered to the top k: its score, minus its rank (ties go to the better prior), how
+it aligned and its prior (the score is ``prior - cost``, as ``_word_match`` makes it)."""
+
+
+def _offer(best: list[_Offered], k: int, bar: float, prior: float, aligned: Aligned) -> None:
+    """Keep the title ``aligned`` reaches among the ``k`` best (a min-heap) if it beats ``bar``
+    and the k-th."""
+    score = prior - aligned[1]
+    if score <= bar:
         return
-    item = (match.score, -rank, match)
+    item = (score, -aligned[0], aligned, prior)
     if len(best) < k:
         heapq.heappush(best, item)
     elif item > best[0]:
         heapq.heapreplace(best, item)
 
 
-def _best_first(heap: list[tuple[float, int, WordMatch]]) -> list[WordMatch]:
-    return [match for _, _, match in sorted(heap, reverse=True)]
+def presented(
+    normalized_title: str, match: WordMatch, terms: Sequence[Term]
+) -> tuple[tuple[tuple[int, int], ...], str | None]:
+    """``highlight`` and ``corrected_reading`` of a title the word reading returned, its words
+    split once (what presenting it asks for)."""
+    words = normalized_title.split(" ")
+    return _highlight(words, match, terms), _corrected_reading(words, match, terms)
 
 
 def highlight(
@@ -443,12 +470,13 @@ def highlight(
 ) -> tuple[tuple[int, int], ...]:
     """Spans over the normalized title of every title word a typed word matched: a whole word
     for a finished word, the typed (or corrected) prefix's length for the word being typed."""
-    starts: list[int] = []
-    position = 0
-    words = normalized_title.split(" ")
-    for word in words:
-        starts.append(position)
-        position += len(word) + 1
+    return _highlight(normalized_title.split(" "), match, terms)
+
+
+def _highlight(
+    words: Sequence[str], match: WordMatch, terms: Sequence[Term]
+) -> tuple[tuple[int, int], ...]:
+    starts = list(itertools.accumulate((len(word) + 1 for word in words), initial=0))
     spans: list[tuple[int, int]] = []
     for term, placed, reading in zip(terms, match.positions, match.readings, strict=True):
         if placed < 0 or placed >= len(words):
@@ -464,9 +492,21 @@ def corrected_reading(normalized_title: str, match: WordMatch, terms: Sequence[T
     """The query as read ("harry potter chamber" for "hary potter chamber"), or None when
     every typed word occurs in the title as typed (the last one as a prefix): then nothing
     was corrected, whatever readings were tried."""
-    words = normalized_title.split(" ")
-    pairs = zip(terms, match.positions, strict=True)
-    if all(placed < 0 or _occurs(term, words) for term, placed in pairs):
+    return _corrected_reading(normalized_title.split(" "), match, terms)
+
+
+def _corrected_reading(words: Sequence[str], match: WordMatch, terms: Sequence[Term]) -> str | None:
+    for term, placed in zip(terms, match.positions, strict=True):
+        if placed < 0:
+            continue
+        # Usually the word it matched is the typed one: then the title need not be scanned.
+        if placed < len(words):
+            word = words[placed]
+            if word.startswith(term.typed) if term.is_prefix else word == term.typed:
+                continue
+        if not _occurs(term, words):
+            break
+    else:
         return None
     read: list[str] = []
     for term, placed, reading in zip(terms, match.positions, match.readings, strict=True):

@@ -42,6 +42,7 @@ import functools
 import logging
 import os
 import shutil
+import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -75,6 +76,7 @@ from autocomplete.spell.translation import (
     ENGLISH_LOOKALIKES,
     LANGUAGE_FIELD,
     MIN_GUESS_WORDS,
+    MIN_LAST_PREFIX,
     Lexicon,
     TranslationIndex,
 )
@@ -166,6 +168,7 @@ class TranslationArrays:
             through=frozenset(
                 words[rank] for rank in np.unique(self.reading_word[self.reading_translated])
             ),
+            in_bulk=_InBulk(self),
         )
 
     def save(self, directory: Path, header: Mapping[str, Any]) -> None:
@@ -279,6 +282,71 @@ class _Readings(Mapping[int, Mapping[str, bool]]):
 
     def __len__(self) -> int:
         return len(self._titles)
+
+
+class _InBulk:
+    """``TitlesInBulk`` over the arrays: many titles' word counts, and whether a word of theirs
+    completes a last word, in a few NumPy calls and without decoding a title."""
+
+    __slots__ = ("_arrays",)
+
+    def __init__(self, arrays: TranslationArrays) -> None:
+        self._arrays = arrays
+
+    def _positions(self, titles: Sequence[int]) -> IntArray:
+        """Each title's position among the foreign titles (KeyError, as ``title_words[title]``
+        raises, when one is not a foreign title)."""
+        foreign = self._arrays.reading_title
+        wanted = np.asarray(titles, dtype=foreign.dtype)  # (another type would convert all)
+        positions = np.searchsorted(foreign, wanted)
+        inside = np.minimum(positions, max(len(foreign) - 1, 0))
+        if len(foreign) == 0 or not bool(np.all(foreign[inside] == wanted)):
+            raise KeyError(titles)
+        return positions
+
+    def word_counts(self, titles: Sequence[int]) -> list[int]:
+        counts: list[int] = self._arrays.title_words[self._positions(titles)].tolist()
+        return counts
+
+    def completing(self, titles: Sequence[int], last: str) -> list[bool]:
+        """Whether some English word of each title starts with ``last`` (read through the
+        lexicon only from ``MIN_LAST_PREFIX`` letters), or, when ``last`` ends in "s", is
+        ``last`` without it: ``_last_options`` is not empty."""
+        arrays = self._arrays
+        positions = self._positions(titles)
+        first = arrays.reading_first[positions]
+        lengths = arrays.reading_first[positions + 1] - first
+        ends = np.cumsum(lengths)
+        starts = ends - lengths
+        total = int(ends[-1]) if len(ends) else 0
+        flat = np.repeat(first - starts, lengths) + np.arange(total, dtype=np.int64)
+        ranks = arrays.reading_word[flat]
+        vocabulary = arrays.vocabulary
+        low, high = _prefix_ranks(vocabulary, last)
+        hit = (ranks >= low) & (ranks < high)
+        if len(last) < MIN_LAST_PREFIX:
+            hit &= ~arrays.reading_translated[flat]
+        if last.endswith("s"):
+            singular = bisect.bisect_left(vocabulary, last[:-1])
+            if singular < len(vocabulary) and vocabulary[singular] == last[:-1]:
+                hit |= ranks == singular
+        running = np.zeros(total + 1, dtype=np.int64)
+        np.cumsum(hit, out=running[1:])
+        found: list[bool] = (running[ends] > running[starts]).tolist()
+        return found
+
+
+def _prefix_ranks(vocabulary: Sequence[str], prefix: str) -> tuple[int, int]:
+    """The ranks ``[low, high)`` of the sorted ``vocabulary``'s words starting with ``prefix``
+    (not empty): they lie from ``prefix`` up to its last letter's successor."""
+    low = bisect.bisect_left(vocabulary, prefix)
+    last = ord(prefix[-1])
+    if last == sys.maxunicode:
+        high = low
+        while high < len(vocabulary) and vocabulary[high].startswith(prefix):
+            high += 1
+        return low, high
+    return low, bisect.bisect_left(vocabulary, prefix[:-1] + chr(last + 1), low)
 
 
 class _TitleWords(Mapping[int, int]):
