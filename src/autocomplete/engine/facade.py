@@ -1361,8 +1361,7 @@ class Autocomplete:
         matched_alias = None
         if kind == _ALIAS:
             # The alias as the catalog writes it, for display ("The Good, the Bad and the Ugly").
-            key = index.key_of_entry(entry, reading.rstrip())
-            matched_alias = index.alias_as_written(title, key or reading.rstrip())
+            matched_alias = index.alias_of_entry(title, entry, reading.rstrip())
             spans = _corresponding_words(index.normalized_titles[title], reading)
         elif kind == _INITIALS:
             words = index.normalized_titles[title][offset:].split(" ")

@@ -333,6 +333,30 @@ class CatalogIndex:
                 return str(key).rstrip(" ")
         return None
 
+    def alias_of_entry(self, title: int, entry: int, prefix: str) -> str | None:
+        """The alias of ``title`` as the catalog writes it through which its alias entry
+        ``entry`` was reached under ``prefix`` (a prefix of that alias's key).
+
+        The entry's key is the normalized text of one of the title's aliases starting with
+        ``prefix``: when those all normalize alike (a title has few aliases), it is the first
+        of them, found without reading a key. Otherwise the keys under ``prefix`` are read for
+        the entry's (``key_of_entry``, up to ``KEY_SCAN_LIMIT`` of them, each a step of the
+        trie's iterator: a hundred microseconds under a short prefix) and the alias named by
+        ``alias_as_written``, as before: the same alias either way."""
+        stored = self.aliases_json[title]
+        if not stored:
+            return None
+        written: list[str] = json.loads(stored)
+        under = [
+            (alias, normalized)
+            for alias in written
+            if (normalized := normalize(alias)).startswith(prefix)
+        ]
+        if under and all(normalized == under[0][1] for _, normalized in under):
+            return under[0][0]
+        key = self.key_of_entry(entry, prefix)
+        return self.alias_as_written(title, key or prefix)
+
     def alias_as_written(self, title: int, normalized_alias: str) -> str | None:
         """The alias of ``title`` as the catalog writes it ("The Good, the Bad and the Ugly")
         whose normalized text is ``normalized_alias`` (or, failing that, starts with it)."""
