@@ -1010,8 +1010,10 @@ class Autocomplete:
         words = typed.split()
         if len(words) == 1 and len(words[0]) >= MIN_INITIALS:
             initials = INITIALS_MARK + words[0]
-            found.extend(self._entries_under(initials, k, 0.0, typed, title_filter, Source.PREFIX))
-            found.sort(key=by_score, reverse=True)
+            by_initials = self._entries_under(initials, k, 0.0, typed, title_filter, Source.PREFIX)
+            if by_initials:  # most words are nobody's initials
+                found.extend(by_initials)
+                found.sort(key=by_score, reverse=True)
         if remember:
             self._exact.put(memo_key, tuple(found))
         return found
@@ -1040,13 +1042,15 @@ class Autocomplete:
             # the first word-start entry instead of walking every title with that word.
             entry_kind = index.hot.entry_kind
             entry_title = index.hot.entry_title
+            ranked = len(found)
             for entry in range(*exact):
                 if entry_kind[entry] not in EXACT_KIND_CODES:
                     break
                 if title_filter is None or entry_title[entry] in title_filter:
                     score = retrieval_score(entry_score[entry], channel, exact=True)
                     found.append(Candidate(score, entry, channel, reading, source))
-            found.sort(key=by_score, reverse=True)
+            if len(found) > ranked:
+                found.sort(key=by_score, reverse=True)
         return found
 
     def _retrieve_corrected(self, request: _Request, floor: float) -> list[Candidate]:
