@@ -472,6 +472,8 @@ class CatalogIndex:
         """The best entry of each of the ``k`` best distinct titles in entries ``[lo, hi)``."""
         if hi - lo > SMALL_RANGE:
             return best_distinct(self.arrays.entry_score, self.arrays.entry_title, lo, hi, k)
+        if hi - lo == 1:  # a key with one entry under a long prefix: half of the narrow ones
+            return [lo]
         # Small ranges: plain Python beats NumPy's per-call overhead.
         return self._best_passing(range(lo, hi), None, k)
 
