@@ -860,7 +860,9 @@ class Autocomplete:
         view = None
         if self._feedback is not None and typed.strip():
             view = self._feedback_view(typed)
-        lifted = bool(related) or context_rule is not None or view is not None
+        # Lifted as ``_answer`` has always asked (a prefix whose clicked titles are all in other
+        # catalogs lifts nothing here).
+        lifted = bool(related or context_rule or (view is not None and view.by_title))
         return _Request(
             typed,
             k,
