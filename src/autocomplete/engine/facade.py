@@ -838,9 +838,18 @@ class Autocomplete:
         ):
             # The usual request, without the calls that would each find nothing.
             return _Request(
-                typed, k, None, None, _NOTHING_RELATED, None, None, floor, elsewhere,
-                matched_elsewhere, answer_kept, 0.0,
-            )  # fmt: skip
+                typed,
+                k,
+                None,
+                None,
+                _NOTHING_RELATED,
+                None,
+                None,
+                floor=floor,
+                elsewhere=elsewhere,
+                matched_elsewhere=matched_elsewhere,
+                answer_kept=answer_kept,
+            )
         filters = self._filters
         title_filter = self._where(where)
         boost_rule = filters.boost(boost)
