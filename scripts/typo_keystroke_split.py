@@ -78,6 +78,8 @@ class _TableModel(_RecordingModel):
 def _empty_all_but_word_memos(engine: Autocomplete) -> None:
     speller = engine._speller
     speller._plans.clear()
+    engine._answers.clear()  # else every keystroke is answered whole from it
+    engine._exact.clear()
     engine._presented.clear()
     engine._corrected.clear()
     engine._anchored.clear()

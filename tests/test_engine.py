@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 import threading
 from pathlib import Path
 
@@ -353,3 +354,65 @@ def test_corrected_retrievals_read_back_from_their_memo_answer_the_same() -> Non
     fresh = Autocomplete(index)
     assert again == first == [fresh.suggest(query.text, 10, context=context) for query in queries]
     assert any(suggestion.corrected for answer in again for suggestion in answer)
+
+
+def test_new_suggestion_is_the_suggestion_its_fields_make() -> None:
+    """The engine builds suggestions by setting their slots directly (``new_suggestion``): it
+    takes every field, in the order ``Suggestion`` declares them, and builds an equal value
+    (a field added to ``Suggestion`` and not to it fails here)."""
+    import dataclasses
+    import inspect
+    from types import MappingProxyType
+
+    from autocomplete import Suggestion
+    from autocomplete.engine.suggestion import new_suggestion
+
+    names = [field.name for field in dataclasses.fields(Suggestion)]
+    assert list(inspect.signature(new_suggestion).parameters) == names
+    values = (
+        "Léon", "m1", -3.25, MappingProxyType({"year": 1994}), "Léon (1994)", "alias",
+        ((0, 4),), -5.5, -1.5, 0.25, 0.5, True, "leon", True, ("why",), "The Professional",
+    )  # fmt: skip
+    built = new_suggestion(*values)
+    expected = Suggestion(*values)
+    assert type(built) is Suggestion
+    assert built == expected and repr(built) == repr(expected)
+    assert [getattr(built, name) for name in names] == list(values)
+    assert built.spans == expected.spans
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.score = 0.0  # type: ignore[misc]
+
+
+def test_a_kept_answer_leaves_the_memos_of_its_parts_alone() -> None:
+    """A plain request's whole answer is memoized, so a repeat never retrieves its parts again:
+    its corrected and exact retrievals are not kept. A request of another kind (``above=``,
+    a session context) keeps them, and both answer as a fresh engine does."""
+    from autocomplete.index.bundled import bundled_records
+    from autocomplete.tools.evaluation.queries import ONE_SLIP, generate_queries
+
+    index = Autocomplete.shared().index
+    queries = [
+        query.text
+        for query in generate_queries(
+            bundled_records(), per_category=30, seed=6, categories=(ONE_SLIP,)
+        )
+    ]
+    plain = Autocomplete(index)
+    answers = [plain.suggest(query, 10) for query in queries]
+    assert any(suggestion.corrected for answer in answers for suggestion in answer)
+    assert len(plain._answers) == len(set(queries))
+    assert len(plain._corrected) == 0 and len(plain._exact) == 0
+    assert [plain.suggest(query, 10) for query in queries] == answers  # from the kept answers
+    bounded = Autocomplete(index)
+    for query, answer in zip(queries, answers, strict=True):
+        assert bounded.suggest(query, 10, above=-math.inf) == answer  # kept whole too
+    assert len(bounded._corrected) == 0
+    for query, answer in zip(queries, answers, strict=True):
+        floor = answer[-1].score if answer else -math.inf
+        assert bounded.suggest(query, 10, above=floor - 1.0) == answer
+    assert len(bounded._corrected) > 0  # not kept whole: its parts are
+    context = {"queries": ["alien"]}
+    lifted = Autocomplete(index)
+    first = [lifted.suggest(query, 10, context=context) for query in queries]
+    assert len(lifted._corrected) > 0 and len(lifted._answers) == 0
+    assert first == [Autocomplete(index).suggest(query, 10, context=context) for query in queries]

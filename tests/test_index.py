@@ -293,3 +293,20 @@ def test_title_initials_are_the_first_characters_of_the_normalized_titles(tmp_pa
     assert index.title_initials == expected
     # Read from the saved blob too, where the last title ends the buffer.
     assert CatalogIndex.load(index.save(tmp_path / "saved")).title_initials == expected
+
+
+def test_prefix_ranges_span_every_key_under_the_prefix(
+    random_index: tuple[list[Record], CatalogIndex],
+) -> None:
+    """``prefix_range`` of a narrow prefix (read from its keys in one loop) is the range from
+    the first entry of its keys to the end of the last, for every prefix of every key."""
+    _, index = random_index
+    first, end = index.arrays.key_first, index.arrays.key_end
+    prefixes = {key[:length] for key in index.keys.iterkeys() for length in range(1, len(key) + 1)}
+    narrow = 0
+    for prefix in sorted(prefixes):
+        ids = [key_id for _, key_id in index.keys.items(prefix)]
+        expected = (int(first[ids].min()), int(end[ids].max()))
+        assert index.prefix_range(prefix) == expected, prefix
+        narrow += index.wide_prefixes.get(prefix) is None
+    assert narrow > 100

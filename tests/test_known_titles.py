@@ -3,6 +3,7 @@ how a film reached through one of its other titles is named."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,8 @@ from autocomplete.catalog.loader import Record
 from autocomplete.index.build import build_index
 from autocomplete.index.bundled import bundled_records, data_directory
 from autocomplete.index.catalog_index import CatalogIndex
+from autocomplete.index.static_score import MatchKind
+from autocomplete.text.normalize import normalize
 
 TABLE = data_directory() / TABLE_FILE
 
@@ -162,3 +165,41 @@ def test_aliases_as_written_survive_a_save_and_load(tmp_path: Path) -> None:
     assert loaded.alias_as_written(1, "ca ira") is None  # no aliases at all
     engine = Autocomplete(loaded)
     assert engine.suggest("the 400")[0].matched_alias == "The 400 Blows"
+
+
+def test_the_alias_of_an_entry_is_the_one_its_key_names(movies: Autocomplete) -> None:
+    """``alias_of_entry`` names the alias that reached a title without reading the keys under
+    the typed prefix when the title's aliases there normalize alike: the alias that
+    ``key_of_entry`` and ``alias_as_written`` name, for every alias entry of the bundled
+    catalog under three prefixes of its key, and for titles whose aliases share a prefix."""
+    records = [
+        Record("1", "Les Quatre cents coups", 10.0, {}, ("The 400 Blows", "THE 400 BLOWS!")),
+        Record("2", "Il Buono", 9.0, {}, ("The Good One", "The Good", "Good Old Days")),
+        Record("3", "Ça ira", 5.0, {}, ()),
+    ]
+    small = build_index(records)
+    named = scanned = 0
+    for index in (movies.index, small):
+        hot = index.hot
+        for title in range(index.title_count):
+            stored = index.aliases_json[title]
+            if not stored:
+                continue
+            for position in range(hot.title_entry_first[title], hot.title_entry_first[title + 1]):
+                entry = hot.title_entries[position]
+                if hot.entry_kind[entry] != MatchKind.ALIAS:
+                    continue
+                key = next(
+                    normalized
+                    for normalized in map(normalize, json.loads(stored))
+                    if (span := index.key_range(normalized + " ")) and span[0] <= entry < span[1]
+                )
+                for prefix in {key[:1], key[:3], key}:
+                    found = index.key_of_entry(entry, prefix)
+                    expected = index.alias_as_written(title, found or prefix)
+                    assert index.alias_of_entry(title, entry, prefix) == expected, (title, prefix)
+                    named += 1
+                    scanned += found is None
+    assert named > 1_000 and scanned > 0  # some beyond the keys key_of_entry reads
+    assert small.alias_of_entry(0, small.hot.title_entries[0], "the 400 blows") == "The 400 Blows"
+    assert small.alias_of_entry(2, small.hot.title_entries[0], "ca") is None  # no aliases

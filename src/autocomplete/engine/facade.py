@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import (
     TYPE_CHECKING,
     ClassVar,
@@ -36,7 +37,7 @@ import numpy as np
 from autocomplete.cache import Memo
 from autocomplete.catalog.columns import MetadataColumns
 from autocomplete.catalog.loader import LoadReport, load_catalog
-from autocomplete.engine.suggestion import Suggestion
+from autocomplete.engine.suggestion import Suggestion, new_suggestion
 from autocomplete.index.build import Progress, build_index
 from autocomplete.index.bundled import bundled_catalog_path, bundled_index
 from autocomplete.index.catalog_index import INITIALS_MARK, CatalogIndex, TitleView, kind_name
@@ -556,21 +557,31 @@ class Autocomplete:
             )
             return merged if above is None else [found for found in merged if found.score > above]
         normalized = _parse(query, k)
-        request = self._request(normalized, k, where, boost, context)
-        if elsewhere:
-            scores = sorted(map(float, elsewhere), reverse=True)[:k]
-            request = replace(request, elsewhere=tuple(scores), matched_elsewhere=True)
-        if above is not None:
-            request = replace(request, floor=float(above), matched_elsewhere=True)
-        if request.floor > -math.inf or request.elsewhere:
+        floor = -math.inf if above is None else float(above)
+        scores = tuple(sorted(map(float, elsewhere), reverse=True)[:k]) if elsewhere else ()
+        matched_elsewhere = above is not None or bool(scores)
+        # A request without a floor or other indexes' scores, or one told only that another
+        # index matched (``above=-inf``: no last resort here), is a pure function of the text,
+        # filter and boost, and that flag: its whole answer may be kept (``_answer``).
+        bounded = floor > -math.inf or bool(scores)
+        request = self._request(
+            normalized,
+            k,
+            where,
+            boost,
+            context,
+            floor=floor,
+            elsewhere=scores,
+            matched_elsewhere=matched_elsewhere,
+            answer_kept=correct and not bounded,
+        )
+        if bounded:
             return [
                 suggestion
                 for suggestion in self._answer(request, correct)
                 if suggestion.score > request.floor
             ]
-        # A plain request, or one told only that another index matched (``above=-inf``: no
-        # last resort here), is a pure function of the text, filter and boost, and that flag.
-        memo_key = (where_key(where), boost_key(boost), request.matched_elsewhere)
+        memo_key = (where_key(where), boost_key(boost), matched_elsewhere)
         return self._answer(request, correct, memo_key)
 
     @_on_verified_index
@@ -601,9 +612,7 @@ class Autocomplete:
         # immutable index, the typed text and its (canonical) filter and boost, so its whole
         # answer is memoized: the word reading and the translation channel are not cheap, and
         # keystrokes recur.
-        plain = memo_key is not None and not (
-            request.related or request.context_rule or request.feedback
-        )
+        plain = memo_key is not None and request.answer_kept
         if plain:
             key = (normalized, k, memo_key)
             answered = self._answers.get(key)
@@ -811,12 +820,42 @@ class Autocomplete:
         where: Mapping[str, object] | None,
         boost: Mapping[str, Mapping[object, object]] | None,
         context: Mapping[str, object] | SessionContext | None,
+        *,
+        floor: float = -math.inf,
+        elsewhere: tuple[float, ...] = (),
+        matched_elsewhere: bool = False,
+        answer_kept: bool = False,
     ) -> _Request:
-        """Compile the query's filters and boosts (cached: the same specs recur)."""
+        """Compile the query's filters and boosts (cached: the same specs recur).
+
+        ``answer_kept`` says the caller will memoize the whole answer if nothing lifts it (no
+        session context, no click lifts for this prefix): the request then says so, and the
+        memos of its parts that only another kind of request could hit are left alone."""
+        if (
+            where is None
+            and boost is None
+            and context is None
+            and self._visible is None
+            and self._feedback is None
+        ):
+            # The usual request, without the calls that would each find nothing.
+            return _Request(
+                typed,
+                k,
+                None,
+                None,
+                _NOTHING_RELATED,
+                None,
+                None,
+                floor=floor,
+                elsewhere=elsewhere,
+                matched_elsewhere=matched_elsewhere,
+                answer_kept=answer_kept,
+            )
         filters = self._filters
         title_filter = self._where(where)
         boost_rule = filters.boost(boost)
-        related: Mapping[int, tuple[float, str]] = {}
+        related: Mapping[int, tuple[float, str]] = _NOTHING_RELATED
         context_rule = None
         session = SessionContext.parse(context)
         if session is not None:
@@ -832,7 +871,23 @@ class Autocomplete:
         view = None
         if self._feedback is not None and typed.strip():
             view = self._feedback_view(typed)
-        return _Request(typed, k, title_filter, boost_rule, related, context_rule, view)
+        # Lifted as ``_answer`` has always asked (a prefix whose clicked titles are all in other
+        # catalogs lifts nothing here).
+        lifted = bool(related or context_rule or (view is not None and view.by_title))
+        return _Request(
+            typed,
+            k,
+            title_filter,
+            boost_rule,
+            related,
+            context_rule,
+            view,
+            floor,
+            elsewhere,
+            matched_elsewhere,
+            answer_kept and not lifted,
+            _max_lift(related, boost_rule, context_rule),
+        )
 
     def _feedback_view(self, typed: str) -> _FeedbackView | None:
         """The feedback layer's lifts for this prefix, keyed by title position.
@@ -928,7 +983,7 @@ class Autocomplete:
                 channel=candidate.channel + DROPPED_WORD_COST,
                 source=Source.DROPPED_WORD,
             )
-            for candidate in self._retrieve_typed(replace(request, typed=shorter))
+            for candidate in self._retrieve_typed(request._replace(typed=shorter))
         ]
 
     def _retrieve_anchored(self, request: _Request) -> list[Candidate]:
@@ -963,15 +1018,18 @@ class Autocomplete:
         asked for are kept (``EXACT_MEMO_SIZE``)."""
         typed, k, title_filter = request.typed, request.k, request.title_filter
         memo_key = (typed, k, title_filter and title_filter.key)
-        remembered = self._exact.get(memo_key)
-        if remembered is not None:
-            return list(remembered)
+        if not request.answer_kept:  # only ``exact_scores`` keeps them, for a merging caller
+            remembered = self._exact.get(memo_key)
+            if remembered is not None:
+                return list(remembered)
         found = self._entries_under(typed, k, 0.0, typed, title_filter, Source.PREFIX)
         words = typed.split()
         if len(words) == 1 and len(words[0]) >= MIN_INITIALS:
             initials = INITIALS_MARK + words[0]
-            found.extend(self._entries_under(initials, k, 0.0, typed, title_filter, Source.PREFIX))
-            found.sort(key=by_score, reverse=True)
+            by_initials = self._entries_under(initials, k, 0.0, typed, title_filter, Source.PREFIX)
+            if by_initials:  # most words are nobody's initials
+                found.extend(by_initials)
+                found.sort(key=by_score, reverse=True)
         if remember:
             self._exact.put(memo_key, tuple(found))
         return found
@@ -1000,13 +1058,15 @@ class Autocomplete:
             # the first word-start entry instead of walking every title with that word.
             entry_kind = index.hot.entry_kind
             entry_title = index.hot.entry_title
+            ranked = len(found)
             for entry in range(*exact):
                 if entry_kind[entry] not in EXACT_KIND_CODES:
                     break
                 if title_filter is None or entry_title[entry] in title_filter:
                     score = retrieval_score(entry_score[entry], channel, exact=True)
                     found.append(Candidate(score, entry, channel, reading, source))
-            found.sort(key=by_score, reverse=True)
+            if len(found) > ranked:
+                found.sort(key=by_score, reverse=True)
         return found
 
     def _retrieve_corrected(self, request: _Request, floor: float) -> list[Candidate]:
@@ -1024,10 +1084,11 @@ class Autocomplete:
         if plan.ceiling + lift <= floor:
             return []
         # What the corrected readings retrieve is a pure function of the typed text and the
-        # immutable index, model and filter: memoized, like the per-word candidates.
+        # immutable index, model and filter: memoized, like the per-word candidates (except for
+        # a request whose whole answer is kept, which a repeat never retrieves again).
         title_filter = request.title_filter
         memo_key = (request.typed, request.k, floor - lift, title_filter and title_filter.key)
-        remembered = self._corrected.get(memo_key)
+        remembered = None if request.answer_kept else self._corrected.get(memo_key)
         if remembered is not None:
             corrected = Source.CORRECTED
             return [
@@ -1049,7 +1110,8 @@ class Autocomplete:
         # Kept as plain tuples of numbers and text, which the garbage collector stops walking
         # (a Candidate holds its Source, an object, so it never does): all are CORRECTED and
         # carry no lift yet.
-        self._corrected.put(memo_key, tuple(candidate[:4] for candidate in found))
+        if not request.answer_kept:
+            self._corrected.put(memo_key, tuple(candidate[:4] for candidate in found))
         return found
 
     def _correction_floor(self, found: list[Candidate], request: _Request) -> float:
@@ -1321,8 +1383,7 @@ class Autocomplete:
         matched_alias = None
         if kind == _ALIAS:
             # The alias as the catalog writes it, for display ("The Good, the Bad and the Ugly").
-            key = index.key_of_entry(entry, reading.rstrip())
-            matched_alias = index.alias_as_written(title, key or reading.rstrip())
+            matched_alias = index.alias_of_entry(title, entry, reading.rstrip())
             spans = _corresponding_words(index.normalized_titles[title], reading)
         elif kind == _INITIALS:
             words = index.normalized_titles[title][offset:].split(" ")
@@ -1365,10 +1426,10 @@ class Autocomplete:
         corrected_confidently: bool = False,
     ) -> Suggestion:
         view = self._index.describe(title)
-        # Every field by position, in the order Suggestion declares them: sixteen keywords
-        # cost more than the construction itself (about 3 against 1.5 us), and a keystroke
-        # never seen before builds ten.
-        return Suggestion(
+        # Every field by position, in the order Suggestion declares them (sixteen keywords
+        # cost more than the construction itself), its slots set directly (``new_suggestion``):
+        # a keystroke never seen before builds ten.
+        return new_suggestion(
             view.text,  # text
             view.id,  # id
             score,  # score
@@ -1411,9 +1472,12 @@ class _FeedbackView:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Request:
-    """One ``suggest`` call's compiled inputs."""
+_NOTHING_RELATED: Mapping[int, tuple[float, str]] = MappingProxyType({})
+"""A request's related titles when it has no session context."""
+
+
+class _Request(NamedTuple):
+    """One ``suggest`` call's compiled inputs (a named tuple: built on every keystroke)."""
 
     typed: str
     k: int
@@ -1425,6 +1489,12 @@ class _Request:
     floor: float = -math.inf  # only candidates scoring above it matter (``suggest(above=)``)
     elsewhere: tuple[float, ...] = ()  # other indexes' exact scores, best first (at most k)
     matched_elsewhere: bool = False  # another index matched the query (no last resort here)
+    # The whole answer is memoized (``_answer``): a plain request, nothing lifting it. Its
+    # parts' memos (the corrected and exact retrievals) are then neither read nor filled: a
+    # repeat of it is answered whole, so only requests of another kind could hit them.
+    answer_kept: bool = False
+    # An upper bound on what context adds to any title a correction may reach (``_max_lift``).
+    max_lift: float = 0.0
 
     @property
     def feedback(self) -> Mapping[int, float]:
@@ -1439,19 +1509,6 @@ class _Request:
     def feedback_only(self) -> bool:
         """Only clicks adjust this request (so a suggestion's explanation follows its lift)."""
         return self.boost is None and not self.related and self.context_rule is None
-
-    @property
-    def max_lift(self) -> float:
-        """An upper bound on what context adds to any title a correction may reach.
-
-        Click lifts need no room in the typo path's bound: every clicked title joins the
-        list in ``_adjust`` whether or not the typed text reaches it.
-        """
-        context = max((boost for boost, _ in self.related.values()), default=0.0)
-        for rule in (self.boost, self.context_rule):
-            if rule is not None:
-                context += max(rule.max_log_factor, 0.0)
-        return context
 
     def lifts(self, title: int) -> tuple[float, float]:
         """(feedback, context) added to ``title``'s score."""
@@ -1485,6 +1542,23 @@ class _Request:
         if lift:
             parts.append(f"clicks ({lift:+.2f})")
         return tuple(parts)
+
+
+def _max_lift(
+    related: Mapping[int, tuple[float, str]],
+    boost: BoostRule | None,
+    context_rule: GenreNudge | None,
+) -> float:
+    """An upper bound on what context adds to any title a correction may reach.
+
+    Click lifts need no room in the typo path's bound: every clicked title joins the list in
+    ``_adjust`` whether or not the typed text reaches it.
+    """
+    context = max((lift for lift, _ in related.values()), default=0.0)
+    for rule in (boost, context_rule):
+        if rule is not None:
+            context += max(rule.max_log_factor, 0.0)
+    return context
 
 
 def _completed_reading(normalized_title: str, offset: int, reading: str) -> str:

@@ -106,6 +106,12 @@ DESCRIBED_CACHE_SIZE = 32_768
 """Titles whose decoded display values are kept in memory (popular titles recur)."""
 
 
+_METADATA_JSON = json.JSONDecoder()
+"""Decodes a title's metadata, which the build wrote with ``json.dumps``: ``raw_decode`` skips
+the whitespace checks around the document that ``json.loads`` makes with two regular
+expression matches (1.0 against 1.6 us a title, first described once per title shown)."""
+
+
 class TitleView(NamedTuple):
     """What a suggestion shows of a title."""
 
@@ -327,6 +333,30 @@ class CatalogIndex:
                 return str(key).rstrip(" ")
         return None
 
+    def alias_of_entry(self, title: int, entry: int, prefix: str) -> str | None:
+        """The alias of ``title`` as the catalog writes it through which its alias entry
+        ``entry`` was reached under ``prefix`` (a prefix of that alias's key).
+
+        The entry's key is the normalized text of one of the title's aliases starting with
+        ``prefix``: when those all normalize alike (a title has few aliases), it is the first
+        of them, found without reading a key. Otherwise the keys under ``prefix`` are read for
+        the entry's (``key_of_entry``, up to ``KEY_SCAN_LIMIT`` of them, each a step of the
+        trie's iterator: a hundred microseconds under a short prefix) and the alias named by
+        ``alias_as_written``, as before: the same alias either way."""
+        stored = self.aliases_json[title]
+        if not stored:
+            return None
+        written: list[str] = json.loads(stored)
+        under = [
+            (alias, normalized)
+            for alias in written
+            if (normalized := normalize(alias)).startswith(prefix)
+        ]
+        if under and all(normalized == under[0][1] for _, normalized in under):
+            return under[0][0]
+        key = self.key_of_entry(entry, prefix)
+        return self.alias_as_written(title, key or prefix)
+
     def alias_as_written(self, title: int, normalized_alias: str) -> str | None:
         """The alias of ``title`` as the catalog writes it ("The Good, the Bad and the Ugly")
         whose normalized text is ``normalized_alias`` (or, failing that, starts with it)."""
@@ -362,8 +392,19 @@ class CatalogIndex:
         return self.best_in_range(*self._span_of_keys(found), k)
 
     def _span_of_keys(self, found: list[tuple[str, int]]) -> tuple[int, int]:
+        """The entry range of the keys ``found`` (at least one), which lie next to each other.
+
+        One loop rather than ``min`` and ``max`` over generators (0.3 against 1.7 us for the
+        two or three keys of a narrow prefix: it runs on most lookups)."""
         first, end = self.hot.key_first, self.hot.key_end
-        return min(first[key_id] for _, key_id in found), max(end[key_id] for _, key_id in found)
+        key_id = found[0][1]
+        lo, hi = first[key_id], end[key_id]
+        for _, key_id in found:
+            if first[key_id] < lo:
+                lo = first[key_id]
+            if end[key_id] > hi:
+                hi = end[key_id]
+        return lo, hi
 
     def _top_entries_within(self, where: TitleMask, prefix: str, k: int) -> list[int]:
         """``top_entries`` inside a mask: the same answer as filtering the prefix's whole range,
@@ -431,6 +472,8 @@ class CatalogIndex:
         """The best entry of each of the ``k`` best distinct titles in entries ``[lo, hi)``."""
         if hi - lo > SMALL_RANGE:
             return best_distinct(self.arrays.entry_score, self.arrays.entry_title, lo, hi, k)
+        if hi - lo == 1:  # a key with one entry under a long prefix: half of the narrow ones
+            return [lo]
         # Small ranges: plain Python beats NumPy's per-call overhead.
         return self._best_passing(range(lo, hi), None, k)
 
@@ -468,7 +511,7 @@ class CatalogIndex:
     def _decode(self, title: int) -> TitleView:
         text = self.titles[title]
         title_id = self.ids[title]
-        decoded: dict[str, object] = json.loads(self.metadata_json[title])
+        decoded: dict[str, object] = _METADATA_JSON.raw_decode(self.metadata_json[title])[0]
         label = text
         if self.hot.title_duplicate[title]:
             year = decoded.get("year")
