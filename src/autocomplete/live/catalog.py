@@ -49,7 +49,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, Protocol, Self, TypeVar
 
 import numpy as np
 
@@ -176,6 +176,11 @@ class SegmentEngine(Protocol[R]):
     ) -> list[R]: ...
 
     def prepare(self) -> None: ...
+
+    def sharing_spelling(self, main: Self) -> Self:
+        """The same engine, reading a typed word its index does not hold through ``main``'s
+        speller (``live.shared_spelling``): what a delta part's engine answers with."""
+        ...
 
     def hiding(self, titles: Iterable[int]) -> SegmentEngine[R]:
         """The same engine, never suggesting the titles at these index positions (left out
@@ -648,9 +653,14 @@ class LiveCatalog(Generic[R]):
         index = build_index(
             list(built.values()), source="live delta", prior_total=self._prior_total
         )
-        engine = self._engine(index)
+        engine = self._delta_engine(index, self._segments.main)
         engine.prepare()
         return self._part(index, engine, built, readings=False)
+
+    def _delta_engine(self, index: CatalogIndex, main: _Part[R]) -> SegmentEngine[R]:
+        """The engine of a delta part over ``index``: a word its index does not hold is read
+        through the main part's speller, searched once for every segment."""
+        return self._engine(index).sharing_spelling(main.engine)
 
     @staticmethod
     def _part(
@@ -686,7 +696,7 @@ class LiveCatalog(Generic[R]):
                 if not wanted:
                     self._reading = None
                     return
-                part = wanted[0]
+                part, main = wanted[0], self._segments.main
                 self._readings_saved += 1
                 target = self._own_dir() / f"{READINGS_DIRECTORY}{self._readings_saved}"
             loaded: tuple[CatalogIndex, SegmentEngine[R]] | None = None
@@ -694,7 +704,9 @@ class LiveCatalog(Generic[R]):
                 index = readings_elsewhere(part.index, target, self._stop)
                 if index is None:
                     return  # closing
-                engine = self._engine(index)
+                # A compaction that replaced the main part meanwhile replaced this part too,
+                # which is then not swapped in (``_replace_delta``).
+                engine = self._delta_engine(index, main)
                 engine.prepare()
                 loaded = index, engine
             except Exception:  # the part keeps serving without them: the same answers
