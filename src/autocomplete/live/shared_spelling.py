@@ -23,6 +23,8 @@ The speller's memos, bounds, beam search and phrase checks are the ordinary ones
 
 from __future__ import annotations
 
+import math
+
 from autocomplete.index.spelling import MAX_INDEXED_CHARS, SpellingIndex
 from autocomplete.spell.candidates import (
     COST,
@@ -91,8 +93,12 @@ class SharedReadings:
             table = self.own_table
             return None if table is None else table.options(word, is_prefix, in_phrase)
         # The main speller memoizes a word's readings for every engine over its index.
-        shared = self._main._word_candidates(word, is_prefix, in_phrase).options
-        if self._news is not None:
+        mains = self._main._word_candidates(word, is_prefix, in_phrase)
+        shared = mains.options
+        if self._news is not None and mains.kept == -math.inf:
+            # Neither index holds the word (a misspelling, which the main speller searched):
+            # the delta's new words may be what was meant. A word the main index holds is read
+            # as it reads it (a clean word's neighbours in the main vocabulary, at build time).
             shared += self._news.search_word_options(word, is_prefix, in_phrase)
         found: dict[str, WordOption] = {}
         for option in shared:
@@ -124,11 +130,22 @@ class SharedReadings:
             )
             whole = not is_prefix or spelling.word_log_weight_of(right) is not None
             return (text, cost, edits, left_weight + right_weight, span, best, whole)
-        weight = self._weight(text, is_prefix)
-        if weight is None:
+        # One trie lookup for a word, two for a prefix: the values ``word_log_weight_of``,
+        # ``prefix_log_weight_of`` and ``best_prior_of`` read (this runs per reading).
+        if not is_prefix:
+            word_id = spelling.words.get(text)
+            if word_id is None:
+                return None
+            weight = float(spelling.word_log_weight[word_id])
+            return (text, cost, edits, weight, span, float(spelling.word_best_prior[word_id]), True)
+        prefix_id = spelling.prefixes.get(text[:MAX_INDEXED_CHARS])
+        if prefix_id is None or (
+            len(text) > MAX_INDEXED_CHARS and not spelling.has_word_starting(text)
+        ):
             return None
-        whole = not is_prefix or spelling.word_log_weight_of(text) is not None
-        best = spelling.best_prior_of(text, prefix=is_prefix)
+        weight = float(spelling.prefix_log_weight[prefix_id])
+        best = float(spelling.prefix_best_prior[prefix_id])
+        whole = spelling.words.get(text) is not None
         return (text, cost, edits, weight, span, best, whole)
 
     def _weight(self, text: str, is_prefix: bool) -> float | None:
