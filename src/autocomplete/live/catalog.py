@@ -37,6 +37,7 @@ import contextlib
 import dataclasses
 import functools
 import heapq
+import itertools
 import json
 import logging
 import math
@@ -443,16 +444,7 @@ class LiveCatalog(Generic[R]):
             ):
                 continue
             asked += 1
-            elsewhere = heapq.nlargest(
-                k,
-                (
-                    score
-                    for other, scores in enumerate(exact)
-                    if other != number
-                    for score in scores
-                ),
-            )
-            bounded: dict[str, object] = {**options, "elsewhere": elsewhere}
+            bounded: dict[str, object] = {**options, "elsewhere": _elsewhere(exact, number, k)}
             # Once k answers are in, a later segment's only count if they score above the k-th
             # (older segments win ties): it is told so, and skips the work that cannot.
             if len(found) >= k > 0:
@@ -467,7 +459,7 @@ class LiveCatalog(Generic[R]):
                 refused,
             )
             answered.append(answers)
-            found = sorted(_without_last_resorts(answered, query), key=_by_score, reverse=True)
+            found = sorted(_without_last_resorts(answered, typed), key=_by_score, reverse=True)
         if asked and len(refused) == asked:
             raise refused[0]  # no segment holds that field or value: a mistake in the request
         return found
@@ -1024,11 +1016,20 @@ def _filtered(
             raise
 
 
-def _without_last_resorts(answered: Sequence[list[R]], query: str) -> list[R]:
+def _elsewhere(exact: Sequence[list[float]], number: int, k: int) -> list[float]:
+    """The ``k`` best of the other segments' ``exact_scores`` than segment ``number`` (each
+    list best first: with one other segment, its own list)."""
+    others = [scores for other, scores in enumerate(exact) if other != number and scores]
+    if len(others) <= 1:
+        return others[0][:k] if others else []
+    return heapq.nlargest(k, itertools.chain.from_iterable(others))
+
+
+def _without_last_resorts(answered: Sequence[list[R]], typed: Sequence[str]) -> list[R]:
     """The segments' answers together, less those that are only the engine's last resort (the
     query read without its last word) when another segment matched the query itself: one
-    index would not have fallen back, since it found something."""
-    typed = normalize_typed(query).split()
+    index would not have fallen back, since it found something. ``typed``: the query's
+    normalized words."""
     if len(typed) < 2 or len(answered) < 2:
         return [answer for answers in answered for answer in answers]
     fell_back = [bool(answers) and _fell_back(answers, typed) for answers in answered]
