@@ -184,6 +184,23 @@ def test_a_delta_with_many_new_words_reads_every_word_in_its_own_vocabulary(
     assert engine.suggest("zorbalx")[0].id == "zorblax-2027"
 
 
+def test_a_delta_made_once_most_main_titles_are_gone_reads_words_in_its_own_vocabulary(
+    engine: Autocomplete,
+) -> None:
+    """With most main titles hidden, the main vocabulary is mostly that of titles no longer
+    served: a delta part made then corrects within its own vocabulary."""
+    live = engine.live
+    assert live is not None
+    engine.upsert([NEW_TITLE])  # made while no main title is hidden
+    speller = live._segments.deltas[-1].engine._speller  # type: ignore[attr-defined]
+    assert isinstance(speller.precomputed, SharedReadings)
+    engine.delete([str(title_id) for title_id in live._segments.main.index.ids])
+    engine.upsert([{"id": "q1", "title": "Quorvex Saga", "votes": 10}])  # the part made again
+    speller = live._segments.deltas[-1].engine._speller  # type: ignore[attr-defined]
+    assert speller.precomputed is None  # its own search: the small catalog has no table
+    assert engine.suggest("qourvex saga")[0].id == "q1"
+
+
 def test_filters_and_boosts_apply_to_the_delta(engine: Autocomplete) -> None:
     engine.upsert([NEW_TITLE])
     assert _ids(engine, "", k=3, where={"year": 2027}) == ["zorblax-2027"]

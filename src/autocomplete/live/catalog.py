@@ -122,6 +122,12 @@ of every changed title), so that a small batch rebuilds at most this many."""
 READINGS_WAIT_S = 0.05
 """How often ``wait_for_readings`` looks."""
 
+SHARED_SPELLING_HIDDEN_SHARE = 0.5
+"""Share of the main index's titles that may be hidden for a new delta part to read the words
+it does not hold through the main index's speller (``live.shared_spelling``): past it, the main
+vocabulary is mostly that of replaced or deleted titles, and its readings would not be the
+catalog's, so the part corrects within its own vocabulary."""
+
 MAX_UPSERT_BATCH = 100_000
 """Titles one ``upsert`` call accepts: a bigger batch belongs in a rebuild."""
 
@@ -645,14 +651,19 @@ class LiveCatalog(Generic[R]):
         index = build_index(
             list(built.values()), source="live delta", prior_total=self._prior_total
         )
-        engine = self._delta_engine(index, self._segments.main)
+        engine = self._delta_engine(index, self._segments.main, len(self._pending.hidden))
         engine.prepare()
         return self._part(index, engine, built, readings=False)
 
-    def _delta_engine(self, index: CatalogIndex, main: _Part[R]) -> SegmentEngine[R]:
+    def _delta_engine(self, index: CatalogIndex, main: _Part[R], hidden: int) -> SegmentEngine[R]:
         """The engine of a delta part over ``index``: a word its index does not hold is read
-        through the main part's speller, searched once for every segment."""
-        return self._engine(index).sharing_spelling(main.engine)
+        through the main part's speller, searched once for every segment, while the main index
+        still serves most of its titles (``hidden`` of them are hidden; decided as the part is
+        made)."""
+        engine = self._engine(index)
+        if hidden > SHARED_SPELLING_HIDDEN_SHARE * main.index.title_count:
+            return engine
+        return engine.sharing_spelling(main.engine)
 
     @staticmethod
     def _part(
@@ -689,6 +700,7 @@ class LiveCatalog(Generic[R]):
                     self._reading = None
                     return
                 part, main = wanted[0], self._segments.main
+                hidden = len(self._pending.hidden)
                 self._readings_saved += 1
                 target = self._own_dir() / f"{READINGS_DIRECTORY}{self._readings_saved}"
             loaded: tuple[CatalogIndex, SegmentEngine[R]] | None = None
@@ -698,7 +710,7 @@ class LiveCatalog(Generic[R]):
                     return  # closing
                 # A compaction that replaced the main part meanwhile replaced this part too,
                 # which is then not swapped in (``_replace_delta``).
-                engine = self._delta_engine(index, main)
+                engine = self._delta_engine(index, main, hidden)
                 engine.prepare()
                 loaded = index, engine
             except Exception:  # the part keeps serving without them: the same answers

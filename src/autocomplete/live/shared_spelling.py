@@ -18,7 +18,11 @@ over every title's words. So a delta part's speller takes its readings from ``Sh
   those words alone.
 
 The speller's memos, bounds, beam search and phrase checks are the ordinary ones (its
-``phrase_exists`` is the delta's): only where a word's readings come from changes.
+``phrase_exists`` is the delta's): only where a word's readings come from changes. The readings
+are taken through the speller's own memoized entry points (``Speller._word_candidates``, and
+``Speller._known_weight`` for what the delta holds): ``spell/candidates.py`` is part of the
+fingerprint of every precomputed readings table, so a public alias there would make every saved
+index rebuild its table.
 """
 
 from __future__ import annotations
@@ -83,11 +87,14 @@ class SharedReadings:
         self._phrase_exists = own.phrase_exists
         self._main = main
         self._news = news
+        # The delta's log popularity of a word, or of a word prefix (None when it holds none):
+        # what its own speller knows a word by.
+        self._known_weight = own._known_weight
 
     def options(self, word: str, is_prefix: bool, in_phrase: bool) -> tuple[WordOption, ...] | None:
         """``word``'s readings over every segment's vocabulary that this delta holds; for a word
         it holds itself, or one too short to correct, its own (None: search them)."""
-        if self._weight(word, is_prefix) is not None or (
+        if self._known_weight(word, is_prefix) is not None or (
             not in_phrase and self._model.max_edits(len(word)) == 0
         ):
             table = self.own_table
@@ -118,7 +125,7 @@ class SharedReadings:
         if " " in text:  # a typed word read as two, a space missed
             left, right = text.split(" ", 1)
             left_weight = spelling.word_log_weight_of(left)
-            right_weight = self._weight(right, is_prefix)
+            right_weight = self._known_weight(right, is_prefix)
             if left_weight is None or right_weight is None:
                 return None
             phrase_exists = self._phrase_exists
@@ -147,19 +154,6 @@ class SharedReadings:
         best = float(spelling.prefix_best_prior[prefix_id])
         whole = spelling.words.get(text) is not None
         return (text, cost, edits, weight, span, best, whole)
-
-    def _weight(self, text: str, is_prefix: bool) -> float | None:
-        """The delta's log popularity of ``text`` as a whole word, or as a word prefix when
-        ``is_prefix`` (None when it holds none): what its speller knows a word by."""
-        spelling = self._spelling
-        if not is_prefix:
-            return spelling.word_log_weight_of(text)
-        weight = spelling.prefix_log_weight_of(text[:MAX_INDEXED_CHARS])
-        if weight is None:
-            return None
-        if len(text) > MAX_INDEXED_CHARS and not spelling.has_word_starting(text):
-            return None
-        return weight
 
 
 def _rank(option: WordOption) -> float:
