@@ -6,6 +6,7 @@
     python scripts/live_bench.py compaction    # suggest p99 while a compaction runs vs not
     python scripts/live_bench.py above         # the delta alone, with and without above=
     python scripts/live_bench.py bounds        # what skipping the delta's spelling plan could save
+    python scripts/live_bench.py rebuild       # how many answers equal a rebuild's, rank for rank
 
 Every figure is printed as one line; ``--repeat`` runs a measurement several times (the
 median is printed too). Redis measurements need ``--redis redis://host:port/db``.
@@ -320,10 +321,45 @@ def measure_bounds(per_category: int) -> None:
     print(f"a perfect pre-plan bound would skip the delta's plan on {skippable} of {len(queries)}")
 
 
+def measure_rebuild(per_category: int) -> None:
+    """How many never-seen queries the live engine with the 10,000-title delta answers exactly
+    as a rebuild of the same catalog does: ids, scores and match kinds rank for rank (and ids
+    alone). The rebuild normalizes its priors by the main index's total, as the delta does, so
+    that scores compare (docs/live-updates.md, "Guarantees")."""
+    from autocomplete import Autocomplete
+    from autocomplete.index.build import build_index
+    from autocomplete.index.bundled import bundled_records
+    from autocomplete.live.catalog import validated_upserts
+    from autocomplete.live.changes import DEFAULT_FIELDS
+
+    queries = eval_queries(seed=11, per_category=per_category)
+    live = fresh_engine(True, [])
+    assert live.live is not None
+    main_index = live.live._segments.main.index
+    replaced, _ = validated_upserts(replacements(DELTA_TITLES), DEFAULT_FIELDS)
+    changed = {record.id: record for record in replaced}
+    records = [changed.get(record.id, record) for record in bundled_records()]
+    rebuilt = Autocomplete(
+        build_index(records, source="rebuild", prior_total=main_index.info["prior_total"])
+    )
+    same = same_ids = 0
+    for query in queries:
+        answers = [(item.id, item.score, item.match) for item in live.suggest(query, k=K)]
+        wanted = [(item.id, item.score, item.match) for item in rebuilt.suggest(query, k=K)]
+        same += answers == wanted
+        same_ids += [found[0] for found in answers] == [found[0] for found in wanted]
+    live.close()
+    print(
+        f"rebuild: {same} of {len(queries)} never-seen queries answered as a rebuild does (ids, "
+        f"scores and match kinds rank for rank); {same_ids} with the same ids"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "what", choices=["apply", "visible", "latency", "compaction", "above", "bounds"]
+        "what",
+        choices=["apply", "visible", "latency", "compaction", "above", "bounds", "rebuild"],
     )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--per-category", type=int, default=100, help="eval queries per category")
@@ -347,6 +383,8 @@ def main() -> int:
         measure_above(options.per_category)
     elif options.what == "bounds":
         measure_bounds(options.per_category)
+    elif options.what == "rebuild":
+        measure_rebuild(options.per_category)
     else:
         measure_compaction(options.per_category)
     return 0

@@ -23,7 +23,9 @@ import pytest
 from autocomplete import Autocomplete
 from autocomplete.catalog.loader import CatalogError, Record
 from autocomplete.feedback import FeedbackConfig, FeedbackLayer, MemoryStore
+from autocomplete.index.spelling import MAX_INDEXED_CHARS
 from autocomplete.live import UpdateOptions
+from autocomplete.live.shared_spelling import SharedReadings
 from autocomplete.spell.option_table import TABLE_DIRECTORY
 
 if TYPE_CHECKING:
@@ -125,6 +127,78 @@ def test_every_retrieval_path_reaches_the_delta(engine: Autocomplete) -> None:
     by_words = engine.suggest("awakening zorblax")[0]
     assert (by_words.id, by_words.match) == ("zorblax-2027", "words")
     assert engine.suggest("zorb", correct=False)[0].id == "zorblax-2027"
+
+
+def test_a_delta_reads_a_word_it_does_not_hold_through_the_main_speller(
+    engine: Autocomplete,
+) -> None:
+    """A typed word the delta does not hold is searched once, by the main index's speller:
+    the delta's readings of it are those the delta holds, priced by its own popularity and
+    bounds, with the readings of the words only the delta holds; a word the delta holds keeps
+    its own readings (docs/live-updates.md)."""
+    engine.upsert(
+        [{"id": "schindlers-ark", "title": "Schindler's Ark", "votes": 95000, "year": 1982}]
+    )
+    engine.upsert([NEW_TITLE])
+    live = engine.live
+    assert live is not None
+    main = live._segments.main.engine._speller  # type: ignore[attr-defined]
+    (delta,) = live._segments.deltas
+    speller = delta.engine._speller  # type: ignore[attr-defined]
+    spelling = delta.index.spelling
+    # "schindlr" is held by neither index: the main speller's readings, the delta's prices.
+    mains = main.plan("schindlr").options[0]
+    readings = speller.plan("schindlr").options[0]
+    assert [option[0] for option in readings] == [option[0] for option in mains]
+    for text, cost, _, weight, _, best, _ in readings:
+        assert cost == next(option[1] for option in mains if option[0] == text)
+        assert weight == spelling.prefix_log_weight_of(text[:MAX_INDEXED_CHARS])
+        assert best == spelling.best_prior_of(text, prefix=True)
+    # A word only the main index holds a reading of: not one the delta holds.
+    assert [option[0] for option in main.plan("lebowsky ").options[0]] == ["lebowski"]
+    assert speller.plan("lebowsky ").options[0] == ()
+    # A misspelled word of the delta's own (no main reading): its small index of new words.
+    assert [option[0] for option in speller.plan("zorbalx ").options[0]] == ["zorblax"]
+    # A word the delta holds: its own readings, as its own search gives them.
+    assert speller.plan("zorbl").options[0] == speller.search_word_options("zorbl", True, False)
+    found = engine.suggest("schindlr ark")[0]
+    assert (found.id, found.corrected_query) == ("schindlers-ark", "schindlers ark")
+
+
+def test_a_delta_with_many_new_words_reads_every_word_in_its_own_vocabulary(
+    engine: Autocomplete, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``NEW_WORDS_LIMIT`` words only the delta holds (its small index of them would take
+    too long to build with the batch), the delta's speller searches its own vocabulary."""
+    from autocomplete.live import shared_spelling
+
+    monkeypatch.setattr(shared_spelling, "NEW_WORDS_LIMIT", 3)
+    engine.upsert([NEW_TITLE])  # zorblax, awakening, rising: three
+    live = engine.live
+    assert live is not None
+    speller = live._segments.deltas[-1].engine._speller  # type: ignore[attr-defined]
+    assert isinstance(speller.precomputed, SharedReadings)
+    engine.upsert([{"id": "ark", "title": "Quorvex Ark", "votes": 10}])  # five now
+    speller = live._segments.deltas[-1].engine._speller  # type: ignore[attr-defined]
+    assert speller.precomputed is None  # its own search: the small catalog has no table
+    assert engine.suggest("zorbalx")[0].id == "zorblax-2027"
+
+
+def test_a_delta_made_once_most_main_titles_are_gone_reads_words_in_its_own_vocabulary(
+    engine: Autocomplete,
+) -> None:
+    """With most main titles hidden, the main vocabulary is mostly that of titles no longer
+    served: a delta part made then corrects within its own vocabulary."""
+    live = engine.live
+    assert live is not None
+    engine.upsert([NEW_TITLE])  # made while no main title is hidden
+    speller = live._segments.deltas[-1].engine._speller  # type: ignore[attr-defined]
+    assert isinstance(speller.precomputed, SharedReadings)
+    engine.delete([str(title_id) for title_id in live._segments.main.index.ids])
+    engine.upsert([{"id": "q1", "title": "Quorvex Saga", "votes": 10}])  # the part made again
+    speller = live._segments.deltas[-1].engine._speller  # type: ignore[attr-defined]
+    assert speller.precomputed is None  # its own search: the small catalog has no table
+    assert engine.suggest("qourvex saga")[0].id == "q1"
 
 
 def test_filters_and_boosts_apply_to_the_delta(engine: Autocomplete) -> None:
@@ -645,7 +719,8 @@ def test_a_delta_with_precomputed_readings_answers_exactly_like_one_without() ->
         before = {query: looked_up.suggest(query) for query in queries}
         assert live.wait_for_readings(60)
         (delta,) = live._segments.deltas
-        table = delta.engine._speller.precomputed  # type: ignore[attr-defined]
+        shared = delta.engine._speller.precomputed  # type: ignore[attr-defined]
+        table = shared.own_table  # the delta's own, read for the words it holds
         assert table is not None and len(table) > 0
         saved = delta.index.saved_at
         assert saved is not None and (saved / TABLE_DIRECTORY).is_dir()

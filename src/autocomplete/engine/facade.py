@@ -46,6 +46,7 @@ from autocomplete.index.title_mask import TitleMask
 from autocomplete.index.word_index import Term
 from autocomplete.limits import MAX_K, PRECOMPUTED_TOP
 from autocomplete.live import CatalogFields, LiveCatalog, UpdateOptions, UpdateStore
+from autocomplete.live.shared_spelling import sharing_speller
 from autocomplete.paths import data_directory
 from autocomplete.rank.filters import (
     BoostRule,
@@ -446,6 +447,18 @@ class Autocomplete:
         engine._anchored = Memo(ANCHORED_MEMO_SIZE, "anchored retrievals")
         engine._exact = Memo(EXACT_MEMO_SIZE, "exact retrievals")
         engine._feedback_titles = Memo(FEEDBACK_CACHE_SIZE, "prefixes' click lifts by title")
+        return engine
+
+    def sharing_spelling(self, main: Autocomplete) -> Autocomplete:
+        """An engine over the same index whose speller reads a typed word its index does not
+        hold through ``main``'s speller (its readings searched once, for both engines, over
+        both vocabularies), as live updates ask of a delta segment, ``main`` the main index's
+        engine: see ``live.shared_spelling``. The memos of what the readings decide (whole
+        answers, corrected retrievals) start empty."""
+        engine = copy.copy(self)
+        engine._speller = sharing_speller(self._speller, main._speller)
+        engine._answers = Memo(ANSWER_MEMO_SIZE, "whole answers of plain requests")
+        engine._corrected = Memo(CORRECTED_MEMO_SIZE, "corrected retrievals")
         return engine
 
     # Feedback -----------------------------------------------------------------------------------

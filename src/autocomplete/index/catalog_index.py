@@ -434,7 +434,10 @@ class CatalogIndex:
             if len(kept) >= k or len(top) < width:
                 return kept[:k]
         passing = where.entries(self.arrays.entry_title, self.arrays.entry_score)
-        first, end = np.searchsorted(passing.positions, (lo, hi)).tolist()
+        # Searched for in the positions' own type: Python ints would make NumPy cast (copy) the
+        # whole positions array on every search, about 45 us for this catalog's, not 1 us.
+        bounds = np.array((lo, hi), dtype=passing.positions.dtype)
+        first, end = np.searchsorted(passing.positions, bounds).tolist()
         if end - first <= SMALL_RANGE:
             return self._best_passing(passing.positions[first:end].tolist(), None, k)
         remember = end - first >= WIDE_WINDOW_ENTRIES and k <= width

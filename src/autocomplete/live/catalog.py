@@ -37,6 +37,7 @@ import contextlib
 import dataclasses
 import functools
 import heapq
+import itertools
 import json
 import logging
 import math
@@ -49,7 +50,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, Protocol, Self, TypeVar
 
 import numpy as np
 
@@ -121,6 +122,12 @@ of every changed title), so that a small batch rebuilds at most this many."""
 READINGS_WAIT_S = 0.05
 """How often ``wait_for_readings`` looks."""
 
+SHARED_SPELLING_HIDDEN_SHARE = 0.5
+"""Share of the main index's titles that may be hidden for a new delta part to read the words
+it does not hold through the main index's speller (``live.shared_spelling``): past it, the main
+vocabulary is mostly that of replaced or deleted titles, and its readings would not be the
+catalog's, so the part corrects within its own vocabulary."""
+
 MAX_UPSERT_BATCH = 100_000
 """Titles one ``upsert`` call accepts: a bigger batch belongs in a rebuild."""
 
@@ -176,6 +183,11 @@ class SegmentEngine(Protocol[R]):
     ) -> list[R]: ...
 
     def prepare(self) -> None: ...
+
+    def sharing_spelling(self, main: Self) -> Self:
+        """The same engine, reading a typed word its index does not hold through ``main``'s
+        speller (``live.shared_spelling``): what a delta part's engine answers with."""
+        ...
 
     def hiding(self, titles: Iterable[int]) -> SegmentEngine[R]:
         """The same engine, never suggesting the titles at these index positions (left out
@@ -438,16 +450,7 @@ class LiveCatalog(Generic[R]):
             ):
                 continue
             asked += 1
-            elsewhere = heapq.nlargest(
-                k,
-                (
-                    score
-                    for other, scores in enumerate(exact)
-                    if other != number
-                    for score in scores
-                ),
-            )
-            bounded: dict[str, object] = {**options, "elsewhere": elsewhere}
+            bounded: dict[str, object] = {**options, "elsewhere": _elsewhere(exact, number, k)}
             # Once k answers are in, a later segment's only count if they score above the k-th
             # (older segments win ties): it is told so, and skips the work that cannot.
             if len(found) >= k > 0:
@@ -462,7 +465,7 @@ class LiveCatalog(Generic[R]):
                 refused,
             )
             answered.append(answers)
-            found = sorted(_without_last_resorts(answered, query), key=_by_score, reverse=True)
+            found = sorted(_without_last_resorts(answered, typed), key=_by_score, reverse=True)
         if asked and len(refused) == asked:
             raise refused[0]  # no segment holds that field or value: a mistake in the request
         return found
@@ -648,9 +651,19 @@ class LiveCatalog(Generic[R]):
         index = build_index(
             list(built.values()), source="live delta", prior_total=self._prior_total
         )
-        engine = self._engine(index)
+        engine = self._delta_engine(index, self._segments.main, len(self._pending.hidden))
         engine.prepare()
         return self._part(index, engine, built, readings=False)
+
+    def _delta_engine(self, index: CatalogIndex, main: _Part[R], hidden: int) -> SegmentEngine[R]:
+        """The engine of a delta part over ``index``: a word its index does not hold is read
+        through the main part's speller, searched once for every segment, while the main index
+        still serves most of its titles (``hidden`` of them are hidden; decided as the part is
+        made)."""
+        engine = self._engine(index)
+        if hidden > SHARED_SPELLING_HIDDEN_SHARE * main.index.title_count:
+            return engine
+        return engine.sharing_spelling(main.engine)
 
     @staticmethod
     def _part(
@@ -686,7 +699,8 @@ class LiveCatalog(Generic[R]):
                 if not wanted:
                     self._reading = None
                     return
-                part = wanted[0]
+                part, main = wanted[0], self._segments.main
+                hidden = len(self._pending.hidden)
                 self._readings_saved += 1
                 target = self._own_dir() / f"{READINGS_DIRECTORY}{self._readings_saved}"
             loaded: tuple[CatalogIndex, SegmentEngine[R]] | None = None
@@ -694,7 +708,9 @@ class LiveCatalog(Generic[R]):
                 index = readings_elsewhere(part.index, target, self._stop)
                 if index is None:
                     return  # closing
-                engine = self._engine(index)
+                # A compaction that replaced the main part meanwhile replaced this part too,
+                # which is then not swapped in (``_replace_delta``).
+                engine = self._delta_engine(index, main, hidden)
                 engine.prepare()
                 loaded = index, engine
             except Exception:  # the part keeps serving without them: the same answers
@@ -1012,11 +1028,20 @@ def _filtered(
             raise
 
 
-def _without_last_resorts(answered: Sequence[list[R]], query: str) -> list[R]:
+def _elsewhere(exact: Sequence[list[float]], number: int, k: int) -> list[float]:
+    """The ``k`` best of the other segments' ``exact_scores`` than segment ``number`` (each
+    list best first: with one other segment, its own list)."""
+    others = [scores for other, scores in enumerate(exact) if other != number and scores]
+    if len(others) <= 1:
+        return others[0][:k] if others else []
+    return heapq.nlargest(k, itertools.chain.from_iterable(others))
+
+
+def _without_last_resorts(answered: Sequence[list[R]], typed: Sequence[str]) -> list[R]:
     """The segments' answers together, less those that are only the engine's last resort (the
     query read without its last word) when another segment matched the query itself: one
-    index would not have fallen back, since it found something."""
-    typed = normalize_typed(query).split()
+    index would not have fallen back, since it found something. ``typed``: the query's
+    normalized words."""
     if len(typed) < 2 or len(answered) < 2:
         return [answer for answers in answered for answer in answers]
     fell_back = [bool(answers) and _fell_back(answers, typed) for answers in answered]
