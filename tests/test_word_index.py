@@ -16,6 +16,7 @@ from autocomplete.index.word_index import (
     Term,
     WordIndex,
     WordRange,
+    _smallest_distinct,
     _sorted_distinct,
     build_word_index,
     term_checks,
@@ -275,4 +276,22 @@ def test_sorted_distinct_is_numpy_unique() -> None:
         values = generator.integers(0, 20, size=size).astype(np.int32)
         found = _sorted_distinct(values)
         assert found.tolist() == np.unique(values).tolist()
+        assert found.dtype == np.int32
+
+
+def test_smallest_distinct_is_the_head_of_sorted_distinct() -> None:
+    generator = np.random.default_rng(3)
+    for size, high, count in (
+        (0, 5, 3),
+        (10, 5, 3),
+        (5000, 50, 20),
+        (5000, 10**6, 20),
+        (900, 9, 8),
+    ):
+        # Sorted runs, as a prefix's postings are, and many repeats among the smallest values:
+        # the sampled bound must move past them.
+        runs = [np.sort(generator.integers(0, high, size=size // 4)) for _ in range(4)]
+        values = np.concatenate([*runs, np.zeros(size // 3, dtype=np.int64)]).astype(np.int32)
+        found = _smallest_distinct(values, count)
+        assert found.tolist() == _sorted_distinct(values)[:count].tolist()
         assert found.dtype == np.int32
