@@ -31,6 +31,11 @@ read in rank order, in blocks, and every other term is checked in one pass over 
 forward lists (``TermFilter``: a loop in C, ``_words.c``, or its NumPy twin). Very common words
 ("the", "of") therefore never drive when any other word is rarer, and when they must, the block
 walk stops early on popular titles; ``MAX_SCANNED`` bounds the walk whatever the query.
+
+Past the first block, each block is first merged with the other words' postings (*sieves*,
+``_sieves``): a rank missing from one cannot pass, and the merge reads both lists in order,
+where the forward check reads each title's words at random, one cache miss each (100 ns a rank
+at ten million titles). What is left is checked as before, so the same ranks are kept.
 """
 
 from __future__ import annotations
