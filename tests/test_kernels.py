@@ -217,6 +217,44 @@ def _satisfies(
     return hits + (year is not None and int(rank_year[rank]) == year) >= needed
 
 
+def test_the_kernels_find_the_same_common_ranks() -> None:
+    generator = np.random.default_rng(23)
+    for _ in range(300):
+        low, high = [(0, 5), (0, 60), (-3, 1000), (-(2**31), 2**31 - 1)][generator.integers(4)]
+        first, second = (
+            np.unique(generator.integers(low, high, size=generator.integers(0, 300))).astype(
+                np.int32
+            )
+            for _ in range(2)
+        )
+        expected = sorted(set(first.tolist()) & set(second.tolist()))
+        for kernel in TERM_FILTERS:
+            out = np.full(min(len(first), len(second)) + 2, -7, dtype=np.int32)
+            count = kernel.common_ranks(first, second, out)
+            assert out[:count].tolist() == expected, kernel
+            assert out[count:].tolist() == [-7] * (len(out) - count)  # nothing written past
+
+
+@pytest.mark.parametrize("kernel", TERM_FILTERS, ids=["compiled", "python"])
+def test_each_common_ranks_rejects_bad_arrays(kernel: ModuleType) -> None:
+    rising = np.array([1, 4, 9], dtype=np.int32)
+    out = np.zeros(3, dtype=np.int32)
+    for unsorted in ([1, 1, 2], [3, 2]):
+        with pytest.raises(ValueError, match="strictly ascending"):
+            kernel.common_ranks(rising, np.array(unsorted, dtype=np.int32), out)
+        with pytest.raises(ValueError, match="strictly ascending"):
+            kernel.common_ranks(np.array(unsorted, dtype=np.int32), rising, out)
+    with pytest.raises(ValueError, match="out holds 2"):
+        kernel.common_ranks(rising, rising, out[:2])
+    with pytest.raises(ValueError, match="32-bit"):
+        kernel.common_ranks(rising.astype(np.int64), rising, out)
+    out.flags.writeable = False
+    with pytest.raises(ValueError):
+        kernel.common_ranks(rising, rising, out)
+    with pytest.raises(TypeError):
+        kernel.common_ranks(rising, [1, 4, 9], np.zeros(3, dtype=np.int32))
+
+
 @pytest.mark.parametrize("kernel", TERM_FILTERS, ids=["compiled", "python"])
 def test_each_term_filter_rejects_bad_arrays_and_arguments(kernel: ModuleType) -> None:
     forward_first = np.array([0, 2, 2, 5], dtype=np.int64)

@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 
 from autocomplete.index.word_index import (
+    FIRST_BLOCK,
     MAX_SCANNED,
     Term,
     WordIndex,
     WordRange,
+    _smallest_distinct,
     _sorted_distinct,
     build_word_index,
     term_checks,
@@ -132,6 +134,62 @@ def test_matching_agrees_with_brute_force_on_random_titles() -> None:
         assert _all(index, terms) == expected, (typed, cut)
 
 
+def _year(word: str) -> int | None:
+    return int(word) if word.isdigit() else None
+
+
+def _satisfies(typed: list[str], words: list[str], year: int | None) -> bool:
+    """Whether a title (its words and year) holds every typed word, as often as it was typed
+    (the last as a prefix; a number may be the year instead)."""
+    for word in set(typed):
+        last = word == typed[-1]
+        count = sum(held.startswith(word) if last else held == word for held in words)
+        count += word.isdigit() and year == int(word)
+        if count < typed.count(word):
+            return False
+    return True
+
+
+def test_walks_past_the_first_block_agree_with_brute_force() -> None:
+    """Past its first block, the walk keeps only the ranks in the other terms' postings (its
+    sieves) before checking the forward lists: common words ("the", "of"), a word typed twice,
+    a year and half-typed prefixes keep exactly the ranks that satisfy every term."""
+    rng = random.Random(11)
+    common = {"the": 0.6, "of": 0.4, "a": 0.25, "la": 0.1}
+    rare = [f"w{number}" for number in range(200)] + ["1995"] * 20  # a year typed as a word
+    titles, years = [], []
+    for _ in range(4000):
+        words = [word for word, share in common.items() if rng.random() < share]
+        words += rng.sample(rare, rng.randint(1, 3)) + (["the"] if rng.random() < 0.2 else [])
+        rng.shuffle(words)
+        titles.append(" ".join(words))
+        years.append(rng.choice([1995, 1996, None]))
+    priors = np.array([-rng.random() * 20 for _ in titles], dtype=np.float32)
+    index = build_word_index(titles, priors, years)
+    queries = [
+        ["the", "of"], ["the", "of", "w1"], ["the", "the", "a"], ["of", "la", "w"],
+        ["the", "a", "la"], ["the", "of", "1995"], ["a", "the", "w12"], ["of", "the", "the", "l"],
+        ["the", "of", "zzz"],
+    ]  # fmt: skip
+    sieved = 0
+    for typed in queries:
+        terms = [
+            _term(index, word, prefix=position == len(typed) - 1, year=_year(word))
+            for position, word in enumerate(typed)
+        ]
+        driver = index._driver(terms)
+        if driver is not None:
+            ranks = index._ranks_of(terms[driver])
+            sieved += bool(index._sieves(term_checks(terms, driver), ranks[FIRST_BLOCK:]))
+        expected = [
+            rank
+            for rank, title in enumerate(index.rank_title.tolist())
+            if _satisfies(typed, titles[title].split(), years[title])
+        ]
+        assert _all(index, terms) == expected, typed
+    assert sieved >= 5  # most of these walks went past the first block through sieves
+
+
 def test_blocks_carry_a_bound_on_later_priors(small: WordIndex) -> None:
     blocks = list(small.matching([_term(small, "the"), _term(small, "b", prefix=True)]))
     assert blocks[-1].next_prior == -np.inf
@@ -218,4 +276,22 @@ def test_sorted_distinct_is_numpy_unique() -> None:
         values = generator.integers(0, 20, size=size).astype(np.int32)
         found = _sorted_distinct(values)
         assert found.tolist() == np.unique(values).tolist()
+        assert found.dtype == np.int32
+
+
+def test_smallest_distinct_is_the_head_of_sorted_distinct() -> None:
+    generator = np.random.default_rng(3)
+    for size, high, count in (
+        (0, 5, 3),
+        (10, 5, 3),
+        (5000, 50, 20),
+        (5000, 10**6, 20),
+        (900, 9, 8),
+    ):
+        # Sorted runs, as a prefix's postings are, and many repeats among the smallest values:
+        # the sampled bound must move past them.
+        runs = [np.sort(generator.integers(0, high, size=size // 4)) for _ in range(4)]
+        values = np.concatenate([*runs, np.zeros(size // 3, dtype=np.int64)]).astype(np.int32)
+        found = _smallest_distinct(values, count)
+        assert found.tolist() == _sorted_distinct(values)[:count].tolist()
         assert found.dtype == np.int32

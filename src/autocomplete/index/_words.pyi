@@ -1,4 +1,5 @@
-"""Types of the C extension ``_words.c``: the word index's conjunctive check of a block."""
+"""Types of the C extension ``_words.c``: the word index's conjunctive check of a block, and
+the ranks two ascending lists share."""
 
 from collections.abc import Iterable, Sequence
 
@@ -18,3 +19,7 @@ class TermFilter:
         terms: Iterable[tuple[Sequence[tuple[int, int]], int | None, int]],
         kept: npt.NDArray[np.int32],
     ) -> int: ...
+
+def common_ranks(
+    first: npt.NDArray[np.int32], second: npt.NDArray[np.int32], out: npt.NDArray[np.int32]
+) -> int: ...

@@ -155,3 +155,20 @@ class TermFilter:
                 counted += self._rank_year[ranks] == year
             keep &= counted >= needed
         return keep
+
+
+def common_ranks(first: object, second: object, out: object) -> int:
+    """Write the values both ``first`` and ``second`` hold (int32 arrays, each strictly
+    ascending) into ``out``, ascending; return how many there are."""
+    firsts = _integer_array(first, "first", 32)
+    seconds = _integer_array(second, "second", 32)
+    into = _integer_array(out, "out", 32, writable=True)
+    shorter = min(len(firsts), len(seconds))
+    if len(into) < shorter:
+        raise ValueError(f"out holds {len(into)} ranks, the shorter array {shorter}")
+    for values, name in ((firsts, "first"), (seconds, "second")):
+        if len(values) > 1 and not bool(np.all(values[1:] > values[:-1])):
+            raise ValueError(f"{name} must be strictly ascending")
+    found = np.intersect1d(firsts, seconds, assume_unique=True)
+    into[: len(found)] = found
+    return len(found)
