@@ -63,3 +63,11 @@ def test_threads_sharing_a_memo_leave_it_within_its_bound() -> None:
     assert not errors
     assert 32 <= len(memo) <= 64
     assert all(memo.get(key) in (None, key) for key in range(500))
+
+
+def test_an_emptied_memo_keeps_the_size_and_name_and_nothing_else() -> None:
+    memo: Memo[str, int] = Memo(4, "kept things")
+    memo.put("a", 1)
+    emptied = memo.emptied()
+    assert (emptied.max_size, emptied.name, len(emptied)) == (4, "kept things", 0)
+    assert emptied.get("a") is None and memo.get("a") == 1  # the original keeps its entries

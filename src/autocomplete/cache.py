@@ -63,6 +63,11 @@ class Memo(Generic[K, V]):
         young[key] = value
         return value
 
+    def emptied(self) -> Memo[K, V]:
+        """A new empty memo of the same size and name (for a copy of its owner whose entries
+        would no longer hold)."""
+        return Memo(self.max_size, self.name)
+
     def clear(self) -> None:
         self._young = {}
         self._old = {}

@@ -442,11 +442,11 @@ class Autocomplete:
         engine._visible = VisibleFilters(
             TitleMask(visible, int(np.count_nonzero(visible)), self._index.arrays.title_prior)
         )
-        engine._answers = Memo(ANSWER_MEMO_SIZE, "whole answers of plain requests")
-        engine._corrected = Memo(CORRECTED_MEMO_SIZE, "corrected retrievals")
-        engine._anchored = Memo(ANCHORED_MEMO_SIZE, "anchored retrievals")
-        engine._exact = Memo(EXACT_MEMO_SIZE, "exact retrievals")
-        engine._feedback_titles = Memo(FEEDBACK_CACHE_SIZE, "prefixes' click lifts by title")
+        engine._answers = self._answers.emptied()
+        engine._corrected = self._corrected.emptied()
+        engine._anchored = self._anchored.emptied()
+        engine._exact = self._exact.emptied()
+        engine._feedback_titles = self._feedback_titles.emptied()
         return engine
 
     def sharing_spelling(self, main: Autocomplete) -> Autocomplete:
@@ -457,8 +457,8 @@ class Autocomplete:
         answers, corrected retrievals) start empty."""
         engine = copy.copy(self)
         engine._speller = sharing_speller(self._speller, main._speller)
-        engine._answers = Memo(ANSWER_MEMO_SIZE, "whole answers of plain requests")
-        engine._corrected = Memo(CORRECTED_MEMO_SIZE, "corrected retrievals")
+        engine._answers = self._answers.emptied()
+        engine._corrected = self._corrected.emptied()
         return engine
 
     # Feedback -----------------------------------------------------------------------------------
