@@ -1536,12 +1536,7 @@ class _Request(NamedTuple):
         return self.feedback.get(title, 0.0), context
 
     def explain(self, title: int) -> tuple[str, ...]:
-        if (
-            self.boost is None
-            and not self.related
-            and self.context_rule is None
-            and self.feedback_view is None
-        ):
+        if self.feedback_view is None and self.feedback_only:
             return ()  # nothing to explain (most requests): asked once per suggestion
         parts: list[str] = []
         if self.boost is not None:
